@@ -1,0 +1,276 @@
+//! Classification: one probe's outcome (status code, body, or the way it failed)
+//! becomes an origin [`Health`] and a [`Reason`] class.
+//!
+//! The rules, in order (the first that applies decides):
+//!
+//! | # | when | health | reason |
+//! |---|---|---|---|
+//! | 1 | no answer: refused, reset, DNS, TLS | down | `connect_error` |
+//! | 2 | no complete answer within the timeout | down | `timeout` |
+//! | 3 | not started before the deadline | down | `skipped` |
+//! | 4 | a header names a secret that is not set | down | `secret_missing` |
+//! | 5 | body longer than `max_body_bytes` | down | `body_too_large` |
+//! | 6 | body says down (any status code, even 200) | down | `body_down` |
+//! | 7 | body says degraded (any status code, even 503) | degraded | `body_degraded` |
+//! | 8 | status code not in `expect_status` | down | `status_mismatch` |
+//! | 9 | body claims JSON but does not parse | down | `body_invalid` |
+//! | 10 | otherwise (body up, or not a known health document) | up | `ok` |
+//!
+//! With `format = "status_code"` or `method = "HEAD"` rules 6, 7 and 9 never apply.
+//! Bodies are recognised by [`read_body`]; see its table for the formats.
+
+use serde_json::{Map, Value};
+
+use crate::config::{Format, Method, Origin};
+
+/// The health of one origin or one region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Health {
+    Down,
+    Degraded,
+    Up,
+}
+
+impl Health {
+    /// The wire name: `up`, `degraded` or `down`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Up => "up",
+            Health::Degraded => "degraded",
+            Health::Down => "down",
+        }
+    }
+}
+
+/// Why an origin has its health; public, so it never carries raw error text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    Ok,
+    ConnectError,
+    Timeout,
+    StatusMismatch,
+    BodyDown,
+    BodyDegraded,
+    BodyInvalid,
+    BodyTooLarge,
+    Skipped,
+    SecretMissing,
+}
+
+impl Reason {
+    /// The wire name, e.g. `connect_error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Ok => "ok",
+            Reason::ConnectError => "connect_error",
+            Reason::Timeout => "timeout",
+            Reason::StatusMismatch => "status_mismatch",
+            Reason::BodyDown => "body_down",
+            Reason::BodyDegraded => "body_degraded",
+            Reason::BodyInvalid => "body_invalid",
+            Reason::BodyTooLarge => "body_too_large",
+            Reason::Skipped => "skipped",
+            Reason::SecretMissing => "secret_missing",
+        }
+    }
+}
+
+/// What the shell saw when it probed one origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A complete answer: status code, `Content-Type` if any, and the decoded body
+    /// (at most `max_body_bytes`; empty for HEAD).
+    Answered { status: u16, content_type: Option<String>, body: Vec<u8> },
+    /// Headers arrived with this status, but the body exceeded `max_body_bytes`.
+    BodyTooLarge { status: u16 },
+    /// The request failed before a response: refused, reset, DNS or TLS failure.
+    ConnectError,
+    /// The timeout fired before the whole answer (headers and body) arrived;
+    /// `status` is set when the headers had arrived.
+    Timeout { status: Option<u16> },
+    /// Not started before the fan-out deadline.
+    Skipped,
+    /// A header names a wrangler secret that is not set; nothing was sent.
+    SecretMissing,
+}
+
+/// The judgement of one probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub health: Health,
+    pub reason: Reason,
+    /// The HTTP status code, when headers arrived.
+    pub http_status: Option<u16>,
+}
+
+/// Judges one probe of `origin` by the rule table in this module's docs.
+pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
+    let down = |reason, http_status| Verdict { health: Health::Down, reason, http_status };
+    match outcome {
+        Outcome::ConnectError => down(Reason::ConnectError, None),
+        Outcome::Timeout { status } => down(Reason::Timeout, *status),
+        Outcome::Skipped => down(Reason::Skipped, None),
+        Outcome::SecretMissing => down(Reason::SecretMissing, None),
+        Outcome::BodyTooLarge { status } => down(Reason::BodyTooLarge, Some(*status)),
+        Outcome::Answered { status, content_type, body } => {
+            let reads_body = origin.format == Format::Auto && origin.method == Method::Get;
+            let body = if reads_body { read_body(content_type.as_deref(), body) } else { BodyHealth::Unrecognised };
+            let status_ok = origin.expect_status.contains(*status);
+            let (health, reason) = match body {
+                BodyHealth::Down => (Health::Down, Reason::BodyDown),
+                BodyHealth::Degraded => (Health::Degraded, Reason::BodyDegraded),
+                _ if !status_ok => (Health::Down, Reason::StatusMismatch),
+                BodyHealth::Invalid => (Health::Down, Reason::BodyInvalid),
+                BodyHealth::Up | BodyHealth::Unrecognised => (Health::Up, Reason::Ok),
+            };
+            Verdict { health, reason, http_status: Some(*status) }
+        }
+    }
+}
+
+/// What a health body says on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyHealth {
+    Up,
+    Degraded,
+    Down,
+    /// Not a known health document: the status code alone decides.
+    Unrecognised,
+    /// Declared or shaped as JSON, but not parseable.
+    Invalid,
+}
+
+/// Reads a health body. Recognised formats:
+///
+/// | source | body | up | degraded | down |
+/// |---|---|---|---|---|
+/// | Hassette `/api/health[/ready,/live]` | `{"status":..,"ready":bool}` | `ok`, `live`, `ready: true` | `degraded`, `starting`, `ready: false` | — (503 says down) |
+/// | Hatch `/healthz` | `{"status":"ok","vm_count":15,..}` | `ok` | | |
+/// | Smallest AI `/health` | `{"status":..,"components":{..}}` | `healthy` | a component not healthy under a healthy top | `unhealthy` |
+/// | Python `/_system/check` | `{"code":"OK","ok":true}` | `OK` | `WARNING` | `ERROR`, or `ok: false` / `error: true` without a code |
+/// | IETF draft `application/health+json` | `{"status":"pass","checks":{..}}` | `pass`, `ok`, `up` | `warn`, or a check not passing | `fail`, `error`, `down` |
+/// | Spring Boot Actuator, MicroProfile Health | `{"status":"UP","components":{..}}` | `UP` | a component not up | `DOWN`, `OUT_OF_SERVICE` |
+/// | Elasticsearch `_cluster/health` | `{"status":"green",..}` | `green` | `yellow` | `red` |
+/// | ASP.NET Core health checks | `Healthy` (text) or `{"status":"Healthy","entries":{..}}` | `Healthy` | `Degraded` | `Unhealthy` |
+/// | NestJS Terminus | `{"status":"ok","info":{..},"error":{..}}` | `ok` | a non-empty `error` under `ok` | `error`, `shutting_down` |
+///
+/// Words are compared without regard to case. A JSON object with none of these
+/// fields, or a status word outside these lists (Spring's `UNKNOWN`), is
+/// [`BodyHealth::Unrecognised`].
+pub fn read_body(content_type: Option<&str>, body: &[u8]) -> BodyHealth {
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t.trim(),
+        Err(_) => return if declares_json(content_type) { BodyHealth::Invalid } else { BodyHealth::Unrecognised },
+    };
+    if text.is_empty() {
+        return BodyHealth::Unrecognised;
+    }
+    if declares_json(content_type) || text.starts_with('{') || text.starts_with('[') {
+        return match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(doc)) => read_document(&doc),
+            Ok(_) => BodyHealth::Unrecognised,
+            Err(_) => BodyHealth::Invalid,
+        };
+    }
+    // ASP.NET Core's default writer: the bare status word as text/plain.
+    match word(text) {
+        Some(w @ (Word::Healthy | Word::Degraded | Word::Unhealthy)) => w.health(),
+        _ => BodyHealth::Unrecognised,
+    }
+}
+
+fn declares_json(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        essence == "application/json" || essence.ends_with("+json")
+    })
+}
+
+/// A top-level JSON health document.
+fn read_document(doc: &Map<String, Value>) -> BodyHealth {
+    let top = status_word(doc.get("status"))
+        .or_else(|| status_word(doc.get("code")))
+        .map(Word::health)
+        .or_else(|| flags(doc));
+    match top {
+        Some(BodyHealth::Up) => {
+            let not_ready = doc.get("ready") == Some(&Value::Bool(false));
+            if not_ready || parts_not_up(doc) {
+                BodyHealth::Degraded
+            } else {
+                BodyHealth::Up
+            }
+        }
+        Some(other) => other,
+        None => BodyHealth::Unrecognised,
+    }
+}
+
+/// Boolean-only documents: Hassette's `ready`, `/_system/check`'s `ok` and `error`.
+fn flags(doc: &Map<String, Value>) -> Option<BodyHealth> {
+    let flag = |key| doc.get(key).and_then(Value::as_bool);
+    match (flag("ready"), flag("ok"), flag("error")) {
+        (_, Some(false), _) | (_, _, Some(true)) => Some(BodyHealth::Down),
+        (Some(false), _, _) => Some(BodyHealth::Degraded),
+        (Some(true), _, _) | (_, Some(true), _) => Some(BodyHealth::Up),
+        _ => None,
+    }
+}
+
+/// Whether any part under an "up" top is not up: Spring/Smallest `components`
+/// (and Spring 1.x `details`), IETF `checks` (arrays of objects), ASP.NET
+/// `entries`, Terminus `error` (non-empty means a failing indicator).
+fn parts_not_up(doc: &Map<String, Value>) -> bool {
+    let terminus_error = doc.get("error").and_then(Value::as_object).is_some_and(|e| !e.is_empty());
+    terminus_error
+        || ["components", "details", "entries", "checks"]
+            .iter()
+            .filter_map(|key| doc.get(*key).and_then(Value::as_object))
+            .flat_map(|parts| parts.values())
+            .any(part_not_up)
+}
+
+fn part_not_up(part: &Value) -> bool {
+    match part {
+        Value::String(_) => status_word(Some(part)).is_some_and(|w| w.health() != BodyHealth::Up),
+        Value::Object(o) => status_word(o.get("status")).is_some_and(|w| w.health() != BodyHealth::Up),
+        Value::Array(items) => items.iter().any(part_not_up),
+        _ => false,
+    }
+}
+
+/// The status vocabulary of every recognised format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Word {
+    Up,
+    Healthy,
+    Degraded,
+    Unhealthy,
+    Down,
+}
+
+impl Word {
+    fn health(self) -> BodyHealth {
+        match self {
+            Word::Up | Word::Healthy => BodyHealth::Up,
+            Word::Degraded => BodyHealth::Degraded,
+            Word::Unhealthy | Word::Down => BodyHealth::Down,
+        }
+    }
+}
+
+fn status_word(value: Option<&Value>) -> Option<Word> {
+    value.and_then(Value::as_str).and_then(word)
+}
+
+fn word(text: &str) -> Option<Word> {
+    let w = text.trim().to_ascii_lowercase();
+    Some(match w.as_str() {
+        "healthy" => Word::Healthy,
+        "unhealthy" => Word::Unhealthy,
+        "ok" | "pass" | "up" | "live" | "ready" | "green" => Word::Up,
+        "degraded" | "warn" | "warning" | "starting" | "yellow" => Word::Degraded,
+        "fail" | "error" | "down" | "out_of_service" | "red" | "shutting_down" => Word::Down,
+        _ => return None,
+    })
+}

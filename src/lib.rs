@@ -1,0 +1,35 @@
+//! edgecheck: a health aggregator for fleets of origins, running at the edge as a
+//! Cloudflare Worker.
+//!
+//! The crate is a pure core and a thin shell (see `ARCHITECTURE.md`):
+//!
+//! - [`config`]: `edgecheck.toml`, its raw shape and its validation;
+//! - [`classify`]: one probe's outcome to `up` / `degraded` / `down` and a reason;
+//! - [`aggregate`]: verdicts to per-region health and the global view;
+//! - [`render`]: the public JSON documents;
+//! - [`http`]: routes and every answer's status code, headers and body;
+//! - `shell` (wasm32 only): the worker entry point, fan-out, fetch and timers.
+//!
+//! The core does no I/O, reads no clock and never touches `worker` types; it is
+//! tested on the host with `cargo test`.
+
+pub mod aggregate;
+pub mod classify;
+pub mod config;
+pub mod http;
+pub mod render;
+
+#[cfg(target_arch = "wasm32")]
+mod shell;
+
+/// The fleet embedded at build time by `build.rs` (from `edgecheck.toml`, or the
+/// file named by `EDGECHECK_CONFIG`), as validated JSON.
+pub const EMBEDDED_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
+
+/// Parses and validates the embedded fleet. `build.rs` has already validated the
+/// same text and stops the build on any error, so this cannot fail in a built
+/// worker; it runs once per isolate.
+pub fn embedded_config() -> config::Config {
+    let raw: config::RawConfig = serde_json::from_str(EMBEDDED_CONFIG_JSON).expect("build.rs embeds a RawConfig as JSON");
+    config::Config::from_raw(&raw).expect("build.rs embeds only a valid config")
+}
