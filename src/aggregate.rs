@@ -100,10 +100,19 @@ pub fn aggregate(config: &Config, probes: &[Probe]) -> View {
         Overall::Degraded => config.settings.degraded_is_ready,
         Overall::Down => false,
     };
-    View { overall, ready, regions }
+    View {
+        overall,
+        ready,
+        regions,
+    }
 }
 
-fn region_view(settings: &Settings, config: &Config, region: &Region, probes: &[Probe]) -> RegionView {
+fn region_view(
+    settings: &Settings,
+    config: &Config,
+    region: &Region,
+    probes: &[Probe],
+) -> RegionView {
     let (mut up, mut degraded, mut down, mut critical_down) = (0, 0, 0, false);
     for &i in &region.origins {
         match probes[i].verdict.health {
@@ -129,5 +138,13 @@ fn region_view(settings: &Settings, config: &Config, region: &Region, probes: &[
         Health::Degraded => settings.degraded_is_ready,
         Health::Down => false,
     };
-    RegionView { health, ready, up, degraded, down, total, needed }
+    RegionView {
+        health,
+        ready,
+        up,
+        degraded,
+        down,
+        total,
+        needed,
+    }
 }

@@ -80,7 +80,11 @@ impl Reason {
 pub enum Outcome {
     /// A complete answer: status code, `Content-Type` if any, and the decoded body
     /// (at most `max_body_bytes`; empty for HEAD).
-    Answered { status: u16, content_type: Option<String>, body: Vec<u8> },
+    Answered {
+        status: u16,
+        content_type: Option<String>,
+        body: Vec<u8>,
+    },
     /// Headers arrived with this status, but the body exceeded `max_body_bytes`.
     BodyTooLarge { status: u16 },
     /// The request failed before a response: refused, reset, DNS or TLS failure.
@@ -105,16 +109,28 @@ pub struct Verdict {
 
 /// Judges one probe of `origin` by the rule table in this module's docs.
 pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
-    let down = |reason, http_status| Verdict { health: Health::Down, reason, http_status };
+    let down = |reason, http_status| Verdict {
+        health: Health::Down,
+        reason,
+        http_status,
+    };
     match outcome {
         Outcome::ConnectError => down(Reason::ConnectError, None),
         Outcome::Timeout { status } => down(Reason::Timeout, *status),
         Outcome::Skipped => down(Reason::Skipped, None),
         Outcome::SecretMissing => down(Reason::SecretMissing, None),
         Outcome::BodyTooLarge { status } => down(Reason::BodyTooLarge, Some(*status)),
-        Outcome::Answered { status, content_type, body } => {
+        Outcome::Answered {
+            status,
+            content_type,
+            body,
+        } => {
             let reads_body = origin.format == Format::Auto && origin.method == Method::Get;
-            let body = if reads_body { read_body(content_type.as_deref(), body) } else { BodyHealth::Unrecognised };
+            let body = if reads_body {
+                read_body(content_type.as_deref(), body)
+            } else {
+                BodyHealth::Unrecognised
+            };
             let status_ok = origin.expect_status.contains(*status);
             let (health, reason) = match body {
                 BodyHealth::Down => (Health::Down, Reason::BodyDown),
@@ -123,7 +139,11 @@ pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
                 BodyHealth::Invalid => (Health::Down, Reason::BodyInvalid),
                 BodyHealth::Up | BodyHealth::Unrecognised => (Health::Up, Reason::Ok),
             };
-            Verdict { health, reason, http_status: Some(*status) }
+            Verdict {
+                health,
+                reason,
+                http_status: Some(*status),
+            }
         }
     }
 }
@@ -160,7 +180,13 @@ pub enum BodyHealth {
 pub fn read_body(content_type: Option<&str>, body: &[u8]) -> BodyHealth {
     let text = match std::str::from_utf8(body) {
         Ok(t) => t.trim(),
-        Err(_) => return if declares_json(content_type) { BodyHealth::Invalid } else { BodyHealth::Unrecognised },
+        Err(_) => {
+            return if declares_json(content_type) {
+                BodyHealth::Invalid
+            } else {
+                BodyHealth::Unrecognised
+            }
+        }
     };
     if text.is_empty() {
         return BodyHealth::Unrecognised;
@@ -181,7 +207,12 @@ pub fn read_body(content_type: Option<&str>, body: &[u8]) -> BodyHealth {
 
 fn declares_json(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|ct| {
-        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         essence == "application/json" || essence.ends_with("+json")
     })
 }
@@ -221,7 +252,10 @@ fn flags(doc: &Map<String, Value>) -> Option<BodyHealth> {
 /// (and Spring 1.x `details`), IETF `checks` (arrays of objects), ASP.NET
 /// `entries`, Terminus `error` (non-empty means a failing indicator).
 fn parts_not_up(doc: &Map<String, Value>) -> bool {
-    let terminus_error = doc.get("error").and_then(Value::as_object).is_some_and(|e| !e.is_empty());
+    let terminus_error = doc
+        .get("error")
+        .and_then(Value::as_object)
+        .is_some_and(|e| !e.is_empty());
     terminus_error
         || ["components", "details", "entries", "checks"]
             .iter()
@@ -233,7 +267,9 @@ fn parts_not_up(doc: &Map<String, Value>) -> bool {
 fn part_not_up(part: &Value) -> bool {
     match part {
         Value::String(_) => status_word(Some(part)).is_some_and(|w| w.health() != BodyHealth::Up),
-        Value::Object(o) => status_word(o.get("status")).is_some_and(|w| w.health() != BodyHealth::Up),
+        Value::Object(o) => {
+            status_word(o.get("status")).is_some_and(|w| w.health() != BodyHealth::Up)
+        }
         Value::Array(items) => items.iter().any(part_not_up),
         _ => false,
     }

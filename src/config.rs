@@ -258,6 +258,29 @@ pub struct ConfigWarning {
     pub message: String,
 }
 
+/// Parses the text of `edgecheck.toml`. Syntax and type errors name their field
+/// path (`origins[3].timeout_ms`) where there is one. Host only: the worker embeds
+/// the already-parsed config, so TOML is not in the wasm bundle.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn parse_toml(text: &str) -> Result<RawConfig, ConfigError> {
+    let de = toml::Deserializer::parse(text).map_err(|e| ConfigError {
+        field: "(syntax)".into(),
+        message: e.to_string(),
+    })?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let message = e.into_inner().message().to_string();
+        ConfigError {
+            field: if field == "." {
+                "(top level)".into()
+            } else {
+                field
+            },
+            message,
+        }
+    })
+}
+
 impl Config {
     /// Validates `raw`. On failure returns every problem found, in file order.
     pub fn from_raw(raw: &RawConfig) -> Result<Config, Vec<ConfigError>> {
@@ -265,20 +288,34 @@ impl Config {
         let settings = settings(&raw.settings, &mut errs);
 
         if raw.regions.is_empty() {
-            errs.push("regions", "at least one region must be declared, as [regions.<name>]");
+            errs.push(
+                "regions",
+                "at least one region must be declared, as [regions.<name>]",
+            );
         }
         if raw.origins.is_empty() {
-            errs.push("origins", "at least one origin must be declared, as [[origins]]");
+            errs.push(
+                "origins",
+                "at least one origin must be declared, as [[origins]]",
+            );
         }
 
-        let region_index: BTreeMap<&str, usize> =
-            raw.regions.keys().enumerate().map(|(i, name)| (name.as_str(), i)).collect();
+        let region_index: BTreeMap<&str, usize> = raw
+            .regions
+            .keys()
+            .enumerate()
+            .map(|(i, name)| (name.as_str(), i))
+            .collect();
         let mut regions: Vec<Region> = raw
             .regions
             .keys()
             .map(|name| {
                 check_name(&format!("regions.{name}"), name, &mut errs);
-                Region { name: name.clone(), quorum: Quorum::AtLeast(1), origins: Vec::new() }
+                Region {
+                    name: name.clone(),
+                    quorum: Quorum::AtLeast(1),
+                    origins: Vec::new(),
+                }
             })
             .collect();
 
@@ -293,7 +330,13 @@ impl Config {
                     format!("\"{}\" is already a region name; /health/{{name}} needs names unique across regions and origins", o.name),
                 );
             } else if !seen.insert(o.name.as_str()) {
-                errs.push(format!("{path}.name"), format!("\"{}\" is used by an earlier origin; names must be unique", o.name));
+                errs.push(
+                    format!("{path}.name"),
+                    format!(
+                        "\"{}\" is used by an earlier origin; names must be unique",
+                        o.name
+                    ),
+                );
             }
             let region = match region_index.get(o.region.as_str()) {
                 Some(&r) => {
@@ -304,22 +347,37 @@ impl Config {
                     let declared: Vec<&str> = region_index.keys().copied().collect();
                     errs.push(
                         format!("{path}.region"),
-                        format!("\"{}\" is not declared under [regions] (declared: {})", o.region, declared.join(", ")),
+                        format!(
+                            "\"{}\" is not declared under [regions] (declared: {})",
+                            o.region,
+                            declared.join(", ")
+                        ),
                     );
                     0
                 }
             };
             let timeout_ms = match o.timeout_ms {
                 None => settings.probe_timeout_ms,
-                Some(v) => ranged(&format!("{path}.timeout_ms"), v, 1, settings.deadline_ms as i64, "ms, at most settings.deadline_ms", &mut errs)
-                    .unwrap_or(settings.probe_timeout_ms as i64) as u32,
+                Some(v) => ranged(
+                    &format!("{path}.timeout_ms"),
+                    v,
+                    1,
+                    settings.deadline_ms as i64,
+                    "ms, at most settings.deadline_ms",
+                    &mut errs,
+                )
+                .unwrap_or(settings.probe_timeout_ms as i64) as u32,
             };
             origins.push(Origin {
                 name: o.name.clone(),
                 region,
                 url: check_url(&format!("{path}.url"), &o.url, &mut errs),
                 method: method(&format!("{path}.method"), o.method.as_deref(), &mut errs),
-                expect_status: expect_status(&format!("{path}.expect_status"), o.expect_status.as_deref(), &mut errs),
+                expect_status: expect_status(
+                    &format!("{path}.expect_status"),
+                    o.expect_status.as_deref(),
+                    &mut errs,
+                ),
                 timeout_ms,
                 critical: o.critical.unwrap_or(false),
                 headers: headers(&format!("{path}.headers"), &o.headers, &mut errs),
@@ -330,11 +388,22 @@ impl Config {
         for (region, (name, raw_region)) in regions.iter_mut().zip(raw.regions.iter()) {
             let path = format!("regions.{name}");
             if region.origins.is_empty() {
-                errs.push(path.clone(), "no origin names this region; remove it or add an origin with region = \"".to_string() + name + "\"");
+                errs.push(
+                    path.clone(),
+                    "no origin names this region; remove it or add an origin with region = \""
+                        .to_string()
+                        + name
+                        + "\"",
+                );
                 continue;
             }
             if let Some(q) = &raw_region.min_up {
-                region.quorum = quorum(&format!("{path}.min_up"), q, region.origins.len(), &mut errs);
+                region.quorum = quorum(
+                    &format!("{path}.min_up"),
+                    q,
+                    region.origins.len(),
+                    &mut errs,
+                );
             }
         }
 
@@ -356,7 +425,11 @@ impl Config {
         };
 
         if errs.0.is_empty() {
-            Ok(Config { settings, regions, origins })
+            Ok(Config {
+                settings,
+                regions,
+                origins,
+            })
         } else {
             Err(errs.0)
         }
@@ -396,7 +469,10 @@ impl Config {
         if let Some(i) = self.regions.iter().position(|r| r.name == name) {
             return Some(Named::Region(i));
         }
-        self.origins.iter().position(|o| o.name == name).map(Named::Origin)
+        self.origins
+            .iter()
+            .position(|o| o.name == name)
+            .map(Named::Origin)
     }
 }
 
@@ -412,12 +488,23 @@ struct Errors(Vec<ConfigError>);
 
 impl Errors {
     fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(ConfigError { field: field.into(), message: message.into() });
+        self.0.push(ConfigError {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 }
 
 fn settings(raw: &RawSettings, errs: &mut Errors) -> Settings {
-    let deadline_ms = opt_ranged("settings.deadline_ms", raw.deadline_ms, DEFAULT_DEADLINE_MS as i64, 1, DEADLINE_LIMIT_MS as i64, "ms", errs) as u32;
+    let deadline_ms = opt_ranged(
+        "settings.deadline_ms",
+        raw.deadline_ms,
+        DEFAULT_DEADLINE_MS as i64,
+        1,
+        DEADLINE_LIMIT_MS as i64,
+        "ms",
+        errs,
+    ) as u32;
     let probe_timeout_ms = opt_ranged(
         "settings.probe_timeout_ms",
         raw.probe_timeout_ms,
@@ -455,29 +542,51 @@ fn settings(raw: &RawSettings, errs: &mut Errors) -> Settings {
     }
 }
 
-fn opt_ranged(field: &str, value: Option<i64>, default: i64, min: i64, max: i64, unit: &str, errs: &mut Errors) -> i64 {
+fn opt_ranged(
+    field: &str,
+    value: Option<i64>,
+    default: i64,
+    min: i64,
+    max: i64,
+    unit: &str,
+    errs: &mut Errors,
+) -> i64 {
     match value {
         None => default,
         Some(v) => ranged(field, v, min, max, unit, errs).unwrap_or(default),
     }
 }
 
-fn ranged(field: &str, value: i64, min: i64, max: i64, unit: &str, errs: &mut Errors) -> Option<i64> {
+fn ranged(
+    field: &str,
+    value: i64,
+    min: i64,
+    max: i64,
+    unit: &str,
+    errs: &mut Errors,
+) -> Option<i64> {
     if (min..=max).contains(&value) {
         Some(value)
     } else {
-        errs.push(field, format!("{value} is out of range: expected {min} to {max} ({unit})"));
+        errs.push(
+            field,
+            format!("{value} is out of range: expected {min} to {max} ({unit})"),
+        );
         None
     }
 }
 
 /// Names appear in paths (`/health/{name}`): 1 to 64 of `[a-z0-9-_.]`.
 fn check_name(field: &str, name: &str, errs: &mut Errors) {
-    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
+    let ok_char =
+        |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
     if name.is_empty() || name.len() > 64 {
         errs.push(field, format!("\"{name}\" must be 1 to 64 characters long"));
     } else if let Some(c) = name.chars().find(|&c| !ok_char(c)) {
-        errs.push(field, format!("\"{name}\" contains {c:?}; names use only a-z, 0-9, '-', '_' and '.'"));
+        errs.push(
+            field,
+            format!("\"{name}\" contains {c:?}; names use only a-z, 0-9, '-', '_' and '.'"),
+        );
     }
 }
 
@@ -490,7 +599,13 @@ fn check_url(field: &str, raw: &str, errs: &mut Errors) -> String {
         }
     };
     if !matches!(url.scheme(), "http" | "https") {
-        errs.push(field, format!("scheme \"{}\" is not allowed; use http or https", url.scheme()));
+        errs.push(
+            field,
+            format!(
+                "scheme \"{}\" is not allowed; use http or https",
+                url.scheme()
+            ),
+        );
     } else if !url.username().is_empty() || url.password().is_some() {
         errs.push(field, "credentials in the URL (user:pass@) are not allowed; send them as a header naming a secret");
     } else if url.host().is_none() {
@@ -504,7 +619,13 @@ fn method(field: &str, raw: Option<&str>, errs: &mut Errors) -> Method {
         None | Some("GET") => Method::Get,
         Some("HEAD") => Method::Head,
         Some(_) => {
-            errs.push(field, format!("\"{}\" is not supported; use GET or HEAD", raw.unwrap_or_default()));
+            errs.push(
+                field,
+                format!(
+                    "\"{}\" is not supported; use GET or HEAD",
+                    raw.unwrap_or_default()
+                ),
+            );
             Method::Get
         }
     }
@@ -515,16 +636,24 @@ fn format(field: &str, raw: Option<&str>, errs: &mut Errors) -> Format {
         None | Some("auto") => Format::Auto,
         Some("status_code") => Format::StatusCode,
         Some(other) => {
-            errs.push(field, format!("\"{other}\" is not a format; use \"auto\" or \"status_code\""));
+            errs.push(
+                field,
+                format!("\"{other}\" is not a format; use \"auto\" or \"status_code\""),
+            );
             Format::Auto
         }
     }
 }
 
 fn expect_status(field: &str, raw: Option<&[RawStatus]>, errs: &mut Errors) -> StatusSet {
-    let Some(items) = raw else { return StatusSet::success() };
+    let Some(items) = raw else {
+        return StatusSet::success();
+    };
     if items.is_empty() {
-        errs.push(field, "must list at least one code (\"200\") or class (\"2xx\")");
+        errs.push(
+            field,
+            "must list at least one code (\"200\") or class (\"2xx\")",
+        );
         return StatusSet::success();
     }
     let mut rules = Vec::with_capacity(items.len());
@@ -535,11 +664,20 @@ fn expect_status(field: &str, raw: Option<&[RawStatus]>, errs: &mut Errors) -> S
         };
         let rule = match text.as_bytes() {
             [c @ b'1'..=b'5', b'x', b'x'] => Some(StatusRule::Class(u16::from(c - b'0'))),
-            _ => text.parse::<u16>().ok().filter(|c| (100..=599).contains(c)).map(StatusRule::Code),
+            _ => text
+                .parse::<u16>()
+                .ok()
+                .filter(|c| (100..=599).contains(c))
+                .map(StatusRule::Code),
         };
         match rule {
             Some(rule) => rules.push(rule),
-            None => errs.push(format!("{field}[{i}]"), format!("\"{text}\" is neither a status code (100 to 599) nor a class (1xx to 5xx)")),
+            None => errs.push(
+                format!("{field}[{i}]"),
+                format!(
+                    "\"{text}\" is neither a status code (100 to 599) nor a class (1xx to 5xx)"
+                ),
+            ),
         }
     }
     StatusSet(rules)
@@ -547,26 +685,43 @@ fn expect_status(field: &str, raw: Option<&[RawStatus]>, errs: &mut Errors) -> S
 
 fn quorum(field: &str, raw: &RawQuorum, origins: usize, errs: &mut Errors) -> Quorum {
     match raw {
-        RawQuorum::Count(n) => match ranged(field, *n, 1, origins as i64, &format!("origins, at most the {origins} in this region"), errs) {
+        RawQuorum::Count(n) => match ranged(
+            field,
+            *n,
+            1,
+            origins as i64,
+            &format!("origins, at most the {origins} in this region"),
+            errs,
+        ) {
             Some(n) => Quorum::AtLeast(n as usize),
             None => Quorum::AtLeast(1),
         },
         RawQuorum::Word(w) if w == "majority" => Quorum::Majority,
         RawQuorum::Word(w) if w == "all" => Quorum::All,
         RawQuorum::Word(w) => {
-            errs.push(field, format!("\"{w}\" is not a quorum; use a number, \"majority\" or \"all\""));
+            errs.push(
+                field,
+                format!("\"{w}\" is not a quorum; use a number, \"majority\" or \"all\""),
+            );
             Quorum::AtLeast(1)
         }
     }
 }
 
-fn headers(field: &str, raw: &BTreeMap<String, RawHeader>, errs: &mut Errors) -> Vec<(String, HeaderValue)> {
+fn headers(
+    field: &str,
+    raw: &BTreeMap<String, RawHeader>,
+    errs: &mut Errors,
+) -> Vec<(String, HeaderValue)> {
     let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     let mut out = Vec::with_capacity(raw.len());
     for (name, value) in raw {
         let path = format!("{field}.{name}");
         if name.is_empty() || !name.chars().all(is_tchar) {
-            errs.push(path.clone(), format!("\"{name}\" is not a valid header name"));
+            errs.push(
+                path.clone(),
+                format!("\"{name}\" is not a valid header name"),
+            );
         }
         let value = match value {
             RawHeader::Plain(v) => {
@@ -576,10 +731,18 @@ fn headers(field: &str, raw: &BTreeMap<String, RawHeader>, errs: &mut Errors) ->
                 HeaderValue::Plain(v.clone())
             }
             RawHeader::Secret { secret } => {
-                let ok = secret.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                    && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                let ok = secret
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && secret
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if !ok {
-                    errs.push(format!("{path}.secret"), format!("\"{secret}\" is not a secret name; use letters, digits and '_'"));
+                    errs.push(
+                        format!("{path}.secret"),
+                        format!("\"{secret}\" is not a secret name; use letters, digits and '_'"),
+                    );
                 }
                 HeaderValue::Secret(secret.clone())
             }

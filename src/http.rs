@@ -18,7 +18,9 @@ use serde::Serialize;
 
 use crate::aggregate::{Round, View};
 use crate::config::{Config, Named};
-use crate::render::{self, ErrorDoc, LiveDoc, NamedOriginDoc, NamedRegionDoc, ReadyDoc, RegionReadyDoc};
+use crate::render::{
+    self, ErrorDoc, LiveDoc, NamedOriginDoc, NamedRegionDoc, ReadyDoc, RegionReadyDoc,
+};
 
 /// The methods every route allows.
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
@@ -62,7 +64,11 @@ impl Reply {
             ("access-control-allow-origin", "*".to_string()),
             ("x-content-type-options", "nosniff".to_string()),
         ];
-        Reply { status, headers, body: Some(body) }
+        Reply {
+            status,
+            headers,
+            body: Some(body),
+        }
     }
 
     fn error(status: u16, error: &'static str, message: String) -> Reply {
@@ -79,7 +85,11 @@ impl Reply {
 /// Routes a request by method and path (query string already removed). A single
 /// trailing slash is ignored (`/ready/` is `/ready`).
 pub fn dispatch(config: &Config, method: &str, path: &str) -> Dispatch {
-    let path = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
+    let path = if path.len() > 1 {
+        path.strip_suffix('/').unwrap_or(path)
+    } else {
+        path
+    };
     let route = route(config, path);
     match method {
         "GET" | "HEAD" => {}
@@ -87,12 +97,20 @@ pub fn dispatch(config: &Config, method: &str, path: &str) -> Dispatch {
             let mut reply = Reply::json(204, &());
             reply.body = None;
             reply.headers.push(("allow", ALLOW.into()));
-            reply.headers.push(("access-control-allow-methods", ALLOW.into()));
-            reply.headers.push(("access-control-max-age", "86400".into()));
+            reply
+                .headers
+                .push(("access-control-allow-methods", ALLOW.into()));
+            reply
+                .headers
+                .push(("access-control-max-age", "86400".into()));
             return Dispatch::Answer(reply);
         }
         _ if route.is_ok() => {
-            let mut reply = Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use {ALLOW}"));
+            let mut reply = Reply::error(
+                405,
+                "method_not_allowed",
+                format!("{method} is not allowed here; use {ALLOW}"),
+            );
             reply.headers.push(("allow", ALLOW.into()));
             return Dispatch::Answer(reply);
         }
@@ -103,13 +121,21 @@ pub fn dispatch(config: &Config, method: &str, path: &str) -> Dispatch {
         Ok(None) => Reply::json(200, &LiveDoc { status: "live" }),
         Err(reply) => reply,
     };
-    Dispatch::Answer(if method == "HEAD" { reply.without_body() } else { reply })
+    Dispatch::Answer(if method == "HEAD" {
+        reply.without_body()
+    } else {
+        reply
+    })
 }
 
 /// `Ok(None)` is `/live`.
 fn route(config: &Config, path: &str) -> Result<Option<Target>, Reply> {
     let not_found = |what: &str| {
-        Reply::error(404, "not_found", format!("{what}; try /live, /ready, /ready/{{region}}, /health or /health/{{name}}"))
+        Reply::error(
+            404,
+            "not_found",
+            format!("{what}; try /live, /ready, /ready/{{region}}, /health or /health/{{name}}"),
+        )
     };
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
     match (parts.next().unwrap_or(""), parts.next()) {
@@ -133,10 +159,20 @@ fn route(config: &Config, path: &str) -> Result<Option<Target>, Reply> {
 pub fn answer(config: &Config, target: Target, round: &Round, view: &View) -> Reply {
     let ready_status = |ready| if ready { 200 } else { 503 };
     match target {
-        Target::Ready => Reply::json(ready_status(view.ready), &ReadyDoc { status: view.overall.as_str(), ready: view.ready }),
+        Target::Ready => Reply::json(
+            ready_status(view.ready),
+            &ReadyDoc {
+                status: view.overall.as_str(),
+                ready: view.ready,
+            },
+        ),
         Target::ReadyRegion(r) => {
             let region = &view.regions[r];
-            let doc = RegionReadyDoc { region: &config.regions[r].name, status: region.health.as_str(), ready: region.ready };
+            let doc = RegionReadyDoc {
+                region: &config.regions[r].name,
+                status: region.health.as_str(),
+                ready: region.ready,
+            };
             Reply::json(ready_status(region.ready), &doc)
         }
         Target::Health => Reply::json(200, &render::health(config, round, view)),

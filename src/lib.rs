@@ -24,12 +24,14 @@ mod shell;
 
 /// The fleet embedded at build time by `build.rs` (from `edgecheck.toml`, or the
 /// file named by `EDGECHECK_CONFIG`), as validated JSON.
-pub const EMBEDDED_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
+pub const EMBEDDED_CONFIG_JSON: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
 
 /// Parses and validates the embedded fleet. `build.rs` has already validated the
 /// same text and stops the build on any error, so this cannot fail in a built
 /// worker; it runs once per isolate.
 pub fn embedded_config() -> config::Config {
-    let raw: config::RawConfig = serde_json::from_str(EMBEDDED_CONFIG_JSON).expect("build.rs embeds a RawConfig as JSON");
+    let raw: config::RawConfig =
+        serde_json::from_str(EMBEDDED_CONFIG_JSON).expect("build.rs embeds a RawConfig as JSON");
     config::Config::from_raw(&raw).expect("build.rs embeds only a valid config")
 }

@@ -120,13 +120,23 @@ pub fn health<'a>(config: &'a Config, round: &Round, view: &View) -> HealthDoc<'
             .regions
             .iter()
             .enumerate()
-            .map(|(r, region)| (region.name.as_str(), region_doc(config, r, round, &view.regions[r])))
+            .map(|(r, region)| {
+                (
+                    region.name.as_str(),
+                    region_doc(config, r, round, &view.regions[r]),
+                )
+            })
             .collect(),
     }
 }
 
 /// The part of `/health` for region `r`.
-pub fn region_doc<'a>(config: &'a Config, r: usize, round: &Round, view: &RegionView) -> RegionDoc<'a> {
+pub fn region_doc<'a>(
+    config: &'a Config,
+    r: usize,
+    round: &Round,
+    view: &RegionView,
+) -> RegionDoc<'a> {
     RegionDoc {
         status: view.health.as_str(),
         ready: view.ready,
@@ -135,7 +145,11 @@ pub fn region_doc<'a>(config: &'a Config, r: usize, round: &Round, view: &Region
         down: view.down,
         total: view.total,
         min_up: view.needed,
-        origins: config.regions[r].origins.iter().map(|&i| origin_doc(config, i, &round.probes[i])).collect(),
+        origins: config.regions[r]
+            .origins
+            .iter()
+            .map(|&i| origin_doc(config, i, &round.probes[i]))
+            .collect(),
     }
 }
 

@@ -49,7 +49,9 @@ fn to_response(reply: Reply) -> Result<Response> {
     for (name, value) in &reply.headers {
         headers.set(name, value)?;
     }
-    let builder = ResponseBuilder::new().with_status(reply.status).with_headers(headers);
+    let builder = ResponseBuilder::new()
+        .with_status(reply.status)
+        .with_headers(headers);
     Ok(match reply.body {
         Some(body) => builder.fixed(body.into_bytes()),
         None => builder.empty(),

@@ -15,7 +15,8 @@ use std::time::Duration;
 use futures::future::{select, Either};
 use futures::{pin_mut, stream, StreamExt};
 use worker::{
-    AbortController, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
+    AbortController, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
+    RequestRedirect, Response,
 };
 
 use crate::aggregate::{Probe, Round};
@@ -50,7 +51,10 @@ pub async fn round(config: &Config, env: &Env) -> Round {
 async fn probe(origin: &Origin, env: &Env, max_body: usize, deadline_at: u64) -> Probe {
     let sent_at = now_ms();
     if sent_at >= deadline_at {
-        return Probe { verdict: classify(origin, &Outcome::Skipped), latency_ms: None };
+        return Probe {
+            verdict: classify(origin, &Outcome::Skipped),
+            latency_ms: None,
+        };
     }
     let timeout_ms = u64::from(origin.timeout_ms).min(deadline_at - sent_at);
     let outcome = match request(origin, env) {
@@ -61,7 +65,10 @@ async fn probe(origin: &Origin, env: &Env, max_body: usize, deadline_at: u64) ->
         Outcome::SecretMissing => None,
         _ => Some(now_ms().saturating_sub(sent_at)),
     };
-    Probe { verdict: classify(origin, &outcome), latency_ms }
+    Probe {
+        verdict: classify(origin, &outcome),
+        latency_ms,
+    }
 }
 
 /// The probe request; `None` when a header names a secret that is not set.
@@ -87,7 +94,12 @@ fn request(origin: &Origin, env: &Env) -> Option<Request> {
 }
 
 /// Sends `request` and reads the answer, all within `timeout_ms`.
-async fn fetch_within(request: Request, method: config::Method, max_body: usize, timeout_ms: u64) -> Outcome {
+async fn fetch_within(
+    request: Request,
+    method: config::Method,
+    max_body: usize,
+    timeout_ms: u64,
+) -> Outcome {
     let controller = AbortController::default();
     let signal = controller.signal();
     let status = Cell::new(None);
@@ -103,7 +115,9 @@ async fn fetch_within(request: Request, method: config::Method, max_body: usize,
     pin_mut!(work, timer);
     let outcome = match select(work, timer).await {
         Either::Left((outcome, _)) => outcome,
-        Either::Right(((), _)) => Outcome::Timeout { status: status.get() },
+        Either::Right(((), _)) => Outcome::Timeout {
+            status: status.get(),
+        },
     };
     // Ends the connection whatever happened: a timed-out or over-long body stops here.
     controller.abort();
@@ -118,7 +132,9 @@ async fn read_answer(response: &mut Response, method: config::Method, max_body: 
     if method == config::Method::Get {
         if let Ok(mut chunks) = response.stream() {
             while let Some(chunk) = chunks.next().await {
-                let Ok(chunk) = chunk else { return Outcome::ConnectError };
+                let Ok(chunk) = chunk else {
+                    return Outcome::ConnectError;
+                };
                 if body.len() + chunk.len() > max_body {
                     return Outcome::BodyTooLarge { status };
                 }
@@ -126,5 +142,9 @@ async fn read_answer(response: &mut Response, method: config::Method, max_body: 
             }
         }
     }
-    Outcome::Answered { status, content_type, body }
+    Outcome::Answered {
+        status,
+        content_type,
+        body,
+    }
 }

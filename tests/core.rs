@@ -1,0 +1,877 @@
+//! Host tests of the pure core: config validation, classification, aggregation and
+//! HTTP decisions. Each concern is a table of inputs and expected outputs run
+//! through one `check` helper.
+
+use edgecheck::aggregate::{aggregate, Overall, Probe};
+use edgecheck::classify::{classify, read_body, BodyHealth, Health, Outcome, Reason, Verdict};
+use edgecheck::config::{parse_toml, Config, ConfigError, Quorum};
+use edgecheck::http::{answer, dispatch, Dispatch, Target};
+use proptest::prelude::*;
+
+const BASE: &str = r#"
+[regions.us-east]
+[[origins]]
+name = "a"
+region = "us-east"
+url = "https://a.example.com/health"
+"#;
+
+fn config(text: &str) -> Result<Config, Vec<ConfigError>> {
+    let raw = parse_toml(text).map_err(|e| vec![e])?;
+    Config::from_raw(&raw)
+}
+
+fn valid(text: &str) -> Config {
+    config(text).unwrap_or_else(|errs| panic!("config should be valid: {errs:?}"))
+}
+
+// ---------------------------------------------------------------------------
+// Config
+// ---------------------------------------------------------------------------
+
+#[test]
+fn config_defaults() {
+    let c = valid(BASE);
+    let s = &c.settings;
+    assert_eq!(
+        (
+            s.probe_timeout_ms,
+            s.deadline_ms,
+            s.max_in_flight,
+            s.max_body_bytes
+        ),
+        (2000, 5000, 6, 65536)
+    );
+    assert!(!s.degraded_is_ready);
+    assert_eq!(s.min_regions_up, 1);
+    assert_eq!(c.regions[0].quorum, Quorum::AtLeast(1));
+    let o = &c.origins[0];
+    assert_eq!((o.timeout_ms, o.critical, o.region), (2000, false, 0));
+    assert!(o.expect_status.contains(204) && !o.expect_status.contains(302));
+}
+
+#[test]
+fn config_full_example_from_the_issue() {
+    let c = valid(
+        r#"
+[settings]
+probe_timeout_ms = 2000
+deadline_ms = 5000
+max_in_flight = 6
+max_body_bytes = 65536
+degraded_is_ready = true
+min_regions_up = 1
+
+[regions.us-east]
+min_up = "majority"
+
+[[origins]]
+name = "api-use1-a"
+region = "us-east"
+url = "https://use1-a.example.com/api/health/ready"
+method = "HEAD"
+expect_status = ["2xx", "429", 301]
+timeout_ms = 1500
+critical = true
+headers = { Authorization = { secret = "USE1_TOKEN" }, X-Env = "prod" }
+"#,
+    );
+    let o = &c.origins[0];
+    assert_eq!(o.timeout_ms, 1500);
+    assert!(o.critical && c.settings.degraded_is_ready);
+    assert!(
+        o.expect_status.contains(429)
+            && o.expect_status.contains(301)
+            && o.expect_status.contains(200)
+    );
+    assert!(!o.expect_status.contains(428));
+    assert_eq!(c.regions[0].quorum, Quorum::Majority);
+    assert_eq!(o.headers.len(), 2);
+}
+
+/// Every error path names its field.
+#[test]
+fn config_errors_name_their_field() {
+    let origin = |extra: &str| {
+        format!("[regions.us-east]\n[[origins]]\nname = \"a\"\nregion = \"us-east\"\nurl = \"https://a.example.com/\"\n{extra}\n")
+    };
+    let cases: Vec<(String, &str, &str)> = vec![
+        (origin("url = 1").replace("url = \"https://a.example.com/\"\n", ""), "origins[0].url", "invalid type"),
+        (BASE.replace("https://a.example.com/health", "ftp://a.example.com/"), "origins[0].url", "scheme \"ftp\""),
+        (BASE.replace("https://a.example.com/health", "https://user:pw@a.example.com/"), "origins[0].url", "credentials"),
+        (BASE.replace("https://a.example.com/health", "not a url"), "origins[0].url", "not an absolute URL"),
+        (BASE.replace("name = \"a\"", "name = \"API A\""), "origins[0].name", "contains"),
+        (BASE.replace("region = \"us-east\"", "region = \"eu-west\""), "origins[0].region", "not declared"),
+        (origin("method = \"POST\""), "origins[0].method", "GET or HEAD"),
+        (origin("expect_status = [\"2xx\", \"6xx\"]"), "origins[0].expect_status[1]", "6xx"),
+        (origin("expect_status = []"), "origins[0].expect_status", "at least one"),
+        (origin("timeout_ms = 9000"), "origins[0].timeout_ms", "out of range"),
+        (origin("timeout_ms = \"fast\""), "origins[0].timeout_ms", "invalid type"),
+        (origin("format = \"xml\""), "origins[0].format", "not a format"),
+        (origin("headers = { \"Bad Header\" = \"x\" }"), "origins[0].headers.Bad Header", "not a valid header name"),
+        (origin("headers = { Authorization = { secret = \"my-token\" } }"), "origins[0].headers.Authorization.secret", "not a secret name"),
+        (origin("timout_ms = 100"), "origins[0].timout_ms", "unknown field `timout_ms`"),
+        (format!("[settings]\nmax_in_flight = 10\n{BASE}"), "settings.max_in_flight", "6 connections"),
+        (format!("[settings]\ndeadline_ms = 0\n{BASE}"), "settings.deadline_ms", "out of range"),
+        (format!("[settings]\nprobe_timeout_ms = 6000\n{BASE}"), "settings.probe_timeout_ms", "at most settings.deadline_ms"),
+        (format!("[settings]\nmax_body_bytes = 99999999\n{BASE}"), "settings.max_body_bytes", "out of range"),
+        (format!("[settings]\nmin_regions_up = 2\n{BASE}"), "settings.min_regions_up", "at most the 1 declared"),
+        (BASE.replace("[regions.us-east]", "[regions.us-east]\nmin_up = 2"), "regions.us-east.min_up", "at most the 1"),
+        (BASE.replace("[regions.us-east]", "[regions.us-east]\nmin_up = \"most\""), "regions.us-east.min_up", "not a quorum"),
+        (format!("{BASE}\n[regions.empty]\n"), "regions.empty", "no origin names this region"),
+        (format!("{BASE}\n[[origins]]\nname = \"a\"\nregion = \"us-east\"\nurl = \"https://b.example.com/\"\n"), "origins[1].name", "earlier origin"),
+        (BASE.replace("name = \"a\"", "name = \"us-east\""), "origins[0].name", "already a region name"),
+        ("[settings]\n".to_string(), "regions", "at least one region"),
+        ("[regions.x]\n".to_string(), "origins", "at least one origin"),
+        (format!("{BASE}\n[[origins]\n"), "(syntax)", "TOML parse error"),
+    ];
+    for (text, field, fragment) in cases {
+        let errs = config(&text).expect_err(&format!("should fail with {field}:\n{text}"));
+        assert!(
+            errs.iter()
+                .any(|e| e.field == field && e.message.contains(fragment)),
+            "expected {field} containing {fragment:?}, got {errs:?}\nfor:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn config_reports_every_error_at_once() {
+    let text = BASE
+        .replace("https://a.example.com/health", "ftp://x/")
+        .replace("name = \"a\"", "name = \"A\"");
+    let errs = config(&text).unwrap_err();
+    let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["origins[0].name", "origins[0].url"]);
+    assert_eq!(
+        errs[1].to_string(),
+        "origins[0].url: scheme \"ftp\" is not allowed; use http or https"
+    );
+}
+
+#[test]
+fn config_holds_250_origins_and_warns_about_waves() {
+    let mut text = String::from(
+        "[settings]\ndeadline_ms = 3000\nprobe_timeout_ms = 1000\n[regions.r1]\n[regions.r2]\n",
+    );
+    for i in 0..250 {
+        text += &format!("[[origins]]\nname = \"o{i}\"\nregion = \"r{}\"\nurl = \"https://o{i}.example.com/health\"\n", i % 2 + 1);
+    }
+    let c = valid(&text);
+    assert_eq!(
+        (
+            c.origins.len(),
+            c.regions[0].origins.len(),
+            c.regions[1].origins.len()
+        ),
+        (250, 125, 125)
+    );
+    let warnings = c.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.field == "settings.deadline_ms" && w.message.contains("skipped")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.field == "origins" && w.message.contains("Free plan")),
+        "{warnings:?}"
+    );
+    assert!(valid(BASE).warnings().is_empty());
+}
+
+#[test]
+fn the_shipped_demo_config_is_valid() {
+    let c = valid(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/edgecheck.toml")).unwrap(),
+    );
+    assert_eq!((c.regions.len(), c.origins.len()), (3, 10));
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    let embedded = edgecheck::embedded_config();
+    assert_eq!(embedded.origins.len(), c.origins.len());
+}
+
+// ---------------------------------------------------------------------------
+// Classification
+// ---------------------------------------------------------------------------
+
+/// The rule table of `classify`, row by row: (format toml, status, content type,
+/// body, expected health, expected reason).
+#[test]
+fn classification_by_status_and_body() {
+    use Health::*;
+    use Reason::*;
+    let json = Some("application/json");
+    let text = Some("text/plain");
+    let rows: &[(&str, u16, Option<&str>, &str, Health, Reason)] = &[
+        // Hassette
+        ("", 200, json, r#"{"status":"ok","ready":true}"#, Up, Ok),
+        ("", 200, json, r#"{"status":"live"}"#, Up, Ok),
+        ("", 200, json, r#"{"ready":true}"#, Up, Ok),
+        (
+            "",
+            200,
+            json,
+            r#"{"status":"degraded","ready":true}"#,
+            Degraded,
+            BodyDegraded,
+        ),
+        (
+            "",
+            503,
+            json,
+            r#"{"status":"starting","ready":false}"#,
+            Degraded,
+            BodyDegraded,
+        ),
+        (
+            "",
+            200,
+            json,
+            r#"{"status":"ok","ready":false}"#,
+            Degraded,
+            BodyDegraded,
+        ),
+        (
+            "",
+            503,
+            json,
+            r#"{"status":"ok","ready":true}"#,
+            Down,
+            StatusMismatch,
+        ),
+        // Hatch
+        (
+            "",
+            200,
+            json,
+            r#"{"status":"ok","vm_count":15,"route_count":23}"#,
+            Up,
+            Ok,
+        ),
+        // Smallest AI
+        ("", 200, json, r#"{"status":"healthy"}"#, Up, Ok),
+        (
+            "",
+            200,
+            json,
+            r#"{"status":"healthy","components":{"a":{"status":"healthy"},"b":{"status":"unhealthy"}}}"#,
+            Degraded,
+            BodyDegraded,
+        ),
+        (
+            "",
+            503,
+            json,
+            r#"{"status":"unhealthy","reason":"model not loaded"}"#,
+            Down,
+            BodyDown,
+        ),
+        // Python /_system/check
+        ("", 200, json, r#"{"code":"OK","ok":true}"#, Up, Ok),
+        (
+            "",
+            200,
+            json,
+            r#"{"code":"WARNING","error":true}"#,
+            Degraded,
+            BodyDegraded,
+        ),
+        (
+            "",
+            500,
+            json,
+            r#"{"code":"ERROR","error":true}"#,
+            Down,
+            BodyDown,
+        ),
+        ("", 200, json, r#"{"ok":false}"#, Down, BodyDown),
+        // IETF health+json
+        (
+            "",
+            200,
+            Some("application/health+json"),
+            r#"{"status":"pass"}"#,
+            Up,
+            Ok,
+        ),
+        (
+            "",
+            200,
+            Some("application/health+json"),
+            r#"{"status":"up"}"#,
+            Up,
+            Ok,
+        ),
+        (
+            "",
+            200,
+            Some("application/health+json"),
+            r#"{"status":"warn"}"#,
+            Degraded,
+            BodyDegraded,
+        ),
+        (
+            "",
+            200,
+            Some("application/health+json"),
+            r#"{"status":"pass","checks":{"db:responseTime":[{"status":"warn"}]}}"#,
+            Degraded,
+            BodyDegraded,
+        ),
+        (
+            "",
+            503,
+            Some("application/health+json"),
+            r#"{"status":"fail"}"#,
+            Down,
+            BodyDown,
+        ),
+        (
+            "",
+            200,
+            Some("application/health+json"),
+            r#"{"status":"error"}"#,
+            Down,
+            BodyDown,
+        ),
+        // Spring Boot / MicroProfile
+        (
+            "",
+            200,
+            json,
+            r#"{"status":"UP","components":{"db":{"status":"UP"}}}"#,
+            Up,
+            Ok,
+        ),
+        (
+            "",
+            200,
+            json,
+            r#"{"status":"UP","components":{"db":{"status":"DOWN"}}}"#,
+            Degraded,
+            BodyDegraded,
+        ),
+        ("", 200, json, r#"{"status":"DOWN"}"#, Down, BodyDown),
+        (
+            "",
+            503,
+            json,
+            r#"{"status":"OUT_OF_SERVICE"}"#,
+            Down,
+            BodyDown,
+        ),
+        ("", 200, json, r#"{"status":"UNKNOWN"}"#, Up, Ok),
+        (
+            "",
+            503,
+            json,
+            r#"{"status":"UNKNOWN"}"#,
+            Down,
+            StatusMismatch,
+        ),
+        // Elasticsearch
+        (
+            "",
+            200,
+            json,
+            r#"{"cluster_name":"c","status":"green"}"#,
+            Up,
+            Ok,
+        ),
+        (
+            "",
+            200,
+            json,
+            r#"{"cluster_name":"c","status":"yellow"}"#,
+            Degraded,
+            BodyDegraded,
+        ),
+        (
+            "",
+            200,
+            json,
+            r#"{"cluster_name":"c","status":"red"}"#,
+            Down,
+            BodyDown,
+        ),
+        // ASP.NET Core
+        ("", 200, text, "Healthy", Up, Ok),
+        ("", 200, text, "Degraded", Degraded, BodyDegraded),
+        ("", 503, text, "Unhealthy", Down, BodyDown),
+        (
+            "",
+            200,
+            json,
+            r#"{"status":"Healthy","entries":{"db":{"status":"Degraded"}}}"#,
+            Degraded,
+            BodyDegraded,
+        ),
+        // NestJS Terminus
+        (
+            "",
+            200,
+            json,
+            r#"{"status":"ok","info":{"db":{"status":"up"}},"error":{},"details":{}}"#,
+            Up,
+            Ok,
+        ),
+        (
+            "",
+            503,
+            json,
+            r#"{"status":"error","info":{},"error":{"db":{"status":"down"}}}"#,
+            Down,
+            BodyDown,
+        ),
+        (
+            "",
+            503,
+            json,
+            r#"{"status":"shutting_down"}"#,
+            Down,
+            BodyDown,
+        ),
+        // Anything else: the status code decides.
+        ("", 200, text, "OK", Up, Ok),
+        ("", 204, None, "", Up, Ok),
+        ("", 200, json, r#"{"version":"1.2.3"}"#, Up, Ok),
+        ("", 200, json, r#"[1,2]"#, Up, Ok),
+        ("", 503, text, "Service Unavailable", Down, StatusMismatch),
+        ("", 302, text, "", Down, StatusMismatch),
+        ("expect_status = [\"2xx\", \"3xx\"]", 302, text, "", Up, Ok),
+        (
+            "expect_status = [\"429\"]",
+            429,
+            json,
+            r#"{"status":"ok"}"#,
+            Up,
+            Ok,
+        ),
+        // Invalid bodies.
+        (
+            "",
+            200,
+            json,
+            r#"{"status": "UP", "comp"#,
+            Down,
+            BodyInvalid,
+        ),
+        ("", 200, text, r#"{"status": "UP""#, Down, BodyInvalid),
+        ("", 500, json, "<html>oops</html>", Down, StatusMismatch),
+        // Bodies ignored: format = "status_code", and HEAD.
+        (
+            "format = \"status_code\"",
+            200,
+            json,
+            r#"{"status":"DOWN"}"#,
+            Up,
+            Ok,
+        ),
+        (
+            "format = \"status_code\"",
+            503,
+            json,
+            r#"{"status":"degraded"}"#,
+            Down,
+            StatusMismatch,
+        ),
+        (
+            "method = \"HEAD\"",
+            200,
+            json,
+            r#"{"status":"DOWN"}"#,
+            Up,
+            Ok,
+        ),
+    ];
+    for &(extra, status, content_type, body, health, reason) in rows {
+        let c = valid(&format!("{BASE}{extra}\n"));
+        let outcome = Outcome::Answered {
+            status,
+            content_type: content_type.map(String::from),
+            body: body.as_bytes().to_vec(),
+        };
+        let got = classify(&c.origins[0], &outcome);
+        assert_eq!(
+            (got.health, got.reason, got.http_status),
+            (health, reason, Some(status)),
+            "{status} {content_type:?} {body:?} with {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn classification_of_failures() {
+    let c = valid(BASE);
+    let rows = [
+        (Outcome::ConnectError, Reason::ConnectError, None),
+        (Outcome::Timeout { status: None }, Reason::Timeout, None),
+        (
+            Outcome::Timeout { status: Some(200) },
+            Reason::Timeout,
+            Some(200),
+        ),
+        (Outcome::Skipped, Reason::Skipped, None),
+        (Outcome::SecretMissing, Reason::SecretMissing, None),
+        (
+            Outcome::BodyTooLarge { status: 200 },
+            Reason::BodyTooLarge,
+            Some(200),
+        ),
+    ];
+    for (outcome, reason, http_status) in rows {
+        assert_eq!(
+            classify(&c.origins[0], &outcome),
+            Verdict {
+                health: Health::Down,
+                reason,
+                http_status
+            },
+            "{outcome:?}"
+        );
+    }
+}
+
+#[test]
+fn body_reading_edge_cases() {
+    let rows: &[(Option<&str>, &[u8], BodyHealth)] = &[
+        (
+            Some("application/json; charset=utf-8"),
+            br#"{"status":"UP"}"#,
+            BodyHealth::Up,
+        ),
+        (
+            Some("APPLICATION/HEALTH+JSON"),
+            br#"{"status":"Pass"}"#,
+            BodyHealth::Up,
+        ),
+        (Some("application/json"), b"", BodyHealth::Unrecognised),
+        (Some("application/json"), b"\xff\xfe", BodyHealth::Invalid),
+        (Some("text/plain"), b"\xff\xfe", BodyHealth::Unrecognised),
+        (None, b"  unhealthy \n", BodyHealth::Down),
+        (None, b"down", BodyHealth::Unrecognised),
+        (
+            None,
+            br#"{"status":{"nested":true}}"#,
+            BodyHealth::Unrecognised,
+        ),
+        (
+            None,
+            br#"{"status":"UP","components":{"ping":"DOWN"}}"#,
+            BodyHealth::Degraded,
+        ),
+        (
+            None,
+            br#"{"status":"UP","details":{"db":{"status":"UP"}}}"#,
+            BodyHealth::Up,
+        ),
+    ];
+    for &(content_type, body, expected) in rows {
+        assert_eq!(
+            read_body(content_type, body),
+            expected,
+            "{content_type:?} {:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Aggregation
+// ---------------------------------------------------------------------------
+
+const FLEET: &str = r#"
+[settings]
+min_regions_up = 2
+[regions.east]
+min_up = 2
+[regions.west]
+min_up = "majority"
+[regions.south]
+min_up = "all"
+[[origins]]
+name = "e1"
+region = "east"
+url = "https://e1.example.com/"
+[[origins]]
+name = "e2"
+region = "east"
+url = "https://e2.example.com/"
+[[origins]]
+name = "e3"
+region = "east"
+url = "https://e3.example.com/"
+critical = true
+[[origins]]
+name = "w1"
+region = "west"
+url = "https://w1.example.com/"
+[[origins]]
+name = "w2"
+region = "west"
+url = "https://w2.example.com/"
+[[origins]]
+name = "w3"
+region = "west"
+url = "https://w3.example.com/"
+[[origins]]
+name = "s1"
+region = "south"
+url = "https://s1.example.com/"
+"#;
+
+fn probes(healths: &str) -> Vec<Probe> {
+    healths
+        .chars()
+        .map(|c| {
+            let (health, reason) = match c {
+                'u' => (Health::Up, Reason::Ok),
+                'd' => (Health::Degraded, Reason::BodyDegraded),
+                _ => (Health::Down, Reason::Timeout),
+            };
+            Probe {
+                verdict: Verdict {
+                    health,
+                    reason,
+                    http_status: None,
+                },
+                latency_ms: Some(1),
+            }
+        })
+        .collect()
+}
+
+/// Regions are in name order: east, south, west. Origins: e1 e2 e3(critical) w1 w2 w3 s1.
+#[test]
+fn aggregation_quorum_critical_and_global() {
+    use Health::*;
+    let c = valid(FLEET);
+    let rows: &[(&str, [Health; 3], Overall)] = &[
+        ("uuuuuuu", [Up, Up, Up], Overall::Ok),
+        ("duuuuuu", [Degraded, Up, Up], Overall::Degraded),
+        ("xuuuuuu", [Degraded, Up, Up], Overall::Degraded),
+        ("xxuuuuu", [Down, Up, Up], Overall::Degraded),
+        ("uuxuuuu", [Down, Up, Up], Overall::Degraded),
+        ("uudxxuu", [Degraded, Up, Down], Overall::Degraded),
+        ("uuudxuu", [Up, Up, Degraded], Overall::Degraded),
+        ("uuuxxuu", [Up, Up, Down], Overall::Degraded),
+        ("uuuuuud", [Up, Degraded, Up], Overall::Degraded),
+        ("uuuuuux", [Up, Down, Up], Overall::Degraded),
+        ("xxuuuux", [Down, Down, Up], Overall::Down),
+        ("xxxxxxx", [Down, Down, Down], Overall::Down),
+        ("ddddddd", [Degraded, Degraded, Degraded], Overall::Degraded),
+    ];
+    for &(healths, regions, overall) in rows {
+        let view = aggregate(&c, &probes(healths));
+        let got: Vec<Health> = view.regions.iter().map(|r| r.health).collect();
+        assert_eq!(
+            (got.as_slice(), view.overall),
+            (&regions[..], overall),
+            "{healths}"
+        );
+        assert_eq!(view.ready, overall == Overall::Ok, "{healths}");
+        for r in &view.regions {
+            assert_eq!(r.ready, r.health == Up, "{healths}");
+            assert_eq!(r.up + r.degraded + r.down, r.total);
+        }
+    }
+}
+
+#[test]
+fn degraded_is_ready_opens_readiness_for_degraded_only() {
+    let c = valid(&FLEET.replace(
+        "min_regions_up = 2",
+        "min_regions_up = 2\ndegraded_is_ready = true",
+    ));
+    let view = aggregate(&c, &probes("duuuuuu"));
+    assert_eq!(
+        (view.overall, view.ready, view.regions[0].ready),
+        (Overall::Degraded, true, true)
+    );
+    let view = aggregate(&c, &probes("xxuuuux"));
+    assert_eq!(
+        (view.overall, view.ready, view.regions[0].ready),
+        (Overall::Down, false, false)
+    );
+}
+
+fn health_strategy() -> impl Strategy<Value = Health> {
+    prop_oneof![Just(Health::Up), Just(Health::Degraded), Just(Health::Down)]
+}
+
+proptest! {
+    /// Making any origin healthier never makes a region or the view worse.
+    #[test]
+    fn healthier_origin_never_worsens_the_view(healths in prop::collection::vec(health_strategy(), 7), i in 0usize..7) {
+        let c = valid(FLEET);
+        let before: Vec<Probe> = healths.iter().map(|&h| Probe { verdict: Verdict { health: h, reason: Reason::Ok, http_status: None }, latency_ms: None }).collect();
+        let mut after = before.clone();
+        after[i].verdict.health = Health::Up;
+        let (b, a) = (aggregate(&c, &before), aggregate(&c, &after));
+        prop_assert!(a.overall >= b.overall);
+        for (rb, ra) in b.regions.iter().zip(&a.regions) {
+            prop_assert!(ra.health >= rb.health);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+// ---------------------------------------------------------------------------
+
+fn header<'a>(reply: &'a edgecheck::http::Reply, name: &str) -> Option<&'a str> {
+    reply
+        .headers
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn routing() {
+    let c = valid(FLEET);
+    let rows: &[(&str, &str, Result<Target, u16>)] = &[
+        ("GET", "/ready", Ok(Target::Ready)),
+        ("HEAD", "/ready/", Ok(Target::Ready)),
+        ("GET", "/ready/west", Ok(Target::ReadyRegion(2))),
+        ("GET", "/ready/w1", Err(404)),
+        ("GET", "/ready/nowhere", Err(404)),
+        ("GET", "/health", Ok(Target::Health)),
+        ("GET", "/health/south", Ok(Target::HealthRegion(1))),
+        ("GET", "/health/e3", Ok(Target::HealthOrigin(2))),
+        ("GET", "/health/e3/x", Err(404)),
+        ("GET", "/", Err(404)),
+        ("GET", "/livez", Err(404)),
+        ("POST", "/ready", Err(405)),
+        ("DELETE", "/health/e1", Err(405)),
+        ("POST", "/nowhere", Err(404)),
+        ("OPTIONS", "/health", Err(204)),
+        ("GET", "/live", Err(200)),
+        ("HEAD", "/live", Err(200)),
+    ];
+    for &(method, path, expected) in rows {
+        let got = match dispatch(&c, method, path) {
+            Dispatch::Probe(target) => Ok(target),
+            Dispatch::Answer(reply) => {
+                if reply.status != 204 {
+                    assert_eq!(
+                        header(&reply, "content-type"),
+                        Some("application/json"),
+                        "{method} {path}"
+                    );
+                    assert_eq!(
+                        reply.body.is_none(),
+                        method == "HEAD",
+                        "{method} {path}: HEAD has no body"
+                    );
+                }
+                if reply.status == 405 || reply.status == 204 {
+                    assert_eq!(header(&reply, "allow"), Some("GET, HEAD, OPTIONS"));
+                }
+                assert_eq!(header(&reply, "cache-control"), Some("no-store"));
+                Err(reply.status)
+            }
+        };
+        assert_eq!(got, expected, "{method} {path}");
+    }
+    let Dispatch::Answer(live) = dispatch(&c, "GET", "/live") else {
+        panic!("/live answers directly")
+    };
+    assert_eq!(live.body.as_deref(), Some(r#"{"status":"live"}"#));
+    let Dispatch::Answer(missing) = dispatch(&c, "GET", "/nope") else {
+        panic!()
+    };
+    let doc: serde_json::Value = serde_json::from_str(missing.body.as_deref().unwrap()).unwrap();
+    assert_eq!(doc["error"], "not_found");
+}
+
+#[test]
+fn answers_carry_the_view_and_never_an_address() {
+    let c = valid(FLEET);
+    let round = edgecheck::aggregate::Round {
+        checked_at_ms: 1_795_000_000_123,
+        duration_ms: 42,
+        probes: probes("uuxuuud"),
+    };
+    let view = aggregate(&c, &round.probes);
+    let json = |target| {
+        let reply = answer(&c, target, &round, &view);
+        assert_eq!(header(&reply, "access-control-allow-origin"), Some("*"));
+        let body = reply.body.unwrap();
+        assert!(
+            !body.contains("example.com") && !body.contains("https"),
+            "{body}"
+        );
+        (
+            reply.status,
+            serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        )
+    };
+    let (status, ready) = json(Target::Ready);
+    assert_eq!(
+        (status, ready),
+        (
+            503,
+            serde_json::json!({"status": "degraded", "ready": false})
+        )
+    );
+    let (status, west) = json(Target::ReadyRegion(2));
+    assert_eq!(
+        (status, west),
+        (
+            200,
+            serde_json::json!({"region": "west", "status": "up", "ready": true})
+        )
+    );
+    let (status, east) = json(Target::ReadyRegion(0));
+    assert_eq!((status, &east["status"]), (503, &serde_json::json!("down")));
+
+    let (status, health) = json(Target::Health);
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["checked_at"], "2026-11-18T11:06:40.123Z");
+    assert_eq!(
+        (
+            health["duration_ms"].as_u64(),
+            health["origin_count"].as_u64(),
+            health["region_count"].as_u64()
+        ),
+        (Some(42), Some(7), Some(3))
+    );
+    let east = &health["regions"]["east"];
+    assert_eq!(
+        (
+            east["status"].as_str(),
+            east["up"].as_u64(),
+            east["total"].as_u64(),
+            east["min_up"].as_u64()
+        ),
+        (Some("down"), Some(2), Some(3), Some(2))
+    );
+    assert_eq!(
+        east["origins"][2],
+        serde_json::json!({"name": "e3", "status": "down", "reason": "timeout", "http_status": null, "latency_ms": 1, "critical": true})
+    );
+
+    let (_, origin) = json(Target::HealthOrigin(6));
+    assert_eq!(
+        (
+            origin["name"].as_str(),
+            origin["region"].as_str(),
+            origin["status"].as_str()
+        ),
+        (Some("s1"), Some("south"), Some("degraded"))
+    );
+    let (_, region) = json(Target::HealthRegion(1));
+    assert_eq!(
+        (
+            region["region"].as_str(),
+            region["status"].as_str(),
+            region["origins"].as_array().map(Vec::len)
+        ),
+        (Some("south"), Some("degraded"), Some(1))
+    );
+}
