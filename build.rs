@@ -48,13 +48,13 @@ fn main() {
 }
 
 /// Reads and parses the file.
-fn load(file: &PathBuf) -> Result<config::RawConfig, Vec<String>> {
+fn load(file: &std::path::Path) -> Result<config::RawConfig, Vec<String>> {
     let text = fs::read_to_string(file)
         .map_err(|e| vec![format!("cannot read the file: {e} (set EDGECHECK_CONFIG to another file, or create edgecheck.toml)")])?;
     config::parse_toml(&text).map_err(|e| vec![e.to_string()])
 }
 
-fn fail(file: &PathBuf, errors: &[String]) -> ! {
+fn fail(file: &std::path::Path, errors: &[String]) -> ! {
     // cargo shows a failing build script's stderr; wrangler shows cargo's output.
     eprintln!("\nedgecheck: config error in {}:", file.display());
     for e in errors {

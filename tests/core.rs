@@ -205,7 +205,15 @@ fn classification_by_status_and_body() {
     use Reason::*;
     let json = Some("application/json");
     let text = Some("text/plain");
-    let rows: &[(&str, u16, Option<&str>, &str, Health, Reason)] = &[
+    type Row = (
+        &'static str,
+        u16,
+        Option<&'static str>,
+        &'static str,
+        Health,
+        Reason,
+    );
+    let rows: &[Row] = &[
         // Hassette
         ("", 200, json, r#"{"status":"ok","ready":true}"#, Up, Ok),
         ("", 200, json, r#"{"status":"live"}"#, Up, Ok),

@@ -44,6 +44,9 @@ enum Mode {
     Flood,
     /// Alternate: a healthy Spring body, then a 503, on every other request.
     Flap,
+    /// 200 `{"status":"ok"}` only with `Authorization: Bearer demo-only-token`,
+    /// else 401: shows that a header naming a secret was sent.
+    RequireToken,
 }
 
 const SPRING_UP: &str = r#"{"status":"UP","components":{"db":{"status":"UP","details":{"database":"PostgreSQL","validationQuery":"isValid()"}},"diskSpace":{"status":"UP","details":{"total":499963174912,"free":91300069376,"threshold":10485760,"exists":true}},"ping":{"status":"UP"}}}"#;
@@ -218,6 +221,7 @@ impl Mode {
         Mode::Drip,
         Mode::Flood,
         Mode::Flap,
+        Mode::RequireToken,
     ];
 
     fn name(self) -> &'static str {
@@ -228,6 +232,7 @@ impl Mode {
             Mode::Drip => "drip",
             Mode::Flood => "flood",
             Mode::Flap => "flap",
+            Mode::RequireToken => "require-token",
         }
     }
 
@@ -375,8 +380,15 @@ fn serve_origin(origin: Arc<Origin>, listener: TcpListener) {
     }
 }
 
-/// Reads a request head; returns (method, path).
-fn read_head(stream: &mut TcpStream) -> Option<(String, String)> {
+/// A request head: method, path and the `Authorization` header.
+struct Head {
+    method: String,
+    path: String,
+    authorization: Option<String>,
+}
+
+/// Reads a request head.
+fn read_head(stream: &mut TcpStream) -> Option<Head> {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .ok()?;
@@ -392,7 +404,16 @@ fn read_head(stream: &mut TcpStream) -> Option<(String, String)> {
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf) {
             Ok(httparse::Status::Complete(_)) => {
-                return Some((req.method?.to_string(), req.path?.to_string()))
+                let authorization = req
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("authorization"))
+                    .map(|h| String::from_utf8_lossy(h.value).into_owned());
+                return Some(Head {
+                    method: req.method?.to_string(),
+                    path: req.path?.to_string(),
+                    authorization,
+                });
             }
             Ok(httparse::Status::Partial) if buf.len() < 64 * 1024 => continue,
             _ => return None,
@@ -403,6 +424,7 @@ fn read_head(stream: &mut TcpStream) -> Option<(String, String)> {
 fn head(status: u16, content_type: &str, length: usize) -> String {
     let reason = match status {
         200 => "OK",
+        401 => "Unauthorized",
         302 => "Found",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
@@ -417,11 +439,11 @@ fn head(status: u16, content_type: &str, length: usize) -> String {
 }
 
 fn serve_probe(origin: &Origin, mut stream: TcpStream) {
-    let Some((method, _path)) = read_head(&mut stream) else {
+    let Some(request) = read_head(&mut stream) else {
         return;
     };
     let hit = origin.hits.fetch_add(1, Ordering::SeqCst);
-    let with_body = method != "HEAD";
+    let with_body = request.method != "HEAD";
     let mut answer = |status, content_type: &str, body: &str| {
         let mut out = head(status, content_type, body.len()).into_bytes();
         if with_body {
@@ -431,8 +453,14 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
     };
     match origin.mode() {
         Mode::Fixed(_, status, content_type, body) => answer(status, content_type, body),
-        Mode::Flap if hit % 2 == 0 => answer(200, "application/json", SPRING_UP),
+        Mode::Flap if hit.is_multiple_of(2) => answer(200, "application/json", SPRING_UP),
         Mode::Flap => answer(503, "text/plain", "Service Unavailable"),
+        Mode::RequireToken
+            if request.authorization.as_deref() == Some("Bearer demo-only-token") =>
+        {
+            answer(200, "application/json", r#"{"status":"ok"}"#)
+        }
+        Mode::RequireToken => answer(401, "application/json", r#"{"error":"unauthorized"}"#),
         Mode::Refuse => {}
         Mode::Hang => {
             let started = Instant::now();
@@ -479,7 +507,7 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
 }
 
 fn serve_control(mut stream: TcpStream, origins: &BTreeMap<String, Arc<Origin>>) {
-    let Some((method, path)) = read_head(&mut stream) else {
+    let Some(Head { method, path, .. }) = read_head(&mut stream) else {
         return;
     };
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
