@@ -44,7 +44,7 @@ enum Mode {
     Flood,
     /// Alternate: a healthy Spring body, then a 503, on every other request.
     Flap,
-    /// 200 `{"status":"ok"}` only with `Authorization: Bearer demo-only-token`,
+    /// 200 health+json `{"status":"pass"}` only with `Authorization: Bearer demo-only-token`,
     /// else 401: shows that a header naming a secret was sent.
     RequireToken,
 }
@@ -458,7 +458,7 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
         Mode::RequireToken
             if request.authorization.as_deref() == Some("Bearer demo-only-token") =>
         {
-            answer(200, "application/json", r#"{"status":"ok"}"#)
+            answer(200, "application/health+json", r#"{"status":"pass"}"#)
         }
         Mode::RequireToken => answer(401, "application/json", r#"{"error":"unauthorized"}"#),
         Mode::Refuse => {}
