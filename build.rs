@@ -11,8 +11,7 @@ mod config;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=EDGECHECK_CONFIG");
-    let manifest_dir =
-        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let file = match env::var_os("EDGECHECK_CONFIG") {
         Some(path) => manifest_dir.join(path),
         None => manifest_dir.join("edgecheck.toml"),
@@ -25,32 +24,20 @@ fn main() {
     };
     let config = match config::Config::from_raw(&raw) {
         Ok(config) => config,
-        Err(errors) => fail(
-            &file,
-            &errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        ),
+        Err(errors) => fail(&file, &errors.iter().map(ToString::to_string).collect::<Vec<_>>()),
     };
     for w in config.warnings() {
-        println!(
-            "cargo:warning=edgecheck: {}: {}: {}",
-            file.display(),
-            w.field,
-            w.message
-        );
+        println!("cargo:warning=edgecheck: {}: {}: {}", file.display(), w.field, w.message);
     }
-    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("edgecheck.config.json");
-    fs::write(
-        &out,
-        serde_json::to_string(&raw).expect("RawConfig serializes"),
-    )
-    .expect("OUT_DIR is writable");
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("edgecheck.config.json");
+    fs::write(&out, serde_json::to_string(&raw).expect("RawConfig serializes")).expect("OUT_DIR is writable");
 }
 
 /// Reads and parses the file.
 fn load(file: &std::path::Path) -> Result<config::RawConfig, Vec<String>> {
-    let text = fs::read_to_string(file)
-        .map_err(|e| vec![format!("cannot read the file: {e} (set EDGECHECK_CONFIG to another file, or create edgecheck.toml)")])?;
+    let text = fs::read_to_string(file).map_err(|e| {
+        vec![format!("cannot read the file: {e} (set EDGECHECK_CONFIG to another file, or create edgecheck.toml)")]
+    })?;
     config::parse_toml(&text).map_err(|e| vec![e.to_string()])
 }
 
@@ -62,11 +49,7 @@ fn fail(file: &std::path::Path, errors: &[String]) -> ! {
     }
     eprintln!();
     for e in errors {
-        println!(
-            "cargo:warning=edgecheck: config error in {}: {}",
-            file.display(),
-            e.lines().next().unwrap_or("")
-        );
+        println!("cargo:warning=edgecheck: config error in {}: {}", file.display(), e.lines().next().unwrap_or(""));
     }
     process::exit(1);
 }

@@ -11,11 +11,15 @@
 //!
 //! Pure and total: any slice of verdicts gives a view.
 
+use serde::{Deserialize, Serialize};
+
 use crate::classify::{Health, Verdict};
 use crate::config::{Config, Region, Settings};
 
 /// The global status; `ok` rather than `up`, as load balancers and status pages say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Ordered worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Overall {
     Down,
     Degraded,
@@ -50,7 +54,7 @@ pub struct RegionView {
 
 /// One origin's probe in a round: the verdict and, when a request was sent, the
 /// time from sending it to the end of the body or the timeout, in ms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Probe {
     pub verdict: Verdict,
     pub latency_ms: Option<u64>,
@@ -76,17 +80,36 @@ pub struct View {
     pub regions: Vec<RegionView>,
 }
 
-/// Merges `probes` (one per origin, in [`Config::origins`] order) into a view.
+impl Round {
+    /// Builds a round from probes in the order they finished: `(origin index, probe)`.
+    /// The order of arrival does not matter.
+    ///
+    /// Panics unless every origin index `0..origin_count` appears exactly once.
+    pub fn from_arrivals(
+        checked_at_ms: u64,
+        duration_ms: u64,
+        origin_count: usize,
+        mut arrivals: Vec<(usize, Probe)>,
+    ) -> Round {
+        arrivals.sort_unstable_by_key(|(i, _)| *i);
+        assert!(arrivals.iter().map(|(i, _)| *i).eq(0..origin_count), "one probe per origin");
+        Round { checked_at_ms, duration_ms, probes: arrivals.into_iter().map(|(_, p)| p).collect() }
+    }
+
+    /// Each origin's health as probed in this round (no hysteresis).
+    pub fn healths(&self) -> Vec<Health> {
+        self.probes.iter().map(|p| p.verdict.health).collect()
+    }
+}
+
+/// Merges `healths` (one per origin, in [`Config::origins`] order) into a view.
 ///
-/// Panics if `probes.len() != config.origins.len()`: callers build one probe
+/// Panics if `healths.len() != config.origins.len()`: callers give one health
 /// per origin, skipped ones included.
-pub fn aggregate(config: &Config, probes: &[Probe]) -> View {
-    assert_eq!(probes.len(), config.origins.len(), "one probe per origin");
-    let regions: Vec<RegionView> = config
-        .regions
-        .iter()
-        .map(|region| region_view(&config.settings, config, region, probes))
-        .collect();
+pub fn aggregate(config: &Config, healths: &[Health]) -> View {
+    assert_eq!(healths.len(), config.origins.len(), "one health per origin");
+    let regions: Vec<RegionView> =
+        config.regions.iter().map(|region| region_view(&config.settings, config, region, healths)).collect();
     let standing = regions.iter().filter(|r| r.health != Health::Down).count();
     let overall = if regions.iter().all(|r| r.health == Health::Up) {
         Overall::Ok
@@ -100,22 +123,13 @@ pub fn aggregate(config: &Config, probes: &[Probe]) -> View {
         Overall::Degraded => config.settings.degraded_is_ready,
         Overall::Down => false,
     };
-    View {
-        overall,
-        ready,
-        regions,
-    }
+    View { overall, ready, regions }
 }
 
-fn region_view(
-    settings: &Settings,
-    config: &Config,
-    region: &Region,
-    probes: &[Probe],
-) -> RegionView {
+fn region_view(settings: &Settings, config: &Config, region: &Region, healths: &[Health]) -> RegionView {
     let (mut up, mut degraded, mut down, mut critical_down) = (0, 0, 0, false);
     for &i in &region.origins {
-        match probes[i].verdict.health {
+        match healths[i] {
             Health::Up => up += 1,
             Health::Degraded => degraded += 1,
             Health::Down => {
@@ -138,13 +152,5 @@ fn region_view(
         Health::Degraded => settings.degraded_is_ready,
         Health::Down => false,
     };
-    RegionView {
-        health,
-        ready,
-        up,
-        degraded,
-        down,
-        total,
-        needed,
-    }
+    RegionView { health, ready, up, degraded, down, total, needed }
 }

@@ -19,12 +19,14 @@
 //! With `format = "status_code"` or `method = "HEAD"` rules 6, 7 and 9 never apply.
 //! Bodies are recognised by [`read_body`]; see its table for the formats.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::config::{Format, Method, Origin};
 
-/// The health of one origin or one region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The health of one origin or one region. Ordered worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Health {
     Down,
     Degraded,
@@ -43,7 +45,8 @@ impl Health {
 }
 
 /// Why an origin has its health; public, so it never carries raw error text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Reason {
     Ok,
     ConnectError,
@@ -58,6 +61,12 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Whether the probe failed for a network-class reason (`connect_error`,
+    /// `timeout`, `skipped`): the origin may be fine and the checker cut off.
+    pub fn is_network_class(self) -> bool {
+        matches!(self, Reason::ConnectError | Reason::Timeout | Reason::Skipped)
+    }
+
     /// The wire name, e.g. `connect_error`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,11 +89,7 @@ impl Reason {
 pub enum Outcome {
     /// A complete answer: status code, `Content-Type` if any, and the decoded body
     /// (at most `max_body_bytes`; empty for HEAD).
-    Answered {
-        status: u16,
-        content_type: Option<String>,
-        body: Vec<u8>,
-    },
+    Answered { status: u16, content_type: Option<String>, body: Vec<u8> },
     /// Headers arrived with this status, but the body exceeded `max_body_bytes`.
     BodyTooLarge { status: u16 },
     /// The request failed before a response: refused, reset, DNS or TLS failure.
@@ -99,7 +104,7 @@ pub enum Outcome {
 }
 
 /// The judgement of one probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     pub health: Health,
     pub reason: Reason,
@@ -109,28 +114,16 @@ pub struct Verdict {
 
 /// Judges one probe of `origin` by the rule table in this module's docs.
 pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
-    let down = |reason, http_status| Verdict {
-        health: Health::Down,
-        reason,
-        http_status,
-    };
+    let down = |reason, http_status| Verdict { health: Health::Down, reason, http_status };
     match outcome {
         Outcome::ConnectError => down(Reason::ConnectError, None),
         Outcome::Timeout { status } => down(Reason::Timeout, *status),
         Outcome::Skipped => down(Reason::Skipped, None),
         Outcome::SecretMissing => down(Reason::SecretMissing, None),
         Outcome::BodyTooLarge { status } => down(Reason::BodyTooLarge, Some(*status)),
-        Outcome::Answered {
-            status,
-            content_type,
-            body,
-        } => {
+        Outcome::Answered { status, content_type, body } => {
             let reads_body = origin.format == Format::Auto && origin.method == Method::Get;
-            let body = if reads_body {
-                read_body(content_type.as_deref(), body)
-            } else {
-                BodyHealth::Unrecognised
-            };
+            let body = if reads_body { read_body(content_type.as_deref(), body) } else { BodyHealth::Unrecognised };
             let status_ok = origin.expect_status.contains(*status);
             let (health, reason) = match body {
                 BodyHealth::Down => (Health::Down, Reason::BodyDown),
@@ -139,11 +132,7 @@ pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
                 BodyHealth::Invalid => (Health::Down, Reason::BodyInvalid),
                 BodyHealth::Up | BodyHealth::Unrecognised => (Health::Up, Reason::Ok),
             };
-            Verdict {
-                health,
-                reason,
-                http_status: Some(*status),
-            }
+            Verdict { health, reason, http_status: Some(*status) }
         }
     }
 }
@@ -180,13 +169,7 @@ pub enum BodyHealth {
 pub fn read_body(content_type: Option<&str>, body: &[u8]) -> BodyHealth {
     let text = match std::str::from_utf8(body) {
         Ok(t) => t.trim(),
-        Err(_) => {
-            return if declares_json(content_type) {
-                BodyHealth::Invalid
-            } else {
-                BodyHealth::Unrecognised
-            }
-        }
+        Err(_) => return if declares_json(content_type) { BodyHealth::Invalid } else { BodyHealth::Unrecognised },
     };
     if text.is_empty() {
         return BodyHealth::Unrecognised;
@@ -207,12 +190,7 @@ pub fn read_body(content_type: Option<&str>, body: &[u8]) -> BodyHealth {
 
 fn declares_json(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|ct| {
-        let essence = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         essence == "application/json" || essence.ends_with("+json")
     })
 }
@@ -252,10 +230,7 @@ fn flags(doc: &Map<String, Value>) -> Option<BodyHealth> {
 /// (and Spring 1.x `details`), IETF `checks` (arrays of objects), ASP.NET
 /// `entries`, Terminus `error` (non-empty means a failing indicator).
 fn parts_not_up(doc: &Map<String, Value>) -> bool {
-    let terminus_error = doc
-        .get("error")
-        .and_then(Value::as_object)
-        .is_some_and(|e| !e.is_empty());
+    let terminus_error = doc.get("error").and_then(Value::as_object).is_some_and(|e| !e.is_empty());
     terminus_error
         || ["components", "details", "entries", "checks"]
             .iter()
@@ -267,9 +242,7 @@ fn parts_not_up(doc: &Map<String, Value>) -> bool {
 fn part_not_up(part: &Value) -> bool {
     match part {
         Value::String(_) => status_word(Some(part)).is_some_and(|w| w.health() != BodyHealth::Up),
-        Value::Object(o) => {
-            status_word(o.get("status")).is_some_and(|w| w.health() != BodyHealth::Up)
-        }
+        Value::Object(o) => status_word(o.get("status")).is_some_and(|w| w.health() != BodyHealth::Up),
         Value::Array(items) => items.iter().any(part_not_up),
         _ => false,
     }

@@ -27,6 +27,16 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_BODY_BYTES_LIMIT: usize = 1024 * 1024;
 /// Upper bound for `settings.deadline_ms`: 60 s.
 pub const DEADLINE_LIMIT_MS: u32 = 60_000;
+/// Default for `settings.refresh_s`: seconds between probing rounds.
+pub const DEFAULT_REFRESH_S: u32 = 15;
+/// Default for `rise`: consecutive better probes to move an origin's status up.
+pub const DEFAULT_RISE: u32 = 2;
+/// Default for `fall`: consecutive worse probes to move an origin's status down.
+pub const DEFAULT_FALL: u32 = 3;
+/// Default for `settings.retention_days`.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+/// Default for `settings.max_stale_s`.
+pub const DEFAULT_MAX_STALE_S: u32 = 300;
 /// Subrequests per invocation on the Workers Free plan.
 pub const FREE_PLAN_SUBREQUESTS: usize = 50;
 
@@ -57,6 +67,12 @@ pub struct RawSettings {
     pub max_body_bytes: Option<i64>,
     pub degraded_is_ready: Option<bool>,
     pub min_regions_up: Option<i64>,
+    pub refresh_s: Option<i64>,
+    pub rise: Option<i64>,
+    pub fall: Option<i64>,
+    pub retention_days: Option<i64>,
+    pub max_stale_s: Option<i64>,
+    pub canary: Option<String>,
 }
 
 /// `[regions.<name>]`.
@@ -85,6 +101,8 @@ pub struct RawOrigin {
     pub expect_status: Option<Vec<RawStatus>>,
     pub timeout_ms: Option<i64>,
     pub critical: Option<bool>,
+    pub rise: Option<i64>,
+    pub fall: Option<i64>,
     #[serde(default)]
     pub headers: BTreeMap<String, RawHeader>,
     pub format: Option<String>,
@@ -138,6 +156,19 @@ pub struct Settings {
     pub degraded_is_ready: bool,
     /// Regions that must be up or degraded for the global view not to be down.
     pub min_regions_up: usize,
+    /// Seconds between probing rounds of the monitor; longer than the deadline.
+    pub refresh_s: u32,
+    /// Default `rise` for origins without their own.
+    pub rise: u32,
+    /// Default `fall` for origins without their own.
+    pub fall: u32,
+    /// Days of history (changes and uptime rollups) kept.
+    pub retention_days: u32,
+    /// Seconds the last known statuses are served, marked stale, while the
+    /// monitor itself looks cut off; after that the view is `unknown`.
+    pub max_stale_s: u32,
+    /// A URL outside the fleet; when it fails, the monitor is the one in trouble.
+    pub canary: Option<String>,
 }
 
 /// One region: its quorum and the indices of its origins in [`Config::origins`].
@@ -181,6 +212,10 @@ pub struct Origin {
     pub timeout_ms: u32,
     /// A down critical origin makes its region down whatever the quorum.
     pub critical: bool,
+    /// Consecutive better probes before this origin's status moves up (hysteresis).
+    pub rise: u32,
+    /// Consecutive worse probes before this origin's status moves down.
+    pub fall: u32,
     pub headers: Vec<(String, HeaderValue)>,
     pub format: Format,
 }
@@ -263,21 +298,12 @@ pub struct ConfigWarning {
 /// the already-parsed config, so TOML is not in the wasm bundle.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn parse_toml(text: &str) -> Result<RawConfig, ConfigError> {
-    let de = toml::Deserializer::parse(text).map_err(|e| ConfigError {
-        field: "(syntax)".into(),
-        message: e.to_string(),
-    })?;
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| ConfigError { field: "(syntax)".into(), message: e.to_string() })?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         let message = e.into_inner().message().to_string();
-        ConfigError {
-            field: if field == "." {
-                "(top level)".into()
-            } else {
-                field
-            },
-            message,
-        }
+        ConfigError { field: if field == "." { "(top level)".into() } else { field }, message }
     })
 }
 
@@ -288,34 +314,20 @@ impl Config {
         let settings = settings(&raw.settings, &mut errs);
 
         if raw.regions.is_empty() {
-            errs.push(
-                "regions",
-                "at least one region must be declared, as [regions.<name>]",
-            );
+            errs.push("regions", "at least one region must be declared, as [regions.<name>]");
         }
         if raw.origins.is_empty() {
-            errs.push(
-                "origins",
-                "at least one origin must be declared, as [[origins]]",
-            );
+            errs.push("origins", "at least one origin must be declared, as [[origins]]");
         }
 
-        let region_index: BTreeMap<&str, usize> = raw
-            .regions
-            .keys()
-            .enumerate()
-            .map(|(i, name)| (name.as_str(), i))
-            .collect();
+        let region_index: BTreeMap<&str, usize> =
+            raw.regions.keys().enumerate().map(|(i, name)| (name.as_str(), i)).collect();
         let mut regions: Vec<Region> = raw
             .regions
             .keys()
             .map(|name| {
                 check_name(&format!("regions.{name}"), name, &mut errs);
-                Region {
-                    name: name.clone(),
-                    quorum: Quorum::AtLeast(1),
-                    origins: Vec::new(),
-                }
+                Region { name: name.clone(), quorum: Quorum::AtLeast(1), origins: Vec::new() }
             })
             .collect();
 
@@ -332,10 +344,7 @@ impl Config {
             } else if !seen.insert(o.name.as_str()) {
                 errs.push(
                     format!("{path}.name"),
-                    format!(
-                        "\"{}\" is used by an earlier origin; names must be unique",
-                        o.name
-                    ),
+                    format!("\"{}\" is used by an earlier origin; names must be unique", o.name),
                 );
             }
             let region = match region_index.get(o.region.as_str()) {
@@ -347,11 +356,7 @@ impl Config {
                     let declared: Vec<&str> = region_index.keys().copied().collect();
                     errs.push(
                         format!("{path}.region"),
-                        format!(
-                            "\"{}\" is not declared under [regions] (declared: {})",
-                            o.region,
-                            declared.join(", ")
-                        ),
+                        format!("\"{}\" is not declared under [regions] (declared: {})", o.region, declared.join(", ")),
                     );
                     0
                 }
@@ -373,13 +378,27 @@ impl Config {
                 region,
                 url: check_url(&format!("{path}.url"), &o.url, &mut errs),
                 method: method(&format!("{path}.method"), o.method.as_deref(), &mut errs),
-                expect_status: expect_status(
-                    &format!("{path}.expect_status"),
-                    o.expect_status.as_deref(),
-                    &mut errs,
-                ),
+                expect_status: expect_status(&format!("{path}.expect_status"), o.expect_status.as_deref(), &mut errs),
                 timeout_ms,
                 critical: o.critical.unwrap_or(false),
+                rise: opt_ranged(
+                    &format!("{path}.rise"),
+                    o.rise,
+                    settings.rise as i64,
+                    1,
+                    10,
+                    "consecutive probes",
+                    &mut errs,
+                ) as u32,
+                fall: opt_ranged(
+                    &format!("{path}.fall"),
+                    o.fall,
+                    settings.fall as i64,
+                    1,
+                    10,
+                    "consecutive probes",
+                    &mut errs,
+                ) as u32,
                 headers: headers(&format!("{path}.headers"), &o.headers, &mut errs),
                 format: format(&format!("{path}.format"), o.format.as_deref(), &mut errs),
             });
@@ -390,20 +409,14 @@ impl Config {
             if region.origins.is_empty() {
                 errs.push(
                     path.clone(),
-                    "no origin names this region; remove it or add an origin with region = \""
-                        .to_string()
+                    "no origin names this region; remove it or add an origin with region = \"".to_string()
                         + name
                         + "\"",
                 );
                 continue;
             }
             if let Some(q) = &raw_region.min_up {
-                region.quorum = quorum(
-                    &format!("{path}.min_up"),
-                    q,
-                    region.origins.len(),
-                    &mut errs,
-                );
+                region.quorum = quorum(&format!("{path}.min_up"), q, region.origins.len(), &mut errs);
             }
         }
 
@@ -425,11 +438,7 @@ impl Config {
         };
 
         if errs.0.is_empty() {
-            Ok(Config {
-                settings,
-                regions,
-                origins,
-            })
+            Ok(Config { settings, regions, origins })
         } else {
             Err(errs.0)
         }
@@ -469,10 +478,7 @@ impl Config {
         if let Some(i) = self.regions.iter().position(|r| r.name == name) {
             return Some(Named::Region(i));
         }
-        self.origins
-            .iter()
-            .position(|o| o.name == name)
-            .map(Named::Origin)
+        self.origins.iter().position(|o| o.name == name).map(Named::Origin)
     }
 }
 
@@ -488,10 +494,7 @@ struct Errors(Vec<ConfigError>);
 
 impl Errors {
     fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(ConfigError {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.0.push(ConfigError { field: field.into(), message: message.into() });
     }
 }
 
@@ -532,6 +535,25 @@ fn settings(raw: &RawSettings, errs: &mut Errors) -> Settings {
         "bytes",
         errs,
     ) as usize;
+    let refresh_s = opt_ranged(
+        "settings.refresh_s",
+        raw.refresh_s,
+        (DEFAULT_REFRESH_S as i64).max(deadline_ms as i64 / 1000 + 1),
+        deadline_ms as i64 / 1000 + 1,
+        3600,
+        "seconds, longer than settings.deadline_ms so that rounds never overlap",
+        errs,
+    ) as u32;
+    let max_stale_s = opt_ranged(
+        "settings.max_stale_s",
+        raw.max_stale_s,
+        (DEFAULT_MAX_STALE_S as i64).max(refresh_s as i64),
+        refresh_s as i64,
+        7 * 24 * 3600,
+        "seconds, at least settings.refresh_s",
+        errs,
+    ) as u32;
+    let canary = raw.canary.as_deref().map(|url| check_url("settings.canary", url, errs));
     Settings {
         probe_timeout_ms,
         deadline_ms,
@@ -539,54 +561,46 @@ fn settings(raw: &RawSettings, errs: &mut Errors) -> Settings {
         max_body_bytes,
         degraded_is_ready: raw.degraded_is_ready.unwrap_or(false),
         min_regions_up: 1,
+        refresh_s,
+        rise: opt_ranged("settings.rise", raw.rise, DEFAULT_RISE as i64, 1, 10, "consecutive probes", errs) as u32,
+        fall: opt_ranged("settings.fall", raw.fall, DEFAULT_FALL as i64, 1, 10, "consecutive probes", errs) as u32,
+        retention_days: opt_ranged(
+            "settings.retention_days",
+            raw.retention_days,
+            DEFAULT_RETENTION_DAYS as i64,
+            1,
+            366,
+            "days",
+            errs,
+        ) as u32,
+        max_stale_s,
+        canary,
     }
 }
 
-fn opt_ranged(
-    field: &str,
-    value: Option<i64>,
-    default: i64,
-    min: i64,
-    max: i64,
-    unit: &str,
-    errs: &mut Errors,
-) -> i64 {
+fn opt_ranged(field: &str, value: Option<i64>, default: i64, min: i64, max: i64, unit: &str, errs: &mut Errors) -> i64 {
     match value {
         None => default,
         Some(v) => ranged(field, v, min, max, unit, errs).unwrap_or(default),
     }
 }
 
-fn ranged(
-    field: &str,
-    value: i64,
-    min: i64,
-    max: i64,
-    unit: &str,
-    errs: &mut Errors,
-) -> Option<i64> {
+fn ranged(field: &str, value: i64, min: i64, max: i64, unit: &str, errs: &mut Errors) -> Option<i64> {
     if (min..=max).contains(&value) {
         Some(value)
     } else {
-        errs.push(
-            field,
-            format!("{value} is out of range: expected {min} to {max} ({unit})"),
-        );
+        errs.push(field, format!("{value} is out of range: expected {min} to {max} ({unit})"));
         None
     }
 }
 
 /// Names appear in paths (`/health/{name}`): 1 to 64 of `[a-z0-9-_.]`.
 fn check_name(field: &str, name: &str, errs: &mut Errors) {
-    let ok_char =
-        |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
     if name.is_empty() || name.len() > 64 {
         errs.push(field, format!("\"{name}\" must be 1 to 64 characters long"));
     } else if let Some(c) = name.chars().find(|&c| !ok_char(c)) {
-        errs.push(
-            field,
-            format!("\"{name}\" contains {c:?}; names use only a-z, 0-9, '-', '_' and '.'"),
-        );
+        errs.push(field, format!("\"{name}\" contains {c:?}; names use only a-z, 0-9, '-', '_' and '.'"));
     }
 }
 
@@ -599,13 +613,7 @@ fn check_url(field: &str, raw: &str, errs: &mut Errors) -> String {
         }
     };
     if !matches!(url.scheme(), "http" | "https") {
-        errs.push(
-            field,
-            format!(
-                "scheme \"{}\" is not allowed; use http or https",
-                url.scheme()
-            ),
-        );
+        errs.push(field, format!("scheme \"{}\" is not allowed; use http or https", url.scheme()));
     } else if !url.username().is_empty() || url.password().is_some() {
         errs.push(field, "credentials in the URL (user:pass@) are not allowed; send them as a header naming a secret");
     } else if url.host().is_none() {
@@ -619,13 +627,7 @@ fn method(field: &str, raw: Option<&str>, errs: &mut Errors) -> Method {
         None | Some("GET") => Method::Get,
         Some("HEAD") => Method::Head,
         Some(_) => {
-            errs.push(
-                field,
-                format!(
-                    "\"{}\" is not supported; use GET or HEAD",
-                    raw.unwrap_or_default()
-                ),
-            );
+            errs.push(field, format!("\"{}\" is not supported; use GET or HEAD", raw.unwrap_or_default()));
             Method::Get
         }
     }
@@ -636,10 +638,7 @@ fn format(field: &str, raw: Option<&str>, errs: &mut Errors) -> Format {
         None | Some("auto") => Format::Auto,
         Some("status_code") => Format::StatusCode,
         Some(other) => {
-            errs.push(
-                field,
-                format!("\"{other}\" is not a format; use \"auto\" or \"status_code\""),
-            );
+            errs.push(field, format!("\"{other}\" is not a format; use \"auto\" or \"status_code\""));
             Format::Auto
         }
     }
@@ -650,10 +649,7 @@ fn expect_status(field: &str, raw: Option<&[RawStatus]>, errs: &mut Errors) -> S
         return StatusSet::success();
     };
     if items.is_empty() {
-        errs.push(
-            field,
-            "must list at least one code (\"200\") or class (\"2xx\")",
-        );
+        errs.push(field, "must list at least one code (\"200\") or class (\"2xx\")");
         return StatusSet::success();
     }
     let mut rules = Vec::with_capacity(items.len());
@@ -664,19 +660,13 @@ fn expect_status(field: &str, raw: Option<&[RawStatus]>, errs: &mut Errors) -> S
         };
         let rule = match text.as_bytes() {
             [c @ b'1'..=b'5', b'x', b'x'] => Some(StatusRule::Class(u16::from(c - b'0'))),
-            _ => text
-                .parse::<u16>()
-                .ok()
-                .filter(|c| (100..=599).contains(c))
-                .map(StatusRule::Code),
+            _ => text.parse::<u16>().ok().filter(|c| (100..=599).contains(c)).map(StatusRule::Code),
         };
         match rule {
             Some(rule) => rules.push(rule),
             None => errs.push(
                 format!("{field}[{i}]"),
-                format!(
-                    "\"{text}\" is neither a status code (100 to 599) nor a class (1xx to 5xx)"
-                ),
+                format!("\"{text}\" is neither a status code (100 to 599) nor a class (1xx to 5xx)"),
             ),
         }
     }
@@ -685,43 +675,29 @@ fn expect_status(field: &str, raw: Option<&[RawStatus]>, errs: &mut Errors) -> S
 
 fn quorum(field: &str, raw: &RawQuorum, origins: usize, errs: &mut Errors) -> Quorum {
     match raw {
-        RawQuorum::Count(n) => match ranged(
-            field,
-            *n,
-            1,
-            origins as i64,
-            &format!("origins, at most the {origins} in this region"),
-            errs,
-        ) {
-            Some(n) => Quorum::AtLeast(n as usize),
-            None => Quorum::AtLeast(1),
-        },
+        RawQuorum::Count(n) => {
+            match ranged(field, *n, 1, origins as i64, &format!("origins, at most the {origins} in this region"), errs)
+            {
+                Some(n) => Quorum::AtLeast(n as usize),
+                None => Quorum::AtLeast(1),
+            }
+        }
         RawQuorum::Word(w) if w == "majority" => Quorum::Majority,
         RawQuorum::Word(w) if w == "all" => Quorum::All,
         RawQuorum::Word(w) => {
-            errs.push(
-                field,
-                format!("\"{w}\" is not a quorum; use a number, \"majority\" or \"all\""),
-            );
+            errs.push(field, format!("\"{w}\" is not a quorum; use a number, \"majority\" or \"all\""));
             Quorum::AtLeast(1)
         }
     }
 }
 
-fn headers(
-    field: &str,
-    raw: &BTreeMap<String, RawHeader>,
-    errs: &mut Errors,
-) -> Vec<(String, HeaderValue)> {
+fn headers(field: &str, raw: &BTreeMap<String, RawHeader>, errs: &mut Errors) -> Vec<(String, HeaderValue)> {
     let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     let mut out = Vec::with_capacity(raw.len());
     for (name, value) in raw {
         let path = format!("{field}.{name}");
         if name.is_empty() || !name.chars().all(is_tchar) {
-            errs.push(
-                path.clone(),
-                format!("\"{name}\" is not a valid header name"),
-            );
+            errs.push(path.clone(), format!("\"{name}\" is not a valid header name"));
         }
         let value = match value {
             RawHeader::Plain(v) => {
@@ -731,13 +707,8 @@ fn headers(
                 HeaderValue::Plain(v.clone())
             }
             RawHeader::Secret { secret } => {
-                let ok = secret
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                    && secret
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_');
+                let ok = secret.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if !ok {
                     errs.push(
                         format!("{path}.secret"),

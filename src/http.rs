@@ -9,23 +9,28 @@
 //! | `/ready/{region}` | the same for one region; 404 for an unknown region |
 //! | `/health` | always 200; the whole view |
 //! | `/health/{name}` | 200 for a region or origin name, else 404 |
+//! | `/history` | 200; recorded status changes, newest first |
+//! | `/history/{name}` | 200 for a region or origin name, else 404 |
 //!
 //! Every route answers GET and HEAD (HEAD: same status and headers, no body) and
 //! OPTIONS (204, for CORS preflights); other methods get a JSON 405 with `Allow`.
-//! Every answer is `no-store`: it is computed by probing for this request.
+//! Answers from the monitor's snapshot are `public, max-age=<refresh_s>` with an
+//! `Age` counted from the round that made them; `/live` and errors are `no-store`.
 
 use serde::Serialize;
 
-use crate::aggregate::{Round, View};
 use crate::config::{Config, Named};
-use crate::render::{
-    self, ErrorDoc, LiveDoc, NamedOriginDoc, NamedRegionDoc, ReadyDoc, RegionReadyDoc,
-};
+use crate::monitor::{Change, Shown, Snapshot};
+use crate::render::{self, ErrorDoc, LiveDoc, NamedOriginDoc, NamedRegionDoc, ReadyDoc, RegionReadyDoc, Uptimes};
+
+/// The header carrying the snapshot's round start (ms since the Unix epoch), so
+/// a cached copy can recompute `Age`.
+pub const CHECKED_AT_HEADER: &str = "x-edgecheck-checked-at";
 
 /// The methods every route allows.
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
-/// A route that needs a probing round before it can answer.
+/// A route answered from the monitor's snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Ready,
@@ -35,15 +40,31 @@ pub enum Target {
     HealthRegion(usize),
     /// Index into [`Config::origins`].
     HealthOrigin(usize),
+    /// All recorded changes.
+    History,
+    /// Changes of one region or origin.
+    HistoryOf(Named),
+}
+
+impl Target {
+    /// The region or origin name whose history this target lists, if any.
+    pub fn history_name(self, config: &Config) -> Option<Option<&str>> {
+        match self {
+            Target::History => Some(None),
+            Target::HistoryOf(Named::Region(r)) => Some(Some(&config.regions[r].name)),
+            Target::HistoryOf(Named::Origin(i)) => Some(Some(&config.origins[i].name)),
+            _ => None,
+        }
+    }
 }
 
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dispatch {
-    /// Answer now, without probing.
+    /// Answer now, without the monitor.
     Answer(Reply),
-    /// Probe, then answer with [`answer`].
-    Probe(Target),
+    /// Answer from the monitor's snapshot with [`answer`].
+    Snapshot(Target),
 }
 
 /// A complete HTTP answer.
@@ -64,15 +85,22 @@ impl Reply {
             ("access-control-allow-origin", "*".to_string()),
             ("x-content-type-options", "nosniff".to_string()),
         ];
-        Reply {
-            status,
-            headers,
-            body: Some(body),
-        }
+        Reply { status, headers, body: Some(body) }
     }
 
     fn error(status: u16, error: &'static str, message: String) -> Reply {
         Reply::json(status, &ErrorDoc { error, message })
+    }
+
+    /// Sets header `name` (lower case), replacing any value it had.
+    pub fn set(&mut self, name: &'static str, value: String) {
+        self.headers.retain(|(n, _)| *n != name);
+        self.headers.push((name, value));
+    }
+
+    /// The value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
 
     /// The same answer for a HEAD request: status and headers kept, body dropped.
@@ -82,50 +110,43 @@ impl Reply {
     }
 }
 
-/// Routes a request by method and path (query string already removed). A single
-/// trailing slash is ignored (`/ready/` is `/ready`).
+/// The path a route and a cache key are made from: one trailing slash dropped
+/// (`/ready/` is `/ready`).
+pub fn normalize(path: String) -> String {
+    match path.strip_suffix('/') {
+        Some(stripped) if !stripped.is_empty() => stripped.to_string(),
+        _ => path,
+    }
+}
+
+/// Routes a request by method and path (query string already removed), after
+/// [`normalize`].
 pub fn dispatch(config: &Config, method: &str, path: &str) -> Dispatch {
-    let path = if path.len() > 1 {
-        path.strip_suffix('/').unwrap_or(path)
-    } else {
-        path
-    };
-    let route = route(config, path);
+    let route = route(config, &normalize(path.to_string()));
     match method {
         "GET" | "HEAD" => {}
         "OPTIONS" if route.is_ok() => {
             let mut reply = Reply::json(204, &());
             reply.body = None;
             reply.headers.push(("allow", ALLOW.into()));
-            reply
-                .headers
-                .push(("access-control-allow-methods", ALLOW.into()));
-            reply
-                .headers
-                .push(("access-control-max-age", "86400".into()));
+            reply.headers.push(("access-control-allow-methods", ALLOW.into()));
+            reply.headers.push(("access-control-max-age", "86400".into()));
             return Dispatch::Answer(reply);
         }
         _ if route.is_ok() => {
-            let mut reply = Reply::error(
-                405,
-                "method_not_allowed",
-                format!("{method} is not allowed here; use {ALLOW}"),
-            );
+            let mut reply =
+                Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use {ALLOW}"));
             reply.headers.push(("allow", ALLOW.into()));
             return Dispatch::Answer(reply);
         }
         _ => {}
     }
     let reply = match route {
-        Ok(Some(target)) => return Dispatch::Probe(target),
+        Ok(Some(target)) => return Dispatch::Snapshot(target),
         Ok(None) => Reply::json(200, &LiveDoc { status: "live" }),
         Err(reply) => reply,
     };
-    Dispatch::Answer(if method == "HEAD" {
-        reply.without_body()
-    } else {
-        reply
-    })
+    Dispatch::Answer(if method == "HEAD" { reply.without_body() } else { reply })
 }
 
 /// `Ok(None)` is `/live`.
@@ -151,46 +172,59 @@ fn route(config: &Config, path: &str) -> Result<Option<Target>, Reply> {
             Some(Named::Origin(i)) => Ok(Some(Target::HealthOrigin(i))),
             None => Err(not_found("no region or origin has this name")),
         },
+        ("history", None) => Ok(Some(Target::History)),
+        ("history", Some(name)) => match config.find(name) {
+            Some(named) => Ok(Some(Target::HistoryOf(named))),
+            None => Err(not_found("no region or origin has this name")),
+        },
         _ => Err(not_found("no such path")),
     }
 }
 
-/// The answer for `target` once a round has been probed and aggregated.
-pub fn answer(config: &Config, target: Target, round: &Round, view: &View) -> Reply {
+/// The answer for `target` from the monitor's snapshot. `uptimes` are needed for
+/// the `/health` routes, `changes` (newest first, already filtered by name) for
+/// the `/history` routes; other routes ignore them.
+pub fn answer(config: &Config, target: Target, snap: &Snapshot, uptimes: &Uptimes, changes: &[Change]) -> Reply {
+    let shown = snap.shown(config);
+    let view = snap.view(config);
+    let checked_at = || render::rfc3339(snap.state.checked_at_ms);
     let ready_status = |ready| if ready { 200 } else { 503 };
-    match target {
-        Target::Ready => Reply::json(
-            ready_status(view.ready),
-            &ReadyDoc {
-                status: view.overall.as_str(),
-                ready: view.ready,
-            },
-        ),
-        Target::ReadyRegion(r) => {
-            let region = &view.regions[r];
-            let doc = RegionReadyDoc {
-                region: &config.regions[r].name,
-                status: region.health.as_str(),
-                ready: region.ready,
-            };
-            Reply::json(ready_status(region.ready), &doc)
+    let mut reply = match target {
+        Target::Ready => {
+            let ready = shown != Shown::Unknown && view.ready;
+            Reply::json(ready_status(ready), &ReadyDoc { status: shown.as_str(), ready })
         }
-        Target::Health => Reply::json(200, &render::health(config, round, view)),
+        Target::ReadyRegion(r) => {
+            let doc = render::region_doc(config, r, snap, &view, uptimes);
+            let ready = doc.ready;
+            Reply::json(
+                ready_status(ready),
+                &RegionReadyDoc { region: &config.regions[r].name, status: doc.status, ready },
+            )
+        }
+        Target::Health => Reply::json(200, &render::health(config, snap, uptimes)),
         Target::HealthRegion(r) => Reply::json(
             200,
             &NamedRegionDoc {
                 region: &config.regions[r].name,
-                checked_at: render::rfc3339(round.checked_at_ms),
-                detail: render::region_doc(config, r, round, &view.regions[r]),
+                checked_at: checked_at(),
+                stale: snap.stale(),
+                detail: render::region_doc(config, r, snap, &view, uptimes),
             },
         ),
         Target::HealthOrigin(i) => Reply::json(
             200,
             &NamedOriginDoc {
                 region: &config.regions[config.origins[i].region].name,
-                checked_at: render::rfc3339(round.checked_at_ms),
-                detail: render::origin_doc(config, i, &round.probes[i]),
+                checked_at: checked_at(),
+                stale: snap.stale(),
+                detail: render::origin_doc(config, i, snap, uptimes),
             },
         ),
-    }
+        Target::History | Target::HistoryOf(_) => Reply::json(200, &render::history(changes)),
+    };
+    reply.set("cache-control", format!("public, max-age={}", config.settings.refresh_s));
+    reply.set("age", snap.age_s().to_string());
+    reply.set(CHECKED_AT_HEADER, snap.state.checked_at_ms.to_string());
+    reply
 }

@@ -6,6 +6,7 @@
 //! - [`config`]: `edgecheck.toml`, its raw shape and its validation;
 //! - [`classify`]: one probe's outcome to `up` / `degraded` / `down` and a reason;
 //! - [`aggregate`]: verdicts to per-region health and the global view;
+//! - [`monitor`]: hysteresis, fail-static and history: the state machine of rounds;
 //! - [`render`]: the public JSON documents;
 //! - [`http`]: routes and every answer's status code, headers and body;
 //! - `shell` (wasm32 only): the worker entry point, fan-out, fetch and timers.
@@ -17,6 +18,7 @@ pub mod aggregate;
 pub mod classify;
 pub mod config;
 pub mod http;
+pub mod monitor;
 pub mod render;
 
 #[cfg(target_arch = "wasm32")]
@@ -24,8 +26,7 @@ mod shell;
 
 /// The fleet embedded at build time by `build.rs` (from `edgecheck.toml`, or the
 /// file named by `EDGECHECK_CONFIG`), as validated JSON.
-pub const EMBEDDED_CONFIG_JSON: &str =
-    include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
+pub const EMBEDDED_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
 
 /// Parses and validates the embedded fleet. `build.rs` has already validated the
 /// same text and stops the build on any error, so this cannot fail in a built

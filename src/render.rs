@@ -7,8 +7,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::aggregate::{Probe, RegionView, Round, View};
+use crate::aggregate::View;
+use crate::classify::{Health, Reason};
 use crate::config::Config;
+use crate::monitor::{Change, Kind, Shown, Snapshot, Uptime, Window};
 
 /// `/live`: `{"status":"live"}`.
 #[derive(Debug, Serialize)]
@@ -31,15 +33,27 @@ pub struct RegionReadyDoc<'a> {
     pub ready: bool,
 }
 
+/// Uptime per window label (`1h`, `24h`, `7d`, `30d`); `null` without data.
+pub type UptimeDoc = BTreeMap<&'static str, Option<Uptime>>;
+
+/// Uptimes by origin or region name, as the monitor computed them.
+pub type Uptimes = BTreeMap<String, [Option<Uptime>; 4]>;
+
 /// `/health`: the whole view.
 #[derive(Debug, Serialize)]
 pub struct HealthDoc<'a> {
-    /// `ok`, `degraded` or `down`.
+    /// `ok`, `degraded`, `down`, or `unknown` (no trustworthy round within `max_stale_s`).
     pub status: &'static str,
     pub ready: bool,
-    /// RFC 3339, UTC, ms precision: when the round started.
+    /// RFC 3339, UTC, ms precision: when the last round started.
     pub checked_at: String,
-    /// Wall time of the fan-out, ms.
+    /// Seconds since `checked_at`.
+    pub age_s: u64,
+    /// True when the last round was self-isolated and the statuses are the last known.
+    pub stale: bool,
+    /// RFC 3339: when the global status last changed; `null` before the first.
+    pub since: Option<String>,
+    /// Wall time of the last round, ms.
     pub duration_ms: u64,
     pub origin_count: usize,
     pub region_count: usize,
@@ -49,32 +63,42 @@ pub struct HealthDoc<'a> {
 /// One region inside `/health`, and the body of `/health/{region}`.
 #[derive(Debug, Serialize)]
 pub struct RegionDoc<'a> {
-    /// `up`, `degraded` or `down`.
+    /// `up`, `degraded`, `down` or `unknown`.
     pub status: &'static str,
     pub ready: bool,
-    /// Origins up.
+    /// RFC 3339: when the status last changed.
+    pub since: Option<String>,
+    /// Origins up (damped).
     pub up: usize,
     pub degraded: usize,
     pub down: usize,
     pub total: usize,
     /// Origins that must be up or degraded for the region not to be down.
     pub min_up: usize,
+    pub uptime: UptimeDoc,
     pub origins: Vec<OriginDoc<'a>>,
 }
 
-/// One origin: `{name, status, reason, http_status, latency_ms, critical}`.
+/// One origin: the damped `status` with `since` and `uptime`, and the raw last
+/// probe (`probe_status`, `reason`, `http_status`, `latency_ms`).
 #[derive(Debug, Serialize)]
 pub struct OriginDoc<'a> {
     pub name: &'a str,
-    /// `up`, `degraded` or `down`.
+    /// Damped by rise/fall: `up`, `degraded`, `down`, or `unknown` before any
+    /// trustworthy round.
     pub status: &'static str,
-    /// The reason class, e.g. `ok`, `timeout`, `body_degraded`.
+    /// RFC 3339: when `status` last changed.
+    pub since: Option<String>,
+    /// The last probe's own status, before hysteresis.
+    pub probe_status: &'static str,
+    /// The last probe's reason class, e.g. `ok`, `timeout`, `body_degraded`.
     pub reason: &'static str,
     /// `null` when no response headers arrived.
     pub http_status: Option<u16>,
     /// `null` when no request was sent (skipped).
     pub latency_ms: Option<u64>,
     pub critical: bool,
+    pub uptime: UptimeDoc,
 }
 
 /// `/health/{region}`.
@@ -82,6 +106,7 @@ pub struct OriginDoc<'a> {
 pub struct NamedRegionDoc<'a> {
     pub region: &'a str,
     pub checked_at: String,
+    pub stale: bool,
     #[serde(flatten)]
     pub detail: RegionDoc<'a>,
 }
@@ -91,8 +116,31 @@ pub struct NamedRegionDoc<'a> {
 pub struct NamedOriginDoc<'a> {
     pub region: &'a str,
     pub checked_at: String,
+    pub stale: bool,
     #[serde(flatten)]
     pub detail: OriginDoc<'a>,
+}
+
+/// `/history` and `/history/{name}`: recorded status changes, newest first.
+#[derive(Debug, Serialize)]
+pub struct HistoryDoc<'a> {
+    pub changes: Vec<ChangeDoc<'a>>,
+}
+
+/// One status change.
+#[derive(Debug, Serialize)]
+pub struct ChangeDoc<'a> {
+    /// RFC 3339.
+    pub at: String,
+    /// `origin`, `region` or `global`.
+    pub kind: Kind,
+    /// `null` for the global view.
+    pub name: Option<&'a str>,
+    /// `null` for a first status.
+    pub from: Option<&'a str>,
+    pub to: &'a str,
+    /// For origins: the reason class of the probe that made the change.
+    pub reason: Option<&'static str>,
 }
 
 /// An error answer: `{"error":"not_found","message":..}`.
@@ -107,61 +155,85 @@ pub fn rfc3339(unix_ms: u64) -> String {
     humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(unix_ms)).to_string()
 }
 
+fn uptime_doc(uptimes: &Uptimes, name: &str) -> UptimeDoc {
+    let values = uptimes.get(name).copied().unwrap_or([None; 4]);
+    Window::ALL.iter().zip(values).map(|(w, u)| (w.label(), u)).collect()
+}
+
 /// The `/health` document.
-pub fn health<'a>(config: &'a Config, round: &Round, view: &View) -> HealthDoc<'a> {
+pub fn health<'a>(config: &'a Config, snap: &Snapshot, uptimes: &Uptimes) -> HealthDoc<'a> {
+    let shown = snap.shown(config);
+    let view = snap.view(config);
+    let state = snap.state;
     HealthDoc {
-        status: view.overall.as_str(),
-        ready: view.ready,
-        checked_at: rfc3339(round.checked_at_ms),
-        duration_ms: round.duration_ms,
+        status: shown.as_str(),
+        ready: shown != Shown::Unknown && view.ready,
+        checked_at: rfc3339(state.checked_at_ms),
+        age_s: snap.age_s(),
+        stale: snap.stale(),
+        since: state.overall.map(|t| rfc3339(t.since_ms)),
+        duration_ms: state.duration_ms,
         origin_count: config.origins.len(),
         region_count: config.regions.len(),
         regions: config
             .regions
             .iter()
             .enumerate()
-            .map(|(r, region)| {
-                (
-                    region.name.as_str(),
-                    region_doc(config, r, round, &view.regions[r]),
-                )
-            })
+            .map(|(r, region)| (region.name.as_str(), region_doc(config, r, snap, &view, uptimes)))
             .collect(),
     }
 }
 
 /// The part of `/health` for region `r`.
-pub fn region_doc<'a>(
-    config: &'a Config,
-    r: usize,
-    round: &Round,
-    view: &RegionView,
-) -> RegionDoc<'a> {
+pub fn region_doc<'a>(config: &'a Config, r: usize, snap: &Snapshot, view: &View, uptimes: &Uptimes) -> RegionDoc<'a> {
+    let region = &config.regions[r];
+    let rv = &view.regions[r];
+    let unknown = snap.shown(config) == Shown::Unknown;
     RegionDoc {
-        status: view.health.as_str(),
-        ready: view.ready,
-        up: view.up,
-        degraded: view.degraded,
-        down: view.down,
-        total: view.total,
-        min_up: view.needed,
-        origins: config.regions[r]
-            .origins
-            .iter()
-            .map(|&i| origin_doc(config, i, &round.probes[i]))
-            .collect(),
+        status: if unknown { "unknown" } else { rv.health.as_str() },
+        ready: !unknown && rv.ready,
+        since: snap.state.regions.get(&region.name).map(|t| rfc3339(t.since_ms)),
+        up: rv.up,
+        degraded: rv.degraded,
+        down: rv.down,
+        total: rv.total,
+        min_up: rv.needed,
+        uptime: uptime_doc(uptimes, &region.name),
+        origins: region.origins.iter().map(|&i| origin_doc(config, i, snap, uptimes)).collect(),
     }
 }
 
 /// The part of `/health` for origin `i`.
-pub fn origin_doc<'a>(config: &'a Config, i: usize, probe: &Probe) -> OriginDoc<'a> {
+pub fn origin_doc<'a>(config: &'a Config, i: usize, snap: &Snapshot, uptimes: &Uptimes) -> OriginDoc<'a> {
     let origin = &config.origins[i];
+    let track = snap.state.origins.get(&origin.name);
+    let last = track.map(|t| t.last.verdict);
     OriginDoc {
         name: &origin.name,
-        status: probe.verdict.health.as_str(),
-        reason: probe.verdict.reason.as_str(),
-        http_status: probe.verdict.http_status,
-        latency_ms: probe.latency_ms,
+        status: track.and_then(|t| t.health).map_or("unknown", Health::as_str),
+        since: track.filter(|t| t.health.is_some()).map(|t| rfc3339(t.since_ms)),
+        probe_status: last.map_or("unknown", |v| v.health.as_str()),
+        reason: last.map_or("skipped", |v| v.reason.as_str()),
+        http_status: last.and_then(|v| v.http_status),
+        latency_ms: track.and_then(|t| t.last.latency_ms),
         critical: origin.critical,
+        uptime: uptime_doc(uptimes, &origin.name),
+    }
+}
+
+/// The `/history` document for `changes` (already newest first).
+pub fn history(changes: &[Change]) -> HistoryDoc<'_> {
+    HistoryDoc {
+        changes: changes
+            .iter()
+            .map(|c| ChangeDoc {
+                at: rfc3339(c.at_ms),
+                kind: c.kind,
+                name: (!c.name.is_empty()).then_some(c.name.as_str()),
+                from: c.from.as_deref(),
+                to: &c.to,
+                reason: c.reason.map(Reason::as_str),
+            })
+            .collect(),
     }
 }

@@ -2,10 +2,12 @@
 //! HTTP decisions. Each concern is a table of inputs and expected outputs run
 //! through one `check` helper.
 
-use edgecheck::aggregate::{aggregate, Overall, Probe};
+use edgecheck::aggregate::{aggregate, Overall, Probe, Round};
 use edgecheck::classify::{classify, read_body, BodyHealth, Health, Outcome, Reason, Verdict};
-use edgecheck::config::{parse_toml, Config, ConfigError, Quorum};
+use edgecheck::config::{parse_toml, Config, ConfigError, Named, Quorum};
 use edgecheck::http::{answer, dispatch, Dispatch, Target};
+use edgecheck::monitor::{advance, Snapshot};
+use edgecheck::render::Uptimes;
 use proptest::prelude::*;
 
 const BASE: &str = r#"
@@ -33,15 +35,7 @@ fn valid(text: &str) -> Config {
 fn config_defaults() {
     let c = valid(BASE);
     let s = &c.settings;
-    assert_eq!(
-        (
-            s.probe_timeout_ms,
-            s.deadline_ms,
-            s.max_in_flight,
-            s.max_body_bytes
-        ),
-        (2000, 5000, 6, 65536)
-    );
+    assert_eq!((s.probe_timeout_ms, s.deadline_ms, s.max_in_flight, s.max_body_bytes), (2000, 5000, 6, 65536));
     assert!(!s.degraded_is_ready);
     assert_eq!(s.min_regions_up, 1);
     assert_eq!(c.regions[0].quorum, Quorum::AtLeast(1));
@@ -79,11 +73,7 @@ headers = { Authorization = { secret = "USE1_TOKEN" }, X-Env = "prod" }
     let o = &c.origins[0];
     assert_eq!(o.timeout_ms, 1500);
     assert!(o.critical && c.settings.degraded_is_ready);
-    assert!(
-        o.expect_status.contains(429)
-            && o.expect_status.contains(301)
-            && o.expect_status.contains(200)
-    );
+    assert!(o.expect_status.contains(429) && o.expect_status.contains(301) && o.expect_status.contains(200));
     assert!(!o.expect_status.contains(428));
     assert_eq!(c.regions[0].quorum, Quorum::Majority);
     assert_eq!(o.headers.len(), 2);
@@ -98,7 +88,11 @@ fn config_errors_name_their_field() {
     let cases: Vec<(String, &str, &str)> = vec![
         (origin("url = 1").replace("url = \"https://a.example.com/\"\n", ""), "origins[0].url", "invalid type"),
         (BASE.replace("https://a.example.com/health", "ftp://a.example.com/"), "origins[0].url", "scheme \"ftp\""),
-        (BASE.replace("https://a.example.com/health", "https://user:pw@a.example.com/"), "origins[0].url", "credentials"),
+        (
+            BASE.replace("https://a.example.com/health", "https://user:pw@a.example.com/"),
+            "origins[0].url",
+            "credentials",
+        ),
         (BASE.replace("https://a.example.com/health", "not a url"), "origins[0].url", "not an absolute URL"),
         (BASE.replace("name = \"a\"", "name = \"API A\""), "origins[0].name", "contains"),
         (BASE.replace("region = \"us-east\"", "region = \"eu-west\""), "origins[0].region", "not declared"),
@@ -109,17 +103,33 @@ fn config_errors_name_their_field() {
         (origin("timeout_ms = \"fast\""), "origins[0].timeout_ms", "invalid type"),
         (origin("format = \"xml\""), "origins[0].format", "not a format"),
         (origin("headers = { \"Bad Header\" = \"x\" }"), "origins[0].headers.Bad Header", "not a valid header name"),
-        (origin("headers = { Authorization = { secret = \"my-token\" } }"), "origins[0].headers.Authorization.secret", "not a secret name"),
+        (
+            origin("headers = { Authorization = { secret = \"my-token\" } }"),
+            "origins[0].headers.Authorization.secret",
+            "not a secret name",
+        ),
         (origin("timout_ms = 100"), "origins[0].timout_ms", "unknown field `timout_ms`"),
         (format!("[settings]\nmax_in_flight = 10\n{BASE}"), "settings.max_in_flight", "6 connections"),
         (format!("[settings]\ndeadline_ms = 0\n{BASE}"), "settings.deadline_ms", "out of range"),
-        (format!("[settings]\nprobe_timeout_ms = 6000\n{BASE}"), "settings.probe_timeout_ms", "at most settings.deadline_ms"),
+        (
+            format!("[settings]\nprobe_timeout_ms = 6000\n{BASE}"),
+            "settings.probe_timeout_ms",
+            "at most settings.deadline_ms",
+        ),
         (format!("[settings]\nmax_body_bytes = 99999999\n{BASE}"), "settings.max_body_bytes", "out of range"),
         (format!("[settings]\nmin_regions_up = 2\n{BASE}"), "settings.min_regions_up", "at most the 1 declared"),
         (BASE.replace("[regions.us-east]", "[regions.us-east]\nmin_up = 2"), "regions.us-east.min_up", "at most the 1"),
-        (BASE.replace("[regions.us-east]", "[regions.us-east]\nmin_up = \"most\""), "regions.us-east.min_up", "not a quorum"),
+        (
+            BASE.replace("[regions.us-east]", "[regions.us-east]\nmin_up = \"most\""),
+            "regions.us-east.min_up",
+            "not a quorum",
+        ),
         (format!("{BASE}\n[regions.empty]\n"), "regions.empty", "no origin names this region"),
-        (format!("{BASE}\n[[origins]]\nname = \"a\"\nregion = \"us-east\"\nurl = \"https://b.example.com/\"\n"), "origins[1].name", "earlier origin"),
+        (
+            format!("{BASE}\n[[origins]]\nname = \"a\"\nregion = \"us-east\"\nurl = \"https://b.example.com/\"\n"),
+            "origins[1].name",
+            "earlier origin",
+        ),
         (BASE.replace("name = \"a\"", "name = \"us-east\""), "origins[0].name", "already a region name"),
         ("[settings]\n".to_string(), "regions", "at least one region"),
         ("[regions.x]\n".to_string(), "origins", "at least one origin"),
@@ -128,8 +138,7 @@ fn config_errors_name_their_field() {
     for (text, field, fragment) in cases {
         let errs = config(&text).expect_err(&format!("should fail with {field}:\n{text}"));
         assert!(
-            errs.iter()
-                .any(|e| e.field == field && e.message.contains(fragment)),
+            errs.iter().any(|e| e.field == field && e.message.contains(fragment)),
             "expected {field} containing {fragment:?}, got {errs:?}\nfor:\n{text}"
         );
     }
@@ -137,56 +146,37 @@ fn config_errors_name_their_field() {
 
 #[test]
 fn config_reports_every_error_at_once() {
-    let text = BASE
-        .replace("https://a.example.com/health", "ftp://x/")
-        .replace("name = \"a\"", "name = \"A\"");
+    let text = BASE.replace("https://a.example.com/health", "ftp://x/").replace("name = \"a\"", "name = \"A\"");
     let errs = config(&text).unwrap_err();
     let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["origins[0].name", "origins[0].url"]);
-    assert_eq!(
-        errs[1].to_string(),
-        "origins[0].url: scheme \"ftp\" is not allowed; use http or https"
-    );
+    assert_eq!(errs[1].to_string(), "origins[0].url: scheme \"ftp\" is not allowed; use http or https");
 }
 
 #[test]
 fn config_holds_250_origins_and_warns_about_waves() {
-    let mut text = String::from(
-        "[settings]\ndeadline_ms = 3000\nprobe_timeout_ms = 1000\n[regions.r1]\n[regions.r2]\n",
-    );
+    let mut text =
+        String::from("[settings]\ndeadline_ms = 3000\nprobe_timeout_ms = 1000\n[regions.r1]\n[regions.r2]\n");
     for i in 0..250 {
-        text += &format!("[[origins]]\nname = \"o{i}\"\nregion = \"r{}\"\nurl = \"https://o{i}.example.com/health\"\n", i % 2 + 1);
+        text += &format!(
+            "[[origins]]\nname = \"o{i}\"\nregion = \"r{}\"\nurl = \"https://o{i}.example.com/health\"\n",
+            i % 2 + 1
+        );
     }
     let c = valid(&text);
-    assert_eq!(
-        (
-            c.origins.len(),
-            c.regions[0].origins.len(),
-            c.regions[1].origins.len()
-        ),
-        (250, 125, 125)
-    );
+    assert_eq!((c.origins.len(), c.regions[0].origins.len(), c.regions[1].origins.len()), (250, 125, 125));
     let warnings = c.warnings();
     assert!(
-        warnings
-            .iter()
-            .any(|w| w.field == "settings.deadline_ms" && w.message.contains("skipped")),
+        warnings.iter().any(|w| w.field == "settings.deadline_ms" && w.message.contains("skipped")),
         "{warnings:?}"
     );
-    assert!(
-        warnings
-            .iter()
-            .any(|w| w.field == "origins" && w.message.contains("Free plan")),
-        "{warnings:?}"
-    );
+    assert!(warnings.iter().any(|w| w.field == "origins" && w.message.contains("Free plan")), "{warnings:?}");
     assert!(valid(BASE).warnings().is_empty());
 }
 
 #[test]
 fn the_shipped_demo_config_is_valid() {
-    let c = valid(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/edgecheck.toml")).unwrap(),
-    );
+    let c = valid(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/edgecheck.toml")).unwrap());
     assert_eq!((c.regions.len(), c.origins.len()), (3, 10));
     assert!(c.warnings().is_empty(), "{:?}", c.warnings());
     let embedded = edgecheck::embedded_config();
@@ -205,60 +195,18 @@ fn classification_by_status_and_body() {
     use Reason::*;
     let json = Some("application/json");
     let text = Some("text/plain");
-    type Row = (
-        &'static str,
-        u16,
-        Option<&'static str>,
-        &'static str,
-        Health,
-        Reason,
-    );
+    type Row = (&'static str, u16, Option<&'static str>, &'static str, Health, Reason);
     let rows: &[Row] = &[
         // Hassette
         ("", 200, json, r#"{"status":"ok","ready":true}"#, Up, Ok),
         ("", 200, json, r#"{"status":"live"}"#, Up, Ok),
         ("", 200, json, r#"{"ready":true}"#, Up, Ok),
-        (
-            "",
-            200,
-            json,
-            r#"{"status":"degraded","ready":true}"#,
-            Degraded,
-            BodyDegraded,
-        ),
-        (
-            "",
-            503,
-            json,
-            r#"{"status":"starting","ready":false}"#,
-            Degraded,
-            BodyDegraded,
-        ),
-        (
-            "",
-            200,
-            json,
-            r#"{"status":"ok","ready":false}"#,
-            Degraded,
-            BodyDegraded,
-        ),
-        (
-            "",
-            503,
-            json,
-            r#"{"status":"ok","ready":true}"#,
-            Down,
-            StatusMismatch,
-        ),
+        ("", 200, json, r#"{"status":"degraded","ready":true}"#, Degraded, BodyDegraded),
+        ("", 503, json, r#"{"status":"starting","ready":false}"#, Degraded, BodyDegraded),
+        ("", 200, json, r#"{"status":"ok","ready":false}"#, Degraded, BodyDegraded),
+        ("", 503, json, r#"{"status":"ok","ready":true}"#, Down, StatusMismatch),
         // Hatch
-        (
-            "",
-            200,
-            json,
-            r#"{"status":"ok","vm_count":15,"route_count":23}"#,
-            Up,
-            Ok,
-        ),
+        ("", 200, json, r#"{"status":"ok","vm_count":15,"route_count":23}"#, Up, Ok),
         // Smallest AI
         ("", 200, json, r#"{"status":"healthy"}"#, Up, Ok),
         (
@@ -269,58 +217,16 @@ fn classification_by_status_and_body() {
             Degraded,
             BodyDegraded,
         ),
-        (
-            "",
-            503,
-            json,
-            r#"{"status":"unhealthy","reason":"model not loaded"}"#,
-            Down,
-            BodyDown,
-        ),
+        ("", 503, json, r#"{"status":"unhealthy","reason":"model not loaded"}"#, Down, BodyDown),
         // Python /_system/check
         ("", 200, json, r#"{"code":"OK","ok":true}"#, Up, Ok),
-        (
-            "",
-            200,
-            json,
-            r#"{"code":"WARNING","error":true}"#,
-            Degraded,
-            BodyDegraded,
-        ),
-        (
-            "",
-            500,
-            json,
-            r#"{"code":"ERROR","error":true}"#,
-            Down,
-            BodyDown,
-        ),
+        ("", 200, json, r#"{"code":"WARNING","error":true}"#, Degraded, BodyDegraded),
+        ("", 500, json, r#"{"code":"ERROR","error":true}"#, Down, BodyDown),
         ("", 200, json, r#"{"ok":false}"#, Down, BodyDown),
         // IETF health+json
-        (
-            "",
-            200,
-            Some("application/health+json"),
-            r#"{"status":"pass"}"#,
-            Up,
-            Ok,
-        ),
-        (
-            "",
-            200,
-            Some("application/health+json"),
-            r#"{"status":"up"}"#,
-            Up,
-            Ok,
-        ),
-        (
-            "",
-            200,
-            Some("application/health+json"),
-            r#"{"status":"warn"}"#,
-            Degraded,
-            BodyDegraded,
-        ),
+        ("", 200, Some("application/health+json"), r#"{"status":"pass"}"#, Up, Ok),
+        ("", 200, Some("application/health+json"), r#"{"status":"up"}"#, Up, Ok),
+        ("", 200, Some("application/health+json"), r#"{"status":"warn"}"#, Degraded, BodyDegraded),
         (
             "",
             200,
@@ -329,119 +235,28 @@ fn classification_by_status_and_body() {
             Degraded,
             BodyDegraded,
         ),
-        (
-            "",
-            503,
-            Some("application/health+json"),
-            r#"{"status":"fail"}"#,
-            Down,
-            BodyDown,
-        ),
-        (
-            "",
-            200,
-            Some("application/health+json"),
-            r#"{"status":"error"}"#,
-            Down,
-            BodyDown,
-        ),
+        ("", 503, Some("application/health+json"), r#"{"status":"fail"}"#, Down, BodyDown),
+        ("", 200, Some("application/health+json"), r#"{"status":"error"}"#, Down, BodyDown),
         // Spring Boot / MicroProfile
-        (
-            "",
-            200,
-            json,
-            r#"{"status":"UP","components":{"db":{"status":"UP"}}}"#,
-            Up,
-            Ok,
-        ),
-        (
-            "",
-            200,
-            json,
-            r#"{"status":"UP","components":{"db":{"status":"DOWN"}}}"#,
-            Degraded,
-            BodyDegraded,
-        ),
+        ("", 200, json, r#"{"status":"UP","components":{"db":{"status":"UP"}}}"#, Up, Ok),
+        ("", 200, json, r#"{"status":"UP","components":{"db":{"status":"DOWN"}}}"#, Degraded, BodyDegraded),
         ("", 200, json, r#"{"status":"DOWN"}"#, Down, BodyDown),
-        (
-            "",
-            503,
-            json,
-            r#"{"status":"OUT_OF_SERVICE"}"#,
-            Down,
-            BodyDown,
-        ),
+        ("", 503, json, r#"{"status":"OUT_OF_SERVICE"}"#, Down, BodyDown),
         ("", 200, json, r#"{"status":"UNKNOWN"}"#, Up, Ok),
-        (
-            "",
-            503,
-            json,
-            r#"{"status":"UNKNOWN"}"#,
-            Down,
-            StatusMismatch,
-        ),
+        ("", 503, json, r#"{"status":"UNKNOWN"}"#, Down, StatusMismatch),
         // Elasticsearch
-        (
-            "",
-            200,
-            json,
-            r#"{"cluster_name":"c","status":"green"}"#,
-            Up,
-            Ok,
-        ),
-        (
-            "",
-            200,
-            json,
-            r#"{"cluster_name":"c","status":"yellow"}"#,
-            Degraded,
-            BodyDegraded,
-        ),
-        (
-            "",
-            200,
-            json,
-            r#"{"cluster_name":"c","status":"red"}"#,
-            Down,
-            BodyDown,
-        ),
+        ("", 200, json, r#"{"cluster_name":"c","status":"green"}"#, Up, Ok),
+        ("", 200, json, r#"{"cluster_name":"c","status":"yellow"}"#, Degraded, BodyDegraded),
+        ("", 200, json, r#"{"cluster_name":"c","status":"red"}"#, Down, BodyDown),
         // ASP.NET Core
         ("", 200, text, "Healthy", Up, Ok),
         ("", 200, text, "Degraded", Degraded, BodyDegraded),
         ("", 503, text, "Unhealthy", Down, BodyDown),
-        (
-            "",
-            200,
-            json,
-            r#"{"status":"Healthy","entries":{"db":{"status":"Degraded"}}}"#,
-            Degraded,
-            BodyDegraded,
-        ),
+        ("", 200, json, r#"{"status":"Healthy","entries":{"db":{"status":"Degraded"}}}"#, Degraded, BodyDegraded),
         // NestJS Terminus
-        (
-            "",
-            200,
-            json,
-            r#"{"status":"ok","info":{"db":{"status":"up"}},"error":{},"details":{}}"#,
-            Up,
-            Ok,
-        ),
-        (
-            "",
-            503,
-            json,
-            r#"{"status":"error","info":{},"error":{"db":{"status":"down"}}}"#,
-            Down,
-            BodyDown,
-        ),
-        (
-            "",
-            503,
-            json,
-            r#"{"status":"shutting_down"}"#,
-            Down,
-            BodyDown,
-        ),
+        ("", 200, json, r#"{"status":"ok","info":{"db":{"status":"up"}},"error":{},"details":{}}"#, Up, Ok),
+        ("", 503, json, r#"{"status":"error","info":{},"error":{"db":{"status":"down"}}}"#, Down, BodyDown),
+        ("", 503, json, r#"{"status":"shutting_down"}"#, Down, BodyDown),
         // Anything else: the status code decides.
         ("", 200, text, "OK", Up, Ok),
         ("", 204, None, "", Up, Ok),
@@ -450,58 +265,20 @@ fn classification_by_status_and_body() {
         ("", 503, text, "Service Unavailable", Down, StatusMismatch),
         ("", 302, text, "", Down, StatusMismatch),
         ("expect_status = [\"2xx\", \"3xx\"]", 302, text, "", Up, Ok),
-        (
-            "expect_status = [\"429\"]",
-            429,
-            json,
-            r#"{"status":"ok"}"#,
-            Up,
-            Ok,
-        ),
+        ("expect_status = [\"429\"]", 429, json, r#"{"status":"ok"}"#, Up, Ok),
         // Invalid bodies.
-        (
-            "",
-            200,
-            json,
-            r#"{"status": "UP", "comp"#,
-            Down,
-            BodyInvalid,
-        ),
+        ("", 200, json, r#"{"status": "UP", "comp"#, Down, BodyInvalid),
         ("", 200, text, r#"{"status": "UP""#, Down, BodyInvalid),
         ("", 500, json, "<html>oops</html>", Down, StatusMismatch),
         // Bodies ignored: format = "status_code", and HEAD.
-        (
-            "format = \"status_code\"",
-            200,
-            json,
-            r#"{"status":"DOWN"}"#,
-            Up,
-            Ok,
-        ),
-        (
-            "format = \"status_code\"",
-            503,
-            json,
-            r#"{"status":"degraded"}"#,
-            Down,
-            StatusMismatch,
-        ),
-        (
-            "method = \"HEAD\"",
-            200,
-            json,
-            r#"{"status":"DOWN"}"#,
-            Up,
-            Ok,
-        ),
+        ("format = \"status_code\"", 200, json, r#"{"status":"DOWN"}"#, Up, Ok),
+        ("format = \"status_code\"", 503, json, r#"{"status":"degraded"}"#, Down, StatusMismatch),
+        ("method = \"HEAD\"", 200, json, r#"{"status":"DOWN"}"#, Up, Ok),
     ];
     for &(extra, status, content_type, body, health, reason) in rows {
         let c = valid(&format!("{BASE}{extra}\n"));
-        let outcome = Outcome::Answered {
-            status,
-            content_type: content_type.map(String::from),
-            body: body.as_bytes().to_vec(),
-        };
+        let outcome =
+            Outcome::Answered { status, content_type: content_type.map(String::from), body: body.as_bytes().to_vec() };
         let got = classify(&c.origins[0], &outcome);
         assert_eq!(
             (got.health, got.reason, got.http_status),
@@ -517,27 +294,15 @@ fn classification_of_failures() {
     let rows = [
         (Outcome::ConnectError, Reason::ConnectError, None),
         (Outcome::Timeout { status: None }, Reason::Timeout, None),
-        (
-            Outcome::Timeout { status: Some(200) },
-            Reason::Timeout,
-            Some(200),
-        ),
+        (Outcome::Timeout { status: Some(200) }, Reason::Timeout, Some(200)),
         (Outcome::Skipped, Reason::Skipped, None),
         (Outcome::SecretMissing, Reason::SecretMissing, None),
-        (
-            Outcome::BodyTooLarge { status: 200 },
-            Reason::BodyTooLarge,
-            Some(200),
-        ),
+        (Outcome::BodyTooLarge { status: 200 }, Reason::BodyTooLarge, Some(200)),
     ];
     for (outcome, reason, http_status) in rows {
         assert_eq!(
             classify(&c.origins[0], &outcome),
-            Verdict {
-                health: Health::Down,
-                reason,
-                http_status
-            },
+            Verdict { health: Health::Down, reason, http_status },
             "{outcome:?}"
         );
     }
@@ -546,44 +311,19 @@ fn classification_of_failures() {
 #[test]
 fn body_reading_edge_cases() {
     let rows: &[(Option<&str>, &[u8], BodyHealth)] = &[
-        (
-            Some("application/json; charset=utf-8"),
-            br#"{"status":"UP"}"#,
-            BodyHealth::Up,
-        ),
-        (
-            Some("APPLICATION/HEALTH+JSON"),
-            br#"{"status":"Pass"}"#,
-            BodyHealth::Up,
-        ),
+        (Some("application/json; charset=utf-8"), br#"{"status":"UP"}"#, BodyHealth::Up),
+        (Some("APPLICATION/HEALTH+JSON"), br#"{"status":"Pass"}"#, BodyHealth::Up),
         (Some("application/json"), b"", BodyHealth::Unrecognised),
         (Some("application/json"), b"\xff\xfe", BodyHealth::Invalid),
         (Some("text/plain"), b"\xff\xfe", BodyHealth::Unrecognised),
         (None, b"  unhealthy \n", BodyHealth::Down),
         (None, b"down", BodyHealth::Unrecognised),
-        (
-            None,
-            br#"{"status":{"nested":true}}"#,
-            BodyHealth::Unrecognised,
-        ),
-        (
-            None,
-            br#"{"status":"UP","components":{"ping":"DOWN"}}"#,
-            BodyHealth::Degraded,
-        ),
-        (
-            None,
-            br#"{"status":"UP","details":{"db":{"status":"UP"}}}"#,
-            BodyHealth::Up,
-        ),
+        (None, br#"{"status":{"nested":true}}"#, BodyHealth::Unrecognised),
+        (None, br#"{"status":"UP","components":{"ping":"DOWN"}}"#, BodyHealth::Degraded),
+        (None, br#"{"status":"UP","details":{"db":{"status":"UP"}}}"#, BodyHealth::Up),
     ];
     for &(content_type, body, expected) in rows {
-        assert_eq!(
-            read_body(content_type, body),
-            expected,
-            "{content_type:?} {:?}",
-            String::from_utf8_lossy(body)
-        );
+        assert_eq!(read_body(content_type, body), expected, "{content_type:?} {:?}", String::from_utf8_lossy(body));
     }
 }
 
@@ -631,25 +371,26 @@ region = "south"
 url = "https://s1.example.com/"
 "#;
 
-fn probes(healths: &str) -> Vec<Probe> {
-    healths
+/// Per origin: `u` up (200), `d` degraded (200, body), `x` down (503), and down
+/// for network-class reasons: `t` timeout, `r` refused.
+fn probes(codes: &str) -> Vec<Probe> {
+    codes
         .chars()
         .map(|c| {
-            let (health, reason) = match c {
-                'u' => (Health::Up, Reason::Ok),
-                'd' => (Health::Degraded, Reason::BodyDegraded),
-                _ => (Health::Down, Reason::Timeout),
+            let (health, reason, http_status) = match c {
+                'u' => (Health::Up, Reason::Ok, Some(200)),
+                'd' => (Health::Degraded, Reason::BodyDegraded, Some(200)),
+                'x' => (Health::Down, Reason::StatusMismatch, Some(503)),
+                't' => (Health::Down, Reason::Timeout, None),
+                _ => (Health::Down, Reason::ConnectError, None),
             };
-            Probe {
-                verdict: Verdict {
-                    health,
-                    reason,
-                    http_status: None,
-                },
-                latency_ms: Some(1),
-            }
+            Probe { verdict: Verdict { health, reason, http_status }, latency_ms: Some(1) }
         })
         .collect()
+}
+
+fn healths(codes: &str) -> Vec<Health> {
+    probes(codes).iter().map(|p| p.verdict.health).collect()
 }
 
 /// Regions are in name order: east, south, west. Origins: e1 e2 e3(critical) w1 w2 w3 s1.
@@ -672,17 +413,13 @@ fn aggregation_quorum_critical_and_global() {
         ("xxxxxxx", [Down, Down, Down], Overall::Down),
         ("ddddddd", [Degraded, Degraded, Degraded], Overall::Degraded),
     ];
-    for &(healths, regions, overall) in rows {
-        let view = aggregate(&c, &probes(healths));
+    for &(codes, regions, overall) in rows {
+        let view = aggregate(&c, &healths(codes));
         let got: Vec<Health> = view.regions.iter().map(|r| r.health).collect();
-        assert_eq!(
-            (got.as_slice(), view.overall),
-            (&regions[..], overall),
-            "{healths}"
-        );
-        assert_eq!(view.ready, overall == Overall::Ok, "{healths}");
+        assert_eq!((got.as_slice(), view.overall), (&regions[..], overall), "{codes}");
+        assert_eq!(view.ready, overall == Overall::Ok, "{codes}");
         for r in &view.regions {
-            assert_eq!(r.ready, r.health == Up, "{healths}");
+            assert_eq!(r.ready, r.health == Up, "{codes}");
             assert_eq!(r.up + r.degraded + r.down, r.total);
         }
     }
@@ -690,20 +427,11 @@ fn aggregation_quorum_critical_and_global() {
 
 #[test]
 fn degraded_is_ready_opens_readiness_for_degraded_only() {
-    let c = valid(&FLEET.replace(
-        "min_regions_up = 2",
-        "min_regions_up = 2\ndegraded_is_ready = true",
-    ));
-    let view = aggregate(&c, &probes("duuuuuu"));
-    assert_eq!(
-        (view.overall, view.ready, view.regions[0].ready),
-        (Overall::Degraded, true, true)
-    );
-    let view = aggregate(&c, &probes("xxuuuux"));
-    assert_eq!(
-        (view.overall, view.ready, view.regions[0].ready),
-        (Overall::Down, false, false)
-    );
+    let c = valid(&FLEET.replace("min_regions_up = 2", "min_regions_up = 2\ndegraded_is_ready = true"));
+    let view = aggregate(&c, &healths("duuuuuu"));
+    assert_eq!((view.overall, view.ready, view.regions[0].ready), (Overall::Degraded, true, true));
+    let view = aggregate(&c, &healths("xxuuuux"));
+    assert_eq!((view.overall, view.ready, view.regions[0].ready), (Overall::Down, false, false));
 }
 
 fn health_strategy() -> impl Strategy<Value = Health> {
@@ -713,11 +441,14 @@ fn health_strategy() -> impl Strategy<Value = Health> {
 proptest! {
     /// Making any origin healthier never makes a region or the view worse.
     #[test]
-    fn healthier_origin_never_worsens_the_view(healths in prop::collection::vec(health_strategy(), 7), i in 0usize..7) {
+    fn healthier_origin_never_worsens_the_view(
+        before in prop::collection::vec(health_strategy(), 7),
+        i in 0usize..7,
+        better in health_strategy(),
+    ) {
         let c = valid(FLEET);
-        let before: Vec<Probe> = healths.iter().map(|&h| Probe { verdict: Verdict { health: h, reason: Reason::Ok, http_status: None }, latency_ms: None }).collect();
         let mut after = before.clone();
-        after[i].verdict.health = Health::Up;
+        after[i] = after[i].max(better);
         let (b, a) = (aggregate(&c, &before), aggregate(&c, &after));
         prop_assert!(a.overall >= b.overall);
         for (rb, ra) in b.regions.iter().zip(&a.regions) {
@@ -731,11 +462,7 @@ proptest! {
 // ---------------------------------------------------------------------------
 
 fn header<'a>(reply: &'a edgecheck::http::Reply, name: &str) -> Option<&'a str> {
-    reply
-        .headers
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.as_str())
+    reply.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
 }
 
 #[test]
@@ -751,6 +478,10 @@ fn routing() {
         ("GET", "/health/south", Ok(Target::HealthRegion(1))),
         ("GET", "/health/e3", Ok(Target::HealthOrigin(2))),
         ("GET", "/health/e3/x", Err(404)),
+        ("GET", "/history", Ok(Target::History)),
+        ("GET", "/history/e1", Ok(Target::HistoryOf(Named::Origin(0)))),
+        ("GET", "/history/west", Ok(Target::HistoryOf(Named::Region(2)))),
+        ("GET", "/history/nowhere", Err(404)),
         ("GET", "/", Err(404)),
         ("GET", "/livez", Err(404)),
         ("POST", "/ready", Err(405)),
@@ -762,19 +493,11 @@ fn routing() {
     ];
     for &(method, path, expected) in rows {
         let got = match dispatch(&c, method, path) {
-            Dispatch::Probe(target) => Ok(target),
+            Dispatch::Snapshot(target) => Ok(target),
             Dispatch::Answer(reply) => {
                 if reply.status != 204 {
-                    assert_eq!(
-                        header(&reply, "content-type"),
-                        Some("application/json"),
-                        "{method} {path}"
-                    );
-                    assert_eq!(
-                        reply.body.is_none(),
-                        method == "HEAD",
-                        "{method} {path}: HEAD has no body"
-                    );
+                    assert_eq!(header(&reply, "content-type"), Some("application/json"), "{method} {path}");
+                    assert_eq!(reply.body.is_none(), method == "HEAD", "{method} {path}: HEAD has no body");
                 }
                 if reply.status == 405 || reply.status == 204 {
                     assert_eq!(header(&reply, "allow"), Some("GET, HEAD, OPTIONS"));
@@ -785,55 +508,36 @@ fn routing() {
         };
         assert_eq!(got, expected, "{method} {path}");
     }
-    let Dispatch::Answer(live) = dispatch(&c, "GET", "/live") else {
-        panic!("/live answers directly")
-    };
+    let Dispatch::Answer(live) = dispatch(&c, "GET", "/live") else { panic!("/live answers directly") };
     assert_eq!(live.body.as_deref(), Some(r#"{"status":"live"}"#));
-    let Dispatch::Answer(missing) = dispatch(&c, "GET", "/nope") else {
-        panic!()
-    };
+    let Dispatch::Answer(missing) = dispatch(&c, "GET", "/nope") else { panic!() };
     let doc: serde_json::Value = serde_json::from_str(missing.body.as_deref().unwrap()).unwrap();
     assert_eq!(doc["error"], "not_found");
+}
+
+fn round(at_ms: u64, codes: &str) -> Round {
+    Round { checked_at_ms: at_ms, duration_ms: 42, probes: probes(codes) }
 }
 
 #[test]
 fn answers_carry_the_view_and_never_an_address() {
     let c = valid(FLEET);
-    let round = edgecheck::aggregate::Round {
-        checked_at_ms: 1_795_000_000_123,
-        duration_ms: 42,
-        probes: probes("uuxuuud"),
-    };
-    let view = aggregate(&c, &round.probes);
+    let at = 1_795_000_000_123;
+    let state = advance(&c, None, &round(at, "uuxuuud"), true).state;
+    let snap = Snapshot { state: &state, now_ms: at + 4_900 };
     let json = |target| {
-        let reply = answer(&c, target, &round, &view);
+        let reply = answer(&c, target, &snap, &Uptimes::new(), &[]);
         assert_eq!(header(&reply, "access-control-allow-origin"), Some("*"));
+        assert_eq!(header(&reply, "cache-control"), Some("public, max-age=15"));
+        assert_eq!(header(&reply, "age"), Some("4"));
         let body = reply.body.unwrap();
-        assert!(
-            !body.contains("example.com") && !body.contains("https"),
-            "{body}"
-        );
-        (
-            reply.status,
-            serde_json::from_str::<serde_json::Value>(&body).unwrap(),
-        )
+        assert!(!body.contains("example.com") && !body.contains("https"), "{body}");
+        (reply.status, serde_json::from_str::<serde_json::Value>(&body).unwrap())
     };
     let (status, ready) = json(Target::Ready);
-    assert_eq!(
-        (status, ready),
-        (
-            503,
-            serde_json::json!({"status": "degraded", "ready": false})
-        )
-    );
+    assert_eq!((status, ready), (503, serde_json::json!({"status": "degraded", "ready": false})));
     let (status, west) = json(Target::ReadyRegion(2));
-    assert_eq!(
-        (status, west),
-        (
-            200,
-            serde_json::json!({"region": "west", "status": "up", "ready": true})
-        )
-    );
+    assert_eq!((status, west), (200, serde_json::json!({"region": "west", "status": "up", "ready": true})));
     let (status, east) = json(Target::ReadyRegion(0));
     assert_eq!((status, &east["status"]), (503, &serde_json::json!("down")));
 
@@ -841,45 +545,237 @@ fn answers_carry_the_view_and_never_an_address() {
     assert_eq!(status, 200);
     assert_eq!(health["status"], "degraded");
     assert_eq!(health["checked_at"], "2026-11-18T11:06:40.123Z");
+    assert_eq!(health["since"], "2026-11-18T11:06:40.123Z");
+    assert_eq!((health["age_s"].as_u64(), health["stale"].as_bool()), (Some(4), Some(false)));
     assert_eq!(
-        (
-            health["duration_ms"].as_u64(),
-            health["origin_count"].as_u64(),
-            health["region_count"].as_u64()
-        ),
+        (health["duration_ms"].as_u64(), health["origin_count"].as_u64(), health["region_count"].as_u64()),
         (Some(42), Some(7), Some(3))
     );
     let east = &health["regions"]["east"];
     assert_eq!(
-        (
-            east["status"].as_str(),
-            east["up"].as_u64(),
-            east["total"].as_u64(),
-            east["min_up"].as_u64()
-        ),
+        (east["status"].as_str(), east["up"].as_u64(), east["total"].as_u64(), east["min_up"].as_u64()),
         (Some("down"), Some(2), Some(3), Some(2))
     );
+    let no_uptime = serde_json::json!({"1h": null, "24h": null, "7d": null, "30d": null});
     assert_eq!(
         east["origins"][2],
-        serde_json::json!({"name": "e3", "status": "down", "reason": "timeout", "http_status": null, "latency_ms": 1, "critical": true})
+        serde_json::json!({"name": "e3", "status": "down", "since": "2026-11-18T11:06:40.123Z", "probe_status": "down", "reason": "status_mismatch", "http_status": 503, "latency_ms": 1, "critical": true, "uptime": no_uptime})
     );
 
     let (_, origin) = json(Target::HealthOrigin(6));
     assert_eq!(
-        (
-            origin["name"].as_str(),
-            origin["region"].as_str(),
-            origin["status"].as_str()
-        ),
+        (origin["name"].as_str(), origin["region"].as_str(), origin["status"].as_str()),
         (Some("s1"), Some("south"), Some("degraded"))
     );
     let (_, region) = json(Target::HealthRegion(1));
     assert_eq!(
-        (
-            region["region"].as_str(),
-            region["status"].as_str(),
-            region["origins"].as_array().map(Vec::len)
-        ),
+        (region["region"].as_str(), region["status"].as_str(), region["origins"].as_array().map(Vec::len)),
         (Some("south"), Some("degraded"), Some(1))
     );
+    let (status, history) = json(Target::History);
+    assert_eq!((status, history), (200, serde_json::json!({"changes": []})));
+}
+
+// ---------------------------------------------------------------------------
+// Monitor: hysteresis, fail-static, history, uptime
+// ---------------------------------------------------------------------------
+
+const PAIR: &str = r#"
+[settings]
+max_stale_s = 60
+[regions.r]
+[[origins]]
+name = "a"
+region = "r"
+url = "https://a.example.com/"
+[[origins]]
+name = "b"
+region = "r"
+url = "https://b.example.com/"
+rise = 1
+fall = 1
+"#;
+
+/// Runs rounds 15 s apart from t = 0; each string gives `a` and `b` (see [`probes`]). Returns, after each round, the damped statuses
+/// of `a` and `b`, the global status shown, and whether the snapshot is stale.
+fn run(config: &Config, rounds: &[&str]) -> Vec<(String, &'static str, bool)> {
+    let mut state = None;
+    let mut out = Vec::new();
+    for (n, codes) in rounds.iter().enumerate() {
+        let at = n as u64 * 15_000;
+        let next = advance(config, state.as_ref(), &round(at, codes), true).state;
+        let snap = Snapshot { state: &next, now_ms: at };
+        let damped: String = ["a", "b"]
+            .iter()
+            .map(|name| match next.origins[*name].health {
+                Some(Health::Up) => 'u',
+                Some(Health::Degraded) => 'd',
+                Some(Health::Down) => 'x',
+                None => '?',
+            })
+            .collect();
+        out.push((damped, snap.shown(config).as_str(), snap.stale()));
+        state = Some(next);
+    }
+    out
+}
+
+#[test]
+fn hysteresis_rise_fall_and_first_probe() {
+    let c = valid(PAIR); // a: rise 2, fall 3 (defaults); b: rise 1, fall 1.
+    let rows: &[(&[&str], &str)] = &[
+        // The first probe decides directly.
+        (&["xu"], "xu"),
+        (&["dx"], "dx"),
+        // a needs 3 consecutive worse probes to fall; b falls at once.
+        (&["uu", "xx", "xx", "xx"], "xx"),
+        (&["uu", "xx", "xx"], "ux"),
+        (&["uu", "xx", "xx", "uu", "xx", "xx"], "ux"),
+        // Worse probes of mixed levels count together; the last decides.
+        (&["uu", "dd", "xd", "xx"], "xx"),
+        // a needs 2 consecutive better probes to rise.
+        (&["xx", "uu"], "xu"),
+        (&["xx", "uu", "uu"], "uu"),
+        (&["xx", "uu", "xx", "uu"], "xu"),
+        (&["xx", "du", "uu"], "uu"),
+        // A flapping origin never flips a damped status with fall > 1 and rise > 1.
+        (&["uu", "xu", "uu", "xu", "uu", "xu", "uu"], "uu"),
+    ];
+    for &(rounds, expected) in rows {
+        let got = run(&c, rounds);
+        assert_eq!(got.last().unwrap().0, expected, "{rounds:?}: {got:?}");
+    }
+}
+
+#[test]
+fn self_isolated_rounds_keep_statuses_then_turn_unknown() {
+    let c = valid(PAIR); // max_stale_s = 60; rounds every 15 s.
+                         // Two good rounds, then every origin refused or timing out: stale, statuses
+                         // kept, then unknown.
+    let got = run(&c, &["uu", "uu", "rr", "tr", "rt", "tt", "rr", "uu"]);
+    let shown: Vec<(&str, &str, bool)> = got.iter().map(|(d, s, st)| (d.as_str(), *s, *st)).collect();
+    assert_eq!(
+        shown,
+        [
+            ("uu", "ok", false),
+            ("uu", "ok", false),
+            ("uu", "ok", true),      // 15 s stale
+            ("uu", "ok", true),      // 30 s
+            ("uu", "ok", true),      // 45 s
+            ("uu", "ok", true),      // 60 s: not more than max_stale_s
+            ("uu", "unknown", true), // 75 s
+            ("uu", "ok", false),     // a good round ends it
+        ]
+    );
+    // One origin refused while another answers is not isolation: it is data.
+    assert_eq!(run(&c, &["uu", "ur"]).last().unwrap().clone(), ("ux".to_string(), "degraded", false));
+    // A first round that is isolated knows nothing: unknown, not down.
+    assert_eq!(run(&c, &["rr"])[0], ("??".to_string(), "unknown", true));
+    // Down for a reason that is not network-class is never isolation.
+    assert_eq!(run(&c, &["uu", "xx", "xx", "xx"]).last().unwrap().clone(), ("xx".to_string(), "down", false));
+}
+
+#[test]
+fn a_failed_canary_isolates_the_round() {
+    let c = valid(PAIR);
+    let first = advance(&c, None, &round(0, "uu"), true);
+    let second = advance(&c, Some(&first.state), &round(15_000, "xx"), false); // the canary failed
+    assert!(second.state.isolated && second.changes.is_empty());
+    assert_eq!(second.state.origins["b"].health, Some(Health::Up));
+    assert_eq!(second.state.origins["b"].last.verdict.health, Health::Down, "the raw probe is still shown");
+}
+
+#[test]
+fn changes_are_recorded_for_origins_regions_and_the_view() {
+    use edgecheck::monitor::Kind;
+    let c = valid(PAIR);
+    let first = advance(&c, None, &round(0, "uu"), true);
+    let kinds: Vec<(Kind, &str, Option<&str>, &str)> =
+        first.changes.iter().map(|c| (c.kind, c.name.as_str(), c.from.as_deref(), c.to.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (Kind::Origin, "a", None, "up"),
+            (Kind::Origin, "b", None, "up"),
+            (Kind::Region, "r", None, "up"),
+            (Kind::Global, "", None, "ok")
+        ]
+    );
+    let second = advance(&c, Some(&first.state), &round(15_000, "ux"), true);
+    let kinds: Vec<(Kind, &str, Option<&str>, &str)> =
+        second.changes.iter().map(|c| (c.kind, c.name.as_str(), c.from.as_deref(), c.to.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (Kind::Origin, "b", Some("up"), "down"),
+            (Kind::Region, "r", Some("up"), "degraded"),
+            (Kind::Global, "", Some("ok"), "degraded")
+        ]
+    );
+    assert_eq!(second.changes[0].reason, Some(Reason::StatusMismatch));
+    assert_eq!(second.state.origins["a"].since_ms, 0, "a did not change");
+    assert_eq!(second.state.origins["b"].since_ms, 15_000);
+    // An isolated round records nothing.
+    let third = advance(&c, Some(&second.state), &round(30_000, "tr"), true);
+    assert!(third.changes.is_empty() && third.state.isolated);
+    assert!(edgecheck::monitor::rollup_increments(&c, &third).is_empty());
+    assert_eq!(edgecheck::monitor::rollup_increments(&c, &second).len(), 3);
+}
+
+#[test]
+fn uptime_windows_and_arithmetic() {
+    use edgecheck::monitor::{bucket_start, Uptime, Window, HOUR_MS, MINUTE_MS};
+    let now = 1_795_000_000_123; // 2026-11-18T11:06:40.123Z
+    let rows: &[(Window, u64, u64)] = &[
+        // (window, bucket width, first bucket inside the window)
+        (Window::H1, MINUTE_MS, 1_794_996_420_000),  // 10:07:00
+        (Window::H24, MINUTE_MS, 1_794_913_620_000), // the day before, 11:07:00
+        (Window::D7, HOUR_MS, 1_794_398_400_000),    // 7 days before, 12:00:00
+        (Window::D30, HOUR_MS, 1_792_411_200_000),
+    ];
+    for &(window, width, first) in rows {
+        assert_eq!((window.bucket_ms(), window.first_bucket(now)), (width, first), "{}", window.label());
+        assert_eq!(first % width, 0);
+        assert!(first > now - window.length_ms() && first <= now - window.length_ms() + width);
+    }
+    assert_eq!(bucket_start(now, MINUTE_MS), 1_795_000_000_000 - 40_000);
+    assert_eq!(Uptime::from_counts(0, 0, 0), None);
+    assert_eq!(Uptime::from_counts(1998, 1, 1), Some(Uptime { up: 0.999, degraded: 0.0005, down: 0.0005 }));
+    assert_eq!(Uptime::from_counts(1, 1, 1), Some(Uptime { up: 0.333333, degraded: 0.333333, down: 0.333333 }));
+}
+
+proptest! {
+    /// The order in which probe results arrive does not change the outcome.
+    #[test]
+    fn arrival_order_does_not_change_the_outcome(codes in "[udx]{7}", seed in any::<u64>()) {
+        let c = valid(FLEET);
+        let probes = probes(&codes);
+        let mut arrivals: Vec<(usize, Probe)> = probes.iter().copied().enumerate().collect();
+        let sorted = Round::from_arrivals(0, 1, 7, arrivals.clone());
+        // A deterministic shuffle from the seed.
+        let mut x = seed | 1;
+        for i in (1..arrivals.len()).rev() {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            arrivals.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        let shuffled = Round::from_arrivals(0, 1, 7, arrivals);
+        prop_assert_eq!(&shuffled, &sorted);
+        prop_assert_eq!(advance(&c, None, &shuffled, true), advance(&c, None, &sorted, true));
+    }
+
+    /// A single bad probe never flips an up origin when fall > 1.
+    #[test]
+    fn a_single_bad_probe_never_flips_an_up_origin(fall in 2u32..=10, history in "[ud]{1,12}", bad in "[dx]") {
+        let c = valid(&PAIR.replace("fall = 1", &format!("fall = {fall}")));
+        let mut state = advance(&c, None, &round(0, "uu"), true).state;
+        // Any history of good and degraded-then-recovered probes, ending up.
+        for (n, h) in history.chars().chain("uuuuuuuuuu".chars()).enumerate() {
+            let codes: String = [h, h].iter().collect();
+            state = advance(&c, Some(&state), &round(n as u64 * 15_000, &codes), true).state;
+        }
+        prop_assert_eq!(state.origins["b"].health, Some(Health::Up));
+        let next = advance(&c, Some(&state), &round(1_000_000, &format!("u{bad}")), true);
+        prop_assert_eq!(next.state.origins["b"].health, Some(Health::Up));
+        prop_assert!(next.changes.is_empty());
+    }
 }

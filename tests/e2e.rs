@@ -42,23 +42,11 @@ impl Fleet {
             .spawn()
             .expect("demo_origins starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("demo_origins prints its ports");
-        let doc: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("bad demo_origins line {line:?}: {e}"));
-        let ports = doc["origins"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_u64().unwrap() as u16))
-            .collect();
-        Fleet {
-            _stdin: child.stdin.take().unwrap(),
-            child,
-            control: doc["control"].as_u64().unwrap() as u16,
-            ports,
-        }
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("demo_origins prints its ports");
+        let doc: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad demo_origins line {line:?}: {e}"));
+        let ports =
+            doc["origins"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap() as u16)).collect();
+        Fleet { _stdin: child.stdin.take().unwrap(), child, control: doc["control"].as_u64().unwrap() as u16, ports }
     }
 
     fn url(&self, name: &str, path: &str) -> String {
@@ -66,13 +54,7 @@ impl Fleet {
     }
 
     fn set(&self, name: &str, mode: &str) {
-        let (status, body) = request(
-            "POST",
-            &format!(
-                "http://127.0.0.1:{}/origins/{name}/mode/{mode}",
-                self.control
-            ),
-        );
+        let (status, body) = request("POST", &format!("http://127.0.0.1:{}/origins/{name}/mode/{mode}", self.control));
         assert_eq!(status, 200, "{body}");
     }
 }
@@ -112,26 +94,18 @@ fn build(name: &str, config: &str) -> (bool, String) {
         .env("EDGECHECK_CONFIG", &config_path)
         .output()
         .expect("bash runs scripts/build-worker.sh");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl Worker {
     fn start(name: &str, config: &str) -> Worker {
         let (ok, output) = build(name, config);
-        assert!(
-            ok,
-            "worker build failed (run scripts/setup.sh first?):\n{output}"
-        );
+        assert!(ok, "worker build failed (run scripts/setup.sh first?):\n{output}");
         let dir = e2e_dir(name);
         std::fs::write(
             dir.join("wrangler.toml"),
@@ -144,35 +118,17 @@ impl Worker {
         let mut command = Command::new(&wrangler);
         command
             .current_dir(&dir)
-            .args([
-                "dev",
-                "--config",
-                "wrangler.toml",
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-            ])
-            .args([
-                "--inspector-port",
-                &free_port().to_string(),
-                "--persist-to",
-                "state",
-                "--log-level",
-                "warn",
-            ])
+            .args(["dev", "--config", "wrangler.toml", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string(), "--persist-to", "state", "--log-level", "warn"])
             .env("WRANGLER_SEND_METRICS", "false")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let child = command.spawn().unwrap_or_else(|e| {
-            panic!(
-                "{} does not start ({e}); run scripts/setup.sh",
-                wrangler.display()
-            )
-        });
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} does not start ({e}); run scripts/setup.sh", wrangler.display()));
         let worker = Worker { child, port };
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(120) {
@@ -190,21 +146,12 @@ impl Worker {
 
     fn get(&self, path: &str) -> (u16, Value) {
         let (status, body) = request("GET", &self.url(path));
-        let doc = serde_json::from_str(&body)
-            .unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {body:?}"));
+        let doc = serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {body:?}"));
         (status, doc)
     }
 
     fn call(&self, method: &str, path: &str) -> ureq::http::Response<ureq::Body> {
-        agent()
-            .run(
-                ureq::http::Request::builder()
-                    .method(method)
-                    .uri(self.url(path))
-                    .body(())
-                    .unwrap(),
-            )
-            .unwrap()
+        agent().run(ureq::http::Request::builder().method(method).uri(self.url(path)).body(()).unwrap()).unwrap()
     }
 }
 
@@ -234,19 +181,11 @@ fn agent() -> ureq::Agent {
 }
 
 fn try_request(method: &str, url: &str) -> Option<(u16, String)> {
-    let req = ureq::http::Request::builder()
-        .method(method)
-        .uri(url)
-        .body(())
-        .ok()?;
+    let req = ureq::http::Request::builder().method(method).uri(url).body(()).ok()?;
     let mut response = agent().run(req).ok()?;
     let status = response.status().as_u16();
     let mut body = String::new();
-    response
-        .body_mut()
-        .as_reader()
-        .read_to_string(&mut body)
-        .ok()?;
+    response.body_mut().as_reader().read_to_string(&mut body).ok()?;
     Some((status, body))
 }
 
@@ -270,70 +209,21 @@ fn origins(health: &Value) -> BTreeMap<String, Value> {
 // ---------------------------------------------------------------------------
 
 /// (origin name, demo mode, extra origin keys, expected status, reason, http_status).
-type Scenario = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<u16>,
-);
+type Scenario = (&'static str, &'static str, &'static str, &'static str, &'static str, Option<u16>);
 
 /// Each origin sits alone in region `r-<name>`.
 const SCENARIOS: &[Scenario] = &[
     ("healthy", "spring", "", "up", "ok", Some(200)),
-    (
-        "unavailable",
-        "503",
-        "",
-        "down",
-        "status_mismatch",
-        Some(503),
-    ),
+    ("unavailable", "503", "", "down", "status_mismatch", Some(503)),
     ("refused", "refuse", "", "down", "connect_error", None),
     ("hanging", "hang", "", "down", "timeout", None),
     ("dripping", "drip", "", "down", "timeout", Some(200)),
     ("flooding", "flood", "", "down", "body_too_large", Some(200)),
-    (
-        "invalid",
-        "invalid-json",
-        "",
-        "down",
-        "body_invalid",
-        Some(200),
-    ),
-    (
-        "redirecting",
-        "redirect",
-        "",
-        "down",
-        "status_mismatch",
-        Some(302),
-    ),
-    (
-        "redirect-ok",
-        "redirect",
-        "expect_status = [\"2xx\", \"302\"]",
-        "up",
-        "ok",
-        Some(302),
-    ),
-    (
-        "head-probe",
-        "spring-down-200",
-        "method = \"HEAD\"",
-        "up",
-        "ok",
-        Some(200),
-    ),
-    (
-        "token",
-        "require-token",
-        "headers = { Authorization = { secret = \"E2E_TOKEN\" } }",
-        "up",
-        "ok",
-        Some(200),
-    ),
+    ("invalid", "invalid-json", "", "down", "body_invalid", Some(200)),
+    ("redirecting", "redirect", "", "down", "status_mismatch", Some(302)),
+    ("redirect-ok", "redirect", "expect_status = [\"2xx\", \"302\"]", "up", "ok", Some(302)),
+    ("head-probe", "spring-down-200", "method = \"HEAD\"", "up", "ok", Some(200)),
+    ("token", "require-token", "headers = { Authorization = { secret = \"E2E_TOKEN\" } }", "up", "ok", Some(200)),
     (
         "token-unset",
         "require-token",
@@ -344,149 +234,30 @@ const SCENARIOS: &[Scenario] = &[
     ),
     ("hassette", "hassette", "", "up", "ok", Some(200)),
     ("hassette-live", "hassette-live", "", "up", "ok", Some(200)),
-    (
-        "hassette-starting",
-        "hassette-starting",
-        "",
-        "degraded",
-        "body_degraded",
-        Some(503),
-    ),
+    ("hassette-starting", "hassette-starting", "", "degraded", "body_degraded", Some(503)),
     ("hatch", "hatch", "", "up", "ok", Some(200)),
     ("smallest", "smallest", "", "up", "ok", Some(200)),
-    (
-        "smallest-component",
-        "smallest-component",
-        "",
-        "degraded",
-        "body_degraded",
-        Some(200),
-    ),
-    (
-        "smallest-unhealthy",
-        "smallest-unhealthy",
-        "",
-        "down",
-        "body_down",
-        Some(503),
-    ),
+    ("smallest-component", "smallest-component", "", "degraded", "body_degraded", Some(200)),
+    ("smallest-unhealthy", "smallest-unhealthy", "", "down", "body_down", Some(503)),
     ("system-check", "system-check", "", "up", "ok", Some(200)),
-    (
-        "system-check-warning",
-        "system-check-warning",
-        "",
-        "degraded",
-        "body_degraded",
-        Some(200),
-    ),
-    (
-        "system-check-error",
-        "system-check-error",
-        "",
-        "down",
-        "body_down",
-        Some(500),
-    ),
+    ("system-check-warning", "system-check-warning", "", "degraded", "body_degraded", Some(200)),
+    ("system-check-error", "system-check-error", "", "down", "body_down", Some(500)),
     ("health-json", "health-json", "", "up", "ok", Some(200)),
-    (
-        "health-json-warn",
-        "health-json-warn",
-        "",
-        "degraded",
-        "body_degraded",
-        Some(200),
-    ),
-    (
-        "health-json-fail",
-        "health-json-fail",
-        "",
-        "down",
-        "body_down",
-        Some(503),
-    ),
-    (
-        "spring-down",
-        "spring-down",
-        "",
-        "down",
-        "body_down",
-        Some(503),
-    ),
-    (
-        "spring-down-200",
-        "spring-down-200",
-        "",
-        "down",
-        "body_down",
-        Some(200),
-    ),
-    (
-        "spring-out-of-service",
-        "spring-out-of-service",
-        "",
-        "down",
-        "body_down",
-        Some(503),
-    ),
+    ("health-json-warn", "health-json-warn", "", "degraded", "body_degraded", Some(200)),
+    ("health-json-fail", "health-json-fail", "", "down", "body_down", Some(503)),
+    ("spring-down", "spring-down", "", "down", "body_down", Some(503)),
+    ("spring-down-200", "spring-down-200", "", "down", "body_down", Some(200)),
+    ("spring-out-of-service", "spring-out-of-service", "", "down", "body_down", Some(503)),
     ("elasticsearch", "elasticsearch", "", "up", "ok", Some(200)),
-    (
-        "elasticsearch-yellow",
-        "elasticsearch-yellow",
-        "",
-        "degraded",
-        "body_degraded",
-        Some(200),
-    ),
-    (
-        "elasticsearch-red",
-        "elasticsearch-red",
-        "",
-        "down",
-        "body_down",
-        Some(200),
-    ),
+    ("elasticsearch-yellow", "elasticsearch-yellow", "", "degraded", "body_degraded", Some(200)),
+    ("elasticsearch-red", "elasticsearch-red", "", "down", "body_down", Some(200)),
     ("aspnet", "aspnet", "", "up", "ok", Some(200)),
-    (
-        "aspnet-degraded",
-        "aspnet-degraded",
-        "",
-        "degraded",
-        "body_degraded",
-        Some(200),
-    ),
-    (
-        "aspnet-unhealthy",
-        "aspnet-unhealthy",
-        "",
-        "down",
-        "body_down",
-        Some(503),
-    ),
+    ("aspnet-degraded", "aspnet-degraded", "", "degraded", "body_degraded", Some(200)),
+    ("aspnet-unhealthy", "aspnet-unhealthy", "", "down", "body_down", Some(503)),
     ("terminus", "terminus", "", "up", "ok", Some(200)),
-    (
-        "terminus-error",
-        "terminus-error",
-        "",
-        "down",
-        "body_down",
-        Some(503),
-    ),
-    (
-        "terminus-shutting-down",
-        "terminus-shutting-down",
-        "",
-        "down",
-        "body_down",
-        Some(503),
-    ),
-    (
-        "degraded-503",
-        "503-degraded",
-        "",
-        "degraded",
-        "body_degraded",
-        Some(503),
-    ),
+    ("terminus-error", "terminus-error", "", "down", "body_down", Some(503)),
+    ("terminus-shutting-down", "terminus-shutting-down", "", "down", "body_down", Some(503)),
+    ("degraded-503", "503-degraded", "", "degraded", "body_degraded", Some(503)),
     ("plain", "plain", "", "up", "ok", Some(200)),
 ];
 
@@ -510,21 +281,12 @@ fn scenario_config(fleet: &Fleet) -> String {
 
 #[test]
 fn every_format_and_fault_is_classified_and_served() {
-    let fleet = Fleet::start(
-        &SCENARIOS
-            .iter()
-            .map(|(name, mode, ..)| (*name, *mode))
-            .collect::<Vec<_>>(),
-    );
+    let fleet = Fleet::start(&SCENARIOS.iter().map(|(name, mode, ..)| (*name, *mode)).collect::<Vec<_>>());
     let worker = Worker::start("scenarios", &scenario_config(&fleet));
 
     let (status, health) = worker.get("/health");
     assert_eq!(status, 200);
-    assert_eq!(
-        (health["status"].as_str(), health["ready"].as_bool()),
-        (Some("degraded"), Some(false)),
-        "{health}"
-    );
+    assert_eq!((health["status"].as_str(), health["ready"].as_bool()), (Some("degraded"), Some(false)), "{health}");
     assert_eq!(health["origin_count"], SCENARIOS.len());
     assert_eq!(health["region_count"], SCENARIOS.len());
     assert!(health["checked_at"].as_str().unwrap().ends_with('Z'));
@@ -532,79 +294,48 @@ fn every_format_and_fault_is_classified_and_served() {
     let mut wrong = Vec::new();
     for &(name, mode, _, status, reason, http_status) in SCENARIOS {
         let o = &seen[name];
-        let got = (
-            o["status"].as_str().unwrap(),
-            o["reason"].as_str().unwrap(),
-            o["http_status"].as_u64().map(|c| c as u16),
-        );
+        let got =
+            (o["status"].as_str().unwrap(), o["reason"].as_str().unwrap(), o["http_status"].as_u64().map(|c| c as u16));
         if got != (status, reason, http_status) {
-            wrong.push(format!(
-                "{name} ({mode}): expected {:?}, got {got:?}",
-                (status, reason, http_status)
-            ));
+            wrong.push(format!("{name} ({mode}): expected {:?}, got {got:?}", (status, reason, http_status)));
         }
     }
     assert!(wrong.is_empty(), "misclassified:\n{}", wrong.join("\n"));
     // Timeouts fire at the probe timeout: the drip is cut by time, not by the byte cap.
     for name in ["hanging", "dripping"] {
         let latency = seen[name]["latency_ms"].as_u64().unwrap();
-        assert!(
-            (SCENARIO_TIMEOUT_MS..SCENARIO_TIMEOUT_MS + 500).contains(&latency),
-            "{name}: latency {latency} ms"
-        );
+        assert!((SCENARIO_TIMEOUT_MS..SCENARIO_TIMEOUT_MS + 500).contains(&latency), "{name}: latency {latency} ms");
     }
 
     // Public documents never carry an origin's address.
     let text = health.to_string();
-    assert!(
-        !text.contains("127.0.0.1") && !text.contains("http://") && !text.contains("/health\""),
-        "{text}"
-    );
+    assert!(!text.contains("127.0.0.1") && !text.contains("http://") && !text.contains("/health\""), "{text}");
 
     // Readiness per region.
-    for (region, code, status) in [
-        ("r-healthy", 200, "up"),
-        ("r-refused", 503, "down"),
-        ("r-smallest-component", 503, "degraded"),
-    ] {
+    for (region, code, status) in
+        [("r-healthy", 200, "up"), ("r-refused", 503, "down"), ("r-smallest-component", 503, "degraded")]
+    {
         let (got, doc) = worker.get(&format!("/ready/{region}"));
         assert_eq!(
             (got, doc),
-            (
-                code,
-                json!({"region": region, "status": status, "ready": code == 200})
-            ),
+            (code, json!({"region": region, "status": status, "ready": code == 200})),
             "/ready/{region}"
         );
     }
-    assert_eq!(
-        worker.get("/ready"),
-        (503, json!({"status": "degraded", "ready": false}))
-    );
+    assert_eq!(worker.get("/ready"), (503, json!({"status": "degraded", "ready": false})));
     assert_eq!(worker.get("/live"), (200, json!({"status": "live"})));
 
     // Named parts of the view, and 404s.
     let (status, region) = worker.get("/health/r-hassette-starting");
     assert_eq!(
-        (
-            status,
-            region["region"].as_str(),
-            region["status"].as_str(),
-            region["total"].as_u64()
-        ),
+        (status, region["region"].as_str(), region["status"].as_str(), region["total"].as_u64()),
         (200, Some("r-hassette-starting"), Some("degraded"), Some(1))
     );
     let (status, origin) = worker.get("/health/token");
-    assert_eq!(
-        (status, origin["name"].as_str(), origin["reason"].as_str()),
-        (200, Some("token"), Some("ok"))
-    );
+    assert_eq!((status, origin["name"].as_str(), origin["reason"].as_str()), (200, Some("token"), Some("ok")));
     assert_eq!(worker.get("/ready/nowhere").0, 404);
     let (status, missing) = worker.get("/health/nowhere");
-    assert_eq!(
-        (status, missing["error"].as_str()),
-        (404, Some("not_found"))
-    );
+    assert_eq!((status, missing["error"].as_str()), (404, Some("not_found")));
     assert_eq!(worker.get("/metrics").0, 404);
 
     // Methods: HEAD has the status and headers of GET and no body; others get 405.
@@ -613,39 +344,21 @@ fn every_format_and_fault_is_classified_and_served() {
     assert_eq!(head.headers()["content-type"], "application/json");
     assert_eq!(head.body_mut().read_to_string().unwrap(), "");
     let post = worker.call("POST", "/ready");
-    assert_eq!(
-        (
-            post.status().as_u16(),
-            post.headers()["allow"].to_str().unwrap()
-        ),
-        (405, "GET, HEAD, OPTIONS")
-    );
+    assert_eq!((post.status().as_u16(), post.headers()["allow"].to_str().unwrap()), (405, "GET, HEAD, OPTIONS"));
     let get = worker.call("GET", "/health?cache=bust");
     assert_eq!(get.headers()["cache-control"], "no-store");
     assert_eq!(get.headers()["access-control-allow-origin"], "*");
 
     // Killing, hanging and restoring an origin changes its region as the rules say.
     fleet.set("healthy", "refuse");
-    assert_eq!(
-        worker.get("/ready/r-healthy"),
-        (
-            503,
-            json!({"region": "r-healthy", "status": "down", "ready": false})
-        )
-    );
+    assert_eq!(worker.get("/ready/r-healthy"), (503, json!({"region": "r-healthy", "status": "down", "ready": false})));
     assert_eq!(worker.get("/health/healthy").1["reason"], "connect_error");
     fleet.set("healthy", "hang");
     assert_eq!(worker.get("/health/healthy").1["reason"], "timeout");
     fleet.set("healthy", "elasticsearch-yellow");
     assert_eq!(worker.get("/ready/r-healthy").1["status"], "degraded");
     fleet.set("healthy", "spring");
-    assert_eq!(
-        worker.get("/ready/r-healthy"),
-        (
-            200,
-            json!({"region": "r-healthy", "status": "up", "ready": true})
-        )
-    );
+    assert_eq!(worker.get("/ready/r-healthy"), (200, json!({"region": "r-healthy", "status": "up", "ready": true})));
 }
 
 // ---------------------------------------------------------------------------
@@ -657,12 +370,7 @@ fn hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline() {
     const N: usize = 20;
     const DEADLINE_MS: u64 = 2500;
     let names: Vec<String> = (0..N).map(|i| format!("hang-{i:02}")).collect();
-    let fleet = Fleet::start(
-        &names
-            .iter()
-            .map(|n| (n.as_str(), "hang"))
-            .collect::<Vec<_>>(),
-    );
+    let fleet = Fleet::start(&names.iter().map(|n| (n.as_str(), "hang")).collect::<Vec<_>>());
     let mut toml = format!("[settings]\nprobe_timeout_ms = 1000\ndeadline_ms = {DEADLINE_MS}\nmax_in_flight = 6\n[regions.a]\n[regions.b]\n");
     for (i, name) in names.iter().enumerate() {
         toml += &format!(
@@ -677,19 +385,9 @@ fn hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline() {
     let (status, health) = worker.get("/health");
     let elapsed = started.elapsed();
     assert_eq!(status, 200);
-    assert!(
-        elapsed < Duration::from_millis(DEADLINE_MS + 1500),
-        "answered after {elapsed:?}"
-    );
-    assert!(
-        health["duration_ms"].as_u64().unwrap() <= DEADLINE_MS + 100,
-        "{}",
-        health["duration_ms"]
-    );
-    assert_eq!(
-        (health["status"].as_str(), health["ready"].as_bool()),
-        (Some("down"), Some(false))
-    );
+    assert!(elapsed < Duration::from_millis(DEADLINE_MS + 1500), "answered after {elapsed:?}");
+    assert!(health["duration_ms"].as_u64().unwrap() <= DEADLINE_MS + 100, "{}", health["duration_ms"]);
+    assert_eq!((health["status"].as_str(), health["ready"].as_bool()), (Some("down"), Some(false)));
     let seen = origins(&health);
     assert_eq!(seen.len(), N, "every origin is accounted for");
     let count = |reason: &str| seen.values().filter(|o| o["reason"] == reason).count();
@@ -697,22 +395,13 @@ fn hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline() {
     // Waves of 6 start at 0, 1000 and 2000 ms (the last cut to 500 ms): 18 time out, 2 never start.
     assert_eq!((count("timeout"), count("skipped")), (18, 2), "{seen:?}");
     for o in seen.values().filter(|o| o["reason"] == "skipped") {
-        assert_eq!(
-            (o["status"].as_str(), o["latency_ms"].as_u64()),
-            (Some("down"), None)
-        );
+        assert_eq!((o["status"].as_str(), o["latency_ms"].as_u64()), (Some("down"), None));
     }
     // No probe is reported as timed out before its own timer could fire.
     for o in seen.values().filter(|o| o["reason"] == "timeout") {
         assert!(o["latency_ms"].as_u64().unwrap() >= 450, "{o}");
     }
-    assert_eq!(
-        worker.get("/ready/a"),
-        (
-            503,
-            json!({"region": "a", "status": "down", "ready": false})
-        )
-    );
+    assert_eq!(worker.get("/ready/a"), (503, json!({"region": "a", "status": "down", "ready": false})));
 }
 
 // ---------------------------------------------------------------------------
@@ -725,12 +414,6 @@ fn a_config_error_stops_the_build_naming_file_and_field() {
     let (ok, output) = build("bad-config", config);
     assert!(!ok, "the build must fail:\n{output}");
     let file = e2e_dir("bad-config").join("edgecheck.toml");
-    assert!(
-        output.contains(&format!("config error in {}", file.display())),
-        "{output}"
-    );
-    assert!(
-        output.contains("origins[1].url: scheme \"ftp\" is not allowed"),
-        "{output}"
-    );
+    assert!(output.contains(&format!("config error in {}", file.display())), "{output}");
+    assert!(output.contains("origins[1].url: scheme \"ftp\" is not allowed"), "{output}");
 }

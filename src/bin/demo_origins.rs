@@ -54,66 +54,21 @@ const SPRING_UP: &str = r#"{"status":"UP","components":{"db":{"status":"UP","det
 impl Mode {
     /// Every mode by name. Bodies follow real examples of each format.
     const ALL: &'static [Mode] = &[
-        Mode::Fixed(
-            "spring",
-            200,
-            "application/vnd.spring-boot.actuator.v3+json",
-            SPRING_UP,
-        ),
+        Mode::Fixed("spring", 200, "application/vnd.spring-boot.actuator.v3+json", SPRING_UP),
         Mode::Fixed(
             "spring-down",
             503,
             "application/vnd.spring-boot.actuator.v3+json",
             r#"{"status":"DOWN","components":{"db":{"status":"DOWN","details":{"error":"org.springframework.jdbc.CannotGetJdbcConnectionException"}},"ping":{"status":"UP"}}}"#,
         ),
-        Mode::Fixed(
-            "spring-out-of-service",
-            503,
-            "application/json",
-            r#"{"status":"OUT_OF_SERVICE"}"#,
-        ),
-        Mode::Fixed(
-            "spring-down-200",
-            200,
-            "application/json",
-            r#"{"status":"DOWN"}"#,
-        ),
-        Mode::Fixed(
-            "hassette",
-            200,
-            "application/json",
-            r#"{"status":"ok","ready":true}"#,
-        ),
-        Mode::Fixed(
-            "hassette-live",
-            200,
-            "application/json",
-            r#"{"status":"live"}"#,
-        ),
-        Mode::Fixed(
-            "hassette-starting",
-            503,
-            "application/json",
-            r#"{"status":"starting","ready":false}"#,
-        ),
-        Mode::Fixed(
-            "hassette-degraded",
-            200,
-            "application/json",
-            r#"{"status":"degraded","ready":true}"#,
-        ),
-        Mode::Fixed(
-            "hatch",
-            200,
-            "application/json",
-            r#"{"status":"ok","vm_count":15,"route_count":23}"#,
-        ),
-        Mode::Fixed(
-            "smallest",
-            200,
-            "application/json",
-            r#"{"status":"healthy"}"#,
-        ),
+        Mode::Fixed("spring-out-of-service", 503, "application/json", r#"{"status":"OUT_OF_SERVICE"}"#),
+        Mode::Fixed("spring-down-200", 200, "application/json", r#"{"status":"DOWN"}"#),
+        Mode::Fixed("hassette", 200, "application/json", r#"{"status":"ok","ready":true}"#),
+        Mode::Fixed("hassette-live", 200, "application/json", r#"{"status":"live"}"#),
+        Mode::Fixed("hassette-starting", 503, "application/json", r#"{"status":"starting","ready":false}"#),
+        Mode::Fixed("hassette-degraded", 200, "application/json", r#"{"status":"degraded","ready":true}"#),
+        Mode::Fixed("hatch", 200, "application/json", r#"{"status":"ok","vm_count":15,"route_count":23}"#),
+        Mode::Fixed("smallest", 200, "application/json", r#"{"status":"healthy"}"#),
         Mode::Fixed(
             "smallest-component",
             200,
@@ -126,24 +81,14 @@ impl Mode {
             "application/json",
             r#"{"status":"unhealthy","reason":"model not loaded"}"#,
         ),
-        Mode::Fixed(
-            "system-check",
-            200,
-            "application/json",
-            r#"{"code":"OK","ok":true}"#,
-        ),
+        Mode::Fixed("system-check", 200, "application/json", r#"{"code":"OK","ok":true}"#),
         Mode::Fixed(
             "system-check-warning",
             200,
             "application/json",
             r#"{"code":"WARNING","error":true,"message":"disk 91% full"}"#,
         ),
-        Mode::Fixed(
-            "system-check-error",
-            500,
-            "application/json",
-            r#"{"code":"ERROR","error":true}"#,
-        ),
+        Mode::Fixed("system-check-error", 500, "application/json", r#"{"code":"ERROR","error":true}"#),
         Mode::Fixed(
             "health-json",
             200,
@@ -203,18 +148,8 @@ impl Mode {
         ),
         Mode::Fixed("plain", 200, "text/plain", "ok"),
         Mode::Fixed("503", 503, "text/plain", "Service Unavailable"),
-        Mode::Fixed(
-            "503-degraded",
-            503,
-            "application/json",
-            r#"{"status":"degraded"}"#,
-        ),
-        Mode::Fixed(
-            "invalid-json",
-            200,
-            "application/json",
-            r#"{"status": "UP", "components": {"#,
-        ),
+        Mode::Fixed("503-degraded", 503, "application/json", r#"{"status":"degraded"}"#),
+        Mode::Fixed("invalid-json", 200, "application/json", r#"{"status": "UP", "components": {"#),
         Mode::Fixed("redirect", 302, "text/plain", ""),
         Mode::Refuse,
         Mode::Hang,
@@ -263,9 +198,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--control" => {
-                control_addr = args.next().unwrap_or_else(|| usage("--control needs ADDR"))
-            }
+            "--control" => control_addr = args.next().unwrap_or_else(|| usage("--control needs ADDR")),
             "--until-stdin-closes" => until_stdin_closes = true,
             "--help" | "-h" => usage(""),
             spec => specs.push(parse_spec(spec)),
@@ -277,8 +210,7 @@ fn main() {
 
     let mut origins = BTreeMap::new();
     for (name, mode, port) in specs {
-        let listener = bind(port)
-            .unwrap_or_else(|e| fail(&format!("{name}: cannot bind 127.0.0.1:{port}: {e}")));
+        let listener = bind(port).unwrap_or_else(|e| fail(&format!("{name}: cannot bind 127.0.0.1:{port}: {e}")));
         let port = listener.local_addr().expect("bound").port();
         let origin = Arc::new(Origin {
             name: name.clone(),
@@ -291,13 +223,10 @@ fn main() {
         thread::spawn(move || serve_origin(served, listener));
         origins.insert(name, origin);
     }
-    let control = TcpListener::bind(&control_addr)
-        .unwrap_or_else(|e| fail(&format!("cannot bind control {control_addr}: {e}")));
+    let control =
+        TcpListener::bind(&control_addr).unwrap_or_else(|e| fail(&format!("cannot bind control {control_addr}: {e}")));
     let ports: BTreeMap<&str, u16> = origins.iter().map(|(n, o)| (n.as_str(), o.port)).collect();
-    println!(
-        "{}",
-        serde_json::json!({ "control": control.local_addr().expect("bound").port(), "origins": ports })
-    );
+    println!("{}", serde_json::json!({ "control": control.local_addr().expect("bound").port(), "origins": ports }));
     io::stdout().flush().ok();
 
     let origins = Arc::new(origins);
@@ -315,15 +244,9 @@ fn main() {
 }
 
 fn parse_spec(spec: &str) -> (String, Mode, u16) {
-    let (name, rest) = spec
-        .split_once('=')
-        .unwrap_or_else(|| usage(&format!("\"{spec}\" is not NAME=MODE[@PORT]")));
+    let (name, rest) = spec.split_once('=').unwrap_or_else(|| usage(&format!("\"{spec}\" is not NAME=MODE[@PORT]")));
     let (mode, port) = match rest.split_once('@') {
-        Some((mode, port)) => (
-            mode,
-            port.parse()
-                .unwrap_or_else(|_| usage(&format!("\"{port}\" is not a port"))),
-        ),
+        Some((mode, port)) => (mode, port.parse().unwrap_or_else(|_| usage(&format!("\"{port}\" is not a port")))),
         None => (rest, 0),
     };
     let mode = Mode::parse(mode).unwrap_or_else(|| usage(&format!("\"{mode}\" is not a mode")));
@@ -332,7 +255,10 @@ fn parse_spec(spec: &str) -> (String, Mode, u16) {
 
 fn usage(problem: &str) -> ! {
     let modes: Vec<&str> = Mode::ALL.iter().map(|m| m.name()).collect();
-    eprintln!("usage: demo_origins [--control ADDR] [--until-stdin-closes] NAME=MODE[@PORT]...\nmodes: {}", modes.join(", "));
+    eprintln!(
+        "usage: demo_origins [--control ADDR] [--until-stdin-closes] NAME=MODE[@PORT]...\nmodes: {}",
+        modes.join(", ")
+    );
     if problem.is_empty() {
         std::process::exit(0);
     }
@@ -389,9 +315,7 @@ struct Head {
 
 /// Reads a request head.
 fn read_head(stream: &mut TcpStream) -> Option<Head> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
@@ -409,11 +333,7 @@ fn read_head(stream: &mut TcpStream) -> Option<Head> {
                     .iter()
                     .find(|h| h.name.eq_ignore_ascii_case("authorization"))
                     .map(|h| String::from_utf8_lossy(h.value).into_owned());
-                return Some(Head {
-                    method: req.method?.to_string(),
-                    path: req.path?.to_string(),
-                    authorization,
-                });
+                return Some(Head { method: req.method?.to_string(), path: req.path?.to_string(), authorization });
             }
             Ok(httparse::Status::Partial) if buf.len() < 64 * 1024 => continue,
             _ => return None,
@@ -430,11 +350,7 @@ fn head(status: u16, content_type: &str, length: usize) -> String {
         503 => "Service Unavailable",
         _ => "Status",
     };
-    let location = if status == 302 {
-        "Location: /moved\r\n"
-    } else {
-        ""
-    };
+    let location = if status == 302 { "Location: /moved\r\n" } else { "" };
     format!("HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n{location}Connection: close\r\n\r\n")
 }
 
@@ -455,9 +371,7 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
         Mode::Fixed(_, status, content_type, body) => answer(status, content_type, body),
         Mode::Flap if hit.is_multiple_of(2) => answer(200, "application/json", SPRING_UP),
         Mode::Flap => answer(503, "text/plain", "Service Unavailable"),
-        Mode::RequireToken
-            if request.authorization.as_deref() == Some("Bearer demo-only-token") =>
-        {
+        Mode::RequireToken if request.authorization.as_deref() == Some("Bearer demo-only-token") => {
             answer(200, "application/health+json", r#"{"status":"pass"}"#)
         }
         Mode::RequireToken => answer(401, "application/json", r#"{"error":"unauthorized"}"#),
@@ -466,19 +380,11 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
             let started = Instant::now();
             let mut mode = origin.mode.lock().unwrap();
             while *mode == Mode::Hang && started.elapsed() < Duration::from_secs(600) {
-                mode = origin
-                    .changed
-                    .wait_timeout(mode, Duration::from_secs(1))
-                    .unwrap()
-                    .0;
+                mode = origin.changed.wait_timeout(mode, Duration::from_secs(1)).unwrap().0;
             }
         }
         Mode::Drip => {
-            if stream
-                .write_all(head(200, "application/json", 4096).as_bytes())
-                .is_ok()
-                && with_body
-            {
+            if stream.write_all(head(200, "application/json", 4096).as_bytes()).is_ok() && with_body {
                 for _ in 0..4096 {
                     thread::sleep(Duration::from_secs(1));
                     if stream.write_all(b" ").is_err() {
@@ -489,11 +395,7 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
         }
         Mode::Flood => {
             const SIZE: usize = 1024 * 1024;
-            if stream
-                .write_all(head(200, "application/json", SIZE).as_bytes())
-                .is_ok()
-                && with_body
-            {
+            if stream.write_all(head(200, "application/json", SIZE).as_bytes()).is_ok() && with_body {
                 let block = [b' '; 16 * 1024];
                 for _ in 0..SIZE / block.len() {
                     if stream.write_all(&block).is_err() {
@@ -520,45 +422,26 @@ fn serve_control(mut stream: TcpStream, origins: &BTreeMap<String, Arc<Origin>>)
             (200, serde_json::to_string(&list).expect("serializes"))
         }
         ("POST" | "PUT", ["hits", "reset"]) => {
-            origins
-                .values()
-                .for_each(|o| o.hits.store(0, Ordering::SeqCst));
+            origins.values().for_each(|o| o.hits.store(0, Ordering::SeqCst));
             (200, r#"{"hits":"reset"}"#.to_string())
         }
         ("POST" | "PUT", ["origins", name, "mode", mode]) => match Mode::parse(mode) {
-            None => (
-                400,
-                serde_json::json!({"error": format!("unknown mode {mode}")}).to_string(),
-            ),
+            None => (400, serde_json::json!({"error": format!("unknown mode {mode}")}).to_string()),
             Some(mode) => {
-                let chosen: Vec<&Arc<Origin>> = origins
-                    .values()
-                    .filter(|o| *name == "*" || o.name == *name)
-                    .collect();
+                let chosen: Vec<&Arc<Origin>> = origins.values().filter(|o| *name == "*" || o.name == *name).collect();
                 for o in &chosen {
                     set_mode(o, mode);
                 }
                 if chosen.is_empty() {
-                    (
-                        404,
-                        serde_json::json!({"error": format!("unknown origin {name}")}).to_string(),
-                    )
+                    (404, serde_json::json!({"error": format!("unknown origin {name}")}).to_string())
                 } else {
-                    (
-                        200,
-                        serde_json::json!({"origins": chosen.len(), "mode": mode.name()})
-                            .to_string(),
-                    )
+                    (200, serde_json::json!({"origins": chosen.len(), "mode": mode.name()}).to_string())
                 }
             }
         },
-        _ => (
-            404,
-            r#"{"error":"try GET /origins or POST /origins/{name}/mode/{mode}"}"#.to_string(),
-        ),
+        _ => (404, r#"{"error":"try GET /origins or POST /origins/{name}/mode/{mode}"}"#.to_string()),
     };
-    let _ = stream
-        .write_all(format!("{}{body}", head(status, "application/json", body.len())).as_bytes());
+    let _ = stream.write_all(format!("{}{body}", head(status, "application/json", body.len())).as_bytes());
 }
 
 fn set_mode(origin: &Origin, mode: Mode) {
@@ -566,9 +449,7 @@ fn set_mode(origin: &Origin, mode: Mode) {
     origin.changed.notify_all();
     if mode == Mode::Refuse {
         // Wake the blocking accept so the listener closes now.
-        let _ = TcpStream::connect_timeout(
-            &SocketAddr::from(([127, 0, 0, 1], origin.port)),
-            Duration::from_millis(200),
-        );
+        let _ =
+            TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], origin.port)), Duration::from_millis(200));
     }
 }

@@ -1,21 +1,36 @@
-//! The worker shell: the `fetch` entry point. It routes with [`crate::http`],
-//! runs a probing round when the route needs one, and turns the core's
+//! The worker shell: the `fetch` and `scheduled` entry points and the `Monitor`
+//! Durable Object. It routes with [`crate::http`], serves snapshot answers from
+//! the Cache API or, on a miss, from the monitor, and turns the core's
 //! [`crate::http::Reply`] into a `worker::Response`. Nothing here decides health.
 
+mod monitor;
 mod probe;
 
 use std::sync::OnceLock;
 
-use worker::{event, Context, Env, Headers, Request, Response, ResponseBuilder, Result};
+use worker::{
+    event, Cache, Context, Date, Env, Headers, Request, Response, ResponseBuilder, Result, ScheduleContext,
+    ScheduledEvent,
+};
 
-use crate::aggregate::aggregate;
 use crate::config::Config;
-use crate::http::{self, Dispatch, Reply};
+use crate::http::{self, Dispatch, Reply, CHECKED_AT_HEADER};
+
+/// The Durable Object binding, as in `wrangler.toml`.
+const MONITOR_BINDING: &str = "MONITOR";
+/// The one monitor instance's name.
+const MONITOR_NAME: &str = "fleet";
+/// Cache keys are built from the path alone, under this origin.
+const CACHE_ORIGIN: &str = "https://edgecheck.cache.invalid";
 
 /// The validated fleet, parsed once per isolate.
 fn config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
     CONFIG.get_or_init(crate::embedded_config)
+}
+
+fn now_ms() -> u64 {
+    Date::now().as_millis()
 }
 
 #[event(start)]
@@ -24,24 +39,80 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let config = config();
     let method = req.method().to_string();
-    let url = req.url()?;
-    let reply = match http::dispatch(config, &method, url.path()) {
-        Dispatch::Answer(reply) => reply,
-        Dispatch::Probe(target) => {
-            let round = probe::round(config, &env).await;
-            let view = aggregate(config, &round.probes);
-            let reply = http::answer(config, target, &round, &view);
-            if method == "HEAD" {
-                reply.without_body()
-            } else {
-                reply
+    let path = http::normalize(req.path());
+    let response = match http::dispatch(config, &method, &path) {
+        Dispatch::Answer(reply) => return to_response(reply),
+        Dispatch::Snapshot(_) => from_cache_or_monitor(&path, &env, &ctx).await?,
+    };
+    if method == "HEAD" {
+        let (builder, _) = response.into_parts();
+        return Ok(builder.empty());
+    }
+    Ok(response)
+}
+
+/// The cron trigger: re-arms the monitor's alarm if it was lost.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let url = format!("https://monitor{}", monitor::ENSURE_ALARM_PATH);
+    let result = match env.durable_object(MONITOR_BINDING).and_then(|ns| ns.get_by_name(MONITOR_NAME)) {
+        Ok(stub) => stub.fetch_with_str(&url).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        worker::console_error!("edgecheck: re-arming the monitor's alarm failed: {e}");
+    }
+}
+
+/// Serves a snapshot route: the cached copy if there is one, else the monitor's
+/// answer, cached until the snapshot's next refresh.
+async fn from_cache_or_monitor(path: &str, env: &Env, ctx: &Context) -> Result<Response> {
+    let refresh_s = u64::from(config().settings.refresh_s);
+    let key = format!("{CACHE_ORIGIN}{path}");
+    let cache = Cache::default();
+    if let Some(hit) = cache.get(key.as_str(), false).await? {
+        return with_age(hit, refresh_s);
+    }
+    let stub = env.durable_object(MONITOR_BINDING)?.get_by_name(MONITOR_NAME)?;
+    let mut answer = stub.fetch_with_str(&format!("https://monitor{path}")).await?;
+    let status = answer.status_code();
+    let body = answer.bytes().await?;
+    let headers = answer.headers().clone();
+    let checked_at = checked_at(&headers);
+    let remaining_s = (checked_at + refresh_s * 1000).saturating_sub(now_ms()) / 1000;
+    if checked_at > 0 && remaining_s > 0 && (status == 200 || status == 503) {
+        let stored = Headers::new();
+        for (name, value) in headers.entries() {
+            if name != "age" && name != "cache-control" {
+                stored.set(&name, &value)?;
             }
         }
-    };
-    to_response(reply)
+        stored.set("cache-control", &format!("public, max-age={remaining_s}"))?;
+        let copy = ResponseBuilder::new().with_status(status).with_headers(stored).fixed(body.clone());
+        ctx.wait_until(async move {
+            if let Err(e) = Cache::default().put(key.as_str(), copy).await {
+                worker::console_error!("edgecheck: cache put failed: {e}");
+            }
+        });
+    }
+    Ok(ResponseBuilder::new().with_status(status).with_headers(headers).fixed(body))
+}
+
+fn checked_at(headers: &Headers) -> u64 {
+    headers.get(CHECKED_AT_HEADER).ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// A cached answer with `Age` counted from its round and the public `Cache-Control`.
+fn with_age(hit: Response, refresh_s: u64) -> Result<Response> {
+    let age_s = now_ms().saturating_sub(checked_at(hit.headers())) / 1000;
+    let headers = hit.headers().clone();
+    let (builder, body) = hit.into_parts();
+    headers.set("age", &age_s.to_string())?;
+    headers.set("cache-control", &format!("public, max-age={refresh_s}"))?;
+    Ok(builder.with_headers(headers).body(body))
 }
 
 fn to_response(reply: Reply) -> Result<Response> {
@@ -49,9 +120,7 @@ fn to_response(reply: Reply) -> Result<Response> {
     for (name, value) in &reply.headers {
         headers.set(name, value)?;
     }
-    let builder = ResponseBuilder::new()
-        .with_status(reply.status)
-        .with_headers(headers);
+    let builder = ResponseBuilder::new().with_status(reply.status).with_headers(headers);
     Ok(match reply.body {
         Some(body) => builder.fixed(body.into_bytes()),
         None => builder.empty(),

@@ -15,8 +15,7 @@ use std::time::Duration;
 use futures::future::{select, Either};
 use futures::{pin_mut, stream, StreamExt};
 use worker::{
-    AbortController, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
-    RequestRedirect, Response,
+    AbortController, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
 };
 
 use crate::aggregate::{Probe, Round};
@@ -34,27 +33,35 @@ pub async fn round(config: &Config, env: &Env) -> Round {
     let started = now_ms();
     let deadline_at = started + u64::from(config.settings.deadline_ms);
     let max_body = config.settings.max_body_bytes;
-    let mut results: Vec<(usize, Probe)> = stream::iter(config.origins.iter().enumerate())
+    let arrivals: Vec<(usize, Probe)> = stream::iter(config.origins.iter().enumerate())
         .map(|(i, origin)| async move { (i, probe(origin, env, max_body, deadline_at).await) })
         .buffer_unordered(config.settings.max_in_flight)
         .collect()
         .await;
-    results.sort_unstable_by_key(|(i, _)| *i);
-    Round {
-        checked_at_ms: started,
-        duration_ms: now_ms().saturating_sub(started),
-        probes: results.into_iter().map(|(_, p)| p).collect(),
-    }
+    Round::from_arrivals(started, now_ms().saturating_sub(started), config.origins.len(), arrivals)
+}
+
+/// Whether the canary answered (any HTTP status) within `probe_timeout_ms`;
+/// `true` when no canary is configured.
+pub async fn canary_ok(config: &Config) -> bool {
+    let Some(url) = &config.settings.canary else { return true };
+    let headers = Headers::new();
+    let _ = headers.set("user-agent", USER_AGENT);
+    let mut init = RequestInit::new();
+    init.with_headers(headers).with_redirect(RequestRedirect::Manual);
+    let Ok(request) = Request::new_with_init(url, &init) else { return false };
+    let timeout = u64::from(config.settings.probe_timeout_ms);
+    matches!(
+        fetch_within(request, config::Method::Get, config.settings.max_body_bytes, timeout).await,
+        Outcome::Answered { .. } | Outcome::BodyTooLarge { .. }
+    )
 }
 
 /// One probe, started now (this future is first polled when a slot is free).
 async fn probe(origin: &Origin, env: &Env, max_body: usize, deadline_at: u64) -> Probe {
     let sent_at = now_ms();
     if sent_at >= deadline_at {
-        return Probe {
-            verdict: classify(origin, &Outcome::Skipped),
-            latency_ms: None,
-        };
+        return Probe { verdict: classify(origin, &Outcome::Skipped), latency_ms: None };
     }
     let timeout_ms = u64::from(origin.timeout_ms).min(deadline_at - sent_at);
     let outcome = match request(origin, env) {
@@ -65,10 +72,7 @@ async fn probe(origin: &Origin, env: &Env, max_body: usize, deadline_at: u64) ->
         Outcome::SecretMissing => None,
         _ => Some(now_ms().saturating_sub(sent_at)),
     };
-    Probe {
-        verdict: classify(origin, &outcome),
-        latency_ms,
-    }
+    Probe { verdict: classify(origin, &outcome), latency_ms }
 }
 
 /// The probe request; `None` when a header names a secret that is not set.
@@ -94,12 +98,7 @@ fn request(origin: &Origin, env: &Env) -> Option<Request> {
 }
 
 /// Sends `request` and reads the answer, all within `timeout_ms`.
-async fn fetch_within(
-    request: Request,
-    method: config::Method,
-    max_body: usize,
-    timeout_ms: u64,
-) -> Outcome {
+async fn fetch_within(request: Request, method: config::Method, max_body: usize, timeout_ms: u64) -> Outcome {
     let controller = AbortController::default();
     let signal = controller.signal();
     let status = Cell::new(None);
@@ -115,9 +114,7 @@ async fn fetch_within(
     pin_mut!(work, timer);
     let outcome = match select(work, timer).await {
         Either::Left((outcome, _)) => outcome,
-        Either::Right(((), _)) => Outcome::Timeout {
-            status: status.get(),
-        },
+        Either::Right(((), _)) => Outcome::Timeout { status: status.get() },
     };
     // Ends the connection whatever happened: a timed-out or over-long body stops here.
     controller.abort();
@@ -142,9 +139,5 @@ async fn read_answer(response: &mut Response, method: config::Method, max_body: 
             }
         }
     }
-    Outcome::Answered {
-        status,
-        content_type,
-        body,
-    }
+    Outcome::Answered { status, content_type, body }
 }
