@@ -103,15 +103,24 @@ fn free_port() -> u16 {
 }
 
 impl Worker {
+    /// Builds the worker with `config` and runs it with fresh state.
     fn start(name: &str, config: &str) -> Worker {
         let (ok, output) = build(name, config);
         assert!(ok, "worker build failed (run scripts/setup.sh first?):\n{output}");
+        let _ = std::fs::remove_dir_all(e2e_dir(name).join("state"));
+        Worker::run(name)
+    }
+
+    /// Runs the last build of `name` in `wrangler dev`, keeping its persisted state.
+    fn run(name: &str) -> Worker {
         let dir = e2e_dir(name);
-        std::fs::write(
-            dir.join("wrangler.toml"),
-            format!("name = \"edgecheck-e2e-{name}\"\nmain = \"build/worker/shim.mjs\"\ncompatibility_date = \"2026-04-01\"\n"),
-        )
-        .unwrap();
+        let wrangler_toml = format!(
+            "name = \"edgecheck-e2e-{name}\"\nmain = \"build/worker/shim.mjs\"\ncompatibility_date = \"2026-04-01\"\n\
+             [[durable_objects.bindings]]\nname = \"MONITOR\"\nclass_name = \"Monitor\"\n\
+             [[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Monitor\"]\n\
+             [triggers]\ncrons = [\"* * * * *\"]\n"
+        );
+        std::fs::write(dir.join("wrangler.toml"), wrangler_toml).unwrap();
         std::fs::write(dir.join(".dev.vars"), format!("E2E_TOKEN=\"{SECRET}\"\n")).unwrap();
         let port = free_port();
         let wrangler = Path::new(ROOT).join("node_modules/.bin/wrangler");
@@ -120,6 +129,7 @@ impl Worker {
             .current_dir(&dir)
             .args(["dev", "--config", "wrangler.toml", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string(), "--persist-to", "state", "--log-level", "warn"])
+            .arg("--test-scheduled")
             .env("WRANGLER_SEND_METRICS", "false")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -148,6 +158,23 @@ impl Worker {
         let (status, body) = request("GET", &self.url(path));
         let doc = serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {body:?}"));
         (status, doc)
+    }
+
+    /// Polls `GET path` until `done` holds for its JSON body, for at most `secs`
+    /// seconds; returns the last body.
+    fn until(&self, path: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
+        let started = Instant::now();
+        loop {
+            let (_, doc) = self.get(path);
+            if done(&doc) {
+                return doc;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(secs),
+                "{path} never met the condition in {secs} s; last: {doc}"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
     }
 
     fn call(&self, method: &str, path: &str) -> ureq::http::Response<ureq::Body> {
@@ -213,7 +240,7 @@ type Scenario = (&'static str, &'static str, &'static str, &'static str, &'stati
 
 /// Each origin sits alone in region `r-<name>`.
 const SCENARIOS: &[Scenario] = &[
-    ("healthy", "spring", "", "up", "ok", Some(200)),
+    ("healthy", "spring", "rise = 1\nfall = 1", "up", "ok", Some(200)),
     ("unavailable", "503", "", "down", "status_mismatch", Some(503)),
     ("refused", "refuse", "", "down", "connect_error", None),
     ("hanging", "hang", "", "down", "timeout", None),
@@ -265,7 +292,7 @@ const SCENARIO_TIMEOUT_MS: u64 = 1000;
 
 fn scenario_config(fleet: &Fleet) -> String {
     let mut toml = format!(
-        "[settings]\nprobe_timeout_ms = {SCENARIO_TIMEOUT_MS}\ndeadline_ms = 8000\nmax_in_flight = 6\nmax_body_bytes = 65536\nmin_regions_up = 1\n"
+        "[settings]\nprobe_timeout_ms = {SCENARIO_TIMEOUT_MS}\ndeadline_ms = 3000\nrefresh_s = 4\nmax_in_flight = 6\nmax_body_bytes = 65536\nmin_regions_up = 1\n"
     );
     for (name, ..) in SCENARIOS {
         toml += &format!("[regions.r-{name}]\n");
@@ -346,19 +373,26 @@ fn every_format_and_fault_is_classified_and_served() {
     let post = worker.call("POST", "/ready");
     assert_eq!((post.status().as_u16(), post.headers()["allow"].to_str().unwrap()), (405, "GET, HEAD, OPTIONS"));
     let get = worker.call("GET", "/health?cache=bust");
-    assert_eq!(get.headers()["cache-control"], "no-store");
+    assert_eq!(get.headers()["cache-control"], "public, max-age=4");
+    assert!(get.headers()["age"].to_str().unwrap().parse::<u64>().unwrap() <= 8);
     assert_eq!(get.headers()["access-control-allow-origin"], "*");
+    assert_eq!(worker.call("GET", "/live").headers()["cache-control"], "no-store");
 
-    // Killing, hanging and restoring an origin changes its region as the rules say.
+    // Killing, hanging and restoring an origin changes its region as the rules say
+    // (this origin has rise = fall = 1: one round decides).
     fleet.set("healthy", "refuse");
+    worker.until("/health/healthy", 20, |o| o["reason"] == "connect_error" && o["status"] == "down");
     assert_eq!(worker.get("/ready/r-healthy"), (503, json!({"region": "r-healthy", "status": "down", "ready": false})));
-    assert_eq!(worker.get("/health/healthy").1["reason"], "connect_error");
     fleet.set("healthy", "hang");
-    assert_eq!(worker.get("/health/healthy").1["reason"], "timeout");
+    worker.until("/health/healthy", 20, |o| o["reason"] == "timeout");
     fleet.set("healthy", "elasticsearch-yellow");
-    assert_eq!(worker.get("/ready/r-healthy").1["status"], "degraded");
+    worker.until("/ready/r-healthy", 20, |r| r["status"] == "degraded");
     fleet.set("healthy", "spring");
+    worker.until("/ready/r-healthy", 20, |r| r["status"] == "up");
     assert_eq!(worker.get("/ready/r-healthy"), (200, json!({"region": "r-healthy", "status": "up", "ready": true})));
+    let (_, history) = worker.get("/history/healthy");
+    let tos: Vec<&str> = history["changes"].as_array().unwrap().iter().map(|c| c["to"].as_str().unwrap()).collect();
+    assert_eq!(tos, ["up", "degraded", "down", "up"], "newest first: {history}");
 }
 
 // ---------------------------------------------------------------------------
@@ -387,7 +421,12 @@ fn hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline() {
     assert_eq!(status, 200);
     assert!(elapsed < Duration::from_millis(DEADLINE_MS + 1500), "answered after {elapsed:?}");
     assert!(health["duration_ms"].as_u64().unwrap() <= DEADLINE_MS + 100, "{}", health["duration_ms"]);
-    assert_eq!((health["status"].as_str(), health["ready"].as_bool()), (Some("down"), Some(false)));
+    // Every origin failed for a network-class reason: the monitor cannot tell a
+    // dead fleet from its own isolation, so the view is unknown, never down.
+    assert_eq!(
+        (health["status"].as_str(), health["ready"].as_bool(), health["stale"].as_bool()),
+        (Some("unknown"), Some(false), Some(true))
+    );
     let seen = origins(&health);
     assert_eq!(seen.len(), N, "every origin is accounted for");
     let count = |reason: &str| seen.values().filter(|o| o["reason"] == reason).count();
@@ -395,13 +434,13 @@ fn hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline() {
     // Waves of 6 start at 0, 1000 and 2000 ms (the last cut to 500 ms): 18 time out, 2 never start.
     assert_eq!((count("timeout"), count("skipped")), (18, 2), "{seen:?}");
     for o in seen.values().filter(|o| o["reason"] == "skipped") {
-        assert_eq!((o["status"].as_str(), o["latency_ms"].as_u64()), (Some("down"), None));
+        assert_eq!((o["probe_status"].as_str(), o["latency_ms"].as_u64()), (Some("down"), None));
     }
     // No probe is reported as timed out before its own timer could fire.
     for o in seen.values().filter(|o| o["reason"] == "timeout") {
         assert!(o["latency_ms"].as_u64().unwrap() >= 450, "{o}");
     }
-    assert_eq!(worker.get("/ready/a"), (503, json!({"region": "a", "status": "down", "ready": false})));
+    assert_eq!(worker.get("/ready/a"), (503, json!({"region": "a", "status": "unknown", "ready": false})));
 }
 
 // ---------------------------------------------------------------------------
@@ -416,4 +455,145 @@ fn a_config_error_stops_the_build_naming_file_and_field() {
     let file = e2e_dir("bad-config").join("edgecheck.toml");
     assert!(output.contains(&format!("config error in {}", file.display())), "{output}");
     assert!(output.contains("origins[1].url: scheme \"ftp\" is not allowed"), "{output}");
+}
+
+// ---------------------------------------------------------------------------
+// The durable monitor: hysteresis, probe load, fail-static, persistence.
+// ---------------------------------------------------------------------------
+
+fn monitor_config(fleet: &Fleet, names: &[&str], settings: &str) -> String {
+    let mut toml =
+        format!("[settings]\nprobe_timeout_ms = 500\ndeadline_ms = 1500\nrefresh_s = 2\n{settings}\n[regions.main]\n");
+    for name in names {
+        toml +=
+            &format!("[[origins]]\nname = \"{name}\"\nregion = \"main\"\nurl = \"{}\"\n", fleet.url(name, "/health"));
+    }
+    toml
+}
+
+#[test]
+fn a_flapping_origin_does_not_flip() {
+    let fleet = Fleet::start(&[("flapper", "flap"), ("steady", "spring")]);
+    let worker = Worker::start("flapping", &monitor_config(&fleet, &["flapper", "steady"], ""));
+    let mut raw = std::collections::BTreeSet::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(14) {
+        let (status, origin) = worker.get("/health/flapper");
+        assert_eq!((status, origin["status"].as_str()), (200, Some("up")), "damped status flipped: {origin}");
+        raw.insert(origin["probe_status"].as_str().unwrap().to_string());
+        assert_eq!(worker.get("/ready"), (200, json!({"status": "ok", "ready": true})));
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    assert!(raw.contains("up") && raw.contains("down"), "the raw probes flapped: {raw:?}");
+    let (_, history) = worker.get("/history/flapper");
+    assert_eq!(history["changes"].as_array().unwrap().len(), 1, "only the first status: {history}");
+}
+
+#[test]
+fn public_traffic_reaches_origins_at_most_once_per_refresh() {
+    let names = ["o1", "o2", "o3"];
+    let fleet = Fleet::start(&names.map(|n| (n, "spring")));
+    let worker = Worker::start("probe-load", &monitor_config(&fleet, &names, ""));
+    worker.until("/health", 10, |h| h["status"] == "ok");
+    let hits = |fleet: &Fleet| {
+        let (_, body) = request("GET", &format!("http://127.0.0.1:{}/origins", fleet.control));
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        names.map(|n| doc[n]["hits"].as_u64().unwrap())
+    };
+    let before = hits(&fleet);
+    let started = Instant::now();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(1000));
+    let threads: Vec<_> = (0..1000)
+        .map(|i| {
+            let barrier = barrier.clone();
+            let url = worker.url(&format!("/{}?r={i}&nonce={}", ["health", "ready", "health/o1"][i % 3], i * 7919));
+            std::thread::spawn(move || {
+                barrier.wait();
+                let req = ureq::http::Request::builder().uri(url).body(()).unwrap();
+                let mut response = agent().run(req).expect("answered");
+                let cache = response.headers().get("x-edgecheck-cache").map(|v| v.to_str().unwrap().to_string());
+                let body = response.body_mut().read_to_string().unwrap();
+                (response.status().as_u16(), cache, body)
+            })
+        })
+        .collect();
+    let answers: Vec<(u16, Option<String>, String)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let elapsed = started.elapsed();
+    let after = hits(&fleet);
+    for (status, _, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        assert!(body.contains("\"status\":\"ok\"") || body.contains("\"status\":\"up\""), "{body}");
+    }
+    let cached = answers.iter().filter(|(_, c, _)| c.as_deref() == Some("hit")).count();
+    assert!(cached > 0, "some answers come from the Cache API");
+    let allowed = elapsed.as_secs() / 2 + 2;
+    for (i, name) in names.iter().enumerate() {
+        let probes = after[i] - before[i];
+        assert!(probes <= allowed, "{name}: {probes} probes during {elapsed:?} (refresh 2 s allows {allowed})");
+    }
+}
+
+#[test]
+fn a_monitor_cut_off_goes_stale_then_unknown_never_down() {
+    let fleet = Fleet::start(&[("a", "spring"), ("b", "hassette"), ("canary", "plain")]);
+    let canary = fleet.url("canary", "/");
+    let worker = Worker::start(
+        "fail-static",
+        &monitor_config(&fleet, &["a", "b"], &format!("max_stale_s = 6\ncanary = \"{canary}\"")),
+    );
+    worker.until("/health", 10, |h| h["status"] == "ok" && h["stale"] == false);
+
+    // Every origin's network is gone: the last statuses are kept, marked stale.
+    fleet.set("a", "refuse");
+    fleet.set("b", "refuse");
+    let stale = worker.until("/health", 10, |h| h["stale"] == true);
+    assert_eq!((stale["status"].as_str(), stale["ready"].as_bool()), (Some("ok"), Some(true)), "{stale}");
+    let a = &stale["regions"]["main"]["origins"][0];
+    assert_eq!(
+        (a["status"].as_str(), a["probe_status"].as_str(), a["reason"].as_str()),
+        (Some("up"), Some("down"), Some("connect_error"))
+    );
+    assert_eq!(worker.get("/ready").0, 200);
+    // After max_stale_s: unknown, and /ready says 503; never down.
+    let unknown = worker.until("/health", 15, |h| h["status"] == "unknown");
+    assert_eq!((unknown["ready"].as_bool(), unknown["stale"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(unknown["regions"]["main"]["status"], "unknown");
+    assert_eq!(worker.get("/ready"), (503, json!({"status": "unknown", "ready": false})));
+    assert_eq!(worker.get("/ready/main"), (503, json!({"region": "main", "status": "unknown", "ready": false})));
+    let (_, history) = worker.get("/history");
+    assert!(!history.to_string().contains("\"down\""), "no change recorded while cut off: {history}");
+
+    // The network is back.
+    fleet.set("a", "spring");
+    fleet.set("b", "hassette");
+    worker.until("/health", 10, |h| h["status"] == "ok" && h["stale"] == false);
+
+    // Only the canary fails: the monitor is the one in trouble.
+    fleet.set("canary", "refuse");
+    let stale = worker.until("/health", 10, |h| h["stale"] == true);
+    assert_eq!(stale["status"], "ok");
+    fleet.set("canary", "plain");
+    worker.until("/health", 10, |h| h["stale"] == false);
+}
+
+#[test]
+fn state_survives_a_restart() {
+    let fleet = Fleet::start(&[("solo", "spring"), ("other", "spring")]);
+    let config = monitor_config(&fleet, &["solo", "other"], "fall = 1");
+    let (since, history) = {
+        let worker = Worker::start("restart", &config);
+        worker.until("/health/solo", 10, |o| o["status"] == "up");
+        fleet.set("solo", "503");
+        let down = worker.until("/health/solo", 10, |o| o["status"] == "down");
+        let (_, history) = worker.get("/history/solo");
+        (down["since"].clone(), history)
+    };
+    assert_eq!(history["changes"].as_array().unwrap().len(), 2, "{history}");
+    let worker = Worker::run("restart");
+    let (_, solo) = worker.get("/health/solo");
+    assert_eq!((solo["status"].clone(), solo["since"].clone()), (json!("down"), since), "{solo}");
+    let (_, after) = worker.get("/history/solo");
+    assert_eq!(after, history);
+    let (_, health) = worker.get("/health");
+    assert!(health["regions"]["main"]["uptime"]["1h"]["up"].as_f64().unwrap() > 0.0, "{health}");
 }

@@ -20,6 +20,8 @@ use crate::http::{self, Dispatch, Reply, CHECKED_AT_HEADER};
 const MONITOR_BINDING: &str = "MONITOR";
 /// The one monitor instance's name.
 const MONITOR_NAME: &str = "fleet";
+/// Says whether an answer came from the Cache API (`hit`) or the monitor (`miss`).
+const CACHE_STATUS_HEADER: &str = "x-edgecheck-cache";
 /// Cache keys are built from the path alone, under this origin.
 const CACHE_ORIGIN: &str = "https://edgecheck.cache.invalid";
 
@@ -98,6 +100,7 @@ async fn from_cache_or_monitor(path: &str, env: &Env, ctx: &Context) -> Result<R
             }
         });
     }
+    headers.set(CACHE_STATUS_HEADER, "miss")?;
     Ok(ResponseBuilder::new().with_status(status).with_headers(headers).fixed(body))
 }
 
@@ -112,6 +115,7 @@ fn with_age(hit: Response, refresh_s: u64) -> Result<Response> {
     let (builder, body) = hit.into_parts();
     headers.set("age", &age_s.to_string())?;
     headers.set("cache-control", &format!("public, max-age={refresh_s}"))?;
+    headers.set(CACHE_STATUS_HEADER, "hit")?;
     Ok(builder.with_headers(headers).body(body))
 }
 
