@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::aggregate::View;
 use crate::classify::{Health, Reason};
 use crate::config::Config;
-use crate::monitor::{Change, Kind, Shown, Snapshot, Uptime, Window};
+use crate::monitor::{Change, Kind, Shown, Snapshot, Uptime};
 
 /// `/live`: `{"status":"live"}`.
 #[derive(Debug, Serialize)]
@@ -33,10 +33,21 @@ pub struct RegionReadyDoc<'a> {
     pub ready: bool,
 }
 
-/// Uptime per window label (`1h`, `24h`, `7d`, `30d`); `null` without data.
-pub type UptimeDoc = BTreeMap<&'static str, Option<Uptime>>;
+/// Uptime per window: `{"1h":{"up":0.999,"degraded":0.0005,"down":0.0005},"24h":..,"7d":..,"30d":..}`;
+/// a window is `null` without data. Self-isolated rounds are not counted.
+#[derive(Debug, Serialize)]
+pub struct UptimeDoc {
+    #[serde(rename = "1h")]
+    pub h1: Option<Uptime>,
+    #[serde(rename = "24h")]
+    pub h24: Option<Uptime>,
+    #[serde(rename = "7d")]
+    pub d7: Option<Uptime>,
+    #[serde(rename = "30d")]
+    pub d30: Option<Uptime>,
+}
 
-/// Uptimes by origin or region name, as the monitor computed them.
+/// Uptimes by origin or region name, in [`crate::monitor::Window::ALL`] order, as the monitor computed them.
 pub type Uptimes = BTreeMap<String, [Option<Uptime>; 4]>;
 
 /// `/health`: the whole view.
@@ -155,9 +166,10 @@ pub fn rfc3339(unix_ms: u64) -> String {
     humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(unix_ms)).to_string()
 }
 
+/// Uptimes of `name`, in [`crate::monitor::Window::ALL`] order.
 fn uptime_doc(uptimes: &Uptimes, name: &str) -> UptimeDoc {
-    let values = uptimes.get(name).copied().unwrap_or([None; 4]);
-    Window::ALL.iter().zip(values).map(|(w, u)| (w.label(), u)).collect()
+    let [h1, h24, d7, d30] = uptimes.get(name).copied().unwrap_or([None; 4]);
+    UptimeDoc { h1, h24, d7, d30 }
 }
 
 /// The `/health` document.

@@ -487,6 +487,9 @@ fn a_flapping_origin_does_not_flip() {
     assert!(raw.contains("up") && raw.contains("down"), "the raw probes flapped: {raw:?}");
     let (_, history) = worker.get("/history/flapper");
     assert_eq!(history["changes"].as_array().unwrap().len(), 1, "only the first status: {history}");
+    // The cron trigger (re-arms a lost alarm) runs without disturbing anything.
+    assert_eq!(request("GET", &worker.url("/__scheduled?cron=*+*+*+*+*")).0, 200);
+    assert_eq!(worker.get("/health/flapper").1["status"], "up");
 }
 
 #[test]
