@@ -11,6 +11,7 @@
 //! | `/health/{name}` | 200 for a region or origin name, else 404 |
 //! | `/history` | 200; recorded status changes, newest first |
 //! | `/history/{name}` | 200 for a region or origin name, else 404 |
+//! | `POST /refresh` | with `Authorization: Bearer <EDGECHECK_ADMIN_TOKEN>`: runs a round now, answers `/health` |
 //!
 //! Every route answers GET and HEAD (HEAD: same status and headers, no body) and
 //! OPTIONS (204, for CORS preflights); other methods get a JSON 405 with `Allow`.
@@ -26,6 +27,12 @@ use crate::render::{self, ErrorDoc, LiveDoc, NamedOriginDoc, NamedRegionDoc, Rea
 /// The header carrying the snapshot's round start (ms since the Unix epoch), so
 /// a cached copy can recompute `Age`.
 pub const CHECKED_AT_HEADER: &str = "x-edgecheck-checked-at";
+
+/// The admin route that runs a round now.
+pub const REFRESH_PATH: &str = "/refresh";
+
+/// The wrangler secret holding the admin token for `POST /refresh`.
+pub const ADMIN_TOKEN_SECRET: &str = "EDGECHECK_ADMIN_TOKEN";
 
 /// The methods every route allows.
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
@@ -65,6 +72,9 @@ pub enum Dispatch {
     Answer(Reply),
     /// Answer from the monitor's snapshot with [`answer`].
     Snapshot(Target),
+    /// `POST /refresh`: check [`authorize`], make the monitor run a round now,
+    /// answer with [`refreshed`].
+    Refresh,
 }
 
 /// A complete HTTP answer.
@@ -122,7 +132,16 @@ pub fn normalize(path: String) -> String {
 /// Routes a request by method and path (query string already removed), after
 /// [`normalize`].
 pub fn dispatch(config: &Config, method: &str, path: &str) -> Dispatch {
-    let route = route(config, &normalize(path.to_string()));
+    let path = normalize(path.to_string());
+    if path == REFRESH_PATH {
+        if method == "POST" {
+            return Dispatch::Refresh;
+        }
+        let mut reply = Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use POST"));
+        reply.set("allow", "POST".into());
+        return Dispatch::Answer(reply);
+    }
+    let route = route(config, &path);
     match method {
         "GET" | "HEAD" => {}
         "OPTIONS" if route.is_ok() => {
@@ -227,4 +246,31 @@ pub fn answer(config: &Config, target: Target, snap: &Snapshot, uptimes: &Uptime
     reply.set("age", snap.age_s().to_string());
     reply.set(CHECKED_AT_HEADER, snap.state.checked_at_ms.to_string());
     reply
+}
+
+/// Checks `Authorization: Bearer <token>` against the admin token, in constant
+/// time. Without a configured token the admin route is closed (403).
+pub fn authorize(authorization: Option<&str>, token: Option<&str>) -> Result<(), Reply> {
+    use subtle::ConstantTimeEq;
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err(Reply::error(
+            403,
+            "forbidden",
+            format!("POST /refresh is closed: set the {ADMIN_TOKEN_SECRET} secret"),
+        ));
+    };
+    let given = authorization.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("");
+    if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+        Ok(())
+    } else {
+        let mut reply = Reply::error(401, "unauthorized", "send Authorization: Bearer <admin token>".into());
+        reply.set("www-authenticate", "Bearer".into());
+        Err(reply)
+    }
+}
+
+/// The answer to an authorized `POST /refresh`: the `/health` document of the
+/// round just run, never cached.
+pub fn refreshed(config: &Config, snap: &Snapshot, uptimes: &Uptimes) -> Reply {
+    Reply::json(200, &render::health(config, snap, uptimes))
 }

@@ -489,17 +489,19 @@ fn routing() {
         ("POST", "/nowhere", Err(404)),
         ("OPTIONS", "/health", Err(204)),
         ("GET", "/live", Err(200)),
+        ("GET", "/refresh", Err(405)),
         ("HEAD", "/live", Err(200)),
     ];
     for &(method, path, expected) in rows {
         let got = match dispatch(&c, method, path) {
             Dispatch::Snapshot(target) => Ok(target),
+            Dispatch::Refresh => panic!("only POST /refresh refreshes"),
             Dispatch::Answer(reply) => {
                 if reply.status != 204 {
                     assert_eq!(header(&reply, "content-type"), Some("application/json"), "{method} {path}");
                     assert_eq!(reply.body.is_none(), method == "HEAD", "{method} {path}: HEAD has no body");
                 }
-                if reply.status == 405 || reply.status == 204 {
+                if (reply.status == 405 && path != "/refresh") || reply.status == 204 {
                     assert_eq!(header(&reply, "allow"), Some("GET, HEAD, OPTIONS"));
                 }
                 assert_eq!(header(&reply, "cache-control"), Some("no-store"));
@@ -508,6 +510,7 @@ fn routing() {
         };
         assert_eq!(got, expected, "{method} {path}");
     }
+    assert_eq!(dispatch(&c, "POST", "/refresh"), Dispatch::Refresh);
     let Dispatch::Answer(live) = dispatch(&c, "GET", "/live") else { panic!("/live answers directly") };
     assert_eq!(live.body.as_deref(), Some(r#"{"status":"live"}"#));
     let Dispatch::Answer(missing) = dispatch(&c, "GET", "/nope") else { panic!() };
@@ -777,5 +780,22 @@ proptest! {
         let next = advance(&c, Some(&state), &round(1_000_000, &format!("u{bad}")), true);
         prop_assert_eq!(next.state.origins["b"].health, Some(Health::Up));
         prop_assert!(next.changes.is_empty());
+    }
+}
+
+#[test]
+fn the_admin_refresh_needs_the_token() {
+    use edgecheck::http::authorize;
+    let rows: &[(Option<&str>, Option<&str>, Option<u16>)] = &[
+        (Some("Bearer s3cret"), Some("s3cret"), None),
+        (Some("Bearer s3cre"), Some("s3cret"), Some(401)),
+        (Some("Bearer s3cret!"), Some("s3cret"), Some(401)),
+        (Some("s3cret"), Some("s3cret"), Some(401)),
+        (None, Some("s3cret"), Some(401)),
+        (Some("Bearer "), Some(""), Some(403)),
+        (Some("Bearer x"), None, Some(403)),
+    ];
+    for &(given, token, expected) in rows {
+        assert_eq!(authorize(given, token).err().map(|r| r.status), expected, "{given:?} against {token:?}");
     }
 }

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const SECRET: &str = "Bearer demo-only-token";
+const ADMIN: &str = "e2e-admin-token";
 
 // ---------------------------------------------------------------------------
 // Harness
@@ -121,7 +122,8 @@ impl Worker {
              [triggers]\ncrons = [\"* * * * *\"]\n"
         );
         std::fs::write(dir.join("wrangler.toml"), wrangler_toml).unwrap();
-        std::fs::write(dir.join(".dev.vars"), format!("E2E_TOKEN=\"{SECRET}\"\n")).unwrap();
+        std::fs::write(dir.join(".dev.vars"), format!("E2E_TOKEN=\"{SECRET}\"\nEDGECHECK_ADMIN_TOKEN=\"{ADMIN}\"\n"))
+            .unwrap();
         let port = free_port();
         let wrangler = Path::new(ROOT).join("node_modules/.bin/wrangler");
         let mut command = Command::new(&wrangler);
@@ -487,6 +489,22 @@ fn a_flapping_origin_does_not_flip() {
     assert!(raw.contains("up") && raw.contains("down"), "the raw probes flapped: {raw:?}");
     let (_, history) = worker.get("/history/flapper");
     assert_eq!(history["changes"].as_array().unwrap().len(), 1, "only the first status: {history}");
+    // POST /refresh runs a round now, for the admin token only.
+    let refresh = |auth: Option<&str>| {
+        let mut req = ureq::http::Request::builder().method("POST").uri(worker.url("/refresh"));
+        if let Some(auth) = auth {
+            req = req.header("authorization", auth);
+        }
+        let mut response = agent().run(req.body(()).unwrap()).unwrap();
+        (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+    };
+    assert_eq!(refresh(None).0, 401);
+    assert_eq!(refresh(Some("Bearer wrong")).0, 401);
+    let before = worker.get("/health").1["checked_at"].clone();
+    let (status, body) = refresh(Some(&format!("Bearer {ADMIN}")));
+    let fresh: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(fresh["checked_at"].as_str() > before.as_str(), "{before} then {}", fresh["checked_at"]);
     // The cron trigger (re-arms a lost alarm) runs without disturbing anything.
     assert_eq!(request("GET", &worker.url("/__scheduled?cron=*+*+*+*+*")).0, 200);
     assert_eq!(worker.get("/health/flapper").1["status"], "up");

@@ -44,6 +44,8 @@ enum Mode {
     Flood,
     /// Alternate: a healthy Spring body, then a 503, on every other request.
     Flap,
+    /// A healthy Spring body after this many ms (`delay-<ms>`).
+    Delay(u32),
     /// 200 health+json `{"status":"pass"}` only with `Authorization: Bearer demo-only-token`,
     /// else 401: shows that a header naming a secret was sent.
     RequireToken,
@@ -159,8 +161,16 @@ impl Mode {
         Mode::RequireToken,
     ];
 
-    fn name(self) -> &'static str {
+    fn name(self) -> String {
         match self {
+            Mode::Delay(ms) => format!("delay-{ms}"),
+            other => other.static_name().to_string(),
+        }
+    }
+
+    fn static_name(self) -> &'static str {
+        match self {
+            Mode::Delay(_) => "delay-<ms>",
             Mode::Fixed(name, ..) => name,
             Mode::Refuse => "refuse",
             Mode::Hang => "hang",
@@ -172,7 +182,10 @@ impl Mode {
     }
 
     fn parse(name: &str) -> Option<Mode> {
-        Mode::ALL.iter().copied().find(|m| m.name() == name)
+        if let Some(ms) = name.strip_prefix("delay-") {
+            return ms.parse().ok().map(Mode::Delay);
+        }
+        Mode::ALL.iter().copied().find(|m| m.static_name() == name)
     }
 }
 
@@ -254,7 +267,7 @@ fn parse_spec(spec: &str) -> (String, Mode, u16) {
 }
 
 fn usage(problem: &str) -> ! {
-    let modes: Vec<&str> = Mode::ALL.iter().map(|m| m.name()).collect();
+    let modes: Vec<&str> = Mode::ALL.iter().map(|m| m.static_name()).chain(["delay-<ms>"]).collect();
     eprintln!(
         "usage: demo_origins [--control ADDR] [--until-stdin-closes] NAME=MODE[@PORT]...\nmodes: {}",
         modes.join(", ")
@@ -371,6 +384,10 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
         Mode::Fixed(_, status, content_type, body) => answer(status, content_type, body),
         Mode::Flap if hit.is_multiple_of(2) => answer(200, "application/json", SPRING_UP),
         Mode::Flap => answer(503, "text/plain", "Service Unavailable"),
+        Mode::Delay(ms) => {
+            thread::sleep(Duration::from_millis(u64::from(ms)));
+            answer(200, "application/json", SPRING_UP)
+        }
         Mode::RequireToken if request.authorization.as_deref() == Some("Bearer demo-only-token") => {
             answer(200, "application/health+json", r#"{"status":"pass"}"#)
         }

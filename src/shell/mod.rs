@@ -47,6 +47,15 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let path = http::normalize(req.path());
     let response = match http::dispatch(config, &method, &path) {
         Dispatch::Answer(reply) => return to_response(reply),
+        Dispatch::Refresh => {
+            let token = env.secret(http::ADMIN_TOKEN_SECRET).ok().map(|s| s.to_string());
+            let authorization = req.headers().get("authorization")?;
+            if let Err(reply) = http::authorize(authorization.as_deref(), token.as_deref()) {
+                return to_response(reply);
+            }
+            let stub = env.durable_object(MONITOR_BINDING)?.get_by_name(MONITOR_NAME)?;
+            return stub.fetch_with_str(&format!("https://monitor{}", monitor::REFRESH_NOW_PATH)).await;
+        }
         Dispatch::Snapshot(_) => from_cache_or_monitor(&path, &env, &ctx).await?,
     };
     if method == "HEAD" {

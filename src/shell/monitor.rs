@@ -27,6 +27,8 @@ use crate::render::Uptimes;
 
 /// The internal path the cron trigger calls to re-arm a lost alarm.
 pub const ENSURE_ALARM_PATH: &str = "/_monitor/ensure-alarm";
+/// The internal path of an authorized `POST /refresh`.
+pub const REFRESH_NOW_PATH: &str = "/_monitor/refresh";
 /// Changes listed by `/history` at most.
 const HISTORY_LIMIT: i64 = 200;
 
@@ -77,9 +79,21 @@ impl DurableObject for Monitor {
             return Response::empty().map(|r| r.with_status(204));
         }
         let config = config();
+        if path == REFRESH_NOW_PATH {
+            self.refresh().await;
+            let memory = self.memory.borrow();
+            let memory = memory.as_ref().expect("a refresh leaves a state in memory");
+            return to_response(http::refreshed(
+                config,
+                &Snapshot { state: &memory.state, now_ms: now_ms() },
+                &memory.uptimes,
+            ));
+        }
         let target = match http::dispatch(config, "GET", &path) {
             Dispatch::Snapshot(target) => target,
             Dispatch::Answer(reply) => return to_response(reply),
+            // A GET never dispatches to the admin route; the worker checks it first.
+            Dispatch::Refresh => return Response::error("POST /refresh goes through the worker", 400),
         };
         if self.is_outdated() {
             self.refresh().await;
