@@ -1,0 +1,418 @@
+#!/usr/bin/env python3
+"""edgecheck benchmarks: run by scripts/bench.sh; prints a table and writes BENCHMARKS.md.
+
+Every figure comes from this run, side by side, on this machine:
+
+1. latency overhead of a probing round (POST /refresh, cache bypassed) over the slowest origin;
+2. deadline adherence with hanging and dripping origins;
+3. throughput of cached /ready and /health against hello-world Rust and JS workers (wrk);
+4. gzip size of the deployable bundle against a hello-world workers-rs build;
+5. CPU of the pure core (criterion, host);
+6. probe load on the origins under 1,000 concurrent public requests.
+
+Servers listen on 127.0.0.1 only and every one is stopped when the run ends.
+"""
+
+import concurrent.futures
+import gzip
+import json
+import math
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "target" / "bench"
+WRANGLER = ROOT / "node_modules" / ".bin" / "wrangler"
+DEMO = ROOT / "target" / "debug" / "demo_origins"
+ADMIN = "bench-admin-token"
+MAX_IN_FLIGHT = 6
+STARTED = []  # processes to stop at exit
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(method, url, headers=None, timeout=60):
+    req = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()
+
+
+def stop(proc):
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait()
+
+
+def start(cmd, cwd=None, stdout=subprocess.DEVNULL, env=None):
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=stdout, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE,
+                            start_new_session=True, env=env)
+    STARTED.append(proc)
+    return proc
+
+
+class Fleet:
+    """demo_origins with the given (name, mode) pairs."""
+
+    def __init__(self, specs):
+        self.proc = start([str(DEMO), "--control", "127.0.0.1:0", "--until-stdin-closes"]
+                          + [f"{n}={m}" for n, m in specs], stdout=subprocess.PIPE)
+        doc = json.loads(self.proc.stdout.readline())
+        self.control, self.ports = doc["control"], doc["origins"]
+
+    def url(self, name):
+        return f"http://127.0.0.1:{self.ports[name]}/health"
+
+    def hits(self):
+        _, _, body = request("GET", f"http://127.0.0.1:{self.control}/origins")
+        return {n: o["hits"] for n, o in json.loads(body).items()}
+
+    def close(self):
+        stop(self.proc)
+
+
+def edgecheck_config(fleet, names, settings):
+    toml = f"[settings]\n{settings}\n[regions.a]\n[regions.b]\n"
+    for i, name in enumerate(names):
+        toml += f'[[origins]]\nname = "{name}"\nregion = "{"ab"[i % 2]}"\nurl = "{fleet.url(name)}"\n'
+    return toml
+
+
+def build_edgecheck(name, config):
+    d = WORK / name
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "edgecheck.toml").write_text(config)
+    log(f"building the worker for {name}")
+    env = dict(os.environ, EDGECHECK_CONFIG=str(d / "edgecheck.toml"))
+    subprocess.run(["bash", str(ROOT / "scripts/build-worker.sh"), "--out-dir", str(d / "build")],
+                   env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wrangler_toml = (f'name = "bench-{name}"\nmain = "build/worker/shim.mjs"\ncompatibility_date = "2026-04-01"\n'
+                     '[[durable_objects.bindings]]\nname = "MONITOR"\nclass_name = "Monitor"\n'
+                     '[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Monitor"]\n')
+    (d / "wrangler.toml").write_text(wrangler_toml)
+    (d / ".dev.vars").write_text(f'EDGECHECK_ADMIN_TOKEN="{ADMIN}"\n')
+    shutil.rmtree(d / "state", ignore_errors=True)
+    return d
+
+
+class Worker:
+    """wrangler dev (workerd) running the worker described by dir/wrangler.toml."""
+
+    def __init__(self, d):
+        self.port = free_port()
+        self.proc = start([str(WRANGLER), "dev", "--config", "wrangler.toml", "--ip", "127.0.0.1",
+                           "--port", str(self.port), "--inspector-port", str(free_port()),
+                           "--persist-to", "state", "--log-level", "error"],
+                          cwd=d, env=dict(os.environ, WRANGLER_SEND_METRICS="false"))
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if request("GET", self.url("/live"), timeout=5)[0] in (200, 404):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"wrangler dev in {d} did not start")
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def refresh(self):
+        """One probing round now; returns (client seconds, /health document)."""
+        t = time.perf_counter()
+        status, _, body = request("POST", self.url("/refresh"), {"Authorization": f"Bearer {ADMIN}"})
+        elapsed = time.perf_counter() - t
+        assert status == 200, body
+        return elapsed, json.loads(body)
+
+    def close(self):
+        stop(self.proc)
+
+
+def percentile(values, p):
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    lo, hi = math.floor(k), math.ceil(k)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+# ---------------------------------------------------------------------------
+
+
+def latency(results):
+    slow_ms, fast_ms = 200, 10
+    for n, runs in [(6, 30), (50, 30), (200, 20)]:
+        names = [f"o{i:03d}" for i in range(n)]
+        fleet = Fleet([(name, f"delay-{slow_ms if i == 0 else fast_ms}") for i, name in enumerate(names)])
+        d = build_edgecheck(f"latency-{n}", edgecheck_config(
+            fleet, names, "probe_timeout_ms = 2000\ndeadline_ms = 5000\nrefresh_s = 600\nmax_in_flight = 6"))
+        worker = Worker(d)
+        for _ in range(3):
+            worker.refresh()
+        samples = [worker.refresh()[0] * 1000 for _ in range(runs)]
+        worker.close()
+        fleet.close()
+        # The slow origin holds one slot; the others share the rest in waves.
+        waves = math.ceil((n - 1) / (MAX_IN_FLIGHT - 1))
+        model = max(slow_ms, waves * fast_ms) if n > MAX_IN_FLIGHT else slow_ms
+        p50, p99 = percentile(samples, 50), percentile(samples, 99)
+        results.append({
+            "section": "latency", "n": n, "runs": runs, "p50": p50, "p99": p99, "model": model,
+            "overhead_p50": p50 - slow_ms, "overhead_p99": p99 - slow_ms, "ratio_p50": p50 / model,
+        })
+        log(f"latency N={n}: p50 {p50:.0f} ms, p99 {p99:.0f} ms, model {model} ms")
+
+
+def deadline(results):
+    n, deadline_ms, runs = 50, 2000, 20
+    names = [f"o{i:02d}" for i in range(n)]
+    modes = ["hang"] * 10 + ["drip"] * 5 + ["delay-10"] * 35
+    fleet = Fleet(list(zip(names, modes)))
+    d = build_edgecheck("deadline", edgecheck_config(
+        fleet, names, f"probe_timeout_ms = 1000\ndeadline_ms = {deadline_ms}\nrefresh_s = 600\nmax_in_flight = 6"))
+    worker = Worker(d)
+    worker.refresh()
+    times, durations = [], []
+    for _ in range(runs):
+        elapsed, doc = worker.refresh()
+        times.append(elapsed * 1000)
+        durations.append(doc["duration_ms"])
+    worker.close()
+    fleet.close()
+    results.append({"section": "deadline", "n": n, "runs": runs, "deadline_ms": deadline_ms,
+                    "worst_ms": max(times), "p50_ms": percentile(times, 50), "worst_round_ms": max(durations)})
+    log(f"deadline: worst {max(times):.0f} ms against {deadline_ms} ms")
+
+
+def wrk(url, seconds=10, connections=32):
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, float(p99.group(1)) * scale, int(non2xx.group(1)) if non2xx else 0
+
+
+def build_hello_rs():
+    d = ROOT / "bench" / "hello-rs"
+    log("building the hello-world workers-rs peer")
+    env = dict(os.environ, CARGO_TARGET_DIR=str(WORK / "hello-rs-target"))
+    subprocess.run(["bash", str(ROOT / "scripts/build-worker.sh"), "--out-dir", str(WORK / "hello-rs" / "build")],
+                   cwd=d, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = WORK / "hello-rs"
+    (out / "wrangler.toml").write_text('name = "hello-rs"\nmain = "build/worker/shim.mjs"\ncompatibility_date = "2026-04-01"\n')
+    return out
+
+
+def throughput_and_size(results):
+    names = [f"o{i}" for i in range(6)]
+    fleet = Fleet([(n, "spring") for n in names])
+    d = build_edgecheck("cached", edgecheck_config(
+        fleet, names, "probe_timeout_ms = 1000\ndeadline_ms = 2000\nrefresh_s = 3600\nmax_in_flight = 6"))
+    hello_rs = build_hello_rs()
+    hello_js = WORK / "hello-js"
+    hello_js.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "bench" / "hello-js" / "index.js", hello_js / "index.js")
+    (hello_js / "wrangler.toml").write_text('name = "hello-js"\nmain = "index.js"\ncompatibility_date = "2026-04-01"\n')
+
+    rows = {}
+    for label, path_dir, paths in [("hello-js", hello_js, ["/"]), ("hello-rs", hello_rs, ["/"]),
+                                   ("edgecheck", d, ["/ready", "/health"])]:
+        worker = Worker(path_dir)
+        for path in paths:
+            for _ in range(5):  # warm the isolate and the Cache API
+                request("GET", worker.url(path))
+            status, headers, _ = request("GET", worker.url(path))
+            if label == "edgecheck":
+                assert headers.get("x-edgecheck-cache") == "hit", headers
+            rps, p99, errors = wrk(worker.url(path))
+            rows[f"{label} {path}"] = (rps, p99, errors)
+            log(f"throughput {label} {path}: {rps:.0f} req/s, p99 {p99:.1f} ms")
+        worker.close()
+    fleet.close()
+    for key, (rps, p99, errors) in rows.items():
+        results.append({"section": "throughput", "what": key, "rps": rps, "p99_ms": p99, "errors": errors,
+                        "vs_js": rps / rows["hello-js /"][0], "vs_rs": rps / rows["hello-rs /"][0]})
+
+    def bundle(build):
+        files = [build / "index_bg.wasm", build / "index.js", build / "worker" / "shim.mjs"]
+        raw = sum(f.stat().st_size for f in files)
+        gz = sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
+        return raw, gz, (build / "index_bg.wasm").stat().st_size
+
+    for label, build in [("edgecheck", d / "build"), ("hello-rs", hello_rs / "build")]:
+        raw, gz, wasm = bundle(build)
+        results.append({"section": "size", "what": label, "raw": raw, "gzip": gz, "wasm": wasm})
+    ours = next(r for r in results if r["section"] == "size" and r["what"] == "edgecheck")
+    peer = next(r for r in results if r["section"] == "size" and r["what"] == "hello-rs")
+    ours["vs_hello"] = ours["gzip"] / peer["gzip"]
+    peer["vs_hello"] = 1.0
+    for label, dir_ in [("edgecheck", d), ("hello-rs", hello_rs)]:
+        out = subprocess.run([str(WRANGLER), "check", "startup", "--config", "wrangler.toml"], cwd=dir_,
+                             capture_output=True, text=True, timeout=300,
+                             env=dict(os.environ, WRANGLER_SEND_METRICS="false"))
+        text = (out.stdout + out.stderr).strip().splitlines()
+        results.append({"section": "startup", "what": label, "ok": out.returncode == 0,
+                        "output": text[-1] if text else ""})
+
+
+def probe_load(results):
+    names = [f"o{i}" for i in range(6)]
+    refresh_s = 2
+    fleet = Fleet([(n, "spring") for n in names])
+    d = build_edgecheck("probe-load", edgecheck_config(
+        fleet, names, f"probe_timeout_ms = 500\ndeadline_ms = 1500\nrefresh_s = {refresh_s}"))
+    worker = Worker(d)
+    worker.refresh()
+    before = fleet.hits()
+    t = time.perf_counter()
+
+    def one(i):
+        path = random.choice(["/health", "/ready", "/health/o1", "/ready/a"])
+        return request("GET", worker.url(f"{path}?r={random.random()}&i={i}"))[0]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1000) as pool:
+        statuses = list(pool.map(one, range(1000)))
+    elapsed = time.perf_counter() - t
+    after = fleet.hits()
+    worker.close()
+    fleet.close()
+    probes = [after[n] - before[n] for n in names]
+    allowed = math.floor(elapsed / refresh_s) + 1
+    results.append({"section": "probe_load", "requests": 1000, "ok": statuses.count(200), "elapsed_s": elapsed,
+                    "max_probes": max(probes), "allowed": allowed, "naive": 1000})
+    log(f"probe load: at most {max(probes)} probes per origin in {elapsed:.1f} s (allowed {allowed})")
+
+
+def criterion(results):
+    log("running criterion benchmarks of the core")
+    subprocess.run(["cargo", "bench", "--bench", "core", "--", "--warm-up-time", "1", "--measurement-time", "3"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for name in ["classify_200B", "classify_4KB", "aggregate_50", "aggregate_1000", "render_health_50",
+                 "render_health_1000"]:
+        est = json.loads((ROOT / "target" / "criterion" / name / "new" / "estimates.json").read_text())
+        results.append({"section": "cpu", "what": name, "ns": est["median"]["point_estimate"]})
+
+
+# ---------------------------------------------------------------------------
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    mem = next((l.split(":", 1)[1].strip() for l in Path("/proc/meminfo").read_text().splitlines()
+                if l.startswith("MemTotal")), "?")
+    workerd = subprocess.run([str(ROOT / "node_modules/.bin/workerd"), "--version"], capture_output=True,
+                             text=True).stdout.strip()
+    return f"{cpu}, {os.cpu_count()} cores, {mem} RAM, {platform.system()} {platform.release()}; {workerd}"
+
+
+def fmt_ns(ns):
+    return f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
+
+
+def report(results, when):
+    def section(name):
+        return [r for r in results if r["section"] == name]
+
+    out = [f"# Benchmarks\n", f"Latest run: {when}, `scripts/bench.sh`, on {machine()}.",
+           "Every figure below comes from that one run; servers on 127.0.0.1, origins are `demo_origins`.\n"]
+    out += ["## 1. Latency of a probing round (`POST /refresh`, cache bypassed)\n",
+            "Origins answer after 10 ms, one after 200 ms; `max_in_flight = 6`. Overhead = client time − 200 ms.",
+            "The model is the ideal schedule: the slow origin holds one slot while the others share five slots in",
+            "waves of 10 ms, i.e. max(200, ⌈(N−1)/5⌉ × 10) ms.\n",
+            "| N | runs | p50 ms | p99 ms | overhead p50 ms | overhead p99 ms | model ms | p50 / model |",
+            "|---|---|---|---|---|---|---|---|"]
+    for r in section("latency"):
+        out.append(f"| {r['n']} | {r['runs']} | {r['p50']:.0f} | {r['p99']:.0f} | {r['overhead_p50']:.0f} | "
+                   f"{r['overhead_p99']:.0f} | {r['model']} | {r['ratio_p50']:.2f} |")
+    out += ["\n## 2. Deadline adherence\n",
+            "50 origins: 10 hang, 5 drip a byte a second, 35 answer in 10 ms; `probe_timeout_ms = 1000`.\n",
+            "| runs | deadline ms | worst response ms | p50 response ms | worst round (`duration_ms`) | worst / deadline |",
+            "|---|---|---|---|---|---|"]
+    for r in section("deadline"):
+        out.append(f"| {r['runs']} | {r['deadline_ms']} | {r['worst_ms']:.0f} | {r['p50_ms']:.0f} | "
+                   f"{r['worst_round_ms']} | {r['worst_ms'] / r['deadline_ms']:.2f} |")
+    out += ["\n## 3. Throughput of cached answers\n",
+            "wrk, 2 threads, 32 connections, 10 s each, against `wrangler dev` (one workerd per worker, run one",
+            "after another in this run). edgecheck answers come from the Cache API (`x-edgecheck-cache: hit`).\n",
+            "| what | req/s | p99 ms | non-2xx | vs hello-world JS | vs hello-world Rust |", "|---|---|---|---|---|---|"]
+    for r in section("throughput"):
+        out.append(f"| {r['what']} | {r['rps']:.0f} | {r['p99_ms']:.1f} | {r['errors']} | {r['vs_js']:.2f} | "
+                   f"{r['vs_rs']:.2f} |")
+    out += ["\n## 4. Size and startup\n",
+            "Deployable bundle: `index_bg.wasm` + `index.js` + `worker/shim.mjs`, built the same way (worker-build",
+            "0.8.7, `opt-level = \"s\"`, LTO, wasm-opt), gzip level 9.\n",
+            "| build | bytes | gzip bytes | wasm bytes | gzip vs hello-world |", "|---|---|---|---|---|"]
+    for r in section("size"):
+        out.append(f"| {r['what']} | {r['raw']} | {r['gzip']} | {r['wasm']} | {r['vs_hello']:.2f} |")
+    out += ["", "`wrangler check startup`:\n", "| build | ran | last line |", "|---|---|---|"]
+    for r in section("startup"):
+        out.append(f"| {r['what']} | {'yes' if r['ok'] else 'no'} | {r['output'][:150]} |")
+    out += ["\n## 5. CPU of the pure core (criterion, host, median)\n", "| operation | time |", "|---|---|"]
+    for r in section("cpu"):
+        out.append(f"| {r['what']} | {fmt_ns(r['ns'])} |")
+    out += ["\n## 6. Probe load under public traffic\n",
+            "1,000 concurrent GETs of `/health`, `/ready`, `/health/o1`, `/ready/a` with random query strings;",
+            "`refresh_s = 2`; hits counted at the origins.\n",
+            "| requests | 200s | seconds | most probes at one origin | allowed by refresh | without a monitor |",
+            "|---|---|---|---|---|---|"]
+    for r in section("probe_load"):
+        out.append(f"| {r['requests']} | {r['ok']} | {r['elapsed_s']:.1f} | {r['max_probes']} | {r['allowed']} | "
+                   f"{r['naive']} |")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is missing; scripts/bench.sh installs it")
+    WORK.mkdir(parents=True, exist_ok=True)
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    results = []
+    try:
+        latency(results)
+        deadline(results)
+        throughput_and_size(results)
+        probe_load(results)
+        criterion(results)
+    finally:
+        for proc in STARTED:
+            stop(proc)
+    text = report(results, when)
+    (ROOT / "BENCHMARKS.md").write_text(text)
+    (WORK / "results.json").write_text(json.dumps(results, indent=1))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The benchmark command of README.md (not part of the tests): installs what is
+# missing, then measures latency, deadline adherence, cached throughput, size,
+# CPU and probe load side by side, prints the table and writes BENCHMARKS.md.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+if ! command -v wrk >/dev/null; then
+  echo "bench: installing wrk (Debian package)" >&2
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+cargo build --quiet --bin demo_origins
+exec python3 bench/run.py
