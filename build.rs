@@ -1,5 +1,5 @@
 //! Reads the fleet from `edgecheck.toml` (or the file named by `EDGECHECK_CONFIG`),
-//! validates it with the same code the worker uses, and embeds it as JSON.
+//! validates it into a `Config`, and embeds that as JSON.
 //! A config error stops the build with the file, the field path and the problem.
 
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ fn main() {
         println!("cargo:warning=edgecheck: {}: {}: {}", file.display(), w.field, w.message);
     }
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("edgecheck.config.json");
-    fs::write(&out, serde_json::to_string(&raw).expect("RawConfig serializes")).expect("OUT_DIR is writable");
+    fs::write(&out, serde_json::to_string(&config).expect("Config serializes")).expect("OUT_DIR is writable");
 }
 
 /// Reads and parses the file.

@@ -2,10 +2,11 @@
 # The [build] command in wrangler.toml (so plain `npx wrangler dev` / `deploy` work):
 # runs worker-build with local tools, because worker-build cannot download
 # wasm-bindgen or wasm-opt from GitHub on these machines. Extra arguments go to
-# worker-build (the end-to-end tests pass --out-dir).
+# worker-build (the end-to-end tests pass --out-dir). Builds the crate in the
+# current directory (wrangler runs it from the project root; the benchmarks also
+# build their hello-world peer with it).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$root/node_modules/.bin/wasm-opt}"

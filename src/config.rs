@@ -132,7 +132,11 @@ pub enum RawHeader {
 /// A validated fleet. Invariants: names are unique across regions and origins;
 /// every origin's region exists; every region has at least one origin; every
 /// quorum can be met; timeouts fit inside the deadline.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Built only by [`Config::from_raw`]. It is serializable so that `build.rs` can
+/// embed the config it validated; the worker loads that JSON and never parses or
+/// validates user input at run time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     pub settings: Settings,
     /// Regions in name order.
@@ -142,7 +146,7 @@ pub struct Config {
 }
 
 /// `[settings]` with defaults applied.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     /// Default per-probe timeout in ms (connect + headers + whole body).
     pub probe_timeout_ms: u32,
@@ -172,7 +176,7 @@ pub struct Settings {
 }
 
 /// One region: its quorum and the indices of its origins in [`Config::origins`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Region {
     pub name: String,
     pub quorum: Quorum,
@@ -180,7 +184,7 @@ pub struct Region {
 }
 
 /// How many origins of a region must be up or degraded for it not to be down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Quorum {
     AtLeast(usize),
     Majority,
@@ -199,7 +203,7 @@ impl Quorum {
 }
 
 /// One origin health endpoint.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Origin {
     pub name: String,
     /// Index into [`Config::regions`].
@@ -221,14 +225,14 @@ pub struct Origin {
 }
 
 /// The probe's HTTP method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
     Get,
     Head,
 }
 
 /// How a response body is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Format {
     /// Recognise the known health documents (see `classify`); others are judged
     /// by status code alone.
@@ -238,7 +242,7 @@ pub enum Format {
 }
 
 /// A header value to send with a probe.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HeaderValue {
     Plain(String),
     /// The name of a wrangler secret, read at run time.
@@ -246,11 +250,11 @@ pub enum HeaderValue {
 }
 
 /// The status codes that count as a healthy answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusSet(Vec<StatusRule>);
 
 /// One `expect_status` item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StatusRule {
     /// An exact code, 100 to 599.
     Code(u16),

@@ -179,8 +179,7 @@ fn the_shipped_demo_config_is_valid() {
     let c = valid(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/edgecheck.toml")).unwrap());
     assert_eq!((c.regions.len(), c.origins.len()), (3, 10));
     assert!(c.warnings().is_empty(), "{:?}", c.warnings());
-    let embedded = edgecheck::embedded_config();
-    assert_eq!(embedded.origins.len(), c.origins.len());
+    assert_eq!(edgecheck::embedded_config(), c, "build.rs embeds the validated config");
 }
 
 // ---------------------------------------------------------------------------
