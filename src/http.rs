@@ -146,7 +146,7 @@ pub fn dispatch(config: &Config, method: &str, path: &str) -> Dispatch {
         "GET" | "HEAD" => {}
         "OPTIONS" if route.is_ok() => {
             let mut reply = Reply::json(204, &());
-            reply.body = None;
+            reply.body = None; // 204: the headers without the body
             reply.headers.push(("allow", ALLOW.into()));
             reply.headers.push(("access-control-allow-methods", ALLOW.into()));
             reply.headers.push(("access-control-max-age", "86400".into()));

@@ -247,14 +247,14 @@ impl Snapshot<'_> {
 
     /// The global status shown, `unknown` once stale for more than `max_stale_s`.
     pub fn shown(&self, config: &Config) -> Shown {
-        match (self.state.overall, self.state.fresh_at_ms) {
-            (Some(o), Some(fresh))
-                if self.now_ms.saturating_sub(fresh) <= u64::from(config.settings.max_stale_s) * 1000
-                    || !self.state.isolated =>
-            {
-                Shown::Known(o.status)
-            }
-            _ => Shown::Unknown,
+        let (Some(overall), Some(fresh_at)) = (self.state.overall, self.state.fresh_at_ms) else {
+            return Shown::Unknown;
+        };
+        let stale_for_ms = self.now_ms.saturating_sub(fresh_at);
+        if self.state.isolated && stale_for_ms > u64::from(config.settings.max_stale_s) * 1000 {
+            Shown::Unknown
+        } else {
+            Shown::Known(overall.status)
         }
     }
 
@@ -349,15 +349,41 @@ impl Uptime {
     }
 }
 
-/// One round's rollup increments: for every origin and region, the health it
-/// counts as in this round. Self-isolated rounds add nothing.
-pub fn rollup_increments(config: &Config, advance: &Advance) -> Vec<(String, Health)> {
-    if advance.state.isolated {
+/// Counts to add to one uptime rollup bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupAdd {
+    /// An origin's or region's name.
+    pub name: String,
+    /// [`MINUTE_MS`] or [`HOUR_MS`].
+    pub width_ms: u64,
+    /// The bucket's start, ms since the Unix epoch.
+    pub bucket_ms: u64,
+    pub up: u32,
+    pub degraded: u32,
+    pub down: u32,
+}
+
+/// One round's additions to the uptime rollups: for every origin and region, its
+/// damped status, in its minute and its hour bucket. Self-isolated rounds add nothing.
+pub fn rollup_adds(config: &Config, advance: &Advance) -> Vec<RollupAdd> {
+    let state = &advance.state;
+    if state.isolated {
         return Vec::new();
     }
-    let origins =
-        config.origins.iter().filter_map(|o| Some((o.name.clone(), advance.state.origins.get(&o.name)?.health?)));
-    let regions =
-        config.regions.iter().filter_map(|r| Some((r.name.clone(), advance.state.regions.get(&r.name)?.status)));
-    origins.chain(regions).collect()
+    let origins = config.origins.iter().filter_map(|o| Some((&o.name, state.origins.get(&o.name)?.health?)));
+    let regions = config.regions.iter().filter_map(|r| Some((&r.name, state.regions.get(&r.name)?.status)));
+    let mut adds = Vec::new();
+    for (name, health) in origins.chain(regions) {
+        for width_ms in [MINUTE_MS, HOUR_MS] {
+            adds.push(RollupAdd {
+                name: name.clone(),
+                width_ms,
+                bucket_ms: bucket_start(state.checked_at_ms, width_ms),
+                up: u32::from(health == Health::Up),
+                degraded: u32::from(health == Health::Degraded),
+                down: u32::from(health == Health::Down),
+            });
+        }
+    }
+    adds
 }

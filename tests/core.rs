@@ -720,8 +720,21 @@ fn changes_are_recorded_for_origins_regions_and_the_view() {
     // An isolated round records nothing.
     let third = advance(&c, Some(&second.state), &round(30_000, "tr"), true);
     assert!(third.changes.is_empty() && third.state.isolated);
-    assert!(edgecheck::monitor::rollup_increments(&c, &third).is_empty());
-    assert_eq!(edgecheck::monitor::rollup_increments(&c, &second).len(), 3);
+    assert!(edgecheck::monitor::rollup_adds(&c, &third).is_empty());
+    let adds = edgecheck::monitor::rollup_adds(&c, &second);
+    let rows: Vec<(&str, u64, u64, [u32; 3])> =
+        adds.iter().map(|a| (a.name.as_str(), a.width_ms, a.bucket_ms, [a.up, a.degraded, a.down])).collect();
+    assert_eq!(
+        rows,
+        [
+            ("a", 60_000, 0, [1, 0, 0]),
+            ("a", 3_600_000, 0, [1, 0, 0]),
+            ("b", 60_000, 0, [0, 0, 1]),
+            ("b", 3_600_000, 0, [0, 0, 1]),
+            ("r", 60_000, 0, [0, 1, 0]),
+            ("r", 3_600_000, 0, [0, 1, 0]),
+        ]
+    );
 }
 
 #[test]

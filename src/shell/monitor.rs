@@ -222,27 +222,20 @@ impl Monitor {
                 vec![int(change.at_ms), change.name.clone().into(), json.into()],
             )?;
         }
-        for (name, health) in monitor::rollup_increments(config, advance) {
-            let counts = match health {
-                crate::classify::Health::Up => [1, 0, 0],
-                crate::classify::Health::Degraded => [0, 1, 0],
-                crate::classify::Health::Down => [0, 0, 1],
-            };
-            for width in [MINUTE_MS, HOUR_MS] {
-                sql.exec(
-                    "INSERT INTO rollups (name, width_ms, bucket_ms, up, degraded, down) VALUES (?, ?, ?, ?, ?, ?) \
-                     ON CONFLICT (name, width_ms, bucket_ms) DO UPDATE SET up = up + excluded.up, \
-                     degraded = degraded + excluded.degraded, down = down + excluded.down",
-                    vec![
-                        name.clone().into(),
-                        int(width),
-                        int(monitor::bucket_start(at, width)),
-                        counts[0].into(),
-                        counts[1].into(),
-                        counts[2].into(),
-                    ],
-                )?;
-            }
+        for add in monitor::rollup_adds(config, advance) {
+            sql.exec(
+                "INSERT INTO rollups (name, width_ms, bucket_ms, up, degraded, down) VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (name, width_ms, bucket_ms) DO UPDATE SET up = up + excluded.up, \
+                 degraded = degraded + excluded.degraded, down = down + excluded.down",
+                vec![
+                    add.name.into(),
+                    int(add.width_ms),
+                    int(add.bucket_ms),
+                    int(add.up.into()),
+                    int(add.degraded.into()),
+                    int(add.down.into()),
+                ],
+            )?;
         }
         let retention_ms = u64::from(config.settings.retention_days) * 24 * HOUR_MS;
         sql.exec("DELETE FROM changes WHERE at_ms < ?", vec![int(at.saturating_sub(retention_ms))])?;
