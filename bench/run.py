@@ -223,23 +223,12 @@ def wrk(url, seconds=10, connections=32):
     return rps, float(p99.group(1)) * scale, int(non2xx.group(1)) if non2xx else 0
 
 
-def build_hello_rs():
-    d = ROOT / "bench" / "hello-rs"
-    log("building the hello-world workers-rs peer")
-    env = dict(os.environ, CARGO_TARGET_DIR=str(WORK / "hello-rs-target"))
-    subprocess.run(["bash", str(ROOT / "scripts/build-worker.sh"), "--out-dir", str(WORK / "hello-rs" / "build")],
-                   cwd=d, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    out = WORK / "hello-rs"
-    (out / "wrangler.toml").write_text('name = "hello-rs"\nmain = "build/worker/shim.mjs"\ncompatibility_date = "2026-04-01"\n')
-    return out
-
-
 def throughput_and_size(results):
     names = [f"o{i}" for i in range(6)]
     fleet = Fleet([(n, "spring") for n in names])
     d = build_edgecheck("cached", edgecheck_config(
         fleet, names, "probe_timeout_ms = 1000\ndeadline_ms = 2000\nrefresh_s = 3600\nmax_in_flight = 6"))
-    hello_rs = build_hello_rs()
+    hello_rs = build_peer("hello-rs", WORK / "hello-rs")
     hello_js = WORK / "hello-js"
     hello_js.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "bench" / "hello-js" / "index.js", hello_js / "index.js")
@@ -318,6 +307,41 @@ def probe_load(results):
     log(f"probe load: at most {max(probes)} probes per origin in {elapsed:.1f} s (allowed {allowed})")
 
 
+def build_peer(crate, out):
+    """Builds bench/<crate> with worker-build, sharing one target dir among the peers."""
+    log(f"building {crate}")
+    env = dict(os.environ, CARGO_TARGET_DIR=str(WORK / "peers-target"))
+    subprocess.run(["bash", str(ROOT / "scripts/build-worker.sh"), "--out-dir", str(out / "build")],
+                   cwd=ROOT / "bench" / crate, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    (out / "wrangler.toml").write_text(f'name = "{crate}"\nmain = "build/worker/shim.mjs"\n'
+                                       'compatibility_date = "2026-04-01"\n')
+    return out
+
+
+def wasm_core(results):
+    """The criterion operations compiled to wasm and run in workerd: per-operation
+    time from the difference between K iterations and none in one request."""
+    worker = Worker(build_peer("core-wasm", WORK / "core-wasm"))
+
+    def timed(path):
+        samples = []
+        for _ in range(7):
+            t = time.perf_counter()
+            status, _, body = request("GET", worker.url(path))
+            samples.append(time.perf_counter() - t)
+            assert status == 200, body
+        return statistics.median(samples)
+
+    for r in [r for r in results if r["section"] == "cpu"]:
+        k = max(20, int(0.3e9 / (r["ns"] * 2)))  # about 0.3 s of work at twice the host cost
+        per_ns = (timed(f"/{r['what']}/{k}") - timed(f"/{r['what']}/0")) / k * 1e9
+        r["wasm_ns"], r["iterations"] = per_ns, k
+        r["slowdown"] = per_ns / r["ns"]
+        log(f"wasm {r['what']}: {fmt_ns(per_ns)} ({per_ns / r['ns']:.1f}x the host)")
+    worker.close()
+
+
 def criterion(results):
     log("running criterion benchmarks of the core")
     subprocess.run(["cargo", "bench", "--bench", "core", "--", "--warm-up-time", "1", "--measurement-time", "3"],
@@ -385,9 +409,14 @@ def report(results, when):
     for r in section("startup"):
         startup = "did not run" if r["ms"] is None else f"{r['ms']:.1f}"
         out.append(f"| {r['what']} | {startup} |")
-    out += ["\n## 5. CPU of the pure core (criterion, host, median)\n", "| operation | time |", "|---|---|"]
+    out += ["\n## 5. CPU of the pure core\n",
+            "Host: criterion, median. Wasm: the same operations (`benches/core/fixtures.rs`) built into a worker",
+            "(`bench/core-wasm`, same profile) and run in workerd: (time of a request running K iterations − time",
+            "of one running none) / K, medians of 7 requests each.\n",
+            "| operation | host | wasm in workerd | K | wasm / host |", "|---|---|---|---|---|"]
     for r in section("cpu"):
-        out.append(f"| {r['what']} | {fmt_ns(r['ns'])} |")
+        out.append(f"| {r['what']} | {fmt_ns(r['ns'])} | {fmt_ns(r['wasm_ns'])} | {r['iterations']} | "
+                   f"{r['slowdown']:.1f} |")
     out += ["\n## 6. Probe load under public traffic\n",
             "1,000 concurrent GETs of `/health`, `/ready`, `/health/o1`, `/ready/a` with random query strings;",
             "`refresh_s = 2`; hits counted at the origins.\n",
@@ -411,6 +440,7 @@ def main():
         throughput_and_size(results)
         probe_load(results)
         criterion(results)
+        wasm_core(results)
     finally:
         for proc in STARTED:
             stop(proc)

@@ -9,7 +9,8 @@
 //! - [`monitor`]: hysteresis, fail-static and history: the state machine of rounds;
 //! - [`render`]: the public JSON documents;
 //! - [`http`]: routes and every answer's status code, headers and body;
-//! - `shell` (wasm32 only): the worker entry point, fan-out, fetch and timers.
+//! - `shell` (wasm32, feature `shell`, on by default): the worker entry points,
+//!   the `Monitor` Durable Object, fan-out, fetch and timers.
 //!
 //! The core does no I/O, reads no clock and never touches `worker` types; it is
 //! tested on the host with `cargo test`.
@@ -21,7 +22,7 @@ pub mod http;
 pub mod monitor;
 pub mod render;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "shell"))]
 mod shell;
 
 /// The fleet embedded at build time by `build.rs` (from `edgecheck.toml`, or the

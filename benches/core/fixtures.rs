@@ -1,0 +1,87 @@
+//! Fixtures of the core benchmarks, shared by the host benchmarks (`benches/core/main.rs`,
+//! criterion) and the same operations compiled to wasm and run in workerd
+//! (`bench/core-wasm`), so the two can be compared one to one.
+
+use std::hint::black_box;
+
+use edgecheck::aggregate::{aggregate, Probe, Round};
+use edgecheck::classify::{classify, Health, Outcome, Reason, Verdict};
+use edgecheck::config::{Config, RawConfig};
+use edgecheck::http::{answer, Target};
+use edgecheck::monitor::{advance, Snapshot};
+use edgecheck::render::Uptimes;
+
+/// The operations measured, by name.
+pub const OPS: [&str; 6] =
+    ["classify_200B", "classify_4KB", "aggregate_50", "aggregate_1000", "render_health_50", "render_health_1000"];
+
+/// A fleet of `n` origins in up to 4 regions.
+pub fn fleet(n: usize) -> Config {
+    let regions = n.min(4);
+    let raw = serde_json::json!({
+        "regions": (1..=regions).map(|r| (format!("r{r}"), serde_json::json!({}))).collect::<serde_json::Map<_, _>>(),
+        "origins": (0..n).map(|i| serde_json::json!({
+            "name": format!("o{i}"),
+            "region": format!("r{}", i % regions + 1),
+            "url": format!("https://o{i}.example.com/health"),
+        })).collect::<Vec<_>>(),
+    });
+    let raw: RawConfig = serde_json::from_value(raw).expect("a RawConfig");
+    Config::from_raw(&raw).expect("a valid fleet")
+}
+
+/// A Spring Boot body of about `size` bytes: components, each with details.
+pub fn spring_body(size: usize) -> Vec<u8> {
+    let mut components = String::new();
+    let mut i = 0;
+    while components.len() + 40 < size {
+        components += &format!("\"c{i}\":{{\"status\":\"UP\",\"details\":{{\"v\":{i}}}}},");
+        i += 1;
+    }
+    format!("{{\"status\":\"UP\",\"components\":{{{}}}}}", components.trim_end_matches(',')).into_bytes()
+}
+
+/// One probe per origin: up, up, degraded, down, repeating.
+pub fn probes(n: usize) -> Vec<Probe> {
+    (0..n)
+        .map(|i| {
+            let health = [Health::Up, Health::Up, Health::Degraded, Health::Down][i % 4];
+            Probe { verdict: Verdict { health, reason: Reason::Ok, http_status: Some(200) }, latency_ms: Some(12) }
+        })
+        .collect()
+}
+
+/// Prepares operation `op` (one of [`OPS`]) and returns a closure that runs it
+/// once and returns a number derived from its result.
+pub fn prepare(op: &str) -> Option<Box<dyn Fn() -> usize>> {
+    let n = |s: &str| s.rsplit('_').next().and_then(|n| n.parse::<usize>().ok());
+    Some(match op {
+        "classify_200B" | "classify_4KB" => {
+            let size = if op == "classify_200B" { 200 } else { 4096 };
+            let config = fleet(1);
+            let outcome = Outcome::Answered {
+                status: 200,
+                content_type: Some("application/json".into()),
+                body: spring_body(size),
+            };
+            Box::new(move || classify(black_box(&config.origins[0]), black_box(&outcome)).health as usize)
+        }
+        "aggregate_50" | "aggregate_1000" => {
+            let config = fleet(n(op)?);
+            let healths: Vec<Health> = probes(config.origins.len()).iter().map(|p| p.verdict.health).collect();
+            Box::new(move || aggregate(black_box(&config), black_box(&healths)).regions.len())
+        }
+        "render_health_50" | "render_health_1000" => {
+            let config = fleet(n(op)?);
+            let round =
+                Round { checked_at_ms: 1_795_000_000_000, duration_ms: 40, probes: probes(config.origins.len()) };
+            let state = advance(&config, None, &round, true).state;
+            let uptimes = Uptimes::new();
+            Box::new(move || {
+                let snap = Snapshot { state: black_box(&state), now_ms: 1_795_000_003_000 };
+                answer(&config, Target::Health, &snap, &uptimes, &[]).body.map_or(0, |b| b.len())
+            })
+        }
+        _ => return None,
+    })
+}
