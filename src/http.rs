@@ -269,6 +269,12 @@ pub fn authorize(authorization: Option<&str>, token: Option<&str>) -> Result<(),
     }
 }
 
+/// The answer when the monitor cannot be reached: 503, never cached, no detail
+/// (the cause goes to the logs, not to the public).
+pub fn monitor_unavailable() -> Reply {
+    Reply::error(503, "monitor_unavailable", "the monitor could not be reached; try again shortly".into())
+}
+
 /// The answer to an authorized `POST /refresh`: the `/health` document of the
 /// round just run, never cached.
 pub fn refreshed(config: &Config, snap: &Snapshot, uptimes: &Uptimes) -> Reply {

@@ -576,6 +576,9 @@ fn answers_carry_the_view_and_never_an_address() {
     );
     let (status, history) = json(Target::History);
     assert_eq!((status, history), (200, serde_json::json!({"changes": []})));
+
+    let unavailable = edgecheck::http::monitor_unavailable();
+    assert_eq!((unavailable.status, header(&unavailable, "cache-control")), (503, Some("no-store")));
 }
 
 // ---------------------------------------------------------------------------

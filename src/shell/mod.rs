@@ -53,10 +53,13 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             if let Err(reply) = http::authorize(authorization.as_deref(), token.as_deref()) {
                 return to_response(reply);
             }
-            let stub = env.durable_object(MONITOR_BINDING)?.get_by_name(MONITOR_NAME)?;
-            return stub.fetch_with_str(&format!("https://monitor{}", monitor::REFRESH_NOW_PATH)).await;
+            let url = format!("https://monitor{}", monitor::REFRESH_NOW_PATH);
+            return or_unavailable(call_monitor(&env, &url).await);
         }
-        Dispatch::Snapshot(_) => from_cache_or_monitor(&path, &env, &ctx).await?,
+        Dispatch::Snapshot(_) => match from_cache_or_monitor(&path, &env, &ctx).await {
+            Ok(response) => response,
+            Err(e) => return or_unavailable(Err(e)),
+        },
     };
     if method == "HEAD" {
         let (builder, _) = response.into_parts();
@@ -69,13 +72,22 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let url = format!("https://monitor{}", monitor::ENSURE_ALARM_PATH);
-    let result = match env.durable_object(MONITOR_BINDING).and_then(|ns| ns.get_by_name(MONITOR_NAME)) {
-        Ok(stub) => stub.fetch_with_str(&url).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = result {
+    if let Err(e) = call_monitor(&env, &url).await {
         worker::console_error!("edgecheck: re-arming the monitor's alarm failed: {e}");
     }
+}
+
+/// A request to the one `Monitor` instance.
+async fn call_monitor(env: &Env, url: &str) -> Result<Response> {
+    env.durable_object(MONITOR_BINDING)?.get_by_name(MONITOR_NAME)?.fetch_with_str(url).await
+}
+
+/// The response, or a JSON 503 when the monitor failed; the cause goes to the logs.
+fn or_unavailable(response: Result<Response>) -> Result<Response> {
+    response.or_else(|e| {
+        worker::console_error!("edgecheck: the monitor failed: {e}");
+        to_response(http::monitor_unavailable())
+    })
 }
 
 /// Serves a snapshot route: the cached copy if there is one, else the monitor's
@@ -87,8 +99,7 @@ async fn from_cache_or_monitor(path: &str, env: &Env, ctx: &Context) -> Result<R
     if let Some(hit) = cache.get(key.as_str(), false).await? {
         return with_age(hit, refresh_s);
     }
-    let stub = env.durable_object(MONITOR_BINDING)?.get_by_name(MONITOR_NAME)?;
-    let mut answer = stub.fetch_with_str(&format!("https://monitor{path}")).await?;
+    let mut answer = call_monitor(env, &format!("https://monitor{path}")).await?;
     let status = answer.status_code();
     let body = answer.bytes().await?;
     let headers = answer.headers().clone();
