@@ -6,4 +6,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 "$root/scripts/setup.sh"
 export WRANGLER_SEND_METRICS=false
-cargo test --all-targets -- --test-threads=4
+# Four test threads: the end-to-end tests mostly wait on workerd and origins.
+# (An environment variable, not `-- --test-threads`: the criterion bench target,
+# smoke-run by --all-targets, rejects libtest's flags.)
+export RUST_TEST_THREADS=4
+cargo test --all-targets
