@@ -21,7 +21,7 @@
 use serde::Serialize;
 
 use crate::config::{Config, Named};
-use crate::monitor::{Change, Shown, Snapshot};
+use crate::monitor::{age_s, Change, Shown, Snapshot};
 use crate::render::{self, ErrorDoc, LiveDoc, NamedOriginDoc, NamedRegionDoc, ReadyDoc, RegionReadyDoc, Uptimes};
 
 /// The header carrying the snapshot's round start (ms since the Unix epoch), so
@@ -242,10 +242,27 @@ pub fn answer(config: &Config, target: Target, snap: &Snapshot, uptimes: &Uptime
         ),
         Target::History | Target::HistoryOf(_) => Reply::json(200, &render::history(changes)),
     };
-    reply.set("cache-control", format!("public, max-age={}", config.settings.refresh_s));
-    reply.set("age", snap.age_s().to_string());
+    for (name, value) in freshness_headers(snap.state.checked_at_ms, config.settings.refresh_s, snap.now_ms) {
+        reply.set(name, value);
+    }
     reply.set(CHECKED_AT_HEADER, snap.state.checked_at_ms.to_string());
     reply
+}
+
+/// The caching headers of a snapshot answer made by the round that started at
+/// `checked_at_ms` (ms since the Unix epoch): `Cache-Control` for its whole
+/// life (`refresh_s`) and its `Age` now, so clients see how old it is.
+pub fn freshness_headers(checked_at_ms: u64, refresh_s: u32, now_ms: u64) -> [(&'static str, String); 2] {
+    [("cache-control", format!("public, max-age={refresh_s}")), ("age", age_s(checked_at_ms, now_ms).to_string())]
+}
+
+/// How many seconds a snapshot answer may stay in the Cache API: until its
+/// snapshot's next refresh. `None` (do not cache) for answers other than 200 and
+/// 503, or already due.
+pub fn cache_ttl_s(status: u16, checked_at_ms: u64, refresh_s: u32, now_ms: u64) -> Option<u64> {
+    let next_refresh_ms = checked_at_ms + u64::from(refresh_s) * 1000;
+    let ttl = next_refresh_ms.saturating_sub(now_ms) / 1000;
+    (matches!(status, 200 | 503) && ttl > 0).then_some(ttl)
 }
 
 /// Checks `Authorization: Bearer <token>` against the admin token, in constant

@@ -225,6 +225,11 @@ impl Shown {
     }
 }
 
+/// Whole seconds from `since_ms` to `now_ms` (0 if `now_ms` is earlier).
+pub fn age_s(since_ms: u64, now_ms: u64) -> u64 {
+    now_ms.saturating_sub(since_ms) / 1000
+}
+
 /// A state read at a given time: what the endpoints serve.
 #[derive(Debug, Clone, Copy)]
 pub struct Snapshot<'a> {
@@ -236,7 +241,7 @@ pub struct Snapshot<'a> {
 impl Snapshot<'_> {
     /// Seconds since the last round started.
     pub fn age_s(&self) -> u64 {
-        self.now_ms.saturating_sub(self.state.checked_at_ms) / 1000
+        age_s(self.state.checked_at_ms, self.now_ms)
     }
 
     /// Whether the statuses shown are older than the last round (kept while the

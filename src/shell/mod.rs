@@ -93,7 +93,7 @@ fn or_unavailable(response: Result<Response>) -> Result<Response> {
 /// Serves a snapshot route: the cached copy if there is one, else the monitor's
 /// answer, cached until the snapshot's next refresh.
 async fn from_cache_or_monitor(path: &str, env: &Env, ctx: &Context) -> Result<Response> {
-    let refresh_s = u64::from(config().settings.refresh_s);
+    let refresh_s = config().settings.refresh_s;
     let key = format!("{CACHE_ORIGIN}{path}");
     let cache = Cache::default();
     if let Some(hit) = cache.get(key.as_str(), false).await? {
@@ -103,16 +103,15 @@ async fn from_cache_or_monitor(path: &str, env: &Env, ctx: &Context) -> Result<R
     let status = answer.status_code();
     let body = answer.bytes().await?;
     let headers = answer.headers().clone();
-    let checked_at = checked_at(&headers);
-    let remaining_s = (checked_at + refresh_s * 1000).saturating_sub(now_ms()) / 1000;
-    if checked_at > 0 && remaining_s > 0 && (status == 200 || status == 503) {
+    let ttl_s = checked_at(&headers).and_then(|at| http::cache_ttl_s(status, at, refresh_s, now_ms()));
+    if let Some(ttl_s) = ttl_s {
         let stored = Headers::new();
         for (name, value) in headers.entries() {
             if name != "age" && name != "cache-control" {
                 stored.set(&name, &value)?;
             }
         }
-        stored.set("cache-control", &format!("public, max-age={remaining_s}"))?;
+        stored.set("cache-control", &format!("public, max-age={ttl_s}"))?;
         let copy = ResponseBuilder::new().with_status(status).with_headers(stored).fixed(body.clone());
         ctx.wait_until(async move {
             if let Err(e) = Cache::default().put(key.as_str(), copy).await {
@@ -124,18 +123,20 @@ async fn from_cache_or_monitor(path: &str, env: &Env, ctx: &Context) -> Result<R
     Ok(ResponseBuilder::new().with_status(status).with_headers(headers).fixed(body))
 }
 
-fn checked_at(headers: &Headers) -> u64 {
-    headers.get(CHECKED_AT_HEADER).ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(0)
+/// The round start a snapshot answer carries, ms since the Unix epoch.
+fn checked_at(headers: &Headers) -> Option<u64> {
+    headers.get(CHECKED_AT_HEADER).ok().flatten().and_then(|v| v.parse().ok())
 }
 
 /// A cached answer with `Age` counted from its round and the public `Cache-Control`.
-fn with_age(hit: Response, refresh_s: u64) -> Result<Response> {
-    let age_s = now_ms().saturating_sub(checked_at(hit.headers())) / 1000;
+fn with_age(hit: Response, refresh_s: u32) -> Result<Response> {
     let headers = hit.headers().clone();
-    let (builder, body) = hit.into_parts();
-    headers.set("age", &age_s.to_string())?;
-    headers.set("cache-control", &format!("public, max-age={refresh_s}"))?;
+    let checked_at = checked_at(&headers).unwrap_or(0);
+    for (name, value) in http::freshness_headers(checked_at, refresh_s, now_ms()) {
+        headers.set(name, &value)?;
+    }
     headers.set(CACHE_STATUS_HEADER, "hit")?;
+    let (builder, body) = hit.into_parts();
     Ok(builder.with_headers(headers).body(body))
 }
 

@@ -41,6 +41,12 @@ const SCHEMA: &[&str] = &[
      up INTEGER NOT NULL, degraded INTEGER NOT NULL, down INTEGER NOT NULL, PRIMARY KEY (name, width_ms, bucket_ms))",
 ];
 
+/// A row of one JSON column (`monitor_state.json`, `changes.json`).
+#[derive(Deserialize)]
+struct JsonRow {
+    json: String,
+}
+
 /// What the monitor serves from: the last state and the uptimes computed with it.
 struct Memory {
     state: MonitorState,
@@ -135,13 +141,9 @@ impl Monitor {
                 console_error!("edgecheck: creating the schema failed: {e}");
             }
         }
-        #[derive(Deserialize)]
-        struct Row {
-            json: String,
-        }
         let stored = sql
             .exec("SELECT json FROM monitor_state WHERE id = 1", None)
-            .and_then(|c| c.to_array::<Row>())
+            .and_then(|c| c.to_array::<JsonRow>())
             .map_err(|e| e.to_string())
             .and_then(|rows| {
                 rows.into_iter()
@@ -279,10 +281,6 @@ impl Monitor {
 
     /// Recorded changes, newest first; all of them or those of one name.
     fn changes(&self, name: Option<&str>) -> Result<Vec<Change>> {
-        #[derive(Deserialize)]
-        struct Row {
-            json: String,
-        }
         let sql = self.sql();
         let cursor = match name {
             None => sql
@@ -292,7 +290,7 @@ impl Monitor {
                 vec![name.to_string().into(), HISTORY_LIMIT.into()],
             )?,
         };
-        Ok(cursor.to_array::<Row>()?.into_iter().filter_map(|r| serde_json::from_str(&r.json).ok()).collect())
+        Ok(cursor.to_array::<JsonRow>()?.into_iter().filter_map(|r| serde_json::from_str(&r.json).ok()).collect())
     }
 }
 
