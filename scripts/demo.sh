@@ -33,8 +33,9 @@ Once wrangler says "Ready on http://127.0.0.1:8787", try:
   curl -s http://127.0.0.1:8787/health/api-use1-a
   curl -s http://127.0.0.1:8787/history
 
-The monitor probes every 15 s; a status moves after 2 good (rise) or 3 bad
-(fall) probes in a row. Make an origin fail, then watch (modes: demo_origins --help):
+The monitor probes every 5 s; a status moves after 2 good (rise) or 3 bad
+(fall) probes in a row, so a killed origin shows as down within about 15 s
+(its probe_status and reason change at the next round). Make an origin fail, then watch (modes: demo_origins --help):
 
   curl -X POST http://127.0.0.1:9100/origins/api-use1-a/mode/refuse   # killed: connect_error
   curl -X POST http://127.0.0.1:9100/origins/api-use1-b/mode/hang     # hangs: timeout
