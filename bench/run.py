@@ -369,6 +369,12 @@ def fmt_ns(ns):
     return f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
 
 
+def table(header, rows):
+    """A Markdown table: a header row, its rule, one line per row."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+
+
 def report(results, when):
     def section(name):
         return [r for r in results if r["section"] == name]
@@ -379,52 +385,49 @@ def report(results, when):
             "Origins answer after 10 ms, one after 200 ms; `max_in_flight = 6`. Overhead = client time − 200 ms.",
             "The model is the ideal schedule: the slow origin holds one slot while the others share five slots in",
             "waves of 10 ms, i.e. max(200, ⌈(N−1)/5⌉ × 10) ms.\n",
-            "| N | runs | p50 ms | p99 ms | overhead p50 ms | overhead p99 ms | model ms | p50 / model |",
-            "|---|---|---|---|---|---|---|---|"]
-    for r in section("latency"):
-        out.append(f"| {r['n']} | {r['runs']} | {r['p50']:.0f} | {r['p99']:.0f} | {r['overhead_p50']:.0f} | "
-                   f"{r['overhead_p99']:.0f} | {r['model']} | {r['ratio_p50']:.2f} |")
+            ]
+    out += table(["N", "runs", "p50 ms", "p99 ms", "overhead p50 ms", "overhead p99 ms", "model ms", "p50 / model"],
+                 [[r["n"], r["runs"], f"{r['p50']:.0f}", f"{r['p99']:.0f}", f"{r['overhead_p50']:.0f}",
+                   f"{r['overhead_p99']:.0f}", r["model"], f"{r['ratio_p50']:.2f}"] for r in section("latency")])
     out += ["\n## 2. Deadline adherence\n",
             "50 origins: 10 hang, 5 drip a byte a second, 35 answer in 10 ms; `probe_timeout_ms = 1000`.\n",
-            "| runs | deadline ms | worst response ms | p50 response ms | worst round (`duration_ms`) | worst / deadline |",
-            "|---|---|---|---|---|---|"]
-    for r in section("deadline"):
-        out.append(f"| {r['runs']} | {r['deadline_ms']} | {r['worst_ms']:.0f} | {r['p50_ms']:.0f} | "
-                   f"{r['worst_round_ms']} | {r['worst_ms'] / r['deadline_ms']:.2f} |")
+            ]
+    out += table(["runs", "deadline ms", "worst response ms", "p50 response ms", "worst round (`duration_ms`)",
+                  "worst / deadline"],
+                 [[r["runs"], r["deadline_ms"], f"{r['worst_ms']:.0f}", f"{r['p50_ms']:.0f}", r["worst_round_ms"],
+                   f"{r['worst_ms'] / r['deadline_ms']:.2f}"] for r in section("deadline")])
     out += ["\n## 3. Throughput of cached answers\n",
             "wrk, 2 threads, 32 connections, 10 s each, against `wrangler dev` (one workerd per worker, run one",
             "after another in this run). edgecheck answers come from the Cache API (`x-edgecheck-cache: hit`).\n",
-            "| what | req/s | p99 ms | non-2xx | vs hello-world JS | vs hello-world Rust |", "|---|---|---|---|---|---|"]
-    for r in section("throughput"):
-        out.append(f"| {r['what']} | {r['rps']:.0f} | {r['p99_ms']:.1f} | {r['errors']} | {r['vs_js']:.2f} | "
-                   f"{r['vs_rs']:.2f} |")
+            ]
+    out += table(["what", "req/s", "p99 ms", "non-2xx", "vs hello-world JS", "vs hello-world Rust"],
+                 [[r["what"], f"{r['rps']:.0f}", f"{r['p99_ms']:.1f}", r["errors"], f"{r['vs_js']:.2f}",
+                   f"{r['vs_rs']:.2f}"] for r in section("throughput")])
     out += ["\n## 4. Size and startup\n",
             "Deployable bundle: `index_bg.wasm` + `index.js` + `worker/shim.mjs`, built the same way (worker-build",
             "0.8.7, `opt-level = \"s\"`, LTO, wasm-opt), gzip level 9.\n",
-            "| build | bytes | gzip bytes | wasm bytes | gzip vs hello-world |", "|---|---|---|---|---|"]
-    for r in section("size"):
-        out.append(f"| {r['what']} | {r['raw']} | {r['gzip']} | {r['wasm']} | {r['vs_hello']:.2f} |")
+            ]
+    out += table(["build", "bytes", "gzip bytes", "wasm bytes", "gzip vs hello-world"],
+                 [[r["what"], r["raw"], r["gzip"], r["wasm"], f"{r['vs_hello']:.2f}"] for r in section("size")])
     out += ["", "Startup: the span of the CPU profile `wrangler check startup` records locally (it says the figure is",
-            "for understanding, not what Cloudflare will measure).\n", "| build | startup ms |", "|---|---|"]
-    for r in section("startup"):
-        startup = "did not run" if r["ms"] is None else f"{r['ms']:.1f}"
-        out.append(f"| {r['what']} | {startup} |")
+            "for understanding, not what Cloudflare will measure).\n"]
+    out += table(["build", "startup ms"],
+                 [[r["what"], "did not run" if r["ms"] is None else f"{r['ms']:.1f}"] for r in section("startup")])
     out += ["\n## 5. CPU of the pure core\n",
             "Host: criterion, median. Wasm: the same operations (`benches/core/fixtures.rs`) built into a worker",
             "(`bench/core-wasm`, same profile) and run in workerd: (time of a request running K iterations − time",
             "of one running none) / K, medians of 7 requests each.\n",
-            "| operation | host | wasm in workerd | K | wasm / host |", "|---|---|---|---|---|"]
-    for r in section("cpu"):
-        out.append(f"| {r['what']} | {fmt_ns(r['ns'])} | {fmt_ns(r['wasm_ns'])} | {r['iterations']} | "
-                   f"{r['slowdown']:.1f} |")
+            ]
+    out += table(["operation", "host", "wasm in workerd", "K", "wasm / host"],
+                 [[r["what"], fmt_ns(r["ns"]), fmt_ns(r["wasm_ns"]), r["iterations"], f"{r['slowdown']:.1f}"]
+                  for r in section("cpu")])
     out += ["\n## 6. Probe load under public traffic\n",
             "1,000 concurrent GETs of `/health`, `/ready`, `/health/o1`, `/ready/a` with random query strings;",
             "`refresh_s = 2`; hits counted at the origins.\n",
-            "| requests | 200s | seconds | most probes at one origin | allowed by refresh | without a monitor |",
-            "|---|---|---|---|---|---|"]
-    for r in section("probe_load"):
-        out.append(f"| {r['requests']} | {r['ok']} | {r['elapsed_s']:.1f} | {r['max_probes']} | {r['allowed']} | "
-                   f"{r['naive']} |")
+            ]
+    out += table(["requests", "200s", "seconds", "most probes at one origin", "allowed by refresh", "without a monitor"],
+                 [[r["requests"], r["ok"], f"{r['elapsed_s']:.1f}", r["max_probes"], r["allowed"], r["naive"]]
+                  for r in section("probe_load")])
     return "\n".join(out) + "\n"
 
 

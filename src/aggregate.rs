@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{Health, Verdict};
-use crate::config::{Config, Region, Settings};
+use crate::config::{Config, Region};
 
 /// The global status; `ok` rather than `up`, as load balancers and status pages say.
 /// Ordered worst first.
@@ -108,8 +108,7 @@ impl Round {
 /// per origin, skipped ones included.
 pub fn aggregate(config: &Config, healths: &[Health]) -> View {
     assert_eq!(healths.len(), config.origins.len(), "one health per origin");
-    let regions: Vec<RegionView> =
-        config.regions.iter().map(|region| region_view(&config.settings, config, region, healths)).collect();
+    let regions: Vec<RegionView> = config.regions.iter().map(|region| region_view(config, region, healths)).collect();
     let standing = regions.iter().filter(|r| r.health != Health::Down).count();
     let overall = if regions.iter().all(|r| r.health == Health::Up) {
         Overall::Ok
@@ -126,7 +125,7 @@ pub fn aggregate(config: &Config, healths: &[Health]) -> View {
     View { overall, ready, regions }
 }
 
-fn region_view(settings: &Settings, config: &Config, region: &Region, healths: &[Health]) -> RegionView {
+fn region_view(config: &Config, region: &Region, healths: &[Health]) -> RegionView {
     let (mut up, mut degraded, mut down, mut critical_down) = (0, 0, 0, false);
     for &i in &region.origins {
         match healths[i] {
@@ -149,7 +148,7 @@ fn region_view(settings: &Settings, config: &Config, region: &Region, healths: &
     };
     let ready = match health {
         Health::Up => true,
-        Health::Degraded => settings.degraded_is_ready,
+        Health::Degraded => config.settings.degraded_is_ready,
         Health::Down => false,
     };
     RegionView { health, ready, up, degraded, down, total, needed }

@@ -133,9 +133,7 @@ pub fn advance(config: &Config, prev: Option<&MonitorState>, round: &Round, cana
     let (regions, overall) = if isolated {
         (prev.map(|s| s.regions.clone()).unwrap_or_default(), prev.and_then(|s| s.overall))
     } else {
-        let healths: Vec<Health> =
-            config.origins.iter().map(|o| origins[&o.name].health.unwrap_or(Health::Down)).collect();
-        let view = aggregate(config, &healths);
+        let view = damped_view(config, &origins);
         let mut regions = BTreeMap::new();
         for (region, rv) in config.regions.iter().zip(&view.regions) {
             let before = prev.and_then(|s| s.regions.get(&region.name)).copied();
@@ -265,13 +263,16 @@ impl Snapshot<'_> {
 
     /// The damped view of the fleet, from the tracked statuses.
     pub fn view(&self, config: &Config) -> View {
-        let healths: Vec<Health> = config
-            .origins
-            .iter()
-            .map(|o| self.state.origins.get(&o.name).and_then(|t| t.health).unwrap_or(Health::Down))
-            .collect();
-        aggregate(config, &healths)
+        damped_view(config, &self.state.origins)
     }
+}
+
+/// Aggregates the damped statuses; an origin not yet judged counts as down
+/// (the view is `unknown` then anyway, see [`Snapshot::shown`]).
+fn damped_view(config: &Config, origins: &BTreeMap<String, OriginTrack>) -> View {
+    let healths: Vec<Health> =
+        config.origins.iter().map(|o| origins.get(&o.name).and_then(|t| t.health).unwrap_or(Health::Down)).collect();
+    aggregate(config, &healths)
 }
 
 // ---------------------------------------------------------------------------
