@@ -1,13 +1,11 @@
 //! Reads the fleet from `edgecheck.toml` (or the file named by `EDGECHECK_CONFIG`),
-//! validates it into a `Config`, and embeds that as JSON.
+//! validates it into a `Config` with the core crate, and embeds that as JSON.
 //! A config error stops the build with the file, the field path and the problem.
 
 use std::path::PathBuf;
 use std::{env, fs, process};
 
-#[allow(dead_code)]
-#[path = "src/config.rs"]
-mod config;
+use edgecheck_core::config;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=EDGECHECK_CONFIG");

@@ -344,7 +344,7 @@ def wasm_core(results):
 
 def criterion(results):
     log("running criterion benchmarks of the core")
-    subprocess.run(["cargo", "bench", "--bench", "core", "--", "--warm-up-time", "1", "--measurement-time", "3"],
+    subprocess.run(["cargo", "bench", "-p", "edgecheck-bench", "--bench", "core", "--", "--warm-up-time", "1", "--measurement-time", "3"],
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for name in ["classify_200B", "classify_4KB", "aggregate_50", "aggregate_1000", "render_health_50",
                  "render_health_1000"]:
@@ -414,7 +414,7 @@ def report(results, when):
     out += table(["build", "startup ms"],
                  [[r["what"], "did not run" if r["ms"] is None else f"{r['ms']:.1f}"] for r in section("startup")])
     out += ["\n## 5. CPU of the pure core\n",
-            "Host: criterion, median. Wasm: the same operations (`benches/core/fixtures.rs`) built into a worker",
+            "Host: criterion, median. Wasm: the same operations (`crates/edgecheck-bench`) built into a worker",
             "(`bench/core-wasm`, same profile) and run in workerd: (time of a request running K iterations − time",
             "of one running none) / K, medians of 7 requests each.\n",
             ]

@@ -10,5 +10,5 @@ if ! command -v wrk >/dev/null; then
   echo "bench: installing wrk (Debian package)" >&2
   apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
-cargo build --quiet --bin demo_origins
+cargo build --quiet -p demo-origins --bin demo_origins
 exec python3 bench/run.py

@@ -9,7 +9,7 @@ bash scripts/setup.sh
 unset EDGECHECK_CONFIG   # the demo runs the shipped edgecheck.toml
 export WRANGLER_SEND_METRICS=false
 
-cargo build --quiet --bin demo_origins
+cargo build --quiet -p demo-origins --bin demo_origins
 # The demo fleet: the origins of edgecheck.toml, one health format each.
 ./target/debug/demo_origins --control 127.0.0.1:9100 \
   api-use1-a=spring@9101 api-use1-b=hassette@9102 api-use1-c=require-token@9103 \

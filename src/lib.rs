@@ -1,37 +1,142 @@
-//! edgecheck: a health aggregator for fleets of origins, running at the edge as a
-//! Cloudflare Worker.
+//! The edgecheck worker: the thin shell around `edgecheck_core`. It converts and
+//! does I/O; the core decides (see `ARCHITECTURE.md`).
 //!
-//! The crate is a pure core and a thin shell (see `ARCHITECTURE.md`):
+//! - this file: the `fetch` and `scheduled` entry points, the Cache API in front
+//!   of the monitor, and the conversions between the core's
+//!   [`Reply`](edgecheck_core::http::Reply) and `worker::Response`;
+//! - [`monitor`]: the `Monitor` Durable Object (alarm, joined refreshes, memory);
+//! - [`probe`]: the fan-out (fetch, timers, body reads);
+//! - [`store`]: the core's `Store` port over the Durable Object's SQLite.
 //!
-//! - [`config`]: `edgecheck.toml`, its raw shape and its validation;
-//! - [`classify`]: one probe's outcome to `up` / `degraded` / `down` and a reason;
-//! - [`aggregate`]: verdicts to per-region health and the global view;
-//! - [`monitor`]: hysteresis, fail-static and history: the state machine of rounds;
-//! - [`render`]: the public JSON documents;
-//! - [`http`]: routes and every answer's status code, headers and body;
-//! - `shell` (wasm32, feature `shell`, on by default): the worker entry points,
-//!   the `Monitor` Durable Object, fan-out, fetch and timers.
-//!
-//! The core does no I/O, reads no clock and never touches `worker` types; it is
-//! tested on the host with `cargo test`.
+//! The fleet is embedded at build time by `build.rs` (from `edgecheck.toml`, or
+//! the file named by `EDGECHECK_CONFIG`) as the JSON of a validated `Config`, so
+//! the worker carries no TOML parser, no URL parser and no validation code.
 
-pub mod aggregate;
-pub mod classify;
-pub mod config;
-pub mod http;
-pub mod monitor;
-pub mod render;
+mod monitor;
+mod probe;
+mod store;
 
-#[cfg(all(target_arch = "wasm32", feature = "shell"))]
-mod shell;
+use std::sync::OnceLock;
 
-/// The fleet embedded at build time by `build.rs` (from `edgecheck.toml`, or the
-/// file named by `EDGECHECK_CONFIG`): a `Config` that `Config::from_raw` built, as JSON.
-pub const EMBEDDED_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
+use edgecheck_core::config::Config;
+use edgecheck_core::http::{self, Dispatch, MonitorCall, Reply, Target};
+use worker::{
+    event, Cache, Context, Date, Env, Headers, Method, Request, RequestInit, Response, ResponseBuilder, Result,
+    ScheduleContext, ScheduledEvent,
+};
 
-/// Loads the embedded fleet, once per isolate. `build.rs` validated it and stops
-/// the build on any error, so the worker carries no TOML parser, no URL parser
-/// and no validation code.
-pub fn embedded_config() -> config::Config {
-    serde_json::from_str(EMBEDDED_CONFIG_JSON).expect("build.rs embeds a validated Config as JSON")
+/// The validated fleet as JSON, written by `build.rs`.
+const EMBEDDED_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
+
+/// The Durable Object binding, as in `wrangler.toml`.
+const MONITOR_BINDING: &str = "MONITOR";
+/// The one monitor instance's name.
+const MONITOR_NAME: &str = "fleet";
+
+/// The validated fleet, parsed once per isolate. `build.rs` validated it and
+/// stops the build on any error.
+fn config() -> &'static Config {
+    static CONFIG: OnceLock<Config> = OnceLock::new();
+    CONFIG.get_or_init(|| serde_json::from_str(EMBEDDED_CONFIG_JSON).expect("build.rs embeds a validated Config"))
+}
+
+fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let config = config();
+    let reply = match http::dispatch(config, req.method().as_ref(), &req.path()) {
+        Dispatch::Answer(reply) => reply,
+        Dispatch::Refresh => {
+            let token = env.secret(http::ADMIN_TOKEN_SECRET).ok().map(|s| s.to_string());
+            let authorization = req.headers().get("authorization")?;
+            match http::authorize(authorization.as_deref(), token.as_deref()) {
+                Ok(()) => call_monitor(&env, MonitorCall::Refresh).await.unwrap_or_else(unavailable),
+                Err(reply) => reply,
+            }
+        }
+        Dispatch::Snapshot { target, head } => snapshot(config, target, head, &env, &ctx).await,
+    };
+    to_response(reply)
+}
+
+/// The cron trigger: re-arms the monitor's alarm if it was lost.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if let Err(e) = call_monitor(&env, MonitorCall::EnsureAlarm).await {
+        worker::console_error!("edgecheck: re-arming the monitor's alarm failed: {e}");
+    }
+}
+
+/// Serves a snapshot route: the cached copy if there is one, else the monitor's
+/// answer, stored in the cache as the core says.
+async fn snapshot(config: &Config, target: Target, head: bool, env: &Env, ctx: &Context) -> Reply {
+    let key = target.cache_key(config);
+    match Cache::default().get(key.as_str(), false).await {
+        Ok(Some(hit)) => match from_response(hit).await {
+            Ok(copy) => return http::from_cache(config, copy, now_ms(), head),
+            Err(e) => worker::console_error!("edgecheck: reading a cached answer failed: {e}"),
+        },
+        Ok(None) => {}
+        Err(e) => worker::console_error!("edgecheck: cache lookup failed: {e}"),
+    }
+    let answer = match call_monitor(env, MonitorCall::Answer(target)).await {
+        Ok(answer) => answer,
+        Err(e) => return unavailable(e),
+    };
+    if let Some(copy) = http::cache_copy(config, &answer, now_ms()) {
+        ctx.wait_until(async move {
+            let stored = match to_response(copy) {
+                Ok(stored) => Cache::default().put(key.as_str(), stored).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = stored {
+                worker::console_error!("edgecheck: cache put failed: {e}");
+            }
+        });
+    }
+    http::from_monitor(answer, head)
+}
+
+/// One call on the one `Monitor` instance, its answer as a [`Reply`].
+async fn call_monitor(env: &Env, call: MonitorCall) -> Result<Reply> {
+    let stub = env.durable_object(MONITOR_BINDING)?.get_by_name(MONITOR_NAME)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(call.to_json().into()));
+    let request = Request::new_with_init("https://monitor/", &init)?;
+    from_response(stub.fetch_with_request(request).await?).await
+}
+
+/// The JSON 503 when the monitor failed; the cause goes to the logs.
+fn unavailable(e: worker::Error) -> Reply {
+    worker::console_error!("edgecheck: the monitor failed: {e}");
+    http::monitor_unavailable()
+}
+
+/// A [`Reply`] as a `worker::Response`.
+fn to_response(reply: Reply) -> Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in &reply.headers {
+        headers.set(name, value)?;
+    }
+    let builder = ResponseBuilder::new().with_status(reply.status).with_headers(headers);
+    Ok(match reply.body {
+        Some(body) => builder.fixed(body.into_bytes()),
+        None => builder.empty(),
+    })
+}
+
+/// A `worker::Response` (the monitor's, or a cached copy) as a [`Reply`].
+async fn from_response(mut response: Response) -> Result<Reply> {
+    let status = response.status_code();
+    let headers = response.headers().entries().collect();
+    let body = response.text().await?;
+    Ok(Reply { status, headers, body: (status != 204).then_some(body) })
 }

@@ -1,395 +1,160 @@
-//! The monitor's state machine, pure: each probing round moves the per-origin
-//! damped statuses (hysteresis), the region and global statuses, and yields the
-//! status changes to record. Time comes in with the round; nothing here reads a
-//! clock or storage.
+//! The `Monitor` Durable Object: the one place where probing happens and state
+//! lives. It runs a round on its alarm every `refresh_s`, records it through the
+//! core ([`edgecheck_core::store::record`]) in its SQLite storage, and answers
+//! the worker's [`MonitorCall`]s from memory.
 //!
-//! - **Hysteresis** (HAProxy's rise/fall, extended to three levels): an origin's
-//!   status moves up after `rise` consecutive probes better than it, and down
-//!   after `fall` consecutive probes worse than it; a probe equal to it resets
-//!   both counts. The first probe of an origin decides directly.
-//! - **Fail-static**: a round in which every origin failed for a network-class
-//!   reason (`connect_error`, `timeout`, `skipped`), or in which the canary
-//!   failed, says more about the monitor than about the fleet. It is
-//!   *self-isolated*: the last known statuses are kept and no change is
-//!   recorded; the snapshot is `stale`, and after `max_stale_s` without a
-//!   trustworthy round the view is `unknown` (see [`Snapshot::shown`]).
+//! - A refresh in progress is joined, never duplicated (alarm, request and
+//!   `POST /refresh` can all ask for one).
+//! - A call for an answer runs a round first only when
+//!   [`schedule::needs_round`] says so (no state, or the alarm is dead).
+//! - Storage problems are logged and the monitor serves from memory.
 
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use edgecheck_core::http::{self, MonitorCall, Reply, Target};
+use edgecheck_core::monitor::{self, Snapshot};
+use edgecheck_core::schedule;
+use edgecheck_core::store::{self, Memory, Problem};
+use edgecheck_core::view;
+use futures::channel::oneshot;
+use worker::{console_error, durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use crate::aggregate::{aggregate, Overall, Probe, Round, View};
-use crate::classify::{Health, Reason};
-use crate::config::Config;
+use crate::store::SqlStore;
+use crate::{config, now_ms, probe, to_response};
 
-/// One origin's tracked state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OriginTrack {
-    /// The damped status; `None` until a trustworthy round has judged it.
-    pub health: Option<Health>,
-    /// When `health` last changed, ms since the Unix epoch.
-    pub since_ms: u64,
-    /// Consecutive probes better than `health`.
-    pub better: u32,
-    /// Consecutive probes worse than `health`.
-    pub worse: u32,
-    /// The raw last probe, shown next to the damped status.
-    pub last: Probe,
+#[durable_object]
+pub struct Monitor {
+    state: State,
+    env: Env,
+    memory: RefCell<Option<Memory>>,
+    loaded: Cell<bool>,
+    refreshing: Cell<bool>,
+    waiters: RefCell<Vec<oneshot::Sender<()>>>,
 }
 
-/// A region's or the global status and when it last changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Track<T> {
-    pub status: T,
-    pub since_ms: u64,
-}
+impl DurableObject for Monitor {
+    fn new(state: State, env: Env) -> Self {
+        Monitor {
+            state,
+            env,
+            memory: RefCell::new(None),
+            loaded: Cell::new(false),
+            refreshing: Cell::new(false),
+            waiters: RefCell::new(Vec::new()),
+        }
+    }
 
-/// Everything the monitor knows, persisted after every round. Keyed by name so a
-/// config change keeps the state of the origins it keeps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MonitorState {
-    pub origins: BTreeMap<String, OriginTrack>,
-    pub regions: BTreeMap<String, Track<Health>>,
-    /// `None` until the first trustworthy round.
-    pub overall: Option<Track<Overall>>,
-    /// Start of the last round, ms.
-    pub checked_at_ms: u64,
-    /// Wall time of the last round, ms.
-    pub duration_ms: u64,
-    /// Start of the last trustworthy (not self-isolated) round, ms.
-    pub fresh_at_ms: Option<u64>,
-    /// Whether the last round was self-isolated.
-    pub isolated: bool,
-}
-
-/// What changed, for `/history`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Change {
-    /// When, ms since the Unix epoch.
-    pub at_ms: u64,
-    pub kind: Kind,
-    /// The origin's or region's name; `""` for the global view.
-    pub name: String,
-    /// The status before; `None` for a first status.
-    pub from: Option<String>,
-    pub to: String,
-    /// For origins: the reason class of the probe that made the change.
-    pub reason: Option<Reason>,
-}
-
-/// What a [`Change`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Origin,
-    Region,
-    Global,
-}
-
-/// The result of one round: the new state and the changes to record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Advance {
-    pub state: MonitorState,
-    pub changes: Vec<Change>,
-}
-
-/// Whether a round is self-isolated: the canary failed, or every origin failed
-/// for a network-class reason.
-pub fn is_self_isolated(round: &Round, canary_ok: bool) -> bool {
-    !canary_ok || round.probes.iter().all(|p| p.verdict.reason.is_network_class())
-}
-
-/// Moves `prev` (`None` on the first round ever) by one round. `canary_ok` is
-/// `true` when no canary is configured.
-pub fn advance(config: &Config, prev: Option<&MonitorState>, round: &Round, canary_ok: bool) -> Advance {
-    let at = round.checked_at_ms;
-    let mut changes = Vec::new();
-    let isolated = is_self_isolated(round, canary_ok);
-
-    let mut origins = BTreeMap::new();
-    for (origin, probe) in config.origins.iter().zip(&round.probes) {
-        let prev_track = prev.and_then(|s| s.origins.get(&origin.name));
-        let mut track = match prev_track {
-            Some(t) => OriginTrack { last: *probe, ..t.clone() },
-            None => OriginTrack { health: None, since_ms: at, better: 0, worse: 0, last: *probe },
-        };
-        if !isolated {
-            let before = track.health;
-            step(&mut track, probe.verdict.health, origin.rise, origin.fall, at);
-            if track.health != before {
-                changes.push(Change {
-                    at_ms: at,
-                    kind: Kind::Origin,
-                    name: origin.name.clone(),
-                    from: before.map(|h| h.as_str().to_string()),
-                    to: track.health.map_or("unknown", Health::as_str).to_string(),
-                    reason: Some(probe.verdict.reason),
-                });
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        self.load().await;
+        let body = req.text().await.unwrap_or_default();
+        let reply = match MonitorCall::from_json(config(), &body) {
+            Err(reply) => reply,
+            Ok(MonitorCall::EnsureAlarm) => {
+                if self.state.storage().get_alarm().await?.is_none() {
+                    self.schedule_next().await?;
+                }
+                http::alarm_armed()
             }
-        }
-        origins.insert(origin.name.clone(), track);
-    }
-
-    let (regions, overall) = if isolated {
-        (prev.map(|s| s.regions.clone()).unwrap_or_default(), prev.and_then(|s| s.overall))
-    } else {
-        let view = damped_view(config, &origins);
-        let mut regions = BTreeMap::new();
-        for (region, rv) in config.regions.iter().zip(&view.regions) {
-            let before = prev.and_then(|s| s.regions.get(&region.name)).copied();
-            let track = track_change(before, rv.health, at, Kind::Region, &region.name, Health::as_str, &mut changes);
-            regions.insert(region.name.clone(), track);
-        }
-        let before = prev.and_then(|s| s.overall);
-        (regions, Some(track_change(before, view.overall, at, Kind::Global, "", Overall::as_str, &mut changes)))
-    };
-
-    let state = MonitorState {
-        origins,
-        regions,
-        overall,
-        checked_at_ms: at,
-        duration_ms: round.duration_ms,
-        fresh_at_ms: if isolated { prev.and_then(|s| s.fresh_at_ms) } else { Some(at) },
-        isolated,
-    };
-    Advance { state, changes }
-}
-
-/// One probe through the rise/fall counters.
-fn step(track: &mut OriginTrack, raw: Health, rise: u32, fall: u32, at: u64) {
-    let Some(current) = track.health else {
-        *track = OriginTrack { health: Some(raw), since_ms: at, better: 0, worse: 0, ..*track };
-        return;
-    };
-    if raw == current {
-        track.better = 0;
-        track.worse = 0;
-        return;
-    }
-    let (count, threshold) = if raw > current {
-        track.worse = 0;
-        track.better += 1;
-        (track.better, rise)
-    } else {
-        track.better = 0;
-        track.worse += 1;
-        (track.worse, fall)
-    };
-    if count >= threshold {
-        *track = OriginTrack { health: Some(raw), since_ms: at, better: 0, worse: 0, ..*track };
-    }
-}
-
-fn track_change<T: Copy + PartialEq>(
-    before: Option<Track<T>>,
-    now: T,
-    at: u64,
-    kind: Kind,
-    name: &str,
-    label: fn(T) -> &'static str,
-    changes: &mut Vec<Change>,
-) -> Track<T> {
-    match before {
-        Some(b) if b.status == now => b,
-        _ => {
-            changes.push(Change {
-                at_ms: at,
-                kind,
-                name: name.to_string(),
-                from: before.map(|b| label(b.status).to_string()),
-                to: label(now).to_string(),
-                reason: None,
-            });
-            Track { status: now, since_ms: at }
-        }
-    }
-}
-
-/// The status shown for the whole view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shown {
-    Known(Overall),
-    /// No trustworthy round within `max_stale_s` (or ever).
-    Unknown,
-}
-
-impl Shown {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Shown::Known(o) => o.as_str(),
-            Shown::Unknown => "unknown",
-        }
-    }
-}
-
-/// Whole seconds from `since_ms` to `now_ms` (0 if `now_ms` is earlier).
-pub fn age_s(since_ms: u64, now_ms: u64) -> u64 {
-    now_ms.saturating_sub(since_ms) / 1000
-}
-
-/// A state read at a given time: what the endpoints serve.
-#[derive(Debug, Clone, Copy)]
-pub struct Snapshot<'a> {
-    pub state: &'a MonitorState,
-    /// Now, ms since the Unix epoch.
-    pub now_ms: u64,
-}
-
-impl Snapshot<'_> {
-    /// Seconds since the last round started.
-    pub fn age_s(&self) -> u64 {
-        age_s(self.state.checked_at_ms, self.now_ms)
-    }
-
-    /// Whether the statuses shown are older than the last round (kept while the
-    /// monitor looked cut off).
-    pub fn stale(&self) -> bool {
-        self.state.isolated || self.state.fresh_at_ms.is_none()
-    }
-
-    /// The global status shown, `unknown` once stale for more than `max_stale_s`.
-    pub fn shown(&self, config: &Config) -> Shown {
-        let (Some(overall), Some(fresh_at)) = (self.state.overall, self.state.fresh_at_ms) else {
-            return Shown::Unknown;
+            Ok(MonitorCall::Refresh) => {
+                self.refresh().await;
+                self.serve(None)
+            }
+            Ok(MonitorCall::Answer(target)) => {
+                let last_round = self.memory.borrow().as_ref().map(|m| m.state.checked_at_ms);
+                if schedule::needs_round(last_round, config().settings.refresh_s, now_ms()) {
+                    self.refresh().await;
+                }
+                self.serve(Some(target))
+            }
         };
-        let stale_for_ms = self.now_ms.saturating_sub(fresh_at);
-        if self.state.isolated && stale_for_ms > u64::from(config.settings.max_stale_s) * 1000 {
-            Shown::Unknown
-        } else {
-            Shown::Known(overall.status)
+        to_response(reply)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.load().await;
+        self.refresh().await;
+        self.schedule_next().await?;
+        Response::empty()
+    }
+}
+
+impl Monitor {
+    fn store(&self) -> SqlStore {
+        SqlStore::new(self.state.storage().sql())
+    }
+
+    /// The answer for `target` (`None`: `POST /refresh`) from memory, now.
+    fn serve(&self, target: Option<Target>) -> Reply {
+        let config = config();
+        let changes = match target.and_then(|t| t.history_name(config)) {
+            Some(name) => store::history(&self.store(), name).unwrap_or_else(|e| {
+                console_error!("edgecheck: reading history failed: {e}");
+                Vec::new()
+            }),
+            None => Vec::new(),
+        };
+        let memory = self.memory.borrow();
+        let Some(memory) = memory.as_ref() else {
+            // Unreachable in practice: a refresh always leaves a state in memory.
+            return http::monitor_unavailable();
+        };
+        let view = view::shown(config, Snapshot { state: &memory.state, now_ms: now_ms() });
+        match target {
+            Some(target) => http::answer(config, target, &view, &memory.uptimes, &changes),
+            None => http::refreshed(config, &view, &memory.uptimes),
         }
     }
 
-    /// The damped view of the fleet, from the tracked statuses.
-    pub fn view(&self, config: &Config) -> View {
-        damped_view(config, &self.state.origins)
-    }
-}
-
-/// Aggregates the damped statuses; an origin not yet judged counts as down
-/// (the view is `unknown` then anyway, see [`Snapshot::shown`]).
-fn damped_view(config: &Config, origins: &BTreeMap<String, OriginTrack>) -> View {
-    let healths: Vec<Health> =
-        config.origins.iter().map(|o| origins.get(&o.name).and_then(|t| t.health).unwrap_or(Health::Down)).collect();
-    aggregate(config, &healths)
-}
-
-// ---------------------------------------------------------------------------
-// Uptime
-// ---------------------------------------------------------------------------
-
-/// The uptime windows shown in `/health`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    H1,
-    H24,
-    D7,
-    D30,
-}
-
-/// One minute, in ms: the fine rollup bucket.
-pub const MINUTE_MS: u64 = 60_000;
-/// One hour, in ms: the coarse rollup bucket.
-pub const HOUR_MS: u64 = 3_600_000;
-
-impl Window {
-    pub const ALL: [Window; 4] = [Window::H1, Window::H24, Window::D7, Window::D30];
-
-    /// The key in `/health`: `1h`, `24h`, `7d`, `30d`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Window::H1 => "1h",
-            Window::H24 => "24h",
-            Window::D7 => "7d",
-            Window::D30 => "30d",
+    /// Loads the persisted state once per instance, and arms the alarm if none is set.
+    async fn load(&self) {
+        if self.loaded.replace(true) {
+            return;
+        }
+        let store = self.store();
+        if let Err(e) = store.create_schema() {
+            console_error!("edgecheck: creating the schema failed: {e}");
+        }
+        let (memory, problems) = store::restore(&store, now_ms());
+        log(&problems);
+        *self.memory.borrow_mut() = memory;
+        if matches!(self.state.storage().get_alarm().await, Ok(None)) {
+            let _ = self.schedule_next().await;
         }
     }
 
-    /// Length in ms.
-    pub fn length_ms(self) -> u64 {
-        match self {
-            Window::H1 => HOUR_MS,
-            Window::H24 => 24 * HOUR_MS,
-            Window::D7 => 7 * 24 * HOUR_MS,
-            Window::D30 => 30 * 24 * HOUR_MS,
+    /// Arms the alarm for the next round.
+    async fn schedule_next(&self) -> Result<()> {
+        let last_round = self.memory.borrow().as_ref().map(|m| m.state.checked_at_ms);
+        let wait_ms = schedule::next_alarm_in_ms(last_round, config().settings.refresh_s, now_ms());
+        self.state.storage().set_alarm(Duration::from_millis(wait_ms)).await
+    }
+
+    /// Runs one round, or joins the one in progress.
+    async fn refresh(&self) {
+        if self.refreshing.get() {
+            let (tx, rx) = oneshot::channel();
+            self.waiters.borrow_mut().push(tx);
+            let _ = rx.await;
+            return;
+        }
+        self.refreshing.set(true);
+        let config = config();
+        let (round, canary_ok) = probe::round(config, &self.env).await;
+        let prev = self.memory.borrow_mut().take();
+        let advance = monitor::advance(config, prev.as_ref().map(|m| &m.state), &round, canary_ok);
+        let (memory, problems) = store::record(&self.store(), config, prev, advance);
+        log(&problems);
+        *self.memory.borrow_mut() = Some(memory);
+        self.refreshing.set(false);
+        for waiter in self.waiters.borrow_mut().drain(..) {
+            let _ = waiter.send(());
         }
     }
-
-    /// The rollup bucket width the window is summed from: minutes up to a day,
-    /// hours beyond.
-    pub fn bucket_ms(self) -> u64 {
-        match self {
-            Window::H1 | Window::H24 => MINUTE_MS,
-            Window::D7 | Window::D30 => HOUR_MS,
-        }
-    }
-
-    /// The first bucket start inside the window ending at `now_ms`.
-    pub fn first_bucket(self, now_ms: u64) -> u64 {
-        bucket_start(now_ms.saturating_sub(self.length_ms()), self.bucket_ms()) + self.bucket_ms()
-    }
 }
 
-/// The start of the bucket of width `width_ms` holding `at_ms`.
-pub fn bucket_start(at_ms: u64, width_ms: u64) -> u64 {
-    at_ms - at_ms % width_ms
-}
-
-/// Fractions of probes up, degraded and down in a window; they sum to 1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Uptime {
-    pub up: f64,
-    pub degraded: f64,
-    pub down: f64,
-}
-
-impl Uptime {
-    /// From counts of rounds; `None` when there are none.
-    pub fn from_counts(up: u64, degraded: u64, down: u64) -> Option<Uptime> {
-        let total = up + degraded + down;
-        (total > 0).then(|| {
-            let frac = |n: u64| (n as f64 / total as f64 * 1e6).round() / 1e6;
-            Uptime { up: frac(up), degraded: frac(degraded), down: frac(down) }
-        })
+fn log(problems: &[Problem]) {
+    for problem in problems {
+        console_error!("edgecheck: {problem}");
     }
-}
-
-/// Counts to add to one uptime rollup bucket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollupAdd {
-    /// An origin's or region's name.
-    pub name: String,
-    /// [`MINUTE_MS`] or [`HOUR_MS`].
-    pub width_ms: u64,
-    /// The bucket's start, ms since the Unix epoch.
-    pub bucket_ms: u64,
-    pub up: u32,
-    pub degraded: u32,
-    pub down: u32,
-}
-
-/// One round's additions to the uptime rollups: for every origin and region, its
-/// damped status, in its minute and its hour bucket. Self-isolated rounds add nothing.
-pub fn rollup_adds(config: &Config, advance: &Advance) -> Vec<RollupAdd> {
-    let state = &advance.state;
-    if state.isolated {
-        return Vec::new();
-    }
-    let origins = config.origins.iter().filter_map(|o| Some((&o.name, state.origins.get(&o.name)?.health?)));
-    let regions = config.regions.iter().filter_map(|r| Some((&r.name, state.regions.get(&r.name)?.status)));
-    let mut adds = Vec::new();
-    for (name, health) in origins.chain(regions) {
-        for width_ms in [MINUTE_MS, HOUR_MS] {
-            adds.push(RollupAdd {
-                name: name.clone(),
-                width_ms,
-                bucket_ms: bucket_start(state.checked_at_ms, width_ms),
-                up: u32::from(health == Health::Up),
-                degraded: u32::from(health == Health::Degraded),
-                down: u32::from(health == Health::Down),
-            });
-        }
-    }
-    adds
 }

@@ -1,24 +1,175 @@
 //! End-to-end tests: the built worker runs in workerd (`wrangler dev`) and probes
 //! real demo origins (`demo_origins`) over real sockets on 127.0.0.1.
 //!
-//! Each test writes its own fleet config, builds the worker with it
-//! (`scripts/build-worker.sh --out-dir target/e2e/<name>/build`), starts
-//! `wrangler dev` on free ports, and stops everything it started when it ends,
-//! pass or fail. Needs the tools `scripts/setup.sh` installs.
+//! A harness of its own (libtest-mimic), in two phases, so that no test measures
+//! time while a release build runs on the same cores:
+//!
+//! 1. **Prepare**, for every selected test, one at a time: start its demo fleet,
+//!    write its config, build the worker with it
+//!    (`scripts/build-worker.sh --out-dir target/e2e/<name>/build`).
+//! 2. **Run** the tests, `--test-threads` at a time (default: `RUST_TEST_THREADS`,
+//!    else 2). Each starts `wrangler dev` on free ports and stops it when it ends,
+//!    pass or fail; the fleets stop when the harness ends.
+//!
+//! Needs the tools `scripts/setup.sh` installs.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use libtest_mimic::{Arguments, Trial};
 use serde_json::{json, Value};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const SECRET: &str = "Bearer demo-only-token";
 const ADMIN: &str = "e2e-admin-token";
+
+// ---------------------------------------------------------------------------
+// The tests, and the harness that prepares and runs them
+// ---------------------------------------------------------------------------
+
+/// One end-to-end test: its demo fleet (origin name, mode), its config, its body.
+struct Case {
+    name: &'static str,
+    fleet: fn() -> Vec<(String, String)>,
+    config: fn(&Fleet) -> String,
+    run: fn(&Prepared),
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "every_format_and_fault_is_classified_and_served",
+        fleet: scenario_fleet,
+        config: scenario_config,
+        run: every_format_and_fault_is_classified_and_served,
+    },
+    Case {
+        name: "hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline",
+        fleet: hanging_fleet,
+        config: hanging_config,
+        run: hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline,
+    },
+    Case {
+        name: "a_config_error_stops_the_build_naming_file_and_field",
+        fleet: Vec::new,
+        config: bad_config,
+        run: a_config_error_stops_the_build_naming_file_and_field,
+    },
+    Case {
+        name: "a_flapping_origin_does_not_flip",
+        fleet: || pairs(&[("flapper", "flap"), ("steady", "spring")]),
+        config: |f| monitor_config(f, &["flapper", "steady"], ""),
+        run: a_flapping_origin_does_not_flip,
+    },
+    Case {
+        name: "public_traffic_reaches_origins_at_most_once_per_refresh",
+        fleet: || pairs(&[("o1", "spring"), ("o2", "spring"), ("o3", "spring")]),
+        config: |f| monitor_config(f, &["o1", "o2", "o3"], ""),
+        run: public_traffic_reaches_origins_at_most_once_per_refresh,
+    },
+    Case {
+        name: "a_monitor_cut_off_goes_stale_then_unknown_never_down",
+        fleet: || pairs(&[("a", "spring"), ("b", "hassette"), ("canary", "plain")]),
+        config: |f| monitor_config(f, &["a", "b"], &format!("max_stale_s = 6\ncanary = \"{}\"", f.url("canary", "/"))),
+        run: a_monitor_cut_off_goes_stale_then_unknown_never_down,
+    },
+    Case {
+        name: "state_survives_a_restart",
+        fleet: || pairs(&[("solo", "spring"), ("other", "spring")]),
+        config: |f| monitor_config(f, &["solo", "other"], "fall = 1"),
+        run: state_survives_a_restart,
+    },
+    Case {
+        name: "no_more_than_max_in_flight_requests_wait_for_headers_canary_included",
+        fleet: waiting_fleet,
+        config: waiting_config,
+        run: no_more_than_max_in_flight_requests_wait_for_headers_canary_included,
+    },
+];
+
+/// A test's fleet and its build, made in the prepare phase.
+struct Prepared {
+    /// The test's name: its directory under `target/e2e/`.
+    name: &'static str,
+    fleet: Option<Fleet>,
+    /// Whether the worker build succeeded, and its output.
+    build: (bool, String),
+}
+
+fn main() {
+    let mut args = Arguments::from_args();
+    if args.test_threads.is_none() {
+        let threads = std::env::var("RUST_TEST_THREADS").ok().and_then(|t| t.parse().ok());
+        args.test_threads = Some(threads.unwrap_or(2));
+    }
+    let selected: Vec<&Case> =
+        CASES.iter().filter(|case| !args.is_filtered_out(&Trial::test(case.name, || Ok(())))).collect();
+    let prepared: Vec<Arc<Prepared>> = if args.list { Vec::new() } else { prepare(&selected) };
+    let trials = CASES
+        .iter()
+        .map(|case| {
+            let prepared = prepared.iter().find(|p| p.name == case.name).cloned();
+            let run = case.run;
+            Trial::test(case.name, move || {
+                run(prepared.as_deref().expect("prepared before it runs"));
+                Ok(())
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(prepared); // stops the fleets
+    conclusion.exit();
+}
+
+/// Builds `demo_origins`, then for each case, one at a time: starts its fleet
+/// and builds its worker.
+fn prepare(cases: &[&Case]) -> Vec<Arc<Prepared>> {
+    if cases.is_empty() {
+        return Vec::new();
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(ROOT)
+        .args(["build", "--quiet", "-p", "demo-origins", "--bin", "demo_origins"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building demo_origins failed");
+    cases
+        .iter()
+        .map(|case| {
+            let started = Instant::now();
+            let specs = (case.fleet)();
+            let fleet = (!specs.is_empty()).then(|| Fleet::start(&specs));
+            let config = fleet.as_ref().map_or_else(String::new, |f| (case.config)(f));
+            let config = if fleet.is_none() { bad_config_text() } else { config };
+            let build = build(case.name, &config);
+            eprintln!("e2e: prepared {} in {:.0?} (build ok: {})", case.name, started.elapsed(), build.0);
+            Arc::new(Prepared { name: case.name, fleet, build })
+        })
+        .collect()
+}
+
+impl Prepared {
+    fn fleet(&self) -> &Fleet {
+        self.fleet.as_ref().expect("this test has a fleet")
+    }
+
+    /// Runs the worker built for this test with fresh state.
+    fn fresh_worker(&self) -> Worker {
+        let (ok, output) = &self.build;
+        assert!(ok, "worker build failed (run scripts/setup.sh first?):\n{output}");
+        let _ = std::fs::remove_dir_all(e2e_dir(self.name).join("state"));
+        Worker::run(self.name)
+    }
+}
+
+fn pairs(specs: &[(&str, &str)]) -> Vec<(String, String)> {
+    specs.iter().map(|(n, m)| (n.to_string(), m.to_string())).collect()
+}
 
 // ---------------------------------------------------------------------------
 // Harness
@@ -32,10 +183,16 @@ struct Fleet {
     ports: BTreeMap<String, u16>,
 }
 
+/// `demo_origins`, built by [`prepare`].
+fn demo_origins() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| Path::new(ROOT).join("target"), PathBuf::from);
+    target.join("debug").join("demo_origins")
+}
+
 impl Fleet {
     /// `specs`: (origin name, mode).
-    fn start(specs: &[(&str, &str)]) -> Fleet {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_demo_origins"))
+    fn start(specs: &[(String, String)]) -> Fleet {
+        let mut child = Command::new(demo_origins())
             .args(["--control", "127.0.0.1:0", "--until-stdin-closes"])
             .args(specs.iter().map(|(name, mode)| format!("{name}={mode}")))
             .stdin(Stdio::piped())
@@ -73,9 +230,6 @@ struct Worker {
     port: u16,
 }
 
-/// One worker build at a time: they share `target/` and worker-build's lock.
-static BUILD: Mutex<()> = Mutex::new(());
-
 fn e2e_dir(name: &str) -> PathBuf {
     Path::new(ROOT).join("target/e2e").join(name)
 }
@@ -87,7 +241,6 @@ fn build(name: &str, config: &str) -> (bool, String) {
     std::fs::create_dir_all(&dir).unwrap();
     let config_path = dir.join("edgecheck.toml");
     std::fs::write(&config_path, config).unwrap();
-    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     let out = Command::new("bash")
         .arg(Path::new(ROOT).join("scripts/build-worker.sh"))
         .arg("--out-dir")
@@ -104,14 +257,6 @@ fn free_port() -> u16 {
 }
 
 impl Worker {
-    /// Builds the worker with `config` and runs it with fresh state.
-    fn start(name: &str, config: &str) -> Worker {
-        let (ok, output) = build(name, config);
-        assert!(ok, "worker build failed (run scripts/setup.sh first?):\n{output}");
-        let _ = std::fs::remove_dir_all(e2e_dir(name).join("state"));
-        Worker::run(name)
-    }
-
     /// Runs the last build of `name` in `wrangler dev`, keeping its persisted state.
     fn run(name: &str) -> Worker {
         let dir = e2e_dir(name);
@@ -122,8 +267,11 @@ impl Worker {
              [triggers]\ncrons = [\"* * * * *\"]\n"
         );
         std::fs::write(dir.join("wrangler.toml"), wrangler_toml).unwrap();
-        std::fs::write(dir.join(".dev.vars"), format!("E2E_TOKEN=\"{SECRET}\"\nEDGECHECK_ADMIN_TOKEN=\"{ADMIN}\"\n"))
-            .unwrap();
+        // E2E_BAD_HEADER: dotenv turns the \n into a line break, which no header value may carry.
+        let vars = format!(
+            "E2E_TOKEN=\"{SECRET}\"\nEDGECHECK_ADMIN_TOKEN=\"{ADMIN}\"\nE2E_BAD_HEADER=\"line one\\nline two\"\n"
+        );
+        std::fs::write(dir.join(".dev.vars"), vars).unwrap();
         let port = free_port();
         let wrangler = Path::new(ROOT).join("node_modules/.bin/wrangler");
         let mut command = Command::new(&wrangler);
@@ -288,6 +436,7 @@ const SCENARIOS: &[Scenario] = &[
     ("terminus-shutting-down", "terminus-shutting-down", "", "down", "body_down", Some(503)),
     ("degraded-503", "503-degraded", "", "degraded", "body_degraded", Some(503)),
     ("plain", "plain", "", "up", "ok", Some(200)),
+    ("bad-header", "plain", "headers = { X-Probe = { secret = \"E2E_BAD_HEADER\" } }", "down", "request_invalid", None),
 ];
 
 const SCENARIO_TIMEOUT_MS: u64 = 1000;
@@ -308,10 +457,13 @@ fn scenario_config(fleet: &Fleet) -> String {
     toml
 }
 
-#[test]
-fn every_format_and_fault_is_classified_and_served() {
-    let fleet = Fleet::start(&SCENARIOS.iter().map(|(name, mode, ..)| (*name, *mode)).collect::<Vec<_>>());
-    let worker = Worker::start("scenarios", &scenario_config(&fleet));
+fn scenario_fleet() -> Vec<(String, String)> {
+    SCENARIOS.iter().map(|(name, mode, ..)| (name.to_string(), mode.to_string())).collect()
+}
+
+fn every_format_and_fault_is_classified_and_served(p: &Prepared) {
+    let fleet = p.fleet();
+    let worker = p.fresh_worker();
 
     let (status, health) = worker.get("/health");
     assert_eq!(status, 200);
@@ -395,27 +547,54 @@ fn every_format_and_fault_is_classified_and_served() {
     let (_, history) = worker.get("/history/healthy");
     let tos: Vec<&str> = history["changes"].as_array().unwrap().iter().map(|c| c["to"].as_str().unwrap()).collect();
     assert_eq!(tos, ["up", "degraded", "down", "up"], "newest first: {history}");
+
+    // The cache is keyed by the resolved route: a spelling never asked before
+    // (more slashes each time) is answered from the copy stored for /health.
+    let mut shared = false;
+    for k in 1..=40 {
+        let first = worker.call("GET", "/health");
+        if first.headers()["x-edgecheck-cache"] == "hit" {
+            let variant = format!("{}health{}", "/".repeat(k + 1), "/".repeat(k));
+            let again = worker.call("GET", &variant);
+            assert_eq!(again.status().as_u16(), 200, "{variant}");
+            if again.headers()["x-edgecheck-cache"] == "hit" {
+                assert_eq!(again.headers()["x-edgecheck-checked-at"], first.headers()["x-edgecheck-checked-at"]);
+                shared = true;
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(shared, "a new spelling of /health never came from the cached copy");
 }
 
 // ---------------------------------------------------------------------------
 // Deadline: more hanging origins than max_in_flight.
 // ---------------------------------------------------------------------------
 
-#[test]
-fn hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline() {
-    const N: usize = 20;
-    const DEADLINE_MS: u64 = 2500;
-    let names: Vec<String> = (0..N).map(|i| format!("hang-{i:02}")).collect();
-    let fleet = Fleet::start(&names.iter().map(|n| (n.as_str(), "hang")).collect::<Vec<_>>());
-    let mut toml = format!("[settings]\nprobe_timeout_ms = 1000\ndeadline_ms = {DEADLINE_MS}\nmax_in_flight = 6\n[regions.a]\n[regions.b]\n");
-    for (i, name) in names.iter().enumerate() {
+const HANGING: usize = 20;
+const HANGING_DEADLINE_MS: u64 = 2500;
+
+fn hanging_fleet() -> Vec<(String, String)> {
+    (0..HANGING).map(|i| (format!("hang-{i:02}"), "hang".to_string())).collect()
+}
+
+fn hanging_config(fleet: &Fleet) -> String {
+    let mut toml = format!("[settings]\nprobe_timeout_ms = 1000\ndeadline_ms = {HANGING_DEADLINE_MS}\nmax_in_flight = 6\n[regions.a]\n[regions.b]\n");
+    for (i, name) in fleet.ports.keys().enumerate() {
         toml += &format!(
             "[[origins]]\nname = \"{name}\"\nregion = \"{}\"\nurl = \"{}\"\n",
             ["a", "b"][i % 2],
             fleet.url(name, "/health")
         );
     }
-    let worker = Worker::start("deadline", &toml);
+    toml
+}
+
+fn hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline(p: &Prepared) {
+    const N: usize = HANGING;
+    const DEADLINE_MS: u64 = HANGING_DEADLINE_MS;
+    let worker = p.fresh_worker();
 
     let started = Instant::now();
     let (status, health) = worker.get("/health");
@@ -449,12 +628,18 @@ fn hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline() {
 // A config error stops the build and names the file and the field.
 // ---------------------------------------------------------------------------
 
-#[test]
-fn a_config_error_stops_the_build_naming_file_and_field() {
-    let config = "[regions.r]\n[[origins]]\nname = \"ok\"\nregion = \"r\"\nurl = \"https://a.example.com/\"\n[[origins]]\nname = \"bad\"\nregion = \"r\"\nurl = \"ftp://b.example.com/\"\n";
-    let (ok, output) = build("bad-config", config);
+fn bad_config_text() -> String {
+    "[regions.r]\n[[origins]]\nname = \"ok\"\nregion = \"r\"\nurl = \"https://a.example.com/\"\n[[origins]]\nname = \"bad\"\nregion = \"r\"\nurl = \"ftp://b.example.com/\"\n".into()
+}
+
+fn bad_config(_: &Fleet) -> String {
+    bad_config_text()
+}
+
+fn a_config_error_stops_the_build_naming_file_and_field(p: &Prepared) {
+    let (ok, output) = &p.build;
     assert!(!ok, "the build must fail:\n{output}");
-    let file = e2e_dir("bad-config").join("edgecheck.toml");
+    let file = e2e_dir(p.name).join("edgecheck.toml");
     assert!(output.contains(&format!("config error in {}", file.display())), "{output}");
     assert!(output.contains("origins[1].url: scheme \"ftp\" is not allowed"), "{output}");
 }
@@ -473,10 +658,8 @@ fn monitor_config(fleet: &Fleet, names: &[&str], settings: &str) -> String {
     toml
 }
 
-#[test]
-fn a_flapping_origin_does_not_flip() {
-    let fleet = Fleet::start(&[("flapper", "flap"), ("steady", "spring")]);
-    let worker = Worker::start("flapping", &monitor_config(&fleet, &["flapper", "steady"], ""));
+fn a_flapping_origin_does_not_flip(p: &Prepared) {
+    let worker = p.fresh_worker();
     let mut raw = std::collections::BTreeSet::new();
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(14) {
@@ -510,18 +693,17 @@ fn a_flapping_origin_does_not_flip() {
     assert_eq!(worker.get("/health/flapper").1["status"], "up");
 }
 
-#[test]
-fn public_traffic_reaches_origins_at_most_once_per_refresh() {
+fn public_traffic_reaches_origins_at_most_once_per_refresh(p: &Prepared) {
     let names = ["o1", "o2", "o3"];
-    let fleet = Fleet::start(&names.map(|n| (n, "spring")));
-    let worker = Worker::start("probe-load", &monitor_config(&fleet, &names, ""));
+    let fleet = p.fleet();
+    let worker = p.fresh_worker();
     worker.until("/health", 10, |h| h["status"] == "ok");
     let hits = |fleet: &Fleet| {
         let (_, body) = request("GET", &format!("http://127.0.0.1:{}/origins", fleet.control));
         let doc: Value = serde_json::from_str(&body).unwrap();
         names.map(|n| doc[n]["hits"].as_u64().unwrap())
     };
-    let before = hits(&fleet);
+    let before = hits(fleet);
     let started = Instant::now();
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(1000));
     let threads: Vec<_> = (0..1000)
@@ -540,7 +722,7 @@ fn public_traffic_reaches_origins_at_most_once_per_refresh() {
         .collect();
     let answers: Vec<(u16, Option<String>, String)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     let elapsed = started.elapsed();
-    let after = hits(&fleet);
+    let after = hits(fleet);
     for (status, _, body) in &answers {
         assert_eq!(*status, 200, "{body}");
         assert!(body.contains("\"status\":\"ok\"") || body.contains("\"status\":\"up\""), "{body}");
@@ -554,14 +736,9 @@ fn public_traffic_reaches_origins_at_most_once_per_refresh() {
     }
 }
 
-#[test]
-fn a_monitor_cut_off_goes_stale_then_unknown_never_down() {
-    let fleet = Fleet::start(&[("a", "spring"), ("b", "hassette"), ("canary", "plain")]);
-    let canary = fleet.url("canary", "/");
-    let worker = Worker::start(
-        "fail-static",
-        &monitor_config(&fleet, &["a", "b"], &format!("max_stale_s = 6\ncanary = \"{canary}\"")),
-    );
+fn a_monitor_cut_off_goes_stale_then_unknown_never_down(p: &Prepared) {
+    let fleet = p.fleet();
+    let worker = p.fresh_worker();
     worker.until("/health", 10, |h| h["status"] == "ok" && h["stale"] == false);
 
     // Every origin's network is gone: the last statuses are kept, marked stale.
@@ -597,12 +774,10 @@ fn a_monitor_cut_off_goes_stale_then_unknown_never_down() {
     worker.until("/health", 10, |h| h["stale"] == false);
 }
 
-#[test]
-fn state_survives_a_restart() {
-    let fleet = Fleet::start(&[("solo", "spring"), ("other", "spring")]);
-    let config = monitor_config(&fleet, &["solo", "other"], "fall = 1");
+fn state_survives_a_restart(p: &Prepared) {
+    let fleet = p.fleet();
     let (since, history) = {
-        let worker = Worker::start("restart", &config);
+        let worker = p.fresh_worker();
         worker.until("/health/solo", 10, |o| o["status"] == "up");
         fleet.set("solo", "503");
         let down = worker.until("/health/solo", 10, |o| o["status"] == "down");
@@ -610,11 +785,68 @@ fn state_survives_a_restart() {
         (down["since"].clone(), history)
     };
     assert_eq!(history["changes"].as_array().unwrap().len(), 2, "{history}");
-    let worker = Worker::run("restart");
+    let worker = Worker::run(p.name);
     let (_, solo) = worker.get("/health/solo");
     assert_eq!((solo["status"].clone(), solo["since"].clone()), (json!("down"), since), "{solo}");
     let (_, after) = worker.get("/history/solo");
     assert_eq!(after, history);
     let (_, health) = worker.get("/health");
     assert!(health["regions"]["main"]["uptime"]["1h"]["up"].as_f64().unwrap() > 0.0, "{health}");
+}
+
+// ---------------------------------------------------------------------------
+// Connections: never more than max_in_flight requests wait for headers.
+// ---------------------------------------------------------------------------
+
+const WAITING_ORIGINS: usize = 12;
+
+fn waiting_fleet() -> Vec<(String, String)> {
+    let mut specs: Vec<(String, String)> =
+        (0..WAITING_ORIGINS).map(|i| (format!("slow-{i:02}"), "delay-400".to_string())).collect();
+    specs.push(("canary".into(), "delay-400".into()));
+    specs
+}
+
+fn waiting_config(fleet: &Fleet) -> String {
+    let mut toml = format!(
+        "[settings]\nprobe_timeout_ms = 1000\ndeadline_ms = 3000\nrefresh_s = 4\nmax_in_flight = 6\ncanary = \"{}\"\n[regions.main]\n",
+        fleet.url("canary", "/")
+    );
+    for name in fleet.ports.keys().filter(|n| *n != "canary") {
+        toml +=
+            &format!("[[origins]]\nname = \"{name}\"\nregion = \"main\"\nurl = \"{}\"\n", fleet.url(name, "/health"));
+    }
+    toml
+}
+
+/// Workers allow 6 connections waiting for headers per invocation; a seventh is
+/// queued while its timer runs. 12 origins and a canary, all answering after
+/// 400 ms, with max_in_flight = 6: the origins see at most 6 requests waiting
+/// at once (the canary was a seventh beside the round before it took a slot).
+fn no_more_than_max_in_flight_requests_wait_for_headers_canary_included(p: &Prepared) {
+    let fleet = p.fleet();
+    let worker = p.fresh_worker();
+    worker.until("/health", 20, |h| h["status"] == "ok");
+    let control = |method: &str, path: &str| {
+        let (status, body) = request(method, &format!("http://127.0.0.1:{}{path}", fleet.control));
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    for _ in 0..2 {
+        control("POST", "/waiting/reset");
+        let hits_before = control("GET", "/origins")["canary"]["hits"].as_u64().unwrap();
+        let mut req = ureq::http::Request::builder().method("POST").uri(worker.url("/refresh"));
+        req = req.header("authorization", format!("Bearer {ADMIN}"));
+        let mut response = agent().run(req.body(()).unwrap()).unwrap();
+        let body = response.body_mut().read_to_string().unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{body}");
+        let fresh: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((fresh["status"].as_str(), fresh["stale"].as_bool()), (Some("ok"), Some(false)), "{fresh}");
+        let waiting = control("GET", "/waiting");
+        let max = waiting["max"].as_u64().unwrap();
+        assert!(max <= 6, "{max} requests waited for headers at once: more than max_in_flight = 6");
+        assert!(max >= 4, "the round ran its probes concurrently (max {max})");
+        let hits_after = control("GET", "/origins")["canary"]["hits"].as_u64().unwrap();
+        assert!(hits_after > hits_before, "the canary was probed in the round");
+    }
 }

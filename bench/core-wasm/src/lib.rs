@@ -3,10 +3,8 @@
 //! times requests with 0 and with many iterations; the difference per iteration
 //! is the operation's cost as wasm.
 
+use edgecheck_bench as fixtures;
 use worker::{event, Context, Env, Request, Response, Result};
-
-#[path = "../../../benches/core/fixtures.rs"]
-mod fixtures;
 
 #[event(fetch)]
 async fn fetch(req: Request, _env: Env, _ctx: Context) -> Result<Response> {

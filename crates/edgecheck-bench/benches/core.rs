@@ -3,8 +3,7 @@
 //! reports them in BENCHMARKS.md, beside the same operations run as wasm in workerd.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-
-mod fixtures;
+use edgecheck_bench as fixtures;
 
 fn benches(c: &mut Criterion) {
     for op in fixtures::OPS {

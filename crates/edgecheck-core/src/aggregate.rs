@@ -6,8 +6,9 @@
 //! - The global view is `ok` when every region is up; `degraded` when at least
 //!   `min_regions_up` regions are up or degraded but not all are up; `down`
 //!   otherwise.
-//! - Readiness: `ok` (or `up`) is ready; `degraded` is ready only with
-//!   `degraded_is_ready`; `down` never is.
+//! - Readiness ([`readiness`], the one place the rule is written): `ok` (or
+//!   `up`) is ready; `degraded` is ready only with `degraded_is_ready`; `down`
+//!   and `unknown` never are.
 //!
 //! Pure and total: any slice of verdicts gives a view.
 
@@ -27,6 +28,15 @@ pub enum Overall {
 }
 
 impl Overall {
+    /// The level of health this status stands for (`ok` is `up`).
+    pub fn health(self) -> Health {
+        match self {
+            Overall::Ok => Health::Up,
+            Overall::Degraded => Health::Degraded,
+            Overall::Down => Health::Down,
+        }
+    }
+
     /// The wire name: `ok`, `degraded` or `down`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -102,6 +112,18 @@ impl Round {
     }
 }
 
+/// Whether a status is ready: the one readiness rule of edgecheck, for the
+/// global view, a region and `/ready`. `None` is `unknown` (no trustworthy round
+/// within `max_stale_s`), which is never ready; `degraded` is ready only with
+/// `settings.degraded_is_ready`.
+pub fn readiness(health: Option<Health>, degraded_is_ready: bool) -> bool {
+    match health {
+        Some(Health::Up) => true,
+        Some(Health::Degraded) => degraded_is_ready,
+        Some(Health::Down) | None => false,
+    }
+}
+
 /// Merges `healths` (one per origin, in [`Config::origins`] order) into a view.
 ///
 /// Panics if `healths.len() != config.origins.len()`: callers give one health
@@ -117,11 +139,7 @@ pub fn aggregate(config: &Config, healths: &[Health]) -> View {
     } else {
         Overall::Down
     };
-    let ready = match overall {
-        Overall::Ok => true,
-        Overall::Degraded => config.settings.degraded_is_ready,
-        Overall::Down => false,
-    };
+    let ready = readiness(Some(overall.health()), config.settings.degraded_is_ready);
     View { overall, ready, regions }
 }
 
@@ -146,10 +164,6 @@ fn region_view(config: &Config, region: &Region, healths: &[Health]) -> RegionVi
     } else {
         Health::Degraded
     };
-    let ready = match health {
-        Health::Up => true,
-        Health::Degraded => config.settings.degraded_is_ready,
-        Health::Down => false,
-    };
+    let ready = readiness(Some(health), config.settings.degraded_is_ready);
     RegionView { health, ready, up, degraded, down, total, needed }
 }

@@ -1,16 +1,19 @@
-//! Wire shapes of the public JSON documents, built from the domain view in one
-//! place. Nothing here carries an origin's URL, host, address or raw error text:
-//! the reason class is what the public gets.
+//! Wire shapes of every public JSON document, and the one place they are built:
+//! each function maps the [`ShownView`] (or recorded changes) to its document
+//! and decides nothing. Nothing here carries an origin's URL, host, address or
+//! raw error text: the reason class is what the public gets.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::aggregate::View;
+use crate::aggregate::Overall;
 use crate::classify::{Health, Reason};
 use crate::config::Config;
-use crate::monitor::{Change, Kind, Shown, Snapshot, Uptime};
+use crate::monitor::{Change, Kind};
+use crate::uptime::{Uptime, Uptimes};
+use crate::view::ShownView;
 
 /// `/live`: `{"status":"live"}`.
 #[derive(Debug, Serialize)]
@@ -18,14 +21,14 @@ pub struct LiveDoc {
     pub status: &'static str,
 }
 
-/// `/ready`: `{"status":"ok|degraded|down","ready":bool}`.
+/// `/ready`: `{"status":"ok|degraded|down|unknown","ready":bool}`.
 #[derive(Debug, Serialize)]
 pub struct ReadyDoc {
     pub status: &'static str,
     pub ready: bool,
 }
 
-/// `/ready/{region}`: `{"region":..,"status":"up|degraded|down","ready":bool}`.
+/// `/ready/{region}`: `{"region":..,"status":"up|degraded|down|unknown","ready":bool}`.
 #[derive(Debug, Serialize)]
 pub struct RegionReadyDoc<'a> {
     pub region: &'a str,
@@ -46,9 +49,6 @@ pub struct UptimeDoc {
     #[serde(rename = "30d")]
     pub d30: Option<Uptime>,
 }
-
-/// Uptimes by origin or region name, in [`crate::monitor::Window::ALL`] order, as the monitor computed them.
-pub type Uptimes = BTreeMap<String, [Option<Uptime>; 4]>;
 
 /// `/health`: the whole view.
 #[derive(Debug, Serialize)]
@@ -166,68 +166,110 @@ pub fn rfc3339(unix_ms: u64) -> String {
     humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(unix_ms)).to_string()
 }
 
-/// Uptimes of `name`, in [`crate::monitor::Window::ALL`] order.
+/// The wire name of a shown status: `up`, `degraded`, `down` or `unknown`.
+fn health_str(status: Option<Health>) -> &'static str {
+    status.map_or("unknown", Health::as_str)
+}
+
+/// The wire name of the shown global status: `ok`, `degraded`, `down` or `unknown`.
+fn overall_str(status: Option<Overall>) -> &'static str {
+    status.map_or("unknown", Overall::as_str)
+}
+
+/// Uptimes of `name`, in [`crate::uptime::Window::ALL`] order.
 fn uptime_doc(uptimes: &Uptimes, name: &str) -> UptimeDoc {
     let [h1, h24, d7, d30] = uptimes.get(name).copied().unwrap_or([None; 4]);
     UptimeDoc { h1, h24, d7, d30 }
 }
 
+/// `/live`.
+pub fn live() -> LiveDoc {
+    LiveDoc { status: "live" }
+}
+
+/// `/ready`.
+pub fn ready(view: &ShownView) -> ReadyDoc {
+    ReadyDoc { status: overall_str(view.status), ready: view.ready }
+}
+
+/// `/ready/{region}` for region `r`.
+pub fn region_ready<'a>(config: &'a Config, view: &ShownView, r: usize) -> RegionReadyDoc<'a> {
+    let region = &view.regions[r];
+    RegionReadyDoc { region: &config.regions[r].name, status: health_str(region.status), ready: region.ready }
+}
+
 /// The `/health` document.
-pub fn health<'a>(config: &'a Config, snap: &Snapshot, uptimes: &Uptimes) -> HealthDoc<'a> {
-    let shown = snap.shown(config);
-    let view = snap.view(config);
-    let state = snap.state;
+pub fn health<'a>(config: &'a Config, view: &ShownView, uptimes: &Uptimes) -> HealthDoc<'a> {
     HealthDoc {
-        status: shown.as_str(),
-        ready: shown != Shown::Unknown && view.ready,
-        checked_at: rfc3339(state.checked_at_ms),
-        age_s: snap.age_s(),
-        stale: snap.stale(),
-        since: state.overall.map(|t| rfc3339(t.since_ms)),
-        duration_ms: state.duration_ms,
+        status: overall_str(view.status),
+        ready: view.ready,
+        checked_at: rfc3339(view.checked_at_ms),
+        age_s: view.age_s,
+        stale: view.stale,
+        since: view.since_ms.map(rfc3339),
+        duration_ms: view.duration_ms,
         origin_count: config.origins.len(),
         region_count: config.regions.len(),
         regions: config
             .regions
             .iter()
             .enumerate()
-            .map(|(r, region)| (region.name.as_str(), region_doc(config, r, snap, &view, uptimes)))
+            .map(|(r, region)| (region.name.as_str(), region_doc(config, view, r, uptimes)))
             .collect(),
     }
 }
 
+/// `/health/{region}` for region `r`.
+pub fn named_region<'a>(config: &'a Config, view: &ShownView, r: usize, uptimes: &Uptimes) -> NamedRegionDoc<'a> {
+    NamedRegionDoc {
+        region: &config.regions[r].name,
+        checked_at: rfc3339(view.checked_at_ms),
+        stale: view.stale,
+        detail: region_doc(config, view, r, uptimes),
+    }
+}
+
+/// `/health/{origin}` for origin `i`.
+pub fn named_origin<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Uptimes) -> NamedOriginDoc<'a> {
+    NamedOriginDoc {
+        region: &config.regions[config.origins[i].region].name,
+        checked_at: rfc3339(view.checked_at_ms),
+        stale: view.stale,
+        detail: origin_doc(config, view, i, uptimes),
+    }
+}
+
 /// The part of `/health` for region `r`.
-pub fn region_doc<'a>(config: &'a Config, r: usize, snap: &Snapshot, view: &View, uptimes: &Uptimes) -> RegionDoc<'a> {
+fn region_doc<'a>(config: &'a Config, view: &ShownView, r: usize, uptimes: &Uptimes) -> RegionDoc<'a> {
     let region = &config.regions[r];
-    let rv = &view.regions[r];
-    let unknown = snap.shown(config) == Shown::Unknown;
+    let shown = &view.regions[r];
     RegionDoc {
-        status: if unknown { "unknown" } else { rv.health.as_str() },
-        ready: !unknown && rv.ready,
-        since: snap.state.regions.get(&region.name).map(|t| rfc3339(t.since_ms)),
-        up: rv.up,
-        degraded: rv.degraded,
-        down: rv.down,
-        total: rv.total,
-        min_up: rv.needed,
+        status: health_str(shown.status),
+        ready: shown.ready,
+        since: shown.since_ms.map(rfc3339),
+        up: shown.up,
+        degraded: shown.degraded,
+        down: shown.down,
+        total: shown.total,
+        min_up: shown.min_up,
         uptime: uptime_doc(uptimes, &region.name),
-        origins: region.origins.iter().map(|&i| origin_doc(config, i, snap, uptimes)).collect(),
+        origins: region.origins.iter().map(|&i| origin_doc(config, view, i, uptimes)).collect(),
     }
 }
 
 /// The part of `/health` for origin `i`.
-pub fn origin_doc<'a>(config: &'a Config, i: usize, snap: &Snapshot, uptimes: &Uptimes) -> OriginDoc<'a> {
+fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Uptimes) -> OriginDoc<'a> {
     let origin = &config.origins[i];
-    let track = snap.state.origins.get(&origin.name);
-    let last = track.map(|t| t.last.verdict);
+    let shown = view.origin(config, i);
+    let verdict = shown.probe.map(|p| p.verdict);
     OriginDoc {
         name: &origin.name,
-        status: track.and_then(|t| t.health).map_or("unknown", Health::as_str),
-        since: track.filter(|t| t.health.is_some()).map(|t| rfc3339(t.since_ms)),
-        probe_status: last.map_or("unknown", |v| v.health.as_str()),
-        reason: last.map_or("skipped", |v| v.reason.as_str()),
-        http_status: last.and_then(|v| v.http_status),
-        latency_ms: track.and_then(|t| t.last.latency_ms),
+        status: health_str(shown.status),
+        since: shown.since_ms.map(rfc3339),
+        probe_status: health_str(verdict.map(|v| v.health)),
+        reason: verdict.map_or("skipped", |v| v.reason.as_str()),
+        http_status: verdict.and_then(|v| v.http_status),
+        latency_ms: shown.probe.and_then(|p| p.latency_ms),
         critical: origin.critical,
         uptime: uptime_doc(uptimes, &origin.name),
     }
@@ -248,4 +290,9 @@ pub fn history(changes: &[Change]) -> HistoryDoc<'_> {
             })
             .collect(),
     }
+}
+
+/// An error document.
+pub fn error(error: &'static str, message: String) -> ErrorDoc {
+    ErrorDoc { error, message }
 }

@@ -1,14 +1,19 @@
-//! Host tests of the pure core: config validation, classification, aggregation and
-//! HTTP decisions. Each concern is a table of inputs and expected outputs run
-//! through one `check` helper.
+//! Host tests of the pure core: config validation, classification, aggregation,
+//! HTTP decisions and the monitor's state machine. Each concern is a table of
+//! inputs and expected outputs. Storage, scheduling and the shown view have
+//! their own files (`store.rs`, `view.rs`).
 
-use edgecheck::aggregate::{aggregate, Overall, Probe, Round};
-use edgecheck::classify::{classify, read_body, BodyHealth, Health, Outcome, Reason, Verdict};
-use edgecheck::config::{parse_toml, Config, ConfigError, Named, Quorum};
-use edgecheck::http::{answer, dispatch, Dispatch, Target};
-use edgecheck::monitor::{advance, Snapshot};
-use edgecheck::render::Uptimes;
+use edgecheck_core::aggregate::{aggregate, Overall, Probe, Round};
+use edgecheck_core::classify::{classify, read_body, BodyHealth, Health, Outcome, Reason, Verdict};
+use edgecheck_core::config::{parse_toml, Config, ConfigError, Named, Quorum};
+use edgecheck_core::http::{dispatch, Dispatch, Target};
+use edgecheck_core::monitor::{advance, Snapshot};
+use edgecheck_core::uptime::Uptimes;
+use edgecheck_core::view::shown;
 use proptest::prelude::*;
+
+mod store;
+mod view;
 
 const BASE: &str = r#"
 [regions.us-east]
@@ -176,10 +181,12 @@ fn config_holds_250_origins_and_warns_about_waves() {
 
 #[test]
 fn the_shipped_demo_config_is_valid() {
-    let c = valid(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/edgecheck.toml")).unwrap());
+    let c = valid(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../edgecheck.toml")).unwrap());
     assert_eq!((c.regions.len(), c.origins.len()), (3, 10));
     assert!(c.warnings().is_empty(), "{:?}", c.warnings());
-    assert_eq!(edgecheck::embedded_config(), c, "build.rs embeds the validated config");
+    // build.rs embeds the validated config as JSON; the worker reads it back.
+    let embedded: Config = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+    assert_eq!(embedded, c, "the embedded config is the validated one");
 }
 
 // ---------------------------------------------------------------------------
@@ -296,6 +303,7 @@ fn classification_of_failures() {
         (Outcome::Timeout { status: Some(200) }, Reason::Timeout, Some(200)),
         (Outcome::Skipped, Reason::Skipped, None),
         (Outcome::SecretMissing, Reason::SecretMissing, None),
+        (Outcome::RequestInvalid, Reason::RequestInvalid, None),
         (Outcome::BodyTooLarge { status: 200 }, Reason::BodyTooLarge, Some(200)),
     ];
     for (outcome, reason, http_status) in rows {
@@ -460,8 +468,8 @@ proptest! {
 // HTTP
 // ---------------------------------------------------------------------------
 
-fn header<'a>(reply: &'a edgecheck::http::Reply, name: &str) -> Option<&'a str> {
-    reply.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+fn header<'a>(reply: &'a edgecheck_core::http::Reply, name: &str) -> Option<&'a str> {
+    reply.header(name)
 }
 
 #[test]
@@ -493,7 +501,10 @@ fn routing() {
     ];
     for &(method, path, expected) in rows {
         let got = match dispatch(&c, method, path) {
-            Dispatch::Snapshot(target) => Ok(target),
+            Dispatch::Snapshot { target, head } => {
+                assert_eq!(head, method == "HEAD", "{method} {path}");
+                Ok(target)
+            }
             Dispatch::Refresh => panic!("only POST /refresh refreshes"),
             Dispatch::Answer(reply) => {
                 if reply.status != 204 {
@@ -528,7 +539,7 @@ fn answers_carry_the_view_and_never_an_address() {
     let state = advance(&c, None, &round(at, "uuxuuud"), true).state;
     let snap = Snapshot { state: &state, now_ms: at + 4_900 };
     let json = |target| {
-        let reply = answer(&c, target, &snap, &Uptimes::new(), &[]);
+        let reply = edgecheck_core::http::answer(&c, target, &shown(&c, snap), &Uptimes::new(), &[]);
         assert_eq!(header(&reply, "access-control-allow-origin"), Some("*"));
         assert_eq!(header(&reply, "cache-control"), Some("public, max-age=15"));
         assert_eq!(header(&reply, "age"), Some("4"));
@@ -577,7 +588,7 @@ fn answers_carry_the_view_and_never_an_address() {
     let (status, history) = json(Target::History);
     assert_eq!((status, history), (200, serde_json::json!({"changes": []})));
 
-    use edgecheck::http::{cache_ttl_s, freshness_headers};
+    use edgecheck_core::http::{cache_ttl_s, freshness_headers};
     // A cached copy lives until the snapshot's next refresh (refresh_s = 15 here).
     let rows: &[(u16, u64, Option<u64>)] =
         &[(200, 0, Some(15)), (503, 4_900, Some(10)), (200, 14_999, None), (200, 20_000, None), (404, 0, None)];
@@ -589,7 +600,7 @@ fn answers_carry_the_view_and_never_an_address() {
         [("cache-control", "public, max-age=15".to_string()), ("age", "61".to_string())]
     );
 
-    let unavailable = edgecheck::http::monitor_unavailable();
+    let unavailable = edgecheck_core::http::monitor_unavailable();
     assert_eq!((unavailable.status, header(&unavailable, "cache-control")), (503, Some("no-store")));
 }
 
@@ -631,7 +642,7 @@ fn run(config: &Config, rounds: &[&str]) -> Vec<(String, &'static str, bool)> {
                 None => '?',
             })
             .collect();
-        out.push((damped, snap.shown(config).as_str(), snap.stale()));
+        out.push((damped, snap.status(config).map_or("unknown", Overall::as_str), snap.stale()));
         state = Some(next);
     }
     out
@@ -704,7 +715,7 @@ fn a_failed_canary_isolates_the_round() {
 
 #[test]
 fn changes_are_recorded_for_origins_regions_and_the_view() {
-    use edgecheck::monitor::Kind;
+    use edgecheck_core::monitor::Kind;
     let c = valid(PAIR);
     let first = advance(&c, None, &round(0, "uu"), true);
     let kinds: Vec<(Kind, &str, Option<&str>, &str)> =
@@ -735,8 +746,8 @@ fn changes_are_recorded_for_origins_regions_and_the_view() {
     // An isolated round records nothing.
     let third = advance(&c, Some(&second.state), &round(30_000, "tr"), true);
     assert!(third.changes.is_empty() && third.state.isolated);
-    assert!(edgecheck::monitor::rollup_adds(&c, &third).is_empty());
-    let adds = edgecheck::monitor::rollup_adds(&c, &second);
+    assert!(edgecheck_core::uptime::rollup_adds(&c, &third).is_empty());
+    let adds = edgecheck_core::uptime::rollup_adds(&c, &second);
     let rows: Vec<(&str, u64, u64, [u32; 3])> =
         adds.iter().map(|a| (a.name.as_str(), a.width_ms, a.bucket_ms, [a.up, a.degraded, a.down])).collect();
     assert_eq!(
@@ -754,7 +765,7 @@ fn changes_are_recorded_for_origins_regions_and_the_view() {
 
 #[test]
 fn uptime_windows_and_arithmetic() {
-    use edgecheck::monitor::{bucket_start, Uptime, Window, HOUR_MS, MINUTE_MS};
+    use edgecheck_core::uptime::{bucket_start, Uptime, Window, HOUR_MS, MINUTE_MS};
     let now = 1_795_000_000_123; // 2026-11-18T11:06:40.123Z
     let rows: &[(Window, u64, u64)] = &[
         // (window, bucket width, first bucket inside the window)
@@ -812,7 +823,7 @@ proptest! {
 
 #[test]
 fn the_admin_refresh_needs_the_token() {
-    use edgecheck::http::authorize;
+    use edgecheck_core::http::authorize;
     let rows: &[(Option<&str>, Option<&str>, Option<u16>)] = &[
         (Some("Bearer s3cret"), Some("s3cret"), None),
         (Some("Bearer s3cre"), Some("s3cret"), Some(401)),

@@ -18,13 +18,15 @@
 //! | `GET /origins` | `{"name":{"port":..,"mode":..,"hits":..}}` |
 //! | `POST /origins/{name}/mode/{mode}` | switch one origin (`*` for all) |
 //! | `POST /hits/reset` | set every hit counter to 0 |
+//! | `GET /waiting` | `{"waiting":n,"max":m}`: requests read but not yet answered with headers, across all origins, now and at most since the last reset |
+//! | `POST /waiting/reset` | set the maximum to the current count |
 //!
 //! Modes: see [`Mode::ALL`]; `demo_origins --help` lists them.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -186,6 +188,37 @@ impl Mode {
             return ms.parse().ok().map(Mode::Delay);
         }
         Mode::ALL.iter().copied().find(|m| m.static_name() == name)
+    }
+}
+
+/// Requests read but not yet answered with headers, across every origin: what a
+/// prober holds open waiting for headers. And the most seen since the last reset.
+static WAITING: AtomicU64 = AtomicU64::new(0);
+static MAX_WAITING: AtomicU64 = AtomicU64::new(0);
+
+/// One request counted in [`WAITING`] until its headers are about to be written
+/// (or it ends without an answer).
+struct Waiting(AtomicBool);
+
+impl Waiting {
+    fn start() -> Waiting {
+        let now = WAITING.fetch_add(1, Ordering::SeqCst) + 1;
+        MAX_WAITING.fetch_max(now, Ordering::SeqCst);
+        Waiting(AtomicBool::new(true))
+    }
+
+    /// Called just before the status line is written, so a prober that starts
+    /// its next request once this one is answered is never counted twice.
+    fn answered(&self) {
+        if self.0.swap(false, Ordering::SeqCst) {
+            WAITING.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.answered();
     }
 }
 
@@ -372,8 +405,10 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
         return;
     };
     let hit = origin.hits.fetch_add(1, Ordering::SeqCst);
+    let waiting = Waiting::start();
     let with_body = request.method != "HEAD";
     let mut answer = |status, content_type: &str, body: &str| {
+        waiting.answered();
         let mut out = head(status, content_type, body.len()).into_bytes();
         if with_body {
             out.extend_from_slice(body.as_bytes());
@@ -401,6 +436,7 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
             }
         }
         Mode::Drip => {
+            waiting.answered();
             if stream.write_all(head(200, "application/json", 4096).as_bytes()).is_ok() && with_body {
                 for _ in 0..4096 {
                     thread::sleep(Duration::from_secs(1));
@@ -412,6 +448,7 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
         }
         Mode::Flood => {
             const SIZE: usize = 1024 * 1024;
+            waiting.answered();
             if stream.write_all(head(200, "application/json", SIZE).as_bytes()).is_ok() && with_body {
                 let block = [b' '; 16 * 1024];
                 for _ in 0..SIZE / block.len() {
@@ -437,6 +474,15 @@ fn serve_control(mut stream: TcpStream, origins: &BTreeMap<String, Arc<Origin>>)
                 .map(|(n, o)| (n.as_str(), serde_json::json!({"port": o.port, "mode": o.mode().name(), "hits": o.hits.load(Ordering::SeqCst)})))
                 .collect();
             (200, serde_json::to_string(&list).expect("serializes"))
+        }
+        ("GET", ["waiting"]) => (
+            200,
+            serde_json::json!({"waiting": WAITING.load(Ordering::SeqCst), "max": MAX_WAITING.load(Ordering::SeqCst)})
+                .to_string(),
+        ),
+        ("POST" | "PUT", ["waiting", "reset"]) => {
+            MAX_WAITING.store(WAITING.load(Ordering::SeqCst), Ordering::SeqCst);
+            (200, r#"{"waiting":"reset"}"#.to_string())
         }
         ("POST" | "PUT", ["hits", "reset"]) => {
             origins.values().for_each(|o| o.hits.store(0, Ordering::SeqCst));

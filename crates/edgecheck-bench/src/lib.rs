@@ -1,15 +1,16 @@
-//! Fixtures of the core benchmarks, shared by the host benchmarks (`benches/core/main.rs`,
-//! criterion) and the same operations compiled to wasm and run in workerd
-//! (`bench/core-wasm`), so the two can be compared one to one.
+//! The operations of the core benchmarks, shared by the host benchmarks
+//! (`benches/core.rs`, criterion) and the same operations compiled to wasm and
+//! run in workerd (`bench/core-wasm`), so the two compare one to one.
 
 use std::hint::black_box;
 
-use edgecheck::aggregate::{aggregate, Probe, Round};
-use edgecheck::classify::{classify, Health, Outcome, Reason, Verdict};
-use edgecheck::config::{Config, RawConfig};
-use edgecheck::http::{answer, Target};
-use edgecheck::monitor::{advance, Snapshot};
-use edgecheck::render::Uptimes;
+use edgecheck_core::aggregate::{aggregate, Probe, Round};
+use edgecheck_core::classify::{classify, Health, Outcome, Reason, Verdict};
+use edgecheck_core::config::{Config, RawConfig};
+use edgecheck_core::http::{answer, Target};
+use edgecheck_core::monitor::{advance, Snapshot};
+use edgecheck_core::uptime::Uptimes;
+use edgecheck_core::view::shown;
 
 /// The operations measured, by name.
 pub const OPS: [&str; 6] =
@@ -79,7 +80,7 @@ pub fn prepare(op: &str) -> Option<Box<dyn Fn() -> usize>> {
             let uptimes = Uptimes::new();
             Box::new(move || {
                 let snap = Snapshot { state: black_box(&state), now_ms: 1_795_000_003_000 };
-                answer(&config, Target::Health, &snap, &uptimes, &[]).body.map_or(0, |b| b.len())
+                answer(&config, Target::Health, &shown(&config, snap), &uptimes, &[]).body.map_or(0, |b| b.len())
             })
         }
         _ => return None,

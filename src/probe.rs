@@ -1,6 +1,10 @@
-//! The fan-out: probes every origin, at most `max_in_flight` at once, each under
-//! its own timeout, the whole round under `deadline_ms`.
+//! The fan-out: probes the canary (if any) and every origin, at most
+//! `max_in_flight` requests open at once, canary included, each under its own
+//! timeout, the whole round under `deadline_ms`.
 //!
+//! - The canary and the origins share one `buffer_unordered(max_in_flight)`
+//!   stream, the canary first, so no invocation ever has more than
+//!   `max_in_flight` (at most 6) requests waiting for headers.
 //! - A probe's timer starts when its request is sent, not when it is queued.
 //! - The timer covers headers and the whole body (`AbortController` + `Delay`,
 //!   raced with `select`; the abort reaches the body stream).
@@ -12,47 +16,79 @@
 use std::cell::Cell;
 use std::time::Duration;
 
+use edgecheck_core::aggregate::{Probe, Round};
+use edgecheck_core::classify::{classify, Outcome};
+use edgecheck_core::config::{self, Config, HeaderValue, Origin};
 use futures::future::{select, Either};
 use futures::{pin_mut, stream, StreamExt};
-use worker::{
-    AbortController, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
-};
+use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response};
 
-use crate::aggregate::{Probe, Round};
-use crate::classify::{classify, Outcome};
-use crate::config::{self, Config, HeaderValue, Origin};
+use crate::now_ms;
 
 const USER_AGENT: &str = concat!("edgecheck/", env!("CARGO_PKG_VERSION"), " (health probe)");
 
-fn now_ms() -> u64 {
-    Date::now().as_millis()
+/// One request of a round.
+#[derive(Clone, Copy)]
+enum Job<'c> {
+    /// The canary (`settings.canary`).
+    Canary(&'c str),
+    /// Origin `i` of [`Config::origins`].
+    Origin(usize, &'c Origin),
 }
 
-/// Probes the whole fleet once.
-pub async fn round(config: &Config, env: &Env) -> Round {
+/// What one job gave.
+enum Done {
+    Canary(bool),
+    Origin(usize, Probe),
+}
+
+/// Probes the canary and the whole fleet once: the round, and whether the
+/// canary answered (`true` when none is configured).
+pub async fn round(config: &Config, env: &Env) -> (Round, bool) {
+    let settings = &config.settings;
     let started = now_ms();
-    let deadline_at = started + u64::from(config.settings.deadline_ms);
-    let max_body = config.settings.max_body_bytes;
-    let arrivals: Vec<(usize, Probe)> = stream::iter(config.origins.iter().enumerate())
-        .map(|(i, origin)| async move { (i, probe(origin, env, max_body, deadline_at).await) })
-        .buffer_unordered(config.settings.max_in_flight)
+    let deadline_at = started + u64::from(settings.deadline_ms);
+    let canary = settings.canary.as_deref().map(Job::Canary);
+    let jobs = canary.into_iter().chain(config.origins.iter().enumerate().map(|(i, o)| Job::Origin(i, o)));
+    let done: Vec<Done> = stream::iter(jobs)
+        .map(|job| async move {
+            match job {
+                Job::Canary(url) => Done::Canary(canary_ok(url, settings, deadline_at).await),
+                Job::Origin(i, origin) => {
+                    Done::Origin(i, probe(origin, env, settings.max_body_bytes, deadline_at).await)
+                }
+            }
+        })
+        .buffer_unordered(settings.max_in_flight)
         .collect()
         .await;
-    Round::from_arrivals(started, now_ms().saturating_sub(started), config.origins.len(), arrivals)
+    let mut canary_ok = true;
+    let mut arrivals = Vec::with_capacity(config.origins.len());
+    for d in done {
+        match d {
+            Done::Canary(ok) => canary_ok = ok,
+            Done::Origin(i, probe) => arrivals.push((i, probe)),
+        }
+    }
+    let round = Round::from_arrivals(started, now_ms().saturating_sub(started), config.origins.len(), arrivals);
+    (round, canary_ok)
 }
 
-/// Whether the canary answered (any HTTP status) within `probe_timeout_ms`;
-/// `true` when no canary is configured.
-pub async fn canary_ok(config: &Config) -> bool {
-    let Some(url) = &config.settings.canary else { return true };
+/// Whether the canary answered (any HTTP status) within `probe_timeout_ms`, cut
+/// to the deadline.
+async fn canary_ok(url: &str, settings: &config::Settings, deadline_at: u64) -> bool {
+    let sent_at = now_ms();
+    if sent_at >= deadline_at {
+        return false;
+    }
     let headers = Headers::new();
     let _ = headers.set("user-agent", USER_AGENT);
     let mut init = RequestInit::new();
     init.with_headers(headers).with_redirect(RequestRedirect::Manual);
     let Ok(request) = Request::new_with_init(url, &init) else { return false };
-    let timeout = u64::from(config.settings.probe_timeout_ms);
+    let timeout_ms = u64::from(settings.probe_timeout_ms).min(deadline_at - sent_at);
     matches!(
-        fetch_within(request, config::Method::Get, config.settings.max_body_bytes, timeout).await,
+        fetch_within(request, config::Method::Get, settings.max_body_bytes, timeout_ms).await,
         Outcome::Answered { .. } | Outcome::BodyTooLarge { .. }
     )
 }
@@ -64,27 +100,28 @@ async fn probe(origin: &Origin, env: &Env, max_body: usize, deadline_at: u64) ->
         return Probe { verdict: classify(origin, &Outcome::Skipped), latency_ms: None };
     }
     let timeout_ms = u64::from(origin.timeout_ms).min(deadline_at - sent_at);
-    let outcome = match request(origin, env) {
-        Some(request) => fetch_within(request, origin.method, max_body, timeout_ms).await,
-        None => Outcome::SecretMissing,
-    };
-    let latency_ms = match outcome {
-        Outcome::SecretMissing => None,
-        _ => Some(now_ms().saturating_sub(sent_at)),
+    let (outcome, latency_ms) = match request(origin, env) {
+        Ok(request) => {
+            let outcome = fetch_within(request, origin.method, max_body, timeout_ms).await;
+            (outcome, Some(now_ms().saturating_sub(sent_at)))
+        }
+        Err(nothing_sent) => (nothing_sent, None),
     };
     Probe { verdict: classify(origin, &outcome), latency_ms }
 }
 
-/// The probe request; `None` when a header names a secret that is not set.
-fn request(origin: &Origin, env: &Env) -> Option<Request> {
+/// The probe request, or why none could be built: a header names a secret that
+/// is not set ([`Outcome::SecretMissing`]), or the runtime rejects a header
+/// value or the request ([`Outcome::RequestInvalid`]).
+fn request(origin: &Origin, env: &Env) -> Result<Request, Outcome> {
     let headers = Headers::new();
-    headers.set("user-agent", USER_AGENT).ok()?;
+    headers.set("user-agent", USER_AGENT).map_err(|_| Outcome::RequestInvalid)?;
     for (name, value) in &origin.headers {
         let value = match value {
             HeaderValue::Plain(v) => v.clone(),
-            HeaderValue::Secret(secret) => env.secret(secret).ok()?.to_string(),
+            HeaderValue::Secret(secret) => env.secret(secret).map_err(|_| Outcome::SecretMissing)?.to_string(),
         };
-        headers.set(name, &value).ok()?;
+        headers.set(name, &value).map_err(|_| Outcome::RequestInvalid)?;
     }
     let mut init = RequestInit::new();
     init.with_method(match origin.method {
@@ -93,8 +130,7 @@ fn request(origin: &Origin, env: &Env) -> Option<Request> {
     })
     .with_headers(headers)
     .with_redirect(RequestRedirect::Manual);
-    // The URL was validated at build time; a failure here is a header the runtime rejects.
-    Request::new_with_init(&origin.url, &init).ok()
+    Request::new_with_init(&origin.url, &init).map_err(|_| Outcome::RequestInvalid)
 }
 
 /// Sends `request` and reads the answer, all within `timeout_ms`.

@@ -9,14 +9,15 @@
 //! | 2 | no complete answer within the timeout | down | `timeout` |
 //! | 3 | not started before the deadline | down | `skipped` |
 //! | 4 | a header names a secret that is not set | down | `secret_missing` |
-//! | 5 | body longer than `max_body_bytes` | down | `body_too_large` |
-//! | 6 | body says down (any status code, even 200) | down | `body_down` |
-//! | 7 | body says degraded (any status code, even 503) | degraded | `body_degraded` |
-//! | 8 | status code not in `expect_status` | down | `status_mismatch` |
-//! | 9 | body claims JSON but does not parse | down | `body_invalid` |
-//! | 10 | otherwise (body up, or not a known health document) | up | `ok` |
+//! | 5 | the runtime refused to build the request (a header value it rejects) | down | `request_invalid` |
+//! | 6 | body longer than `max_body_bytes` | down | `body_too_large` |
+//! | 7 | body says down (any status code, even 200) | down | `body_down` |
+//! | 8 | body says degraded (any status code, even 503) | degraded | `body_degraded` |
+//! | 9 | status code not in `expect_status` | down | `status_mismatch` |
+//! | 10 | body claims JSON but does not parse | down | `body_invalid` |
+//! | 11 | otherwise (body up, or not a known health document) | up | `ok` |
 //!
-//! With `format = "status_code"` or `method = "HEAD"` rules 6, 7 and 9 never apply.
+//! With `format = "status_code"` or `method = "HEAD"` rules 7, 8 and 10 never apply.
 //! Bodies are recognised by [`read_body`]; see its table for the formats.
 
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,7 @@ pub enum Reason {
     BodyTooLarge,
     Skipped,
     SecretMissing,
+    RequestInvalid,
 }
 
 impl Reason {
@@ -80,6 +82,7 @@ impl Reason {
             Reason::BodyTooLarge => "body_too_large",
             Reason::Skipped => "skipped",
             Reason::SecretMissing => "secret_missing",
+            Reason::RequestInvalid => "request_invalid",
         }
     }
 }
@@ -101,6 +104,9 @@ pub enum Outcome {
     Skipped,
     /// A header names a wrangler secret that is not set; nothing was sent.
     SecretMissing,
+    /// The runtime refused to build the request (for example a secret's value
+    /// with a line break, which no header may carry); nothing was sent.
+    RequestInvalid,
 }
 
 /// The judgement of one probe.
@@ -120,6 +126,7 @@ pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
         Outcome::Timeout { status } => down(Reason::Timeout, *status),
         Outcome::Skipped => down(Reason::Skipped, None),
         Outcome::SecretMissing => down(Reason::SecretMissing, None),
+        Outcome::RequestInvalid => down(Reason::RequestInvalid, None),
         Outcome::BodyTooLarge { status } => down(Reason::BodyTooLarge, Some(*status)),
         Outcome::Answered { status, content_type, body } => {
             let reads_body = origin.format == Format::Auto && origin.method == Method::Get;

@@ -1,0 +1,266 @@
+//! Fleet configuration, in three parts:
+//!
+//! - this module: the validated model ([`Config`]), in which every invariant
+//!   already holds, with its defaults and limits;
+//! - [`raw`]: the shape of `edgecheck.toml` as written ([`RawConfig`]) and
+//!   [`parse_toml`];
+//! - `validate`: [`Config::from_raw`], which builds the model or returns every
+//!   problem at once, each naming its field path (`origins[3].url`).
+//!
+//! Two stages, as in ripgrep's `LowArgs` / `HiArgs`. `build.rs` runs both at
+//! build time and embeds the validated `Config` as JSON; nothing downstream
+//! re-checks.
+
+use std::fmt;
+
+mod raw;
+mod validate;
+
+pub use raw::{parse_toml, RawConfig, RawHeader, RawOrigin, RawQuorum, RawRegion, RawSettings, RawStatus};
+
+use serde::{Deserialize, Serialize};
+
+/// Default for `settings.probe_timeout_ms`: one probe, connect + headers + body.
+pub const DEFAULT_PROBE_TIMEOUT_MS: u32 = 2_000;
+/// Default for `settings.deadline_ms`: the whole fan-out.
+pub const DEFAULT_DEADLINE_MS: u32 = 5_000;
+/// Cloudflare Workers allow 6 connections waiting for response headers per
+/// invocation; a seventh fetch is queued by the runtime, so its timer would lie.
+pub const MAX_CONNECTIONS_WAITING: usize = 6;
+/// Default for `settings.max_body_bytes` (decoded bytes).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// Upper bound for `settings.max_body_bytes`: 1 MiB (isolates have 128 MB).
+pub const MAX_BODY_BYTES_LIMIT: usize = 1024 * 1024;
+/// Upper bound for `settings.deadline_ms`: 60 s.
+pub const DEADLINE_LIMIT_MS: u32 = 60_000;
+/// Default for `settings.refresh_s`: seconds between probing rounds.
+pub const DEFAULT_REFRESH_S: u32 = 15;
+/// Default for `rise`: consecutive better probes to move an origin's status up.
+pub const DEFAULT_RISE: u32 = 2;
+/// Default for `fall`: consecutive worse probes to move an origin's status down.
+pub const DEFAULT_FALL: u32 = 3;
+/// Default for `settings.retention_days`.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+/// Default for `settings.max_stale_s`.
+pub const DEFAULT_MAX_STALE_S: u32 = 300;
+/// Subrequests per invocation on the Workers Free plan.
+pub const FREE_PLAN_SUBREQUESTS: usize = 50;
+
+// ---------------------------------------------------------------------------
+// Validated: what the program uses.
+// ---------------------------------------------------------------------------
+
+/// A validated fleet. Invariants: names are unique across regions and origins;
+/// every origin's region exists; every region has at least one origin; every
+/// quorum can be met; timeouts fit inside the deadline.
+///
+/// Built only by [`Config::from_raw`]. It is serializable so that `build.rs` can
+/// embed the config it validated; the worker loads that JSON and never parses or
+/// validates user input at run time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub settings: Settings,
+    /// Regions in name order.
+    pub regions: Vec<Region>,
+    /// Origins in file order (the order in which probes are started).
+    pub origins: Vec<Origin>,
+}
+
+/// `[settings]` with defaults applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Default per-probe timeout in ms (connect + headers + whole body).
+    pub probe_timeout_ms: u32,
+    /// Budget of the whole fan-out in ms; probes not started by then are `skipped`.
+    pub deadline_ms: u32,
+    /// Probes in flight at once, 1 to 6.
+    pub max_in_flight: usize,
+    /// Decoded body bytes read at most; more is `body_too_large`.
+    pub max_body_bytes: usize,
+    /// Whether `/ready` answers 200 while the view is degraded.
+    pub degraded_is_ready: bool,
+    /// Regions that must be up or degraded for the global view not to be down.
+    pub min_regions_up: usize,
+    /// Seconds between probing rounds of the monitor; longer than the deadline.
+    pub refresh_s: u32,
+    /// Default `rise` for origins without their own.
+    pub rise: u32,
+    /// Default `fall` for origins without their own.
+    pub fall: u32,
+    /// Days of history (changes and uptime rollups) kept.
+    pub retention_days: u32,
+    /// Seconds the last known statuses are served, marked stale, while the
+    /// monitor itself looks cut off; after that the view is `unknown`.
+    pub max_stale_s: u32,
+    /// A URL outside the fleet; when it fails, the monitor is the one in trouble.
+    pub canary: Option<String>,
+}
+
+/// One region: its quorum and the indices of its origins in [`Config::origins`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Region {
+    pub name: String,
+    pub quorum: Quorum,
+    pub origins: Vec<usize>,
+}
+
+/// How many origins of a region must be up or degraded for it not to be down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Quorum {
+    AtLeast(usize),
+    Majority,
+    All,
+}
+
+impl Quorum {
+    /// The number of origins needed out of `total`.
+    pub fn needed(self, total: usize) -> usize {
+        match self {
+            Quorum::AtLeast(n) => n,
+            Quorum::Majority => total / 2 + 1,
+            Quorum::All => total,
+        }
+    }
+}
+
+/// One origin health endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Origin {
+    pub name: String,
+    /// Index into [`Config::regions`].
+    pub region: usize,
+    /// An absolute http(s) URL without credentials. Never shown to the public.
+    pub url: String,
+    pub method: Method,
+    pub expect_status: StatusSet,
+    /// This probe's timeout in ms.
+    pub timeout_ms: u32,
+    /// A down critical origin makes its region down whatever the quorum.
+    pub critical: bool,
+    /// Consecutive better probes before this origin's status moves up (hysteresis).
+    pub rise: u32,
+    /// Consecutive worse probes before this origin's status moves down.
+    pub fall: u32,
+    pub headers: Vec<(String, HeaderValue)>,
+    pub format: Format,
+}
+
+/// The probe's HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    Get,
+    Head,
+}
+
+/// How a response body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Format {
+    /// Recognise the known health documents (see `classify`); others are judged
+    /// by status code alone.
+    Auto,
+    /// Ignore the body; judge by status code alone.
+    StatusCode,
+}
+
+/// A header value to send with a probe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HeaderValue {
+    Plain(String),
+    /// The name of a wrangler secret, read at run time.
+    Secret(String),
+}
+
+/// The status codes that count as a healthy answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusSet(Vec<StatusRule>);
+
+/// One `expect_status` item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StatusRule {
+    /// An exact code, 100 to 599.
+    Code(u16),
+    /// A class: `2` stands for `2xx`.
+    Class(u16),
+}
+
+impl StatusSet {
+    /// The default: any 2xx.
+    pub fn success() -> StatusSet {
+        StatusSet(vec![StatusRule::Class(2)])
+    }
+
+    /// Whether `code` counts as healthy.
+    pub fn contains(&self, code: u16) -> bool {
+        self.0.iter().any(|rule| match *rule {
+            StatusRule::Code(c) => c == code,
+            StatusRule::Class(class) => code / 100 == class,
+        })
+    }
+}
+
+/// One problem in the file: the field path (`origins[3].url`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// A valid but doubtful setting, printed as a build warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigWarning {
+    pub field: String,
+    pub message: String,
+}
+
+impl Config {
+    /// Settings that are valid but likely to surprise: probes that will be
+    /// `skipped` even when every origin answers within its timeout, and fleets
+    /// larger than the Free plan's subrequest limit.
+    pub fn warnings(&self) -> Vec<ConfigWarning> {
+        let mut out = Vec::new();
+        let s = &self.settings;
+        let waves = self.origins.len().div_ceil(s.max_in_flight) as u64;
+        let slowest = self.origins.iter().map(|o| o.timeout_ms).max().unwrap_or(0) as u64;
+        if waves * slowest > s.deadline_ms as u64 {
+            out.push(ConfigWarning {
+                field: "settings.deadline_ms".into(),
+                message: format!(
+                    "{} origins in waves of {} with timeouts up to {} ms need up to {} ms; probes not started within {} ms are reported as skipped",
+                    self.origins.len(), s.max_in_flight, slowest, waves * slowest, s.deadline_ms
+                ),
+            });
+        }
+        if self.origins.len() > FREE_PLAN_SUBREQUESTS {
+            out.push(ConfigWarning {
+                field: "origins".into(),
+                message: format!(
+                    "{} origins: one fan-out makes one subrequest per origin, more than the {} per invocation the Workers Free plan allows (Paid allows 10,000)",
+                    self.origins.len(), FREE_PLAN_SUBREQUESTS
+                ),
+            });
+        }
+        out
+    }
+
+    /// The region or origin called `name`.
+    pub fn find(&self, name: &str) -> Option<Named> {
+        if let Some(i) = self.regions.iter().position(|r| r.name == name) {
+            return Some(Named::Region(i));
+        }
+        self.origins.iter().position(|o| o.name == name).map(Named::Origin)
+    }
+}
+
+/// What a name in a path refers to: an index into [`Config::regions`] or
+/// [`Config::origins`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Named {
+    Region(usize),
+    Origin(usize),
+}

@@ -1,0 +1,103 @@
+//! The raw shape of `edgecheck.toml`: what the user wrote, every key optional
+//! where the file may omit it (ripgrep's `LowArgs`). [`parse_toml`] reads the
+//! text; `validate` turns the result into a [`super::Config`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+
+/// `edgecheck.toml` as written. Unknown keys are errors (a typo must not be
+/// silently ignored).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub settings: RawSettings,
+    #[serde(default)]
+    pub regions: BTreeMap<String, RawRegion>,
+    #[serde(default)]
+    pub origins: Vec<RawOrigin>,
+}
+
+/// `[settings]`; every key is optional and has a documented default.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    pub probe_timeout_ms: Option<i64>,
+    pub deadline_ms: Option<i64>,
+    pub max_in_flight: Option<i64>,
+    pub max_body_bytes: Option<i64>,
+    pub degraded_is_ready: Option<bool>,
+    pub min_regions_up: Option<i64>,
+    pub refresh_s: Option<i64>,
+    pub rise: Option<i64>,
+    pub fall: Option<i64>,
+    pub retention_days: Option<i64>,
+    pub max_stale_s: Option<i64>,
+    pub canary: Option<String>,
+}
+
+/// `[regions.<name>]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegion {
+    pub min_up: Option<RawQuorum>,
+}
+
+/// `min_up`: a number, `"majority"` or `"all"`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum RawQuorum {
+    Count(i64),
+    Word(String),
+}
+
+/// One `[[origins]]` entry.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrigin {
+    pub name: String,
+    pub region: String,
+    pub url: String,
+    pub method: Option<String>,
+    pub expect_status: Option<Vec<RawStatus>>,
+    pub timeout_ms: Option<i64>,
+    pub critical: Option<bool>,
+    pub rise: Option<i64>,
+    pub fall: Option<i64>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, RawHeader>,
+    pub format: Option<String>,
+}
+
+/// An `expect_status` item: `200`, `"429"` or `"2xx"`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum RawStatus {
+    Code(i64),
+    Text(String),
+}
+
+/// A header value: a plain string, or `{ secret = "NAME" }` naming a wrangler
+/// secret read at run time.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum RawHeader {
+    Plain(String),
+    Secret { secret: String },
+}
+
+/// Parses the text of `edgecheck.toml`. Syntax and type errors name their field
+/// path (`origins[3].timeout_ms`) where there is one. Run by `build.rs`: the worker embeds
+/// the validated config, so TOML never reaches the wasm bundle.
+pub fn parse_toml(text: &str) -> Result<RawConfig, ConfigError> {
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| ConfigError { field: "(syntax)".into(), message: e.to_string() })?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let message = e.into_inner().message().to_string();
+        ConfigError { field: if field == "." { "(top level)".into() } else { field }, message }
+    })
+}

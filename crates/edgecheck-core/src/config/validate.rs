@@ -1,0 +1,381 @@
+//! Validation: [`RawConfig`] to [`Config`], or every problem at once, each
+//! naming its field path (`origins[3].url`). Ripgrep's `HiArgs::from_low_args`:
+//! the rich types are built here once, and nothing downstream re-checks.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::raw::{RawConfig, RawHeader, RawOrigin, RawQuorum, RawSettings, RawStatus};
+use super::*;
+
+impl Config {
+    /// Validates `raw`. On failure returns every problem found, in file order.
+    pub fn from_raw(raw: &RawConfig) -> Result<Config, Vec<ConfigError>> {
+        let mut errs = Errors::default();
+        let mut settings = settings(&raw.settings, &mut errs);
+        if raw.regions.is_empty() {
+            errs.push("regions", "at least one region must be declared, as [regions.<name>]");
+        }
+        if raw.origins.is_empty() {
+            errs.push("origins", "at least one origin must be declared, as [[origins]]");
+        }
+        let mut regions = declared_regions(raw, &mut errs);
+        let origins = origins(raw, &settings, &mut regions, &mut errs);
+        quorums(raw, &mut regions, &mut errs);
+        settings.min_regions_up = min_regions_up(&raw.settings, raw.regions.len(), &mut errs);
+        if errs.0.is_empty() {
+            Ok(Config { settings, regions, origins })
+        } else {
+            Err(errs.0)
+        }
+    }
+}
+
+/// The regions in name order, each without origins yet.
+fn declared_regions(raw: &RawConfig, errs: &mut Errors) -> Vec<Region> {
+    raw.regions
+        .keys()
+        .map(|name| {
+            check_name(&format!("regions.{name}"), name, errs);
+            Region { name: name.clone(), quorum: Quorum::AtLeast(1), origins: Vec::new() }
+        })
+        .collect()
+}
+
+/// The origins in file order; each is also listed under its region.
+fn origins(raw: &RawConfig, settings: &Settings, regions: &mut [Region], errs: &mut Errors) -> Vec<Origin> {
+    let region_index: BTreeMap<&str, usize> =
+        raw.regions.keys().enumerate().map(|(i, name)| (name.as_str(), i)).collect();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut out = Vec::with_capacity(raw.origins.len());
+    for (i, o) in raw.origins.iter().enumerate() {
+        let path = format!("origins[{i}]");
+        check_name(&format!("{path}.name"), &o.name, errs);
+        if region_index.contains_key(o.name.as_str()) {
+            errs.push(
+                format!("{path}.name"),
+                format!(
+                    "\"{}\" is already a region name; /health/{{name}} needs names unique across regions and origins",
+                    o.name
+                ),
+            );
+        } else if !seen.insert(o.name.as_str()) {
+            errs.push(
+                format!("{path}.name"),
+                format!("\"{}\" is used by an earlier origin; names must be unique", o.name),
+            );
+        }
+        let region = match region_index.get(o.region.as_str()) {
+            Some(&r) => {
+                regions[r].origins.push(i);
+                r
+            }
+            None => {
+                let declared: Vec<&str> = region_index.keys().copied().collect();
+                errs.push(
+                    format!("{path}.region"),
+                    format!("\"{}\" is not declared under [regions] (declared: {})", o.region, declared.join(", ")),
+                );
+                0
+            }
+        };
+        out.push(origin(&path, o, region, settings, errs));
+    }
+    out
+}
+
+/// One origin's own keys, with the settings' defaults.
+fn origin(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs: &mut Errors) -> Origin {
+    let field = |key: &str| format!("{path}.{key}");
+    let timeout_ms = match o.timeout_ms {
+        None => settings.probe_timeout_ms,
+        Some(v) => {
+            ranged(&field("timeout_ms"), v, 1, settings.deadline_ms as i64, "ms, at most settings.deadline_ms", errs)
+                .map_or(settings.probe_timeout_ms, |v| v as u32)
+        }
+    };
+    let count = |key: &str, value: Option<i64>, default: u32, errs: &mut Errors| {
+        opt_ranged(&field(key), value, default as i64, 1, 10, "consecutive probes", errs) as u32
+    };
+    Origin {
+        name: o.name.clone(),
+        region,
+        url: check_url(&field("url"), &o.url, errs),
+        method: method(&field("method"), o.method.as_deref(), errs),
+        expect_status: expect_status(&field("expect_status"), o.expect_status.as_deref(), errs),
+        timeout_ms,
+        critical: o.critical.unwrap_or(false),
+        rise: count("rise", o.rise, settings.rise, errs),
+        fall: count("fall", o.fall, settings.fall, errs),
+        headers: headers(&field("headers"), &o.headers, errs),
+        format: format(&field("format"), o.format.as_deref(), errs),
+    }
+}
+
+/// Each region's `min_up`, checked against its origin count; a region without
+/// origins is an error.
+fn quorums(raw: &RawConfig, regions: &mut [Region], errs: &mut Errors) {
+    for (region, (name, raw_region)) in regions.iter_mut().zip(raw.regions.iter()) {
+        let path = format!("regions.{name}");
+        if region.origins.is_empty() {
+            errs.push(
+                path,
+                format!("no origin names this region; remove it or add an origin with region = \"{name}\""),
+            );
+            continue;
+        }
+        if let Some(q) = &raw_region.min_up {
+            region.quorum = quorum(&format!("{path}.min_up"), q, region.origins.len(), errs);
+        }
+    }
+}
+
+/// `settings.min_regions_up`, at most the number of declared regions.
+fn min_regions_up(raw: &RawSettings, declared: usize, errs: &mut Errors) -> usize {
+    let declared = declared.max(1);
+    match raw.min_regions_up {
+        None => 1,
+        Some(v) => ranged(
+            "settings.min_regions_up",
+            v,
+            1,
+            declared as i64,
+            &format!("regions, at most the {declared} declared"),
+            errs,
+        )
+        .unwrap_or(1) as usize,
+    }
+}
+
+#[derive(Default)]
+struct Errors(Vec<ConfigError>);
+
+impl Errors {
+    fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigError { field: field.into(), message: message.into() });
+    }
+}
+
+fn settings(raw: &RawSettings, errs: &mut Errors) -> Settings {
+    let deadline_ms = opt_ranged(
+        "settings.deadline_ms",
+        raw.deadline_ms,
+        DEFAULT_DEADLINE_MS as i64,
+        1,
+        DEADLINE_LIMIT_MS as i64,
+        "ms",
+        errs,
+    ) as u32;
+    let probe_timeout_ms = opt_ranged(
+        "settings.probe_timeout_ms",
+        raw.probe_timeout_ms,
+        (DEFAULT_PROBE_TIMEOUT_MS.min(deadline_ms)) as i64,
+        1,
+        deadline_ms as i64,
+        "ms, at most settings.deadline_ms",
+        errs,
+    ) as u32;
+    let max_in_flight = opt_ranged(
+        "settings.max_in_flight",
+        raw.max_in_flight,
+        MAX_CONNECTIONS_WAITING as i64,
+        1,
+        MAX_CONNECTIONS_WAITING as i64,
+        "probes; Cloudflare Workers allow 6 connections waiting for headers, and a 7th would be queued and time out falsely",
+        errs,
+    ) as usize;
+    let max_body_bytes = opt_ranged(
+        "settings.max_body_bytes",
+        raw.max_body_bytes,
+        DEFAULT_MAX_BODY_BYTES as i64,
+        1,
+        MAX_BODY_BYTES_LIMIT as i64,
+        "bytes",
+        errs,
+    ) as usize;
+    let refresh_s = opt_ranged(
+        "settings.refresh_s",
+        raw.refresh_s,
+        (DEFAULT_REFRESH_S as i64).max(deadline_ms as i64 / 1000 + 1),
+        deadline_ms as i64 / 1000 + 1,
+        3600,
+        "seconds, longer than settings.deadline_ms so that rounds never overlap",
+        errs,
+    ) as u32;
+    let max_stale_s = opt_ranged(
+        "settings.max_stale_s",
+        raw.max_stale_s,
+        (DEFAULT_MAX_STALE_S as i64).max(refresh_s as i64),
+        refresh_s as i64,
+        7 * 24 * 3600,
+        "seconds, at least settings.refresh_s",
+        errs,
+    ) as u32;
+    let canary = raw.canary.as_deref().map(|url| check_url("settings.canary", url, errs));
+    Settings {
+        probe_timeout_ms,
+        deadline_ms,
+        max_in_flight,
+        max_body_bytes,
+        degraded_is_ready: raw.degraded_is_ready.unwrap_or(false),
+        min_regions_up: 1,
+        refresh_s,
+        rise: opt_ranged("settings.rise", raw.rise, DEFAULT_RISE as i64, 1, 10, "consecutive probes", errs) as u32,
+        fall: opt_ranged("settings.fall", raw.fall, DEFAULT_FALL as i64, 1, 10, "consecutive probes", errs) as u32,
+        retention_days: opt_ranged(
+            "settings.retention_days",
+            raw.retention_days,
+            DEFAULT_RETENTION_DAYS as i64,
+            1,
+            366,
+            "days",
+            errs,
+        ) as u32,
+        max_stale_s,
+        canary,
+    }
+}
+
+fn opt_ranged(field: &str, value: Option<i64>, default: i64, min: i64, max: i64, unit: &str, errs: &mut Errors) -> i64 {
+    match value {
+        None => default,
+        Some(v) => ranged(field, v, min, max, unit, errs).unwrap_or(default),
+    }
+}
+
+fn ranged(field: &str, value: i64, min: i64, max: i64, unit: &str, errs: &mut Errors) -> Option<i64> {
+    if (min..=max).contains(&value) {
+        Some(value)
+    } else {
+        errs.push(field, format!("{value} is out of range: expected {min} to {max} ({unit})"));
+        None
+    }
+}
+
+/// Names appear in paths (`/health/{name}`): 1 to 64 of `[a-z0-9-_.]`.
+fn check_name(field: &str, name: &str, errs: &mut Errors) {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
+    if name.is_empty() || name.len() > 64 {
+        errs.push(field, format!("\"{name}\" must be 1 to 64 characters long"));
+    } else if let Some(c) = name.chars().find(|&c| !ok_char(c)) {
+        errs.push(field, format!("\"{name}\" contains {c:?}; names use only a-z, 0-9, '-', '_' and '.'"));
+    }
+}
+
+fn check_url(field: &str, raw: &str, errs: &mut Errors) -> String {
+    let url = match url::Url::parse(raw) {
+        Ok(url) => url,
+        Err(e) => {
+            errs.push(field, format!("\"{raw}\" is not an absolute URL ({e})"));
+            return raw.to_string();
+        }
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        errs.push(field, format!("scheme \"{}\" is not allowed; use http or https", url.scheme()));
+    } else if !url.username().is_empty() || url.password().is_some() {
+        errs.push(field, "credentials in the URL (user:pass@) are not allowed; send them as a header naming a secret");
+    } else if url.host().is_none() {
+        errs.push(field, format!("\"{raw}\" has no host"));
+    }
+    url.to_string()
+}
+
+fn method(field: &str, raw: Option<&str>, errs: &mut Errors) -> Method {
+    match raw.map(str::to_ascii_uppercase).as_deref() {
+        None | Some("GET") => Method::Get,
+        Some("HEAD") => Method::Head,
+        Some(_) => {
+            errs.push(field, format!("\"{}\" is not supported; use GET or HEAD", raw.unwrap_or_default()));
+            Method::Get
+        }
+    }
+}
+
+fn format(field: &str, raw: Option<&str>, errs: &mut Errors) -> Format {
+    match raw {
+        None | Some("auto") => Format::Auto,
+        Some("status_code") => Format::StatusCode,
+        Some(other) => {
+            errs.push(field, format!("\"{other}\" is not a format; use \"auto\" or \"status_code\""));
+            Format::Auto
+        }
+    }
+}
+
+fn expect_status(field: &str, raw: Option<&[RawStatus]>, errs: &mut Errors) -> StatusSet {
+    let Some(items) = raw else {
+        return StatusSet::success();
+    };
+    if items.is_empty() {
+        errs.push(field, "must list at least one code (\"200\") or class (\"2xx\")");
+        return StatusSet::success();
+    }
+    let mut rules = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let text = match item {
+            RawStatus::Code(n) => n.to_string(),
+            RawStatus::Text(t) => t.trim().to_ascii_lowercase(),
+        };
+        let rule = match text.as_bytes() {
+            [c @ b'1'..=b'5', b'x', b'x'] => Some(StatusRule::Class(u16::from(c - b'0'))),
+            _ => text.parse::<u16>().ok().filter(|c| (100..=599).contains(c)).map(StatusRule::Code),
+        };
+        match rule {
+            Some(rule) => rules.push(rule),
+            None => errs.push(
+                format!("{field}[{i}]"),
+                format!("\"{text}\" is neither a status code (100 to 599) nor a class (1xx to 5xx)"),
+            ),
+        }
+    }
+    StatusSet(rules)
+}
+
+fn quorum(field: &str, raw: &RawQuorum, origins: usize, errs: &mut Errors) -> Quorum {
+    match raw {
+        RawQuorum::Count(n) => {
+            match ranged(field, *n, 1, origins as i64, &format!("origins, at most the {origins} in this region"), errs)
+            {
+                Some(n) => Quorum::AtLeast(n as usize),
+                None => Quorum::AtLeast(1),
+            }
+        }
+        RawQuorum::Word(w) if w == "majority" => Quorum::Majority,
+        RawQuorum::Word(w) if w == "all" => Quorum::All,
+        RawQuorum::Word(w) => {
+            errs.push(field, format!("\"{w}\" is not a quorum; use a number, \"majority\" or \"all\""));
+            Quorum::AtLeast(1)
+        }
+    }
+}
+
+fn headers(field: &str, raw: &BTreeMap<String, RawHeader>, errs: &mut Errors) -> Vec<(String, HeaderValue)> {
+    let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    let mut out = Vec::with_capacity(raw.len());
+    for (name, value) in raw {
+        let path = format!("{field}.{name}");
+        if name.is_empty() || !name.chars().all(is_tchar) {
+            errs.push(path.clone(), format!("\"{name}\" is not a valid header name"));
+        }
+        let value = match value {
+            RawHeader::Plain(v) => {
+                if v.contains(['\r', '\n', '\0']) {
+                    errs.push(path, "header values cannot contain CR, LF or NUL");
+                }
+                HeaderValue::Plain(v.clone())
+            }
+            RawHeader::Secret { secret } => {
+                let ok = secret.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !ok {
+                    errs.push(
+                        format!("{path}.secret"),
+                        format!("\"{secret}\" is not a secret name; use letters, digits and '_'"),
+                    );
+                }
+                HeaderValue::Secret(secret.clone())
+            }
+        };
+        out.push((name.clone(), value));
+    }
+    out
+}

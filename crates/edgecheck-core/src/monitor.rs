@@ -1,0 +1,253 @@
+//! The monitor's state machine, pure: each probing round moves the per-origin
+//! damped statuses (hysteresis), the region and global statuses, and yields the
+//! status changes to record. Time comes in with the round; nothing here reads a
+//! clock or storage.
+//!
+//! - **Hysteresis** (HAProxy's rise/fall, extended to three levels): an origin's
+//!   status moves up after `rise` consecutive probes better than it, and down
+//!   after `fall` consecutive probes worse than it; a probe equal to it resets
+//!   both counts. The first probe of an origin decides directly.
+//! - **Fail-static**: a round in which every origin failed for a network-class
+//!   reason (`connect_error`, `timeout`, `skipped`), or in which the canary
+//!   failed, says more about the monitor than about the fleet. It is
+//!   *self-isolated*: the last known statuses are kept and no change is
+//!   recorded; the snapshot is `stale`, and after `max_stale_s` without a
+//!   trustworthy round the view is `unknown` (see [`Snapshot::status`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{aggregate, Overall, Probe, Round, View};
+use crate::classify::{Health, Reason};
+use crate::config::Config;
+
+/// One origin's tracked state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginTrack {
+    /// The damped status; `None` until a trustworthy round has judged it.
+    pub health: Option<Health>,
+    /// When `health` last changed, ms since the Unix epoch.
+    pub since_ms: u64,
+    /// Consecutive probes better than `health`.
+    pub better: u32,
+    /// Consecutive probes worse than `health`.
+    pub worse: u32,
+    /// The raw last probe, shown next to the damped status.
+    pub last: Probe,
+}
+
+/// A region's or the global status and when it last changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Track<T> {
+    pub status: T,
+    pub since_ms: u64,
+}
+
+/// Everything the monitor knows, persisted after every round. Keyed by name so a
+/// config change keeps the state of the origins it keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorState {
+    pub origins: BTreeMap<String, OriginTrack>,
+    pub regions: BTreeMap<String, Track<Health>>,
+    /// `None` until the first trustworthy round.
+    pub overall: Option<Track<Overall>>,
+    /// Start of the last round, ms.
+    pub checked_at_ms: u64,
+    /// Wall time of the last round, ms.
+    pub duration_ms: u64,
+    /// Start of the last trustworthy (not self-isolated) round, ms.
+    pub fresh_at_ms: Option<u64>,
+    /// Whether the last round was self-isolated.
+    pub isolated: bool,
+}
+
+/// What changed, for `/history`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// When, ms since the Unix epoch.
+    pub at_ms: u64,
+    pub kind: Kind,
+    /// The origin's or region's name; `""` for the global view.
+    pub name: String,
+    /// The status before; `None` for a first status.
+    pub from: Option<String>,
+    pub to: String,
+    /// For origins: the reason class of the probe that made the change.
+    pub reason: Option<Reason>,
+}
+
+/// What a [`Change`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Origin,
+    Region,
+    Global,
+}
+
+/// The result of one round: the new state and the changes to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advance {
+    pub state: MonitorState,
+    pub changes: Vec<Change>,
+}
+
+/// Whether a round is self-isolated: the canary failed, or every origin failed
+/// for a network-class reason.
+pub fn is_self_isolated(round: &Round, canary_ok: bool) -> bool {
+    !canary_ok || round.probes.iter().all(|p| p.verdict.reason.is_network_class())
+}
+
+/// Moves `prev` (`None` on the first round ever) by one round. `canary_ok` is
+/// `true` when no canary is configured.
+pub fn advance(config: &Config, prev: Option<&MonitorState>, round: &Round, canary_ok: bool) -> Advance {
+    let at = round.checked_at_ms;
+    let mut changes = Vec::new();
+    let isolated = is_self_isolated(round, canary_ok);
+
+    let mut origins = BTreeMap::new();
+    for (origin, probe) in config.origins.iter().zip(&round.probes) {
+        let prev_track = prev.and_then(|s| s.origins.get(&origin.name));
+        let mut track = match prev_track {
+            Some(t) => OriginTrack { last: *probe, ..t.clone() },
+            None => OriginTrack { health: None, since_ms: at, better: 0, worse: 0, last: *probe },
+        };
+        if !isolated {
+            let before = track.health;
+            step(&mut track, probe.verdict.health, origin.rise, origin.fall, at);
+            if track.health != before {
+                changes.push(Change {
+                    at_ms: at,
+                    kind: Kind::Origin,
+                    name: origin.name.clone(),
+                    from: before.map(|h| h.as_str().to_string()),
+                    to: track.health.map_or("unknown", Health::as_str).to_string(),
+                    reason: Some(probe.verdict.reason),
+                });
+            }
+        }
+        origins.insert(origin.name.clone(), track);
+    }
+
+    let (regions, overall) = if isolated {
+        (prev.map(|s| s.regions.clone()).unwrap_or_default(), prev.and_then(|s| s.overall))
+    } else {
+        let view = damped_view(config, &origins);
+        let mut regions = BTreeMap::new();
+        for (region, rv) in config.regions.iter().zip(&view.regions) {
+            let before = prev.and_then(|s| s.regions.get(&region.name)).copied();
+            let track = track_change(before, rv.health, at, Kind::Region, &region.name, Health::as_str, &mut changes);
+            regions.insert(region.name.clone(), track);
+        }
+        let before = prev.and_then(|s| s.overall);
+        (regions, Some(track_change(before, view.overall, at, Kind::Global, "", Overall::as_str, &mut changes)))
+    };
+
+    let state = MonitorState {
+        origins,
+        regions,
+        overall,
+        checked_at_ms: at,
+        duration_ms: round.duration_ms,
+        fresh_at_ms: if isolated { prev.and_then(|s| s.fresh_at_ms) } else { Some(at) },
+        isolated,
+    };
+    Advance { state, changes }
+}
+
+/// One probe through the rise/fall counters.
+fn step(track: &mut OriginTrack, raw: Health, rise: u32, fall: u32, at: u64) {
+    let Some(current) = track.health else {
+        *track = OriginTrack { health: Some(raw), since_ms: at, better: 0, worse: 0, ..*track };
+        return;
+    };
+    if raw == current {
+        track.better = 0;
+        track.worse = 0;
+        return;
+    }
+    let (count, threshold) = if raw > current {
+        track.worse = 0;
+        track.better += 1;
+        (track.better, rise)
+    } else {
+        track.better = 0;
+        track.worse += 1;
+        (track.worse, fall)
+    };
+    if count >= threshold {
+        *track = OriginTrack { health: Some(raw), since_ms: at, better: 0, worse: 0, ..*track };
+    }
+}
+
+fn track_change<T: Copy + PartialEq>(
+    before: Option<Track<T>>,
+    now: T,
+    at: u64,
+    kind: Kind,
+    name: &str,
+    label: fn(T) -> &'static str,
+    changes: &mut Vec<Change>,
+) -> Track<T> {
+    match before {
+        Some(b) if b.status == now => b,
+        _ => {
+            changes.push(Change {
+                at_ms: at,
+                kind,
+                name: name.to_string(),
+                from: before.map(|b| label(b.status).to_string()),
+                to: label(now).to_string(),
+                reason: None,
+            });
+            Track { status: now, since_ms: at }
+        }
+    }
+}
+
+/// Whole seconds from `since_ms` to `now_ms` (0 if `now_ms` is earlier).
+pub fn age_s(since_ms: u64, now_ms: u64) -> u64 {
+    now_ms.saturating_sub(since_ms) / 1000
+}
+
+/// A state read at a given time: what the endpoints serve. [`crate::view::shown`]
+/// turns it into the view one answer shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot<'a> {
+    pub state: &'a MonitorState,
+    /// Now, ms since the Unix epoch.
+    pub now_ms: u64,
+}
+
+impl Snapshot<'_> {
+    /// Seconds since the last round started.
+    pub fn age_s(&self) -> u64 {
+        age_s(self.state.checked_at_ms, self.now_ms)
+    }
+
+    /// Whether the statuses shown are older than the last round (kept while the
+    /// monitor looked cut off).
+    pub fn stale(&self) -> bool {
+        self.state.isolated || self.state.fresh_at_ms.is_none()
+    }
+
+    /// The global status shown; `None` is `unknown`: no trustworthy round ever,
+    /// or the last one is more than `max_stale_s` old.
+    pub fn status(&self, config: &Config) -> Option<Overall> {
+        let (Some(overall), Some(fresh_at)) = (self.state.overall, self.state.fresh_at_ms) else {
+            return None;
+        };
+        let stale_for_ms = self.now_ms.saturating_sub(fresh_at);
+        let too_old = self.state.isolated && stale_for_ms > u64::from(config.settings.max_stale_s) * 1000;
+        (!too_old).then_some(overall.status)
+    }
+}
+
+/// Aggregates the damped statuses; an origin not yet judged counts as down
+/// (the view is `unknown` then anyway, see [`Snapshot::status`]).
+pub fn damped_view(config: &Config, origins: &BTreeMap<String, OriginTrack>) -> View {
+    let healths: Vec<Health> =
+        config.origins.iter().map(|o| origins.get(&o.name).and_then(|t| t.health).unwrap_or(Health::Down)).collect();
+    aggregate(config, &healths)
+}

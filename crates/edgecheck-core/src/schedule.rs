@@ -1,0 +1,67 @@
+//! When the monitor acts, decided from the clock reading the shell passes in:
+//! the alarm's next round, whether a snapshot is too old to serve without a
+//! round (its alarm is dead), and which history and rollup rows are past
+//! retention. All times are ms since the Unix epoch.
+
+use crate::config::Settings;
+use crate::uptime::{Window, HOUR_MS, MINUTE_MS};
+
+/// The shortest wait before the next alarm, ms: a round that ran late never
+/// makes the next one start at once.
+pub const MIN_ALARM_WAIT_MS: u64 = 1_000;
+
+/// How long minute rollups are kept: the longest window summed from them
+/// (24 h) and one hour of margin for the bucket that straddles its start.
+pub const MINUTE_ROLLUPS_KEPT_MS: u64 = 25 * HOUR_MS;
+
+/// How many ms from `now_ms` the alarm fires for the next round: `refresh_s`
+/// after the last round started (`None`: no round yet), at least
+/// [`MIN_ALARM_WAIT_MS`].
+pub fn next_alarm_in_ms(last_round_ms: Option<u64>, refresh_s: u32, now_ms: u64) -> u64 {
+    let due = last_round_ms.unwrap_or(0).saturating_add(u64::from(refresh_s) * 1000);
+    due.saturating_sub(now_ms).max(MIN_ALARM_WAIT_MS)
+}
+
+/// Whether a request must wait for a round before it is answered: there is no
+/// state yet, or the last round started more than `2 × refresh_s` ago, so the
+/// alarm that should have run one is dead. Otherwise requests never probe.
+pub fn needs_round(last_round_ms: Option<u64>, refresh_s: u32, now_ms: u64) -> bool {
+    match last_round_ms {
+        None => true,
+        Some(at) => now_ms.saturating_sub(at) > 2 * u64::from(refresh_s) * 1000,
+    }
+}
+
+/// Rows older than these times are deleted after a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Status changes (`/history`) before this are pruned: `retention_days`.
+    pub changes_before_ms: u64,
+    /// Minute rollups before this are pruned: [`MINUTE_ROLLUPS_KEPT_MS`].
+    pub minute_rollups_before_ms: u64,
+    /// Hour rollups before this are pruned: `retention_days`.
+    pub hour_rollups_before_ms: u64,
+}
+
+impl Retention {
+    /// The cut-offs for a round that started at `now_ms`.
+    pub fn at(settings: &Settings, now_ms: u64) -> Retention {
+        let kept_ms = u64::from(settings.retention_days) * 24 * HOUR_MS;
+        Retention {
+            changes_before_ms: now_ms.saturating_sub(kept_ms),
+            minute_rollups_before_ms: now_ms.saturating_sub(MINUTE_ROLLUPS_KEPT_MS),
+            hour_rollups_before_ms: now_ms.saturating_sub(kept_ms),
+        }
+    }
+
+    /// The cut-off for rollup buckets of `width_ms` ([`MINUTE_MS`] or [`HOUR_MS`]).
+    pub fn rollups_before_ms(&self, width_ms: u64) -> u64 {
+        if width_ms == MINUTE_MS {
+            self.minute_rollups_before_ms
+        } else {
+            self.hour_rollups_before_ms
+        }
+    }
+}
+
+const _: () = assert!(MINUTE_ROLLUPS_KEPT_MS > Window::H24.length_ms(), "minute rollups cover the 24 h window");

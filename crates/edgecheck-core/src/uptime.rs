@@ -1,0 +1,131 @@
+//! Uptime: the windows shown in `/health` (1 h, 24 h, 7 d, 30 d), the rollup
+//! buckets they are summed from (per minute up to a day, per hour beyond, as
+//! gatus keeps hourly buckets), and what one round adds to them. Pure: the
+//! buckets live in a [`crate::store::Store`]; time comes in as arguments.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::classify::Health;
+use crate::config::Config;
+use crate::monitor::Advance;
+
+/// Uptimes by origin or region name, in [`Window::ALL`] order; a window is
+/// `None` without data.
+pub type Uptimes = BTreeMap<String, [Option<Uptime>; 4]>;
+
+/// The uptime windows shown in `/health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    H1,
+    H24,
+    D7,
+    D30,
+}
+
+/// One minute, in ms: the fine rollup bucket.
+pub const MINUTE_MS: u64 = 60_000;
+/// One hour, in ms: the coarse rollup bucket.
+pub const HOUR_MS: u64 = 3_600_000;
+
+impl Window {
+    pub const ALL: [Window; 4] = [Window::H1, Window::H24, Window::D7, Window::D30];
+
+    /// The key in `/health`: `1h`, `24h`, `7d`, `30d`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Window::H1 => "1h",
+            Window::H24 => "24h",
+            Window::D7 => "7d",
+            Window::D30 => "30d",
+        }
+    }
+
+    /// Length in ms.
+    pub const fn length_ms(self) -> u64 {
+        match self {
+            Window::H1 => HOUR_MS,
+            Window::H24 => 24 * HOUR_MS,
+            Window::D7 => 7 * 24 * HOUR_MS,
+            Window::D30 => 30 * 24 * HOUR_MS,
+        }
+    }
+
+    /// The rollup bucket width the window is summed from: minutes up to a day,
+    /// hours beyond.
+    pub fn bucket_ms(self) -> u64 {
+        match self {
+            Window::H1 | Window::H24 => MINUTE_MS,
+            Window::D7 | Window::D30 => HOUR_MS,
+        }
+    }
+
+    /// The first bucket start inside the window ending at `now_ms`.
+    pub fn first_bucket(self, now_ms: u64) -> u64 {
+        bucket_start(now_ms.saturating_sub(self.length_ms()), self.bucket_ms()) + self.bucket_ms()
+    }
+}
+
+/// The start of the bucket of width `width_ms` holding `at_ms`.
+pub fn bucket_start(at_ms: u64, width_ms: u64) -> u64 {
+    at_ms - at_ms % width_ms
+}
+
+/// Fractions of probes up, degraded and down in a window; they sum to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Uptime {
+    pub up: f64,
+    pub degraded: f64,
+    pub down: f64,
+}
+
+impl Uptime {
+    /// From counts of rounds; `None` when there are none.
+    pub fn from_counts(up: u64, degraded: u64, down: u64) -> Option<Uptime> {
+        let total = up + degraded + down;
+        (total > 0).then(|| {
+            let frac = |n: u64| (n as f64 / total as f64 * 1e6).round() / 1e6;
+            Uptime { up: frac(up), degraded: frac(degraded), down: frac(down) }
+        })
+    }
+}
+
+/// Counts to add to one uptime rollup bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupAdd {
+    /// An origin's or region's name.
+    pub name: String,
+    /// [`MINUTE_MS`] or [`HOUR_MS`].
+    pub width_ms: u64,
+    /// The bucket's start, ms since the Unix epoch.
+    pub bucket_ms: u64,
+    pub up: u32,
+    pub degraded: u32,
+    pub down: u32,
+}
+
+/// One round's additions to the uptime rollups: for every origin and region, its
+/// damped status, in its minute and its hour bucket. Self-isolated rounds add nothing.
+pub fn rollup_adds(config: &Config, advance: &Advance) -> Vec<RollupAdd> {
+    let state = &advance.state;
+    if state.isolated {
+        return Vec::new();
+    }
+    let origins = config.origins.iter().filter_map(|o| Some((&o.name, state.origins.get(&o.name)?.health?)));
+    let regions = config.regions.iter().filter_map(|r| Some((&r.name, state.regions.get(&r.name)?.status)));
+    let mut adds = Vec::new();
+    for (name, health) in origins.chain(regions) {
+        for width_ms in [MINUTE_MS, HOUR_MS] {
+            adds.push(RollupAdd {
+                name: name.clone(),
+                width_ms,
+                bucket_ms: bucket_start(state.checked_at_ms, width_ms),
+                up: u32::from(health == Health::Up),
+                degraded: u32::from(health == Health::Degraded),
+                down: u32::from(health == Health::Down),
+            });
+        }
+    }
+    adds
+}
