@@ -19,7 +19,7 @@ mod store;
 use std::sync::OnceLock;
 
 use edgecheck_core::config::Config;
-use edgecheck_core::http::{self, Dispatch, MonitorCall, Reply, Target};
+use edgecheck_core::http::{self, Dispatch, MonitorCall, Reply, Target, Variant};
 use worker::{
     event, Cache, Context, Date, Env, Headers, Method, Request, RequestInit, Response, ResponseBuilder, Result,
     ScheduleContext, ScheduledEvent,
@@ -52,7 +52,16 @@ fn start() {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let config = config();
-    let reply = match http::dispatch(config, req.method().as_ref(), &req.path()) {
+    let url = req.url()?;
+    let accept = req.headers().get("accept")?;
+    let method = req.method();
+    let incoming = http::Incoming {
+        method: method.as_ref(),
+        path: url.path(),
+        query: url.query().unwrap_or(""),
+        accept: accept.as_deref(),
+    };
+    let reply = match http::dispatch(config, incoming) {
         Dispatch::Answer(reply) => reply,
         Dispatch::Refresh => {
             let token = env.secret(http::ADMIN_TOKEN_SECRET).ok().map(|s| s.to_string());
@@ -62,7 +71,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 Err(reply) => reply,
             }
         }
-        Dispatch::Snapshot { target, head } => snapshot(config, target, head, &env, &ctx).await,
+        Dispatch::Snapshot { target, variant, head } => snapshot(config, target, variant, head, &env, &ctx).await,
     };
     to_response(reply)
 }
@@ -77,8 +86,8 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 
 /// Serves a snapshot route: the cached copy if there is one, else the monitor's
 /// answer, stored in the cache as the core says.
-async fn snapshot(config: &Config, target: Target, head: bool, env: &Env, ctx: &Context) -> Reply {
-    let key = target.cache_key(config);
+async fn snapshot(config: &Config, target: Target, variant: Variant, head: bool, env: &Env, ctx: &Context) -> Reply {
+    let key = target.cache_key(config, variant);
     match Cache::default().get(key.as_str(), false).await {
         Ok(Some(hit)) => match from_response(hit).await {
             Ok(copy) => return http::from_cache(config, copy, now_ms(), head),
@@ -87,7 +96,7 @@ async fn snapshot(config: &Config, target: Target, head: bool, env: &Env, ctx: &
         Ok(None) => {}
         Err(e) => worker::console_error!("edgecheck: cache lookup failed: {e}"),
     }
-    let answer = match call_monitor(env, MonitorCall::Answer(target)).await {
+    let answer = match call_monitor(env, MonitorCall::Answer(target, variant)).await {
         Ok(answer) => answer,
         Err(e) => return unavailable(e),
     };

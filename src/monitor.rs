@@ -12,7 +12,7 @@
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
-use edgecheck_core::http::{self, MonitorCall, Reply, Target};
+use edgecheck_core::http::{self, MonitorCall, Reply, Target, Variant};
 use edgecheck_core::monitor::{self, Snapshot};
 use edgecheck_core::schedule;
 use edgecheck_core::store::{self, Memory, Problem};
@@ -60,12 +60,12 @@ impl DurableObject for Monitor {
                 self.refresh().await;
                 self.serve(None)
             }
-            Ok(MonitorCall::Answer(target)) => {
+            Ok(MonitorCall::Answer(target, variant)) => {
                 let last_round = self.memory.borrow().as_ref().map(|m| m.state.checked_at_ms);
                 if schedule::needs_round(last_round, config().settings.refresh_s, now_ms()) {
                     self.refresh().await;
                 }
-                self.serve(Some(target))
+                self.serve(Some((target, variant)))
             }
         };
         to_response(reply)
@@ -84,24 +84,35 @@ impl Monitor {
         SqlStore::new(self.state.storage().sql())
     }
 
-    /// The answer for `target` (`None`: `POST /refresh`) from memory, now.
-    fn serve(&self, target: Option<Target>) -> Reply {
+    /// The answer for `target` in a variant (`None`: `POST /refresh`) from memory, now.
+    fn serve(&self, asked: Option<(Target, Variant)>) -> Reply {
         let config = config();
-        let changes = match target.and_then(|t| t.history_name(config)) {
-            Some(name) => store::history(&self.store(), name).unwrap_or_else(|e| {
+        let now = now_ms();
+        let store = self.store();
+        let page = asked.is_some_and(|(t, _)| t.is_status_page());
+        let history = match asked.and_then(|(t, _)| t.history_name(config)) {
+            Some(name) => Some(name),
+            None if page => Some(None),
+            None => None,
+        };
+        let changes = history.map_or_else(Vec::new, |name| {
+            store::history(&store, name).unwrap_or_else(|e| {
                 console_error!("edgecheck: reading history failed: {e}");
                 Vec::new()
-            }),
-            None => Vec::new(),
-        };
+            })
+        });
+        let daily = page.then(|| store::daily_uptimes(&store, now)).and_then(|daily| {
+            daily.map_err(|e| console_error!("edgecheck: reading the daily uptime failed: {e}")).ok()
+        });
         let memory = self.memory.borrow();
         let Some(memory) = memory.as_ref() else {
             // Unreachable in practice: a refresh always leaves a state in memory.
             return http::monitor_unavailable();
         };
-        let view = view::shown(config, Snapshot { state: &memory.state, now_ms: now_ms() });
-        match target {
-            Some(target) => http::answer(config, target, &view, &memory.uptimes, &changes),
+        let view = view::shown(config, Snapshot { state: &memory.state, now_ms: now });
+        let extras = http::Extras { uptimes: Some(&memory.uptimes), changes: &changes, daily: daily.as_ref() };
+        match asked {
+            Some((target, variant)) => http::answer(config, target, variant, &view, extras),
             None => http::refreshed(config, &view, &memory.uptimes),
         }
     }

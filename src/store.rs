@@ -114,6 +114,28 @@ impl Store for SqlStore {
         Ok(rows.into_iter().map(|r| (r.name, [r.up as u64, r.degraded as u64, r.down as u64])).collect())
     }
 
+    fn rollup_buckets(&self, width_ms: u64, from_ms: u64) -> worker::Result<Vec<(String, u64, Counts)>> {
+        #[derive(Deserialize)]
+        struct BucketRow {
+            name: String,
+            bucket_ms: f64,
+            up: f64,
+            degraded: f64,
+            down: f64,
+        }
+        let rows: Vec<BucketRow> = self
+            .sql
+            .exec(
+                "SELECT name, bucket_ms, up, degraded, down FROM rollups WHERE width_ms = ? AND bucket_ms >= ?",
+                vec![int(width_ms), int(from_ms)],
+            )?
+            .to_array()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.name, r.bucket_ms as u64, [r.up as u64, r.degraded as u64, r.down as u64]))
+            .collect())
+    }
+
     fn prune(&self, retention: &Retention) -> worker::Result<()> {
         use edgecheck_core::uptime::{HOUR_MS, MINUTE_MS};
         self.sql.exec("DELETE FROM changes WHERE at_ms < ?", vec![int(retention.changes_before_ms)])?;

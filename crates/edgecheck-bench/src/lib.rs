@@ -7,7 +7,7 @@ use std::hint::black_box;
 use edgecheck_core::aggregate::{aggregate, Probe, Round};
 use edgecheck_core::classify::{classify, Health, Outcome, Reason, Verdict};
 use edgecheck_core::config::{Config, RawConfig};
-use edgecheck_core::http::{answer, Target};
+use edgecheck_core::http::{answer, Extras, Target, Variant};
 use edgecheck_core::monitor::{advance, Snapshot};
 use edgecheck_core::uptime::Uptimes;
 use edgecheck_core::view::shown;
@@ -80,7 +80,10 @@ pub fn prepare(op: &str) -> Option<Box<dyn Fn() -> usize>> {
             let uptimes = Uptimes::new();
             Box::new(move || {
                 let snap = Snapshot { state: black_box(&state), now_ms: 1_795_000_003_000 };
-                answer(&config, Target::Health, &shown(&config, snap), &uptimes, &[]).body.map_or(0, |b| b.len())
+                let extras = Extras { uptimes: Some(&uptimes), ..Extras::default() };
+                answer(&config, Target::Health, Variant::Full, &shown(&config, snap), extras)
+                    .body
+                    .map_or(0, |b| b.len())
             })
         }
         _ => return None,

@@ -63,6 +63,21 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason class, in the order of the rule table.
+    pub const ALL: [Reason; 11] = [
+        Reason::ConnectError,
+        Reason::Timeout,
+        Reason::Skipped,
+        Reason::SecretMissing,
+        Reason::RequestInvalid,
+        Reason::BodyTooLarge,
+        Reason::BodyDown,
+        Reason::BodyDegraded,
+        Reason::StatusMismatch,
+        Reason::BodyInvalid,
+        Reason::Ok,
+    ];
+
     /// Whether the probe failed for a network-class reason (`connect_error`,
     /// `timeout`, `skipped`): the origin may be fine and the checker cut off.
     pub fn is_network_class(self) -> bool {

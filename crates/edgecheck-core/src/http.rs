@@ -12,22 +12,31 @@
 //! | `/health/{name}` | 200 for a region or origin name, else 404 |
 //! | `/history` | 200; recorded status changes, newest first |
 //! | `/history/{name}` | 200 for a region or origin name, else 404 |
+//! | `/` | the status page, HTML |
+//! | `/metrics` | Prometheus text exposition format 0.0.4 |
+//! | `/badge/{scope}.json`, `.svg` | a shields.io endpoint document, or an SVG badge; scope `global`, a region or an origin |
 //! | `POST /refresh` | with `Authorization: Bearer <EDGECHECK_ADMIN_TOKEN>`: runs a round now, answers `/health` |
+//!
+//! Variants, from a fixed set ([`Variant`]): `/health?format=health+json` or
+//! `Accept: application/health+json` (the IETF draft's format), `/health` and
+//! `/health/{region}` with `?detailed=false` (no per-origin lists), `/ready` and
+//! `/ready/{region}` with `?verbose` (Kubernetes-style text). Other query keys
+//! are ignored; a bad value of these is a JSON 400 naming it.
 //!
 //! Empty path segments are ignored (`//health/` is `/health`). Every route
 //! answers GET and HEAD (HEAD: same status and headers, no body) and OPTIONS
 //! (204, for CORS preflights); other methods get a JSON 405 with `Allow`.
 //! Snapshot answers are `public, max-age=<refresh_s>` with an `Age` counted from
 //! the round that made them, and are cached under a key made from the resolved
-//! route ([`Target::cache_key`]), never from the raw path or query; `/live` and
-//! errors are `no-store`.
+//! route and variant ([`Target::cache_key`]), never from the raw path, query or
+//! headers; `/live` and errors are `no-store`.
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Named};
 use crate::monitor::{age_s, Change};
 use crate::render;
-use crate::uptime::Uptimes;
+use crate::uptime::{Daily, Uptimes};
 use crate::view::ShownView;
 
 /// The header carrying the snapshot's round start (ms since the Unix epoch), so
@@ -64,6 +73,67 @@ pub enum Target {
     History,
     /// Changes of one region or origin.
     HistoryOf(Named),
+    /// `/`: the status page.
+    StatusPage,
+    /// `/metrics`: Prometheus.
+    Metrics,
+    /// `/badge/{scope}.{json,svg}`: `None` is `global`.
+    Badge(Option<Named>, BadgeFormat),
+}
+
+/// The two badge formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BadgeFormat {
+    /// The shields.io endpoint schema (`schemaVersion`, `label`, `message`, `color`).
+    Json,
+    /// A self-contained SVG badge.
+    Svg,
+}
+
+/// The form of an answer, from a fixed set, so that no query string or header
+/// makes a cache key of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Variant {
+    /// The whole document.
+    #[default]
+    Full,
+    /// `/health` and `/health/{region}` with `?detailed=false`: no per-origin lists.
+    Summary,
+    /// `/health` as `application/health+json` (IETF draft "Health Check Response
+    /// Format for HTTP APIs").
+    HealthJson,
+    /// `/ready` and `/ready/{region}` with `?verbose`: `text/plain`, one line per
+    /// region or origin, as Kubernetes' `/readyz?verbose`.
+    Verbose,
+}
+
+impl Variant {
+    /// The canonical query of this variant in a cache key.
+    fn query(self) -> &'static str {
+        match self {
+            Variant::Full => "",
+            Variant::Summary => "?detailed=false",
+            Variant::HealthJson => "?format=health+json",
+            Variant::Verbose => "?verbose",
+        }
+    }
+}
+
+/// A request as the core routes it: method, path, query string (without `?`)
+/// and the `Accept` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Incoming<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub accept: Option<&'a str>,
+}
+
+impl<'a> Incoming<'a> {
+    /// `method path`, without query or `Accept`.
+    pub fn new(method: &'a str, path: &'a str) -> Incoming<'a> {
+        Incoming { method, path, query: "", accept: None }
+    }
 }
 
 impl Target {
@@ -88,13 +158,26 @@ impl Target {
             Target::HealthOrigin(i) => format!("/health/{}", config.origins[i].name),
             Target::History => "/history".into(),
             Target::HistoryOf(named) => format!("/history/{}", named_str(config, named)),
+            Target::StatusPage => "/".into(),
+            Target::Metrics => "/metrics".into(),
+            Target::Badge(scope, format) => {
+                let scope = scope.map_or("global", |named| named_str(config, named));
+                format!("/badge/{scope}.{}", if format == BadgeFormat::Json { "json" } else { "svg" })
+            }
         }
     }
 
-    /// The Cache API key of this route's answer: [`CACHE_ORIGIN`] and the
-    /// canonical path. Query strings, headers and spellings never make new keys.
-    pub fn cache_key(self, config: &Config) -> String {
-        format!("{CACHE_ORIGIN}{}", self.path(config))
+    /// The Cache API key of this route's answer in `variant`: [`CACHE_ORIGIN`],
+    /// the canonical path and the variant's canonical query. Other query keys,
+    /// headers and spellings never make new keys.
+    pub fn cache_key(self, config: &Config, variant: Variant) -> String {
+        format!("{CACHE_ORIGIN}{}{}", self.path(config), variant.query())
+    }
+
+    /// Whether the answer shows the status page's extras: recent changes and
+    /// the 30-day strips.
+    pub fn is_status_page(self) -> bool {
+        self == Target::StatusPage
     }
 
     /// Whether the indices exist in `config` (a call from a build with another
@@ -103,9 +186,19 @@ impl Target {
         let region = |r: usize| r < config.regions.len();
         let origin = |i: usize| i < config.origins.len();
         match self {
-            Target::Ready | Target::Health | Target::History => true,
-            Target::ReadyRegion(r) | Target::HealthRegion(r) | Target::HistoryOf(Named::Region(r)) => region(r),
-            Target::HealthOrigin(i) | Target::HistoryOf(Named::Origin(i)) => origin(i),
+            Target::Ready
+            | Target::Health
+            | Target::History
+            | Target::StatusPage
+            | Target::Metrics
+            | Target::Badge(None, _) => true,
+            Target::ReadyRegion(r)
+            | Target::HealthRegion(r)
+            | Target::HistoryOf(Named::Region(r))
+            | Target::Badge(Some(Named::Region(r)), _) => region(r),
+            Target::HealthOrigin(i)
+            | Target::HistoryOf(Named::Origin(i))
+            | Target::Badge(Some(Named::Origin(i)), _) => origin(i),
         }
     }
 }
@@ -125,7 +218,7 @@ pub enum Dispatch {
     /// Answer from the snapshot: the cached copy ([`from_cache`]) or the
     /// monitor's answer to [`MonitorCall::Answer`] ([`from_monitor`]). `head`:
     /// the request is HEAD, so the answer has no body.
-    Snapshot { target: Target, head: bool },
+    Snapshot { target: Target, variant: Variant, head: bool },
     /// `POST /refresh`: check [`authorize`], then [`MonitorCall::Refresh`].
     Refresh,
 }
@@ -135,9 +228,9 @@ pub enum Dispatch {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MonitorCall {
-    /// The answer for a snapshot route (the monitor runs a round first only
-    /// when [`crate::schedule::needs_round`] says so).
-    Answer(Target),
+    /// The answer for a snapshot route in a variant (the monitor runs a round
+    /// first only when [`crate::schedule::needs_round`] says so).
+    Answer(Target, Variant),
     /// An authorized `POST /refresh`: run a round now, answer [`refreshed`].
     Refresh,
     /// The cron trigger: arm the alarm if none is set; answers [`alarm_armed`].
@@ -154,7 +247,7 @@ impl MonitorCall {
     /// JSON 400 (the caller is a worker of another build, or not ours).
     pub fn from_json(config: &Config, body: &str) -> Result<MonitorCall, Reply> {
         match serde_json::from_str::<MonitorCall>(body) {
-            Ok(MonitorCall::Answer(target)) if !target.fits(config) => {
+            Ok(MonitorCall::Answer(target, _)) if !target.fits(config) => {
                 Err(Reply::error(400, "bad_monitor_call", "the target names no region or origin of this fleet".into()))
             }
             Ok(call) => Ok(call),
@@ -188,6 +281,19 @@ impl Reply {
         Reply::json(status, &render::error(error, message))
     }
 
+    /// A `text/plain; charset=utf-8` answer.
+    fn text(status: u16, body: String) -> Reply {
+        Reply::with_body(status, "text/plain; charset=utf-8", body)
+    }
+
+    /// An answer of `content_type` with the headers every answer has.
+    fn with_body(status: u16, content_type: &str, body: String) -> Reply {
+        let mut reply = Reply::json(status, &());
+        reply.set("content-type", content_type.into());
+        reply.body = Some(body);
+        reply
+    }
+
     /// Sets header `name` (lower case), replacing any value it had.
     pub fn set(&mut self, name: &str, value: String) {
         self.remove(name);
@@ -214,9 +320,10 @@ impl Reply {
     }
 }
 
-/// Routes a request by method and path (the query string already removed).
-pub fn dispatch(config: &Config, method: &str, path: &str) -> Dispatch {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+/// Routes a request: which answer, which target and variant.
+pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
+    let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
+    let method = req.method;
     if segments == ["refresh"] {
         if method == "POST" {
             return Dispatch::Refresh;
@@ -245,56 +352,200 @@ pub fn dispatch(config: &Config, method: &str, path: &str) -> Dispatch {
         }
         _ => {}
     }
-    match route {
-        Ok(Some(target)) => Dispatch::Snapshot { target, head },
-        Ok(None) => Dispatch::Answer(Reply::json(200, &render::live()).for_head(head)),
+    let target = match route {
+        Ok(Some(target)) => target,
+        Ok(None) => return Dispatch::Answer(Reply::json(200, &render::live()).for_head(head)),
+        Err(reply) => return Dispatch::Answer(reply.for_head(head)),
+    };
+    match variant(target, req.query, req.accept) {
+        Ok(variant) => Dispatch::Snapshot { target, variant, head },
         Err(reply) => Dispatch::Answer(reply.for_head(head)),
     }
 }
 
 /// `Ok(None)` is `/live`.
 fn route(config: &Config, segments: &[&str]) -> Result<Option<Target>, Reply> {
-    let not_found = |what: &str| {
+    let not_found = |what: String| {
         Reply::error(
             404,
             "not_found",
-            format!("{what}; try /live, /ready, /ready/{{region}}, /health or /health/{{name}}"),
+            format!("{what}; try /, /live, /ready, /ready/{{region}}, /health, /health/{{name}}, /metrics or /badge/global.svg"),
         )
     };
-    let named = |name: &str| config.find(name).ok_or_else(|| not_found("no region or origin has this name"));
+    let named = |name: &str| {
+        config.find(name).ok_or_else(|| not_found(format!("no region or origin is called \"{}\"", printable(name))))
+    };
     match segments {
+        [] => Ok(Some(Target::StatusPage)),
         ["live"] => Ok(None),
         ["ready"] => Ok(Some(Target::Ready)),
         ["health"] => Ok(Some(Target::Health)),
         ["history"] => Ok(Some(Target::History)),
+        ["metrics"] => Ok(Some(Target::Metrics)),
         ["ready", name] => match config.find(name) {
             Some(Named::Region(r)) => Ok(Some(Target::ReadyRegion(r))),
-            _ => Err(not_found("no region has this name")),
+            _ => Err(not_found(format!("no region is called \"{}\"", printable(name)))),
         },
         ["health", name] => match named(name)? {
             Named::Region(r) => Ok(Some(Target::HealthRegion(r))),
             Named::Origin(i) => Ok(Some(Target::HealthOrigin(i))),
         },
         ["history", name] => Ok(Some(Target::HistoryOf(named(name)?))),
-        _ => Err(not_found("no such path")),
+        ["badge", file] => {
+            let (scope, format) = match file.rsplit_once('.') {
+                Some((scope, "json")) => (scope, BadgeFormat::Json),
+                Some((scope, "svg")) => (scope, BadgeFormat::Svg),
+                _ => {
+                    return Err(not_found(format!(
+                        "\"{}\" is not a badge: use /badge/{{scope}}.json or /badge/{{scope}}.svg",
+                        printable(file)
+                    )))
+                }
+            };
+            let scope = if scope == "global" { None } else { Some(named(scope)?) };
+            Ok(Some(Target::Badge(scope, format)))
+        }
+        _ => Err(not_found("no such path".into())),
     }
 }
 
-/// The monitor's answer for `target` from the view it shows. `uptimes` are
-/// needed for the `/health` routes, `changes` (newest first, already filtered by
-/// name) for the `/history` routes; other routes ignore them.
-pub fn answer(config: &Config, target: Target, view: &ShownView, uptimes: &Uptimes, changes: &[Change]) -> Reply {
+/// At most 64 characters of what was asked for, without control characters,
+/// to name it in an error.
+fn printable(asked: &str) -> String {
+    asked.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+/// The variant a request asks for. Only `format` and `detailed` (`/health`,
+/// `/health/{region}`), `verbose` (`/ready`, `/ready/{region}`) and `Accept`
+/// (`/health`) matter; other keys are ignored.
+fn variant(target: Target, query: &str, accept: Option<&str>) -> Result<Variant, Reply> {
+    let bad = |key: &str, value: &str, expected: &str| {
+        Reply::error(400, "bad_request", format!("{key}={} is not understood here; {expected}", printable(value)))
+    };
+    let params = query.split('&').filter(|p| !p.is_empty()).map(|p| {
+        let (key, value) = p.split_once('=').unwrap_or((p, ""));
+        (key, value.replace("%2B", "+").replace("%2b", "+").replace("%20", "+"))
+    });
+    let mut variant = Variant::Full;
+    let mut format_asked = false;
+    for (key, value) in params {
+        match (target, key) {
+            (Target::Health, "format") => {
+                format_asked = true;
+                match value.as_str() {
+                    "json" => {}
+                    // In a query string '+' may arrive as a space.
+                    "health+json" | "health json" => variant = Variant::HealthJson,
+                    _ => return Err(bad(key, &value, "use format=json or format=health+json")),
+                }
+            }
+            (Target::Health | Target::HealthRegion(_), "detailed") => match value.as_str() {
+                "true" | "" => {}
+                "false" if variant == Variant::Full => variant = Variant::Summary,
+                "false" => {}
+                _ => return Err(bad(key, &value, "use detailed=true or detailed=false")),
+            },
+            (Target::Ready | Target::ReadyRegion(_), "verbose") => match value.as_str() {
+                "" | "true" | "1" => variant = Variant::Verbose,
+                "false" | "0" => {}
+                _ => return Err(bad(key, &value, "use verbose, verbose=true or verbose=false")),
+            },
+            _ => {}
+        }
+    }
+    if target == Target::Health && !format_asked && prefers_health_json(accept.unwrap_or("")) {
+        variant = Variant::HealthJson;
+    }
+    Ok(variant)
+}
+
+/// Whether `Accept` asks for `application/health+json` at least as much as for
+/// plain JSON. An `Accept` that names neither falls back to plain JSON.
+fn prefers_health_json(accept: &str) -> bool {
+    let q = |wanted: &str| {
+        accept
+            .split(',')
+            .filter_map(|range| {
+                let mut parts = range.split(';');
+                let media = parts.next()?.trim();
+                if !media.eq_ignore_ascii_case(wanted) {
+                    return None;
+                }
+                let q = parts
+                    .filter_map(|p| p.trim().strip_prefix("q="))
+                    .find_map(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                Some(q)
+            })
+            .fold(None, |best: Option<f32>, q| Some(best.map_or(q, |b| b.max(q))))
+    };
+    match (q("application/health+json"), q("application/json")) {
+        (Some(h), Some(j)) => h > 0.0 && h >= j,
+        (Some(h), None) => h > 0.0,
+        _ => false,
+    }
+}
+
+/// What the monitor adds to the view for some answers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras<'a> {
+    /// Uptime windows, for `/health` documents and the status page.
+    pub uptimes: Option<&'a Uptimes>,
+    /// Recorded changes, newest first: for `/history` (already filtered by
+    /// name) and the status page's recent changes.
+    pub changes: &'a [Change],
+    /// 30-day strips, for the status page.
+    pub daily: Option<&'a Daily>,
+}
+
+/// The monitor's answer for `target` in `variant` from the view it shows.
+pub fn answer(config: &Config, target: Target, variant: Variant, view: &ShownView, extras: Extras) -> Reply {
+    let empty = Uptimes::new();
+    let uptimes = extras.uptimes.unwrap_or(&empty);
     let ready_status = |ready| if ready { 200 } else { 503 };
-    let mut reply = match target {
-        Target::Ready => Reply::json(ready_status(view.ready), &render::ready(view)),
-        Target::ReadyRegion(r) => {
+    let mut reply = match (target, variant) {
+        (Target::Ready, Variant::Verbose) => {
+            Reply::text(ready_status(view.ready), render::verbose::ready(config, view))
+        }
+        (Target::ReadyRegion(r), Variant::Verbose) => {
+            Reply::text(ready_status(view.regions[r].ready), render::verbose::region_ready(config, view, r))
+        }
+        (Target::Ready, _) => Reply::json(ready_status(view.ready), &render::ready(view)),
+        (Target::ReadyRegion(r), _) => {
             Reply::json(ready_status(view.regions[r].ready), &render::region_ready(config, view, r))
         }
-        Target::Health => Reply::json(200, &render::health(config, view, uptimes)),
-        Target::HealthRegion(r) => Reply::json(200, &render::named_region(config, view, r, uptimes)),
-        Target::HealthOrigin(i) => Reply::json(200, &render::named_origin(config, view, i, uptimes)),
-        Target::History | Target::HistoryOf(_) => Reply::json(200, &render::history(changes)),
+        (Target::Health, Variant::HealthJson) => {
+            let doc = render::health_json::document(config, view);
+            let status = if doc.status == "fail" { 503 } else { 200 };
+            let mut reply = Reply::json(status, &doc);
+            reply.set("content-type", "application/health+json".into());
+            reply
+        }
+        (Target::Health, variant) => {
+            Reply::json(200, &render::health(config, view, uptimes, variant == Variant::Summary))
+        }
+        (Target::HealthRegion(r), variant) => {
+            Reply::json(200, &render::named_region(config, view, r, uptimes, variant == Variant::Summary))
+        }
+        (Target::HealthOrigin(i), _) => Reply::json(200, &render::named_origin(config, view, i, uptimes)),
+        (Target::History | Target::HistoryOf(_), _) => Reply::json(200, &render::history(extras.changes)),
+        (Target::StatusPage, _) => {
+            let page = render::page::status_page(config, view, extras.daily, extras.changes);
+            let mut reply = Reply::with_body(200, "text/html; charset=utf-8", page);
+            reply.set("content-security-policy", render::page::CONTENT_SECURITY_POLICY.into());
+            reply
+        }
+        (Target::Metrics, _) => {
+            Reply::with_body(200, render::metrics::CONTENT_TYPE, render::metrics::exposition(config, view))
+        }
+        (Target::Badge(scope, BadgeFormat::Json), _) => Reply::json(200, &render::badge::endpoint(config, view, scope)),
+        (Target::Badge(scope, BadgeFormat::Svg), _) => {
+            Reply::with_body(200, "image/svg+xml; charset=utf-8", render::badge::svg(config, view, scope))
+        }
     };
+    if target == Target::Health {
+        reply.set("vary", "Accept".into());
+    }
     set_freshness(&mut reply, config.settings.refresh_s, view.age_s);
     reply.set(CHECKED_AT_HEADER, view.checked_at_ms.to_string());
     reply
@@ -303,7 +554,7 @@ pub fn answer(config: &Config, target: Target, view: &ShownView, uptimes: &Uptim
 /// The answer to an authorized `POST /refresh`: the `/health` document of the
 /// round just run, never cached.
 pub fn refreshed(config: &Config, view: &ShownView, uptimes: &Uptimes) -> Reply {
-    Reply::json(200, &render::health(config, view, uptimes))
+    Reply::json(200, &render::health(config, view, uptimes, false))
 }
 
 /// The monitor's answer to [`MonitorCall::EnsureAlarm`]: 204.

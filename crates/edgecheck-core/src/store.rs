@@ -15,7 +15,7 @@ use std::fmt;
 use crate::config::Config;
 use crate::monitor::{Advance, Change, MonitorState};
 use crate::schedule::Retention;
-use crate::uptime::{rollup_adds, RollupAdd, Uptime, Uptimes, Window};
+use crate::uptime::{daily, first_day, rollup_adds, Daily, RollupAdd, Uptime, Uptimes, Window, HOUR_MS};
 
 /// Changes listed by `/history` at most.
 pub const HISTORY_LIMIT: usize = 200;
@@ -43,6 +43,9 @@ pub trait Store {
     fn add_rollup(&self, add: &RollupAdd) -> Result<(), Self::Error>;
     /// Sums, per name, the rollup buckets of `width_ms` starting at or after `from_ms`.
     fn sum_rollups(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Counts)>, Self::Error>;
+    /// The rollup buckets of `width_ms` starting at or after `from_ms`:
+    /// `(name, bucket start ms, counts)`.
+    fn rollup_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Counts)>, Self::Error>;
     /// Deletes changes before `retention.changes_before_ms` and rollup buckets
     /// before their width's cut-off.
     fn prune(&self, retention: &Retention) -> Result<(), Self::Error>;
@@ -132,6 +135,11 @@ pub fn uptimes<S: Store>(store: &S, now_ms: u64) -> Result<Uptimes, S::Error> {
         }
     }
     Ok(out)
+}
+
+/// The status page's 30-day strips ending today (`now_ms`), from the hour rollups.
+pub fn daily_uptimes<S: Store>(store: &S, now_ms: u64) -> Result<Daily, S::Error> {
+    Ok(daily(&store.rollup_buckets(HOUR_MS, first_day(now_ms))?, now_ms))
 }
 
 /// Recorded changes, newest first, at most [`HISTORY_LIMIT`]: all of them or
@@ -230,6 +238,16 @@ impl Store for MemoryStore {
             }
         }
         Ok(sums.into_iter().collect())
+    }
+
+    fn rollup_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Counts)>, WriteRefused> {
+        Ok(self
+            .rollups
+            .borrow()
+            .iter()
+            .filter(|((_, width, bucket), _)| *width == width_ms && *bucket >= from_ms)
+            .map(|((name, _, bucket), counts)| (name.clone(), *bucket, *counts))
+            .collect())
     }
 
     fn prune(&self, retention: &Retention) -> Result<(), WriteRefused> {

@@ -15,6 +15,38 @@ use crate::monitor::Advance;
 /// `None` without data.
 pub type Uptimes = BTreeMap<String, [Option<Uptime>; 4]>;
 
+/// Days in the status page's strips.
+pub const DAYS: usize = 30;
+
+/// One day, in ms.
+pub const DAY_MS: u64 = 24 * HOUR_MS;
+
+/// Uptime per UTC day by origin or region name: [`DAYS`] entries, oldest first,
+/// the last one today; `None` for a day without data.
+pub type Daily = BTreeMap<String, Vec<Option<Uptime>>>;
+
+/// The start of the first day of the strips ending today (`now_ms`), ms.
+pub fn first_day(now_ms: u64) -> u64 {
+    bucket_start(now_ms, DAY_MS).saturating_sub((DAYS as u64 - 1) * DAY_MS)
+}
+
+/// Sums hour rollup buckets (`(name, bucket start ms, [up, degraded, down])`)
+/// into [`Daily`] strips ending today. Buckets before [`first_day`] are ignored.
+pub fn daily(buckets: &[(String, u64, [u64; 3])], now_ms: u64) -> Daily {
+    let first = first_day(now_ms);
+    let mut sums: BTreeMap<&str, [[u64; 3]; DAYS]> = BTreeMap::new();
+    for (name, bucket_ms, counts) in buckets {
+        let Some(day) = bucket_ms.checked_sub(first).map(|d| (d / DAY_MS) as usize).filter(|&d| d < DAYS) else {
+            continue;
+        };
+        let slot = &mut sums.entry(name).or_insert([[0; 3]; DAYS])[day];
+        (0..3).for_each(|k| slot[k] += counts[k]);
+    }
+    sums.into_iter()
+        .map(|(name, days)| (name.to_string(), days.iter().map(|[u, g, d]| Uptime::from_counts(*u, *g, *d)).collect()))
+        .collect()
+}
+
 /// The uptime windows shown in `/health`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {

@@ -26,6 +26,8 @@ pub struct ShownView<'s> {
     pub checked_at_ms: u64,
     /// Whole seconds since `checked_at_ms`.
     pub age_s: u64,
+    /// When the view is shown, ms since the Unix epoch.
+    pub now_ms: u64,
     /// The statuses are the last known, kept through self-isolated rounds.
     pub stale: bool,
     /// Wall time of the last round, ms.
@@ -93,6 +95,7 @@ pub fn shown<'s>(config: &Config, snap: Snapshot<'s>) -> ShownView<'s> {
         since_ms: state.overall.map(|t| t.since_ms),
         checked_at_ms: state.checked_at_ms,
         age_s: snap.age_s(),
+        now_ms: snap.now_ms,
         stale: snap.stale(),
         duration_ms: state.duration_ms,
         regions,

@@ -259,6 +259,9 @@ fn check_name(field: &str, name: &str, errs: &mut Errors) {
     } else if let Some(c) = name.chars().find(|&c| !ok_char(c)) {
         errs.push(field, format!("\"{name}\" contains {c:?}; names use only a-z, 0-9, '-', '_' and '.'"));
     }
+    if name == "global" {
+        errs.push(field, "\"global\" is reserved: /badge/global.svg is the whole fleet's badge");
+    }
 }
 
 fn check_url(field: &str, raw: &str, errs: &mut Errors) -> String {

@@ -1,7 +1,18 @@
-//! Wire shapes of every public JSON document, and the one place they are built:
-//! each function maps the [`ShownView`] (or recorded changes) to its document
-//! and decides nothing. Nothing here carries an origin's URL, host, address or
-//! raw error text: the reason class is what the public gets.
+//! Wire shapes of every public document, and the one place they are built: each
+//! function maps the [`ShownView`] (or recorded changes) to its document and
+//! decides nothing. Nothing here carries an origin's URL, host, address or raw
+//! error text: the reason class is what the public gets.
+//!
+//! This module holds the JSON documents of edgecheck's own format; the other
+//! surfaces have a module each: [`health_json`] (IETF draft), [`metrics`]
+//! (Prometheus), [`badge`] (shields.io and SVG), [`verbose`] (Kubernetes-style
+//! readiness text) and [`page`] (the HTML status page).
+
+pub mod badge;
+pub mod health_json;
+pub mod metrics;
+pub mod page;
+pub mod verbose;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
@@ -87,7 +98,9 @@ pub struct RegionDoc<'a> {
     /// Origins that must be up or degraded for the region not to be down.
     pub min_up: usize,
     pub uptime: UptimeDoc,
-    pub origins: Vec<OriginDoc<'a>>,
+    /// Absent with `?detailed=false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origins: Option<Vec<OriginDoc<'a>>>,
 }
 
 /// One origin: the damped `status` with `since` and `uptime`, and the raw last
@@ -167,12 +180,12 @@ pub fn rfc3339(unix_ms: u64) -> String {
 }
 
 /// The wire name of a shown status: `up`, `degraded`, `down` or `unknown`.
-fn health_str(status: Option<Health>) -> &'static str {
+pub fn health_str(status: Option<Health>) -> &'static str {
     status.map_or("unknown", Health::as_str)
 }
 
 /// The wire name of the shown global status: `ok`, `degraded`, `down` or `unknown`.
-fn overall_str(status: Option<Overall>) -> &'static str {
+pub fn overall_str(status: Option<Overall>) -> &'static str {
     status.map_or("unknown", Overall::as_str)
 }
 
@@ -198,8 +211,8 @@ pub fn region_ready<'a>(config: &'a Config, view: &ShownView, r: usize) -> Regio
     RegionReadyDoc { region: &config.regions[r].name, status: health_str(region.status), ready: region.ready }
 }
 
-/// The `/health` document.
-pub fn health<'a>(config: &'a Config, view: &ShownView, uptimes: &Uptimes) -> HealthDoc<'a> {
+/// The `/health` document; without per-origin lists when `summary` (`?detailed=false`).
+pub fn health<'a>(config: &'a Config, view: &ShownView, uptimes: &Uptimes, summary: bool) -> HealthDoc<'a> {
     HealthDoc {
         status: overall_str(view.status),
         ready: view.ready,
@@ -214,18 +227,24 @@ pub fn health<'a>(config: &'a Config, view: &ShownView, uptimes: &Uptimes) -> He
             .regions
             .iter()
             .enumerate()
-            .map(|(r, region)| (region.name.as_str(), region_doc(config, view, r, uptimes)))
+            .map(|(r, region)| (region.name.as_str(), region_doc(config, view, r, uptimes, summary)))
             .collect(),
     }
 }
 
-/// `/health/{region}` for region `r`.
-pub fn named_region<'a>(config: &'a Config, view: &ShownView, r: usize, uptimes: &Uptimes) -> NamedRegionDoc<'a> {
+/// `/health/{region}` for region `r`; without its origins when `summary`.
+pub fn named_region<'a>(
+    config: &'a Config,
+    view: &ShownView,
+    r: usize,
+    uptimes: &Uptimes,
+    summary: bool,
+) -> NamedRegionDoc<'a> {
     NamedRegionDoc {
         region: &config.regions[r].name,
         checked_at: rfc3339(view.checked_at_ms),
         stale: view.stale,
-        detail: region_doc(config, view, r, uptimes),
+        detail: region_doc(config, view, r, uptimes, summary),
     }
 }
 
@@ -240,7 +259,7 @@ pub fn named_origin<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes:
 }
 
 /// The part of `/health` for region `r`.
-fn region_doc<'a>(config: &'a Config, view: &ShownView, r: usize, uptimes: &Uptimes) -> RegionDoc<'a> {
+fn region_doc<'a>(config: &'a Config, view: &ShownView, r: usize, uptimes: &Uptimes, summary: bool) -> RegionDoc<'a> {
     let region = &config.regions[r];
     let shown = &view.regions[r];
     RegionDoc {
@@ -253,7 +272,7 @@ fn region_doc<'a>(config: &'a Config, view: &ShownView, r: usize, uptimes: &Upti
         total: shown.total,
         min_up: shown.min_up,
         uptime: uptime_doc(uptimes, &region.name),
-        origins: region.origins.iter().map(|&i| origin_doc(config, view, i, uptimes)).collect(),
+        origins: (!summary).then(|| region.origins.iter().map(|&i| origin_doc(config, view, i, uptimes)).collect()),
     }
 }
 

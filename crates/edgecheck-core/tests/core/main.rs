@@ -6,13 +6,14 @@
 use edgecheck_core::aggregate::{aggregate, Overall, Probe, Round};
 use edgecheck_core::classify::{classify, read_body, BodyHealth, Health, Outcome, Reason, Verdict};
 use edgecheck_core::config::{parse_toml, Config, ConfigError, Named, Quorum};
-use edgecheck_core::http::{dispatch, Dispatch, Target};
+use edgecheck_core::http::{dispatch, Dispatch, Extras, Incoming, Target, Variant};
 use edgecheck_core::monitor::{advance, Snapshot};
 use edgecheck_core::uptime::Uptimes;
 use edgecheck_core::view::shown;
 use proptest::prelude::*;
 
 mod store;
+mod surfaces;
 mod view;
 
 const BASE: &str = r#"
@@ -136,6 +137,7 @@ fn config_errors_name_their_field() {
             "earlier origin",
         ),
         (BASE.replace("name = \"a\"", "name = \"us-east\""), "origins[0].name", "already a region name"),
+        (BASE.replace("name = \"a\"", "name = \"global\""), "origins[0].name", "reserved"),
         ("[settings]\n".to_string(), "regions", "at least one region"),
         ("[regions.x]\n".to_string(), "origins", "at least one origin"),
         (format!("{BASE}\n[[origins]\n"), "(syntax)", "TOML parse error"),
@@ -489,7 +491,7 @@ fn routing() {
         ("GET", "/history/e1", Ok(Target::HistoryOf(Named::Origin(0)))),
         ("GET", "/history/west", Ok(Target::HistoryOf(Named::Region(2)))),
         ("GET", "/history/nowhere", Err(404)),
-        ("GET", "/", Err(404)),
+        ("GET", "/", Ok(Target::StatusPage)),
         ("GET", "/livez", Err(404)),
         ("POST", "/ready", Err(405)),
         ("DELETE", "/health/e1", Err(405)),
@@ -500,8 +502,8 @@ fn routing() {
         ("HEAD", "/live", Err(200)),
     ];
     for &(method, path, expected) in rows {
-        let got = match dispatch(&c, method, path) {
-            Dispatch::Snapshot { target, head } => {
+        let got = match dispatch(&c, Incoming::new(method, path)) {
+            Dispatch::Snapshot { target, head, .. } => {
                 assert_eq!(head, method == "HEAD", "{method} {path}");
                 Ok(target)
             }
@@ -520,10 +522,10 @@ fn routing() {
         };
         assert_eq!(got, expected, "{method} {path}");
     }
-    assert_eq!(dispatch(&c, "POST", "/refresh"), Dispatch::Refresh);
-    let Dispatch::Answer(live) = dispatch(&c, "GET", "/live") else { panic!("/live answers directly") };
+    assert_eq!(dispatch(&c, Incoming::new("POST", "/refresh")), Dispatch::Refresh);
+    let Dispatch::Answer(live) = dispatch(&c, Incoming::new("GET", "/live")) else { panic!("/live answers directly") };
     assert_eq!(live.body.as_deref(), Some(r#"{"status":"live"}"#));
-    let Dispatch::Answer(missing) = dispatch(&c, "GET", "/nope") else { panic!() };
+    let Dispatch::Answer(missing) = dispatch(&c, Incoming::new("GET", "/nope")) else { panic!() };
     let doc: serde_json::Value = serde_json::from_str(missing.body.as_deref().unwrap()).unwrap();
     assert_eq!(doc["error"], "not_found");
 }
@@ -539,7 +541,9 @@ fn answers_carry_the_view_and_never_an_address() {
     let state = advance(&c, None, &round(at, "uuxuuud"), true).state;
     let snap = Snapshot { state: &state, now_ms: at + 4_900 };
     let json = |target| {
-        let reply = edgecheck_core::http::answer(&c, target, &shown(&c, snap), &Uptimes::new(), &[]);
+        let uptimes = Uptimes::new();
+        let extras = Extras { uptimes: Some(&uptimes), ..Extras::default() };
+        let reply = edgecheck_core::http::answer(&c, target, Variant::Full, &shown(&c, snap), extras);
         assert_eq!(header(&reply, "access-control-allow-origin"), Some("*"));
         assert_eq!(header(&reply, "cache-control"), Some("public, max-age=15"));
         assert_eq!(header(&reply, "age"), Some("4"));

@@ -5,9 +5,8 @@
 
 use edgecheck_core::aggregate::readiness;
 use edgecheck_core::classify::Health;
-use edgecheck_core::http::{self, dispatch, Dispatch, MonitorCall, Target};
+use edgecheck_core::http::{self, dispatch, Dispatch, Extras, Incoming, MonitorCall, Target, Variant};
 use edgecheck_core::monitor::{advance, Snapshot};
-use edgecheck_core::uptime::Uptimes;
 use edgecheck_core::view::shown;
 
 use super::{header, round, valid, FLEET, PAIR};
@@ -66,8 +65,8 @@ fn the_shown_view_carries_unknown_and_readiness() {
 #[test]
 fn routes_resolve_once_and_key_the_cache() {
     let c = valid(FLEET);
-    let key = |path: &str| match dispatch(&c, "GET", path) {
-        Dispatch::Snapshot { target, .. } => target.cache_key(&c),
+    let key = |path: &str| match dispatch(&c, Incoming::new("GET", path)) {
+        Dispatch::Snapshot { target, variant, .. } => target.cache_key(&c, variant),
         other => panic!("{path}: {other:?}"),
     };
     let spellings: &[(&[&str], &str)] = &[
@@ -90,8 +89,9 @@ fn routes_resolve_once_and_key_the_cache() {
 fn the_monitor_call_is_typed() {
     let c = valid(FLEET);
     for call in [
-        MonitorCall::Answer(Target::HealthOrigin(6)),
-        MonitorCall::Answer(Target::HistoryOf(edgecheck_core::config::Named::Region(0))),
+        MonitorCall::Answer(Target::HealthOrigin(6), Variant::Full),
+        MonitorCall::Answer(Target::HistoryOf(edgecheck_core::config::Named::Region(0)), Variant::Full),
+        MonitorCall::Answer(Target::Health, Variant::HealthJson),
         MonitorCall::Refresh,
         MonitorCall::EnsureAlarm,
     ] {
@@ -101,8 +101,8 @@ fn the_monitor_call_is_typed() {
         "",
         "GET /health",
         r#"{"answer":"nowhere"}"#,
-        r#"{"answer":{"HealthOrigin":7}}"#,
-        r#"{"answer":{"ReadyRegion":3}}"#,
+        r#"{"answer":[{"HealthOrigin":7},"Full"]}"#,
+        r#"{"answer":[{"ReadyRegion":3},"Full"]}"#,
     ] {
         let reply = MonitorCall::from_json(&c, bad).expect_err(bad);
         assert_eq!((reply.status, header(&reply, "content-type")), (400, Some("application/json")), "{bad}");
@@ -119,7 +119,7 @@ fn cached_copies_and_answers() {
     let at = 1_795_000_000_000;
     let state = advance(&c, None, &round(at, "uuxuuud"), true).state;
     let view = shown(&c, Snapshot { state: &state, now_ms: at + 4_000 });
-    let answer = http::answer(&c, Target::Ready, &view, &Uptimes::new(), &[]);
+    let answer = http::answer(&c, Target::Ready, Variant::Full, &view, Extras::default());
     assert_eq!((answer.status, header(&answer, "age")), (503, Some("4")));
 
     // Stored until the next refresh, without Age.
@@ -144,6 +144,6 @@ fn cached_copies_and_answers() {
     assert_eq!((head.status, header(&head, "content-type"), head.body.clone()), (503, Some("application/json"), None));
 
     // Errors and /live are never stored.
-    let Dispatch::Answer(missing) = dispatch(&c, "GET", "/nope") else { panic!() };
+    let Dispatch::Answer(missing) = dispatch(&c, Incoming::new("GET", "/nope")) else { panic!() };
     assert_eq!(http::cache_copy(&c, &missing, at), None);
 }

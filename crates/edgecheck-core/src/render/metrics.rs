@@ -1,0 +1,128 @@
+//! `/metrics`: the view in the Prometheus text exposition format, version 0.0.4,
+//! every family with `# HELP` and `# TYPE`.
+//!
+//! Statuses follow kube-state-metrics (`kube_pod_status_phase{phase=..}`): one
+//! gauge per entity with a `state` label, 1 for the current state and 0 for
+//! every other, all states always present. Prometheus users select with
+//! `edgecheck_origin_status{state="down"} == 1`, count with
+//! `sum by (state) (..)`, and an alert never goes silent because a series
+//! vanished; an enum encoded as numbers (0, 1, 2) would need magic values and
+//! could not be summed by state.
+//!
+//! | family | labels | value |
+//! |---|---|---|
+//! | `edgecheck_status` | `state` (`ok`, `degraded`, `down`, `unknown`) | 1 or 0 |
+//! | `edgecheck_ready` | | 1 when `/ready` answers 200 |
+//! | `edgecheck_stale` | | 1 while the last round was self-isolated |
+//! | `edgecheck_region_status` | `region`, `state` (`up`, `degraded`, `down`, `unknown`) | 1 or 0 |
+//! | `edgecheck_region_ready` | `region` | 1 when `/ready/{region}` answers 200 |
+//! | `edgecheck_origin_status` | `region`, `origin`, `state` | 1 or 0 (damped by rise/fall) |
+//! | `edgecheck_origin_probe_latency_seconds` | `region`, `origin` | the last probe's latency; absent when none was sent |
+//! | `edgecheck_round_probes` | `reason` | probes of the last round with that reason class |
+//! | `edgecheck_round_duration_seconds` | | wall time of the last round |
+//! | `edgecheck_round_timestamp_seconds` | | Unix time the last round started |
+//! | `edgecheck_snapshot_age_seconds` | | seconds since the last round started |
+
+use std::fmt::Write;
+
+use crate::classify::Reason;
+use crate::config::Config;
+use crate::view::ShownView;
+
+use super::{health_str, overall_str};
+
+/// The `Content-Type` of the exposition format 0.0.4.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+const HEALTH_STATES: [&str; 4] = ["up", "degraded", "down", "unknown"];
+const GLOBAL_STATES: [&str; 4] = ["ok", "degraded", "down", "unknown"];
+
+/// Escapes a label value: backslash, double quote and line feed.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn family(out: &mut String, name: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+}
+
+fn flag(value: bool) -> u8 {
+    u8::from(value)
+}
+
+/// The exposition of the view.
+pub fn exposition(config: &Config, view: &ShownView) -> String {
+    let mut out = String::with_capacity(256 + config.origins.len() * 400);
+    family(&mut out, "edgecheck_status", "The global view of the fleet: 1 for its state, 0 for the others.");
+    let global = overall_str(view.status);
+    for state in GLOBAL_STATES {
+        let _ = writeln!(out, "edgecheck_status{{state=\"{state}\"}} {}", flag(state == global));
+    }
+    family(&mut out, "edgecheck_ready", "Whether /ready answers 200 (1) or 503 (0).");
+    let _ = writeln!(out, "edgecheck_ready {}", flag(view.ready));
+    family(&mut out, "edgecheck_stale", "Whether the statuses are the last known, kept through self-isolated rounds.");
+    let _ = writeln!(out, "edgecheck_stale {}", flag(view.stale));
+
+    family(&mut out, "edgecheck_region_status", "Each region's status: 1 for its state, 0 for the others.");
+    for (region, shown) in config.regions.iter().zip(&view.regions) {
+        let current = health_str(shown.status);
+        for state in HEALTH_STATES {
+            let _ = writeln!(
+                out,
+                "edgecheck_region_status{{region=\"{}\",state=\"{state}\"}} {}",
+                label(&region.name),
+                flag(state == current)
+            );
+        }
+    }
+    family(&mut out, "edgecheck_region_ready", "Whether /ready/{region} answers 200 (1) or 503 (0).");
+    for (region, shown) in config.regions.iter().zip(&view.regions) {
+        let _ = writeln!(out, "edgecheck_region_ready{{region=\"{}\"}} {}", label(&region.name), flag(shown.ready));
+    }
+
+    let origins: Vec<_> = (0..config.origins.len()).map(|i| view.origin(config, i)).collect();
+    family(
+        &mut out,
+        "edgecheck_origin_status",
+        "Each origin's status, damped by rise/fall: 1 for its state, 0 for the others.",
+    );
+    for (origin, shown) in config.origins.iter().zip(&origins) {
+        let current = health_str(shown.status);
+        let (region, name) = (label(&config.regions[origin.region].name), label(&origin.name));
+        for state in HEALTH_STATES {
+            let _ = writeln!(
+                out,
+                "edgecheck_origin_status{{region=\"{region}\",origin=\"{name}\",state=\"{state}\"}} {}",
+                flag(state == current)
+            );
+        }
+    }
+    family(
+        &mut out,
+        "edgecheck_origin_probe_latency_seconds",
+        "The last probe's latency, from sending the request to the end of the body or the timeout.",
+    );
+    for (origin, shown) in config.origins.iter().zip(&origins) {
+        if let Some(ms) = shown.probe.and_then(|p| p.latency_ms) {
+            let (region, name) = (label(&config.regions[origin.region].name), label(&origin.name));
+            let _ = writeln!(
+                out,
+                "edgecheck_origin_probe_latency_seconds{{region=\"{region}\",origin=\"{name}\"}} {:.3}",
+                ms as f64 / 1000.0
+            );
+        }
+    }
+
+    family(&mut out, "edgecheck_round_probes", "Probes of the last round by reason class.");
+    for reason in Reason::ALL {
+        let count = origins.iter().filter(|o| o.probe.map(|p| p.verdict.reason) == Some(reason)).count();
+        let _ = writeln!(out, "edgecheck_round_probes{{reason=\"{}\"}} {count}", reason.as_str());
+    }
+    family(&mut out, "edgecheck_round_duration_seconds", "Wall time of the last probing round.");
+    let _ = writeln!(out, "edgecheck_round_duration_seconds {:.3}", view.duration_ms as f64 / 1000.0);
+    family(&mut out, "edgecheck_round_timestamp_seconds", "Unix time at which the last probing round started.");
+    let _ = writeln!(out, "edgecheck_round_timestamp_seconds {:.3}", view.checked_at_ms as f64 / 1000.0);
+    family(&mut out, "edgecheck_snapshot_age_seconds", "Seconds since the last probing round started.");
+    let _ = writeln!(out, "edgecheck_snapshot_age_seconds {}", view.age_s);
+    out
+}

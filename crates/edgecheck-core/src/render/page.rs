@@ -1,0 +1,275 @@
+//! The public status page at `/`: server-rendered HTML with inline CSS, no
+//! script and no external asset, light and dark schemes
+//! (`prefers-color-scheme`), one column on a phone. It reloads itself with a
+//! `<meta http-equiv="refresh">`, so it works with JavaScript off.
+//!
+//! It shows the global status in words, colour and a symbol; each region with
+//! its origins (status, latency, time since the last change); a 30-day strip
+//! per region and origin (one bar per UTC day: up, degraded, down, or no data,
+//! each with a text alternative); and the recent changes from the history.
+//! Status is never colour alone: every status has its word and a symbol.
+//! Landmarks (`header`, `main`, `footer`), a table caption and row headers, and
+//! text alternatives for every strip keep it usable with a screen reader; the
+//! palettes meet WCAG AA contrast (checked by a host test over [`PALETTES`]).
+
+use std::fmt::Write;
+
+use crate::classify::Health;
+use crate::config::Config;
+use crate::monitor::{Change, Kind};
+use crate::uptime::{first_day, Daily, Uptime, DAYS, DAY_MS};
+use crate::view::ShownView;
+
+use super::{health_str, overall_str, rfc3339};
+
+/// The page's `Content-Security-Policy`: inline styles only, nothing fetched.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Recent changes listed on the page.
+pub const RECENT_CHANGES: usize = 10;
+
+/// A colour scheme: `(background, text, up, degraded, down, unknown, no data)`,
+/// CSS hex colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Palette {
+    pub name: &'static str,
+    pub background: &'static str,
+    pub text: &'static str,
+    pub up: &'static str,
+    pub degraded: &'static str,
+    pub down: &'static str,
+    pub unknown: &'static str,
+    pub none: &'static str,
+}
+
+/// The light and dark schemes. Status colours are used for text on the
+/// background, so each must have a contrast ratio of at least 4.5 with it.
+pub const PALETTES: [Palette; 2] = [
+    Palette {
+        name: "light",
+        background: "#ffffff",
+        text: "#1f2328",
+        up: "#1a7f37",
+        degraded: "#8a5a00",
+        down: "#c4151c",
+        unknown: "#59636e",
+        none: "#d1d9e0",
+    },
+    Palette {
+        name: "dark",
+        background: "#0d1117",
+        text: "#e6edf3",
+        up: "#3fb950",
+        degraded: "#d29922",
+        down: "#ff7b72",
+        unknown: "#9198a1",
+        none: "#3d444d",
+    },
+];
+
+fn css_vars(p: &Palette) -> String {
+    format!(
+        "--bg:{};--fg:{};--up:{};--degraded:{};--down:{};--unknown:{};--none:{};",
+        p.background, p.text, p.up, p.degraded, p.down, p.unknown, p.none
+    )
+}
+
+const STYLE: &str = "\
+*{box-sizing:border-box}\
+body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\
+header,main,footer{max-width:60rem;margin:0 auto;padding:1rem}\
+h1{font-size:1.5rem;margin:.5rem 0}h2{font-size:1.2rem;margin:1.5rem 0 .25rem}\
+.overall{font-size:1.4rem;font-weight:700;margin:.25rem 0}\
+.s-up{color:var(--up)}.s-degraded{color:var(--degraded)}.s-down{color:var(--down)}.s-unknown{color:var(--unknown)}\
+.meta{color:var(--unknown);margin:.25rem 0}\
+.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}th[scope=row]{white-space:nowrap}caption{text-align:left;color:var(--unknown)}\
+th,td{text-align:left;padding:.35rem .5rem .35rem 0;border-bottom:1px solid var(--none);vertical-align:middle}\
+td.num{font-variant-numeric:tabular-nums}\
+.strip{display:flex;gap:2px;height:1.5rem;align-items:stretch;min-width:9rem}\
+.strip span{flex:1;border-radius:2px;min-width:3px}\
+.strip .b-up{background:var(--up)}.strip .b-degraded{background:var(--degraded)}.strip .b-down{background:var(--down)}\
+.strip .b-none{background:repeating-linear-gradient(45deg,var(--none) 0 3px,transparent 3px 6px)}\
+.legend{color:var(--unknown);font-size:.9rem}\
+ol{padding-left:1.2rem}\
+@media (max-width:40rem){th:nth-child(4),td:nth-child(4){display:none}td .strip{min-width:5rem}}";
+
+/// A status as a word with a symbol: never colour alone.
+fn status_html(status: Option<Health>, word: &str) -> String {
+    let (class, symbol) = match status {
+        Some(Health::Up) => ("up", "✓"),
+        Some(Health::Degraded) => ("degraded", "!"),
+        Some(Health::Down) => ("down", "✕"),
+        None => ("unknown", "?"),
+    };
+    let mut word = word.to_string();
+    if let Some(first) = word.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    format!(r#"<span class="s-{class}"><span aria-hidden="true">{symbol}</span> {word}</span>"#)
+}
+
+/// A duration for people: `42 s`, `5 min`, `3 h 12 min`, `4 d`.
+pub fn duration(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        3600..=172_799 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        _ => format!("{} d", s / 86_400),
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn percent(x: f64) -> String {
+    format!("{:.2}%", (x * 100.0 * 100.0).round() / 100.0)
+}
+
+/// The worst state a day saw, for its bar: any down is down, else any degraded
+/// is degraded.
+fn day_class(day: Option<Uptime>) -> &'static str {
+    match day {
+        None => "none",
+        Some(u) if u.down > 0.0 => "down",
+        Some(u) if u.degraded > 0.0 => "degraded",
+        Some(_) => "up",
+    }
+}
+
+/// The 30-day strip of `name`, with its text alternative.
+fn strip(name: &str, days: Option<&Vec<Option<Uptime>>>, now_ms: u64) -> String {
+    let first = first_day(now_ms);
+    let mut counts = [0usize; 4];
+    let mut bars = String::new();
+    for d in 0..DAYS {
+        let day = days.and_then(|days| days.get(d).copied().flatten());
+        let class = day_class(day);
+        counts[match class {
+            "up" => 0,
+            "degraded" => 1,
+            "down" => 2,
+            _ => 3,
+        }] += 1;
+        let date = &rfc3339(first + d as u64 * DAY_MS)[..10];
+        let title = match day {
+            None => format!("{date}: no data"),
+            Some(u) => {
+                format!("{date}: {} up, {} degraded, {} down", percent(u.up), percent(u.degraded), percent(u.down))
+            }
+        };
+        let _ = write!(bars, r#"<span class="b-{class}" title="{title}"></span>"#);
+    }
+    let label = format!(
+        "{}, last {DAYS} days: {} up, {} with degraded time, {} with down time, {} without data",
+        escape(name),
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]
+    );
+    format!(r#"<div class="strip" role="img" aria-label="{label}">{bars}</div>"#)
+}
+
+fn change_line(c: &Change) -> String {
+    let what = match c.kind {
+        Kind::Global => "The fleet".to_string(),
+        Kind::Region => format!("Region {}", escape(&c.name)),
+        Kind::Origin => format!("Origin {}", escape(&c.name)),
+    };
+    let reason = c.reason.map_or(String::new(), |r| format!(" ({})", r.as_str()));
+    let to = escape(&c.to);
+    let change = match c.from.as_deref() {
+        Some(from) => format!("{what} went {} → {to}{reason}", escape(from)),
+        None => format!("{what} is {to}{reason}, its first status"),
+    };
+    let at = rfc3339(c.at_ms);
+    format!(r#"<li><time datetime="{at}">{} {} UTC</time>: {change}</li>"#, &at[..10], &at[11..16])
+}
+
+/// The page for `view`: `daily` for the strips (`None`: shown as no data),
+/// `changes` newest first (the first [`RECENT_CHANGES`] are listed).
+pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, changes: &[Change]) -> String {
+    let now = view.now_ms;
+    let global = overall_str(view.status);
+    let mut word = global.to_string();
+    if let Some(first) = word.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let mut out = String::with_capacity(8 * 1024 + config.origins.len() * 2048);
+    let refresh = config.settings.refresh_s.max(10);
+    let _ = write!(
+        out,
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="{refresh}"><meta name="color-scheme" content="light dark"><title>Fleet status: {word}</title><style>:root{{{light}}}@media (prefers-color-scheme:dark){{:root{{{dark}}}}}{STYLE}</style></head><body>"#,
+        light = css_vars(&PALETTES[0]),
+        dark = css_vars(&PALETTES[1]),
+    );
+    let ready = if view.ready { "ready" } else { "not ready" };
+    let _ = write!(
+        out,
+        r#"<header><h1>Fleet status</h1><p class="overall">{}</p><p class="meta">{ready}; checked <time datetime="{checked}">{} ago</time>{}</p></header><main>"#,
+        status_html(view.status.map(|s| s.health()), global),
+        duration(now.saturating_sub(view.checked_at_ms)),
+        if view.stale {
+            "; stale: the last probing round could not reach the fleet, so the last known statuses are shown"
+        } else {
+            ""
+        },
+        checked = rfc3339(view.checked_at_ms),
+    );
+    let daily_of = |name: &str| daily.and_then(|d| d.get(name));
+    for (r, region) in config.regions.iter().enumerate() {
+        let shown = &view.regions[r];
+        let id = format!("region-{}", escape(&region.name));
+        let _ = write!(
+            out,
+            r#"<section aria-labelledby="{id}"><h2 id="{id}">{} {}</h2><p class="meta">{} of {} origins up or degraded; {} needed{}</p>{}"#,
+            escape(&region.name),
+            status_html(shown.status, health_str(shown.status)),
+            shown.up + shown.degraded,
+            shown.total,
+            shown.min_up,
+            shown.since_ms.map_or(String::new(), |s| format!("; for {}", duration(now.saturating_sub(s)))),
+            strip(&region.name, daily_of(&region.name), now),
+        );
+        let _ = write!(
+            out,
+            r#"<div class="scroll"><table><caption>Origins in {}</caption><thead><tr><th scope="col">Origin</th><th scope="col">Status</th><th scope="col">Latency</th><th scope="col">Since</th><th scope="col">Last {DAYS} days</th></tr></thead><tbody>"#,
+            escape(&region.name)
+        );
+        for &i in &region.origins {
+            let origin = view.origin(config, i);
+            let name = &config.origins[i].name;
+            let mut status = status_html(origin.status, health_str(origin.status));
+            if let Some(reason) = origin.probe.map(|p| p.verdict.reason).filter(|r| r.as_str() != "ok") {
+                let _ = write!(status, " <small>({})</small>", reason.as_str());
+            }
+            let latency = origin.probe.and_then(|p| p.latency_ms).map_or("–".to_string(), |ms| format!("{ms} ms"));
+            let since = origin.since_ms.map_or("–".to_string(), |s| duration(now.saturating_sub(s)));
+            let _ = write!(
+                out,
+                r#"<tr><th scope="row">{}</th><td>{status}</td><td class="num">{latency}</td><td class="num">{since}</td><td>{}</td></tr>"#,
+                escape(name),
+                strip(name, daily_of(name), now),
+            );
+        }
+        out.push_str("</tbody></table></div></section>");
+    }
+    out.push_str(r#"<section aria-labelledby="changes"><h2 id="changes">Recent changes</h2>"#);
+    if changes.is_empty() {
+        out.push_str("<p>No change recorded yet.</p>");
+    } else {
+        out.push_str("<ol>");
+        for c in changes.iter().take(RECENT_CHANGES) {
+            out.push_str(&change_line(c));
+        }
+        out.push_str("</ol>");
+    }
+    let _ = write!(
+        out,
+        r#"</section><p class="legend">Each bar is a UTC day: green when always up, amber when degraded for a while, red when down for a while, hatched without data. Hover a bar for its figures.</p></main><footer><p class="meta">edgecheck · this page reloads every {refresh} s · <a href="/health">JSON</a> · <a href="/history">history</a> · <a href="/metrics">metrics</a></p></footer></body></html>"#
+    );
+    out
+}
