@@ -27,8 +27,16 @@ fn main() {
     for w in config.warnings() {
         println!("cargo:warning=edgecheck: {}: {}: {}", file.display(), w.field, w.message);
     }
-    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("edgecheck.config.json");
-    fs::write(&out, serde_json::to_string(&config).expect("Config serializes")).expect("OUT_DIR is writable");
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let json = serde_json::to_string(&config).expect("Config serializes");
+    // The fleet's digest goes into every cache key, so a changed fleet never
+    // serves the old one's answers: SipHash-1-3 (std's DefaultHasher, fixed
+    // keys) of the embedded JSON, as 16 hex digits.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hasher::write(&mut hasher, json.as_bytes());
+    let digest = format!("{:016x}", std::hash::Hasher::finish(&hasher));
+    fs::write(out_dir.join("edgecheck.config.json"), json).expect("OUT_DIR is writable");
+    fs::write(out_dir.join("edgecheck.fleet-digest"), digest).expect("OUT_DIR is writable");
 }
 
 /// Reads and parses the file.

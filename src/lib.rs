@@ -17,16 +17,22 @@ mod probe;
 mod store;
 
 use std::sync::OnceLock;
+use std::time::Duration;
+
+use futures::future::Either;
 
 use edgecheck_core::config::Config;
 use edgecheck_core::http::{self, Dispatch, MonitorCall, Reply, Target, Variant};
 use worker::{
-    event, Cache, Context, Date, Env, Headers, Method, Request, RequestInit, Response, ResponseBuilder, Result,
+    event, Cache, Context, Date, Delay, Env, Headers, Method, Request, RequestInit, Response, ResponseBuilder, Result,
     ScheduleContext, ScheduledEvent,
 };
 
 /// The validated fleet as JSON, written by `build.rs`.
 const EMBEDDED_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
+
+/// The digest of [`EMBEDDED_CONFIG_JSON`], written by `build.rs`.
+const FLEET_DIGEST: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.fleet-digest"));
 
 /// The Durable Object binding, as in `wrangler.toml`.
 const MONITOR_BINDING: &str = "MONITOR";
@@ -87,7 +93,11 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 /// Serves a snapshot route: the cached copy if there is one, else the monitor's
 /// answer, stored in the cache as the core says.
 async fn snapshot(config: &Config, target: Target, variant: Variant, head: bool, env: &Env, ctx: &Context) -> Reply {
-    let key = target.cache_key(config, variant);
+    let deployment = match deployment(env) {
+        Ok(deployment) => deployment,
+        Err(e) => return unavailable(e),
+    };
+    let key = target.cache_key(config, variant, &deployment);
     match Cache::default().get(key.as_str(), false).await {
         Ok(Some(hit)) => match from_response(hit).await {
             Ok(copy) => return http::from_cache(config, copy, now_ms(), head),
@@ -114,13 +124,28 @@ async fn snapshot(config: &Config, target: Target, variant: Variant, head: bool,
     http::from_monitor(answer, head)
 }
 
-/// One call on the one `Monitor` instance, its answer as a [`Reply`].
+/// This deployment's identity in cache keys ([`http::deployment`]): the id of
+/// its monitor, unique to the worker, and the fleet's digest.
+fn deployment(env: &Env) -> Result<String> {
+    let monitor_id = env.durable_object(MONITOR_BINDING)?.id_from_name(MONITOR_NAME)?.to_string();
+    Ok(http::deployment(&monitor_id, FLEET_DIGEST))
+}
+
+/// One call on the one `Monitor` instance, its answer as a [`Reply`]; an error
+/// when it fails or does not answer within [`http::monitor_wait_ms`].
 async fn call_monitor(env: &Env, call: MonitorCall) -> Result<Reply> {
     let stub = env.durable_object(MONITOR_BINDING)?.get_by_name(MONITOR_NAME)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(call.to_json().into()));
     let request = Request::new_with_init("https://monitor/", &init)?;
-    from_response(stub.fetch_with_request(request).await?).await
+    let wait_ms = http::monitor_wait_ms(config());
+    let answer = async { from_response(stub.fetch_with_request(request).await?).await };
+    let timer = Delay::from(Duration::from_millis(wait_ms));
+    futures::pin_mut!(answer, timer);
+    match futures::future::select(answer, timer).await {
+        Either::Left((answer, _)) => answer,
+        Either::Right(_) => Err(worker::Error::RustError(format!("no answer within {wait_ms} ms"))),
+    }
 }
 
 /// The JSON 503 when the monitor failed; the cause goes to the logs.

@@ -442,6 +442,7 @@ const SCENARIOS: &[Scenario] = &[
     ("terminus-shutting-down", "terminus-shutting-down", "", "down", "body_down", Some(503)),
     ("degraded-503", "503-degraded", "", "degraded", "body_degraded", Some(503)),
     ("plain", "plain", "", "up", "ok", Some(200)),
+    ("bom", "spring-bom", "", "up", "ok", Some(200)),
     ("bad-header", "plain", "headers = { X-Probe = { secret = \"E2E_BAD_HEADER\" } }", "down", "request_invalid", None),
 ];
 
@@ -529,7 +530,11 @@ fn every_format_and_fault_is_classified_and_served(p: &Prepared) {
     let mut head = worker.call("HEAD", "/ready/r-refused");
     assert_eq!(head.status().as_u16(), 503);
     assert_eq!(head.headers()["content-type"], "application/json");
+    let get_length = request("GET", &worker.url("/ready/r-refused")).1.len().to_string();
+    assert_eq!(head.headers()["content-length"], get_length.as_str(), "HEAD has GET's Content-Length");
     assert_eq!(head.body_mut().read_to_string().unwrap(), "");
+    let options = worker.call("OPTIONS", "/refresh");
+    assert_eq!((options.status().as_u16(), options.headers()["allow"].to_str().unwrap()), (204, "POST, OPTIONS"));
     let post = worker.call("POST", "/ready");
     assert_eq!((post.status().as_u16(), post.headers()["allow"].to_str().unwrap()), (405, "GET, HEAD, OPTIONS"));
     let get = worker.call("GET", "/health?cache=bust");
@@ -572,6 +577,27 @@ fn every_format_and_fault_is_classified_and_served(p: &Prepared) {
         std::thread::sleep(Duration::from_millis(250));
     }
     assert!(shared, "a new spelling of /health never came from the cached copy");
+
+    // A not-ready /ready (503) is cached like a ready one, and a cached /health
+    // says in its body the age its Age header says.
+    let mut cached_503 = false;
+    let mut same_age = false;
+    for _ in 0..40 {
+        let ready = worker.call("GET", "/ready");
+        cached_503 |= ready.status().as_u16() == 503 && ready.headers()["x-edgecheck-cache"] == "hit";
+        let mut health = worker.call("GET", "/health");
+        if health.headers()["x-edgecheck-cache"] == "hit" {
+            let age = health.headers()["age"].to_str().unwrap().to_string();
+            let doc: Value = serde_json::from_str(&health.body_mut().read_to_string().unwrap()).unwrap();
+            assert_eq!(doc["age_s"].to_string(), age, "age_s in a cached body agrees with Age");
+            same_age = true;
+        }
+        if cached_503 && same_age {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(cached_503 && same_age, "a 503 /ready hit: {cached_503}; a /health hit: {same_age}");
 }
 
 // ---------------------------------------------------------------------------
@@ -689,6 +715,7 @@ fn a_flapping_origin_does_not_flip(p: &Prepared) {
     };
     assert_eq!(refresh(None).0, 401);
     assert_eq!(refresh(Some("Bearer wrong")).0, 401);
+    assert_eq!(refresh(Some(&format!("bearer {ADMIN}"))).0, 200, "the scheme is case-insensitive (RFC 9110)");
     let before = worker.get("/health").1["checked_at"].clone();
     let (status, body) = refresh(Some(&format!("Bearer {ADMIN}")));
     let fresh: Value = serde_json::from_str(&body).unwrap();

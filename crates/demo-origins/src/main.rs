@@ -151,6 +151,7 @@ impl Mode {
             r#"{"status":"shutting_down","info":{},"error":{},"details":{}}"#,
         ),
         Mode::Fixed("plain", 200, "text/plain", "ok"),
+        Mode::Fixed("spring-bom", 200, "application/json", "\u{feff}{\"status\":\"UP\"}"),
         Mode::Fixed("503", 503, "text/plain", "Service Unavailable"),
         Mode::Fixed("503-degraded", 503, "application/json", r#"{"status":"degraded"}"#),
         Mode::Fixed("invalid-json", 200, "application/json", r#"{"status": "UP", "components": {"#),

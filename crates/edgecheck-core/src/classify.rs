@@ -189,6 +189,8 @@ pub enum BodyHealth {
 /// fields, or a status word outside these lists (Spring's `UNKNOWN`), is
 /// [`BodyHealth::Unrecognised`].
 pub fn read_body(content_type: Option<&str>, body: &[u8]) -> BodyHealth {
+    // RFC 8259 lets a parser ignore a byte order mark before JSON text.
+    let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
     let text = match std::str::from_utf8(body) {
         Ok(t) => t.trim(),
         Err(_) => return if declares_json(content_type) { BodyHealth::Invalid } else { BodyHealth::Unrecognised },

@@ -49,6 +49,14 @@ pub const CACHE_STATUS_HEADER: &str = "x-edgecheck-cache";
 /// Cache keys are URLs under this origin, which no request can name.
 pub const CACHE_ORIGIN: &str = "https://edgecheck.cache.invalid";
 
+/// Carries a cached copy's real status when it is stored as 200 (the Cache API
+/// keeps no 503), so that not-ready answers are cached like ready ones.
+pub const STORED_STATUS_HEADER: &str = "x-edgecheck-status";
+
+/// How long the worker waits for the monitor beyond the round it may have to
+/// run (`deadline_ms`), ms; then it answers a JSON 503 ([`monitor_unavailable`]).
+pub const MONITOR_GRACE_MS: u64 = 5_000;
+
 /// The admin route that runs a round now.
 pub const REFRESH_PATH: &str = "/refresh";
 
@@ -167,11 +175,14 @@ impl Target {
         }
     }
 
-    /// The Cache API key of this route's answer in `variant`: [`CACHE_ORIGIN`],
-    /// the canonical path and the variant's canonical query. Other query keys,
-    /// headers and spellings never make new keys.
-    pub fn cache_key(self, config: &Config, variant: Variant) -> String {
-        format!("{CACHE_ORIGIN}{}{}", self.path(config), variant.query())
+    /// The Cache API key of this route's answer in `variant`, for the
+    /// deployment called `deployment`: [`CACHE_ORIGIN`], the deployment, the
+    /// canonical path and the variant's canonical query. Other query keys,
+    /// headers and spellings never make new keys; another deployment, or this
+    /// one with another fleet, never shares one (`caches.default` is one cache
+    /// per zone). `deployment` is made by [`deployment`].
+    pub fn cache_key(self, config: &Config, variant: Variant, deployment: &str) -> String {
+        format!("{CACHE_ORIGIN}/{deployment}{}{}", self.path(config), variant.query())
     }
 
     /// Whether the answer shows the status page's extras: recent changes and
@@ -311,10 +322,12 @@ impl Reply {
     }
 
     /// The same answer for a HEAD request when `head`: status and headers kept,
-    /// body dropped.
+    /// with the `Content-Length` GET would have, body dropped.
     fn for_head(mut self, head: bool) -> Reply {
         if head {
-            self.body = None;
+            if let Some(body) = self.body.take() {
+                self.set("content-length", body.len().to_string());
+            }
         }
         self
     }
@@ -325,25 +338,22 @@ pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
     let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
     let method = req.method;
     if segments == ["refresh"] {
-        if method == "POST" {
-            return Dispatch::Refresh;
-        }
-        let mut reply = Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use POST"));
-        reply.set("allow", "POST".into());
-        return Dispatch::Answer(reply);
+        return match method {
+            "POST" => Dispatch::Refresh,
+            "OPTIONS" => Dispatch::Answer(preflight(REFRESH_ALLOW)),
+            _ => {
+                let mut reply =
+                    Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use POST"));
+                reply.set("allow", REFRESH_ALLOW.into());
+                Dispatch::Answer(reply)
+            }
+        };
     }
     let route = route(config, &segments);
     let head = method == "HEAD";
     match method {
         "GET" | "HEAD" => {}
-        "OPTIONS" if route.is_ok() => {
-            let mut reply = Reply::json(204, &());
-            reply.body = None; // 204: the headers without the body
-            reply.set("allow", ALLOW.into());
-            reply.set("access-control-allow-methods", ALLOW.into());
-            reply.set("access-control-max-age", "86400".into());
-            return Dispatch::Answer(reply);
-        }
+        "OPTIONS" if route.is_ok() => return Dispatch::Answer(preflight(ALLOW)),
         _ if route.is_ok() => {
             let mut reply =
                 Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use {ALLOW}"));
@@ -361,6 +371,20 @@ pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
         Ok(variant) => Dispatch::Snapshot { target, variant, head },
         Err(reply) => Dispatch::Answer(reply.for_head(head)),
     }
+}
+
+/// The methods of `POST /refresh`.
+pub const REFRESH_ALLOW: &str = "POST, OPTIONS";
+
+/// The 204 answer to `OPTIONS` (a CORS preflight) on a route allowing `allow`.
+fn preflight(allow: &str) -> Reply {
+    let mut reply = Reply::json(204, &());
+    reply.body = None; // 204: the headers without the body
+    reply.set("allow", allow.into());
+    reply.set("access-control-allow-methods", allow.into());
+    reply.set("access-control-allow-headers", "authorization, accept".into());
+    reply.set("access-control-max-age", "86400".into());
+    reply
 }
 
 /// `Ok(None)` is `/live`.
@@ -577,12 +601,27 @@ fn set_freshness(reply: &mut Reply, refresh_s: u32, age_s: u64) {
 }
 
 /// How many seconds a snapshot answer may stay in the Cache API: until its
-/// snapshot's next refresh. `None` (do not cache) for answers other than 200 and
-/// 503, or already due.
+/// snapshot's next refresh, and never more than `refresh_s` whatever the
+/// snapshot says (a round dated in the future cannot pin a copy). `None` (do
+/// not cache) for answers other than 200 and 503, or already due.
 pub fn cache_ttl_s(status: u16, checked_at_ms: u64, refresh_s: u32, now_ms: u64) -> Option<u64> {
-    let next_refresh_ms = checked_at_ms + u64::from(refresh_s) * 1000;
-    let ttl = next_refresh_ms.saturating_sub(now_ms) / 1000;
+    let next_refresh_ms = checked_at_ms.saturating_add(u64::from(refresh_s) * 1000);
+    let ttl = (next_refresh_ms.saturating_sub(now_ms) / 1000).min(u64::from(refresh_s));
     (matches!(status, 200 | 503) && ttl > 0).then_some(ttl)
+}
+
+/// The identity of a deployment in its cache keys: the worker's monitor (a
+/// Durable Object id, unique to the worker and its namespace) and the digest of
+/// the embedded fleet (so a changed fleet never serves the old one's answers).
+pub fn deployment(monitor_id: &str, fleet_digest: &str) -> String {
+    let clean = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric()).take(64).collect::<String>();
+    format!("{}.{}", clean(monitor_id), clean(fleet_digest))
+}
+
+/// How long the worker waits for the monitor, ms: the round a call may have to
+/// run first (`deadline_ms`) and [`MONITOR_GRACE_MS`].
+pub fn monitor_wait_ms(config: &Config) -> u64 {
+    u64::from(config.settings.deadline_ms) + MONITOR_GRACE_MS
 }
 
 /// The round start a snapshot answer carries ([`CHECKED_AT_HEADER`]), ms since the Unix epoch.
@@ -600,16 +639,38 @@ pub fn cache_copy(config: &Config, answer: &Reply, now_ms: u64) -> Option<Reply>
     let mut copy = answer.clone();
     copy.remove("age");
     copy.set("cache-control", format!("public, max-age={ttl_s}"));
+    if copy.status != 200 {
+        copy.set(STORED_STATUS_HEADER, copy.status.to_string());
+        copy.status = 200;
+    }
     Some(copy)
 }
 
-/// A cached copy served at `now_ms`: the public `Cache-Control`, an `Age`
-/// counted from its round, `x-edgecheck-cache: hit`, no body for HEAD.
+/// A cached copy served at `now_ms`: its real status, the public
+/// `Cache-Control`, an `Age` counted from its round (and the same `age_s` in a
+/// `/health` body), `x-edgecheck-cache: hit`, no body for HEAD.
 pub fn from_cache(config: &Config, mut copy: Reply, now_ms: u64, head: bool) -> Reply {
+    if let Some(status) = copy.header(STORED_STATUS_HEADER).and_then(|s| s.parse().ok()) {
+        copy.status = status;
+        copy.remove(STORED_STATUS_HEADER);
+    }
     let at = checked_at(&copy).unwrap_or(0);
-    set_freshness(&mut copy, config.settings.refresh_s, age_s(at, now_ms));
+    let age = age_s(at, now_ms);
+    set_freshness(&mut copy, config.settings.refresh_s, age);
+    if let Some(body) = copy.body.as_mut() {
+        set_age_s(body, age);
+    }
     copy.set(CACHE_STATUS_HEADER, "hit".into());
     copy.for_head(head)
+}
+
+/// Rewrites the first `"age_s":<n>` of a JSON body (the top-level one of a
+/// `/health` document, which is written before any nested object) to `age`.
+fn set_age_s(body: &mut String, age: u64) {
+    const KEY: &str = "\"age_s\":";
+    let Some(start) = body.find(KEY).map(|i| i + KEY.len()) else { return };
+    let end = body[start..].find(|c: char| !c.is_ascii_digit()).map_or(body.len(), |n| start + n);
+    body.replace_range(start..end, &age.to_string());
 }
 
 /// The monitor's answer served as it is: `x-edgecheck-cache: miss`, no body for HEAD.
@@ -629,7 +690,11 @@ pub fn authorize(authorization: Option<&str>, token: Option<&str>) -> Result<(),
             format!("POST /refresh is closed: set the {ADMIN_TOKEN_SECRET} secret"),
         ));
     };
-    let given = authorization.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("");
+    // RFC 9110: the scheme is case-insensitive, followed by one or more spaces.
+    let given = authorization
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim_start_matches(' '));
     if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
         Ok(())
     } else {

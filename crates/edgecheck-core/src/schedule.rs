@@ -17,18 +17,27 @@ pub const MINUTE_ROLLUPS_KEPT_MS: u64 = 25 * HOUR_MS;
 /// How many ms from `now_ms` the alarm fires for the next round: `refresh_s`
 /// after the last round started (`None`: no round yet), at least
 /// [`MIN_ALARM_WAIT_MS`].
+///
+/// A last round more than one `refresh_s` in the future (clock skew, or a
+/// damaged state row) is not believed: the next round is due now, so a bad
+/// time can never park the alarm.
 pub fn next_alarm_in_ms(last_round_ms: Option<u64>, refresh_s: u32, now_ms: u64) -> u64 {
-    let due = last_round_ms.unwrap_or(0).saturating_add(u64::from(refresh_s) * 1000);
-    due.saturating_sub(now_ms).max(MIN_ALARM_WAIT_MS)
+    let refresh_ms = u64::from(refresh_s) * 1000;
+    let last = last_round_ms.filter(|&at| at <= now_ms.saturating_add(refresh_ms)).unwrap_or(0);
+    last.saturating_add(refresh_ms).saturating_sub(now_ms).max(MIN_ALARM_WAIT_MS)
 }
 
 /// Whether a request must wait for a round before it is answered: there is no
 /// state yet, or the last round started more than `2 × refresh_s` ago, so the
 /// alarm that should have run one is dead. Otherwise requests never probe.
+///
+/// A last round more than one `refresh_s` in the future is not believed either.
 pub fn needs_round(last_round_ms: Option<u64>, refresh_s: u32, now_ms: u64) -> bool {
+    let refresh_ms = u64::from(refresh_s) * 1000;
     match last_round_ms {
         None => true,
-        Some(at) => now_ms.saturating_sub(at) > 2 * u64::from(refresh_s) * 1000,
+        Some(at) if at > now_ms.saturating_add(refresh_ms) => true,
+        Some(at) => now_ms.saturating_sub(at) > 2 * refresh_ms,
     }
 }
 

@@ -262,7 +262,32 @@ fn check_name(field: &str, name: &str, errs: &mut Errors) {
     if name == "global" {
         errs.push(field, "\"global\" is reserved: /badge/global.svg is the whole fleet's badge");
     }
+    if !name.is_empty() && name.chars().all(|c| c == '.') {
+        errs.push(
+            field,
+            format!(
+                "\"{name}\" cannot be routed: URL parsers resolve dot segments, so /health/{name} never reaches it"
+            ),
+        );
+    }
 }
+
+/// Headers the runtime drops, sets itself or rewrites, so a value in the config
+/// would be silently ignored or changed: the connection's own headers (RFC 9110
+/// section 7.6.1), the framing headers, `Host` (a probe goes where its URL says)
+/// and Cloudflare's `cf-` headers.
+const RUNTIME_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "expect",
+];
 
 fn check_url(field: &str, raw: &str, errs: &mut Errors) -> String {
     let url = match url::Url::parse(raw) {
@@ -354,15 +379,34 @@ fn quorum(field: &str, raw: &RawQuorum, origins: usize, errs: &mut Errors) -> Qu
 fn headers(field: &str, raw: &BTreeMap<String, RawHeader>, errs: &mut Errors) -> Vec<(String, HeaderValue)> {
     let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     let mut out = Vec::with_capacity(raw.len());
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
     for (name, value) in raw {
         let path = format!("{field}.{name}");
+        let lower = name.to_ascii_lowercase();
         if name.is_empty() || !name.chars().all(is_tchar) {
             errs.push(path.clone(), format!("\"{name}\" is not a valid header name"));
+        } else if RUNTIME_HEADERS.contains(&lower.as_str()) || lower.starts_with("cf-") {
+            errs.push(
+                path.clone(),
+                format!("\"{name}\" is set by the runtime, which drops or rewrites a configured value; remove it"),
+            );
+        } else if let Some(first) = seen.insert(lower, name) {
+            errs.push(
+                path.clone(),
+                format!("\"{name}\" is the same header as \"{first}\" (header names ignore case); keep one"),
+            );
         }
         let value = match value {
             RawHeader::Plain(v) => {
                 if v.contains(['\r', '\n', '\0']) {
                     errs.push(path, "header values cannot contain CR, LF or NUL");
+                } else if let Some(c) = v.chars().find(|&c| !(c == ' ' || c == '\t' || c.is_ascii_graphic())) {
+                    errs.push(
+                        path,
+                        format!("{c:?} is not visible ASCII; header values use visible ASCII, spaces and tabs"),
+                    );
+                } else if v.trim() != v {
+                    errs.push(path, "leading or trailing whitespace is stripped by the runtime; remove it");
                 }
                 HeaderValue::Plain(v.clone())
             }

@@ -175,8 +175,13 @@ pub struct ErrorDoc {
 }
 
 /// Formats ms since the Unix epoch as RFC 3339 in UTC, e.g. `2026-11-21T04:25:35.120Z`.
+///
+/// Total: times after the last ms of year 9999 (which RFC 3339 cannot write,
+/// and a damaged state row may hold) are shown as that last ms.
 pub fn rfc3339(unix_ms: u64) -> String {
-    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(unix_ms)).to_string()
+    /// 9999-12-31T23:59:59.999Z, ms since the Unix epoch.
+    const LAST_MS: u64 = 253_402_300_799_999;
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(unix_ms.min(LAST_MS))).to_string()
 }
 
 /// The wire name of a shown status: `up`, `degraded`, `down` or `unknown`.

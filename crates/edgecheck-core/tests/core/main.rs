@@ -12,6 +12,7 @@ use edgecheck_core::uptime::Uptimes;
 use edgecheck_core::view::shown;
 use proptest::prelude::*;
 
+mod robust;
 mod store;
 mod surfaces;
 mod view;
@@ -138,6 +139,30 @@ fn config_errors_name_their_field() {
         ),
         (BASE.replace("name = \"a\"", "name = \"us-east\""), "origins[0].name", "already a region name"),
         (BASE.replace("name = \"a\"", "name = \"global\""), "origins[0].name", "reserved"),
+        (BASE.replace("name = \"a\"", "name = \"..\""), "origins[0].name", "dot segments"),
+        (BASE.replace("name = \"a\"", "name = \".\""), "origins[0].name", "dot segments"),
+        (format!("{BASE}\n[regions.\"..\"]\n"), "regions...", "dot segments"),
+        (origin("headers = { Host = \"other.example.com\" }"), "origins[0].headers.Host", "set by the runtime"),
+        (origin("headers = { Content-Length = \"0\" }"), "origins[0].headers.Content-Length", "set by the runtime"),
+        (origin("headers = { Connection = \"close\" }"), "origins[0].headers.Connection", "set by the runtime"),
+        (
+            origin("headers = { Transfer-Encoding = \"chunked\" }"),
+            "origins[0].headers.Transfer-Encoding",
+            "set by the runtime",
+        ),
+        (
+            origin("headers = { CF-Connecting-IP = \"1.2.3.4\" }"),
+            "origins[0].headers.CF-Connecting-IP",
+            "set by the runtime",
+        ),
+        (
+            origin("headers = { X-Token = \"a\", x-token = \"b\" }"),
+            "origins[0].headers.x-token",
+            "same header as \"X-Token\"",
+        ),
+        (origin("headers = { X-Name = \"café\" }"), "origins[0].headers.X-Name", "not visible ASCII"),
+        (origin("headers = { X-Name = \" padded\" }"), "origins[0].headers.X-Name", "whitespace"),
+        (origin("headers = { X-Name = \"a\\nb\" }"), "origins[0].headers.X-Name", "CR, LF or NUL"),
         ("[settings]\n".to_string(), "regions", "at least one region"),
         ("[regions.x]\n".to_string(), "origins", "at least one origin"),
         (format!("{BASE}\n[[origins]\n"), "(syntax)", "TOML parse error"),
@@ -321,6 +346,8 @@ fn classification_of_failures() {
 fn body_reading_edge_cases() {
     let rows: &[(Option<&str>, &[u8], BodyHealth)] = &[
         (Some("application/json; charset=utf-8"), br#"{"status":"UP"}"#, BodyHealth::Up),
+        (Some("application/json"), b"\xef\xbb\xbf{\"status\":\"UP\"}", BodyHealth::Up),
+        (None, b"\xef\xbb\xbf{\"status\":\"DOWN\"}", BodyHealth::Down),
         (Some("APPLICATION/HEALTH+JSON"), br#"{"status":"Pass"}"#, BodyHealth::Up),
         (Some("application/json"), b"", BodyHealth::Unrecognised),
         (Some("application/json"), b"\xff\xfe", BodyHealth::Invalid),
@@ -500,6 +527,7 @@ fn routing() {
         ("GET", "/live", Err(200)),
         ("GET", "/refresh", Err(405)),
         ("HEAD", "/live", Err(200)),
+        ("OPTIONS", "/refresh", Err(204)),
     ];
     for &(method, path, expected) in rows {
         let got = match dispatch(&c, Incoming::new(method, path)) {
@@ -513,8 +541,12 @@ fn routing() {
                     assert_eq!(header(&reply, "content-type"), Some("application/json"), "{method} {path}");
                     assert_eq!(reply.body.is_none(), method == "HEAD", "{method} {path}: HEAD has no body");
                 }
-                if (reply.status == 405 && path != "/refresh") || reply.status == 204 {
-                    assert_eq!(header(&reply, "allow"), Some("GET, HEAD, OPTIONS"));
+                if reply.status == 405 || reply.status == 204 {
+                    let allow = if path == "/refresh" { "POST, OPTIONS" } else { "GET, HEAD, OPTIONS" };
+                    assert_eq!(header(&reply, "allow"), Some(allow), "{method} {path}");
+                }
+                if method == "HEAD" {
+                    assert!(header(&reply, "content-length").is_some_and(|n| n != "0"), "HEAD has GET's length");
                 }
                 assert_eq!(header(&reply, "cache-control"), Some("no-store"));
                 Err(reply.status)
@@ -830,6 +862,10 @@ fn the_admin_refresh_needs_the_token() {
     use edgecheck_core::http::authorize;
     let rows: &[(Option<&str>, Option<&str>, Option<u16>)] = &[
         (Some("Bearer s3cret"), Some("s3cret"), None),
+        (Some("bearer s3cret"), Some("s3cret"), None),
+        (Some("BEARER  s3cret"), Some("s3cret"), None),
+        (Some("Bearerx s3cret"), Some("s3cret"), Some(401)),
+        (Some("Basic s3cret"), Some("s3cret"), Some(401)),
         (Some("Bearer s3cre"), Some("s3cret"), Some(401)),
         (Some("Bearer s3cret!"), Some("s3cret"), Some(401)),
         (Some("s3cret"), Some("s3cret"), Some(401)),

@@ -163,7 +163,10 @@ fn the_schedule() {
         (Some(1_000_000), 15, 1_014_500, 1_000, false),
         (Some(1_000_000), 15, 1_030_000, 1_000, false),
         (Some(1_000_000), 15, 1_030_001, 1_000, true),
-        (Some(2_000_000), 15, 1_000_000, 1_015_000, false),
+        // A last round more than refresh_s in the future is not believed.
+        (Some(1_010_000), 15, 1_000_000, 25_000, false),
+        (Some(2_000_000), 15, 1_000_000, 1_000, true),
+        (Some(u64::MAX), 15, 1_000_000, 1_000, true),
     ];
     for &(last, refresh_s, now, alarm_in, round) in rows {
         assert_eq!(

@@ -87,18 +87,18 @@ fn variants_come_from_a_fixed_set() {
     // Each variant is its own cache key; nothing else is.
     let keys: Vec<String> = [Variant::Full, Variant::Summary, Variant::HealthJson]
         .iter()
-        .map(|v| Target::Health.cache_key(&c, *v))
+        .map(|v| Target::Health.cache_key(&c, *v, "d"))
         .collect();
     assert_eq!(
         keys,
         [
-            "https://edgecheck.cache.invalid/health",
-            "https://edgecheck.cache.invalid/health?detailed=false",
-            "https://edgecheck.cache.invalid/health?format=health+json"
+            "https://edgecheck.cache.invalid/d/health",
+            "https://edgecheck.cache.invalid/d/health?detailed=false",
+            "https://edgecheck.cache.invalid/d/health?format=health+json"
         ]
     );
-    assert_eq!(Target::Ready.cache_key(&c, Variant::Verbose), "https://edgecheck.cache.invalid/ready?verbose");
-    assert_eq!(Target::StatusPage.cache_key(&c, Variant::Full), "https://edgecheck.cache.invalid/");
+    assert_eq!(Target::Ready.cache_key(&c, Variant::Verbose, "d"), "https://edgecheck.cache.invalid/d/ready?verbose");
+    assert_eq!(Target::StatusPage.cache_key(&c, Variant::Full, "d"), "https://edgecheck.cache.invalid/d/");
 }
 
 /// Answers for FLEET after one round `codes` (east down via critical e3, west up, south degraded).

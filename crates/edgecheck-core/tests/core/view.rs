@@ -66,7 +66,7 @@ fn the_shown_view_carries_unknown_and_readiness() {
 fn routes_resolve_once_and_key_the_cache() {
     let c = valid(FLEET);
     let key = |path: &str| match dispatch(&c, Incoming::new("GET", path)) {
-        Dispatch::Snapshot { target, variant, .. } => target.cache_key(&c, variant),
+        Dispatch::Snapshot { target, variant, .. } => target.cache_key(&c, variant, "prod.0123456789abcdef"),
         other => panic!("{path}: {other:?}"),
     };
     let spellings: &[(&[&str], &str)] = &[
@@ -78,10 +78,23 @@ fn routes_resolve_once_and_key_the_cache() {
     ];
     for &(paths, canonical) in spellings {
         for path in paths {
-            assert_eq!(key(path), format!("https://edgecheck.cache.invalid{canonical}"), "{path}");
+            assert_eq!(
+                key(path),
+                format!("https://edgecheck.cache.invalid/prod.0123456789abcdef{canonical}"),
+                "{path}"
+            );
         }
     }
     assert_eq!(Target::HealthOrigin(2).path(&c), "/health/e3");
+    // Two deployments in one zone, or one with a changed fleet, never share a key.
+    let prod = http::deployment("a1b2c3", "00ff00ff00ff00ff");
+    let staging = http::deployment("d4e5f6", "00ff00ff00ff00ff");
+    let changed = http::deployment("a1b2c3", "11ee11ee11ee11ee");
+    assert_eq!(prod, "a1b2c3.00ff00ff00ff00ff");
+    let keys: std::collections::BTreeSet<String> =
+        [&prod, &staging, &changed].iter().map(|d| Target::Health.cache_key(&c, Variant::Full, d)).collect();
+    assert_eq!(keys.len(), 3);
+    assert_eq!(http::deployment("../x/?#", "y z"), "x.yz", "only alphanumerics reach a key");
 }
 
 /// The worker hands the monitor a typed call; anything else gets a JSON 400.
@@ -122,9 +135,11 @@ fn cached_copies_and_answers() {
     let answer = http::answer(&c, Target::Ready, Variant::Full, &view, Extras::default());
     assert_eq!((answer.status, header(&answer, "age")), (503, Some("4")));
 
-    // Stored until the next refresh, without Age.
+    // Stored until the next refresh, without Age; as a 200 carrying its status,
+    // because the Cache API keeps no 503.
     let copy = http::cache_copy(&c, &answer, at + 4_000).expect("a 503 /ready is cached");
     assert_eq!((header(&copy, "cache-control"), header(&copy, "age")), (Some("public, max-age=11"), None));
+    assert_eq!((copy.status, header(&copy, "x-edgecheck-status")), (200, Some("503")));
     assert_eq!(copy.body, answer.body);
     assert_eq!(http::cache_copy(&c, &answer, at + 15_000), None, "due: not stored");
 
@@ -134,8 +149,23 @@ fn cached_copies_and_answers() {
         (hit.status, header(&hit, "cache-control"), header(&hit, "age"), header(&hit, "x-edgecheck-cache")),
         (503, Some("public, max-age=15"), Some("9"), Some("hit"))
     );
-    assert_eq!(hit.body, answer.body);
-    assert_eq!(http::from_cache(&c, copy, at + 9_500, true).body, None, "HEAD: no body");
+    assert_eq!((hit.body.as_ref(), header(&hit, "x-edgecheck-status")), (answer.body.as_ref(), None));
+    let head = http::from_cache(&c, copy, at + 9_500, true);
+    assert_eq!(head.body, None, "HEAD: no body");
+    assert_eq!(header(&head, "content-length"), Some(answer.body.as_ref().unwrap().len().to_string().as_str()));
+
+    // A cached /health says the same age in its body as in Age.
+    let health = http::answer(&c, Target::Health, Variant::Full, &view, Extras::default());
+    assert!(health.body.as_ref().unwrap().contains("\"age_s\":4,"));
+    let copy = http::cache_copy(&c, &health, at + 4_000).unwrap();
+    let hit = http::from_cache(&c, copy, at + 12_000, false);
+    let doc: serde_json::Value = serde_json::from_str(hit.body.as_deref().unwrap()).unwrap();
+    assert_eq!((header(&hit, "age"), doc["age_s"].as_u64()), (Some("12"), Some(12)));
+    assert_eq!(doc["checked_at"], "2026-11-18T11:06:40.000Z", "nothing else changed");
+
+    // A copy never lives longer than refresh_s, whatever its round's date says.
+    assert_eq!(http::cache_ttl_s(200, u64::MAX, 15, at), Some(15));
+    assert_eq!(http::cache_ttl_s(200, at + 3_600_000, 15, at), Some(15));
 
     // A miss: the monitor's answer as it is, marked miss.
     let miss = http::from_monitor(answer.clone(), false);

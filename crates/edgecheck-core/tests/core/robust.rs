@@ -1,0 +1,136 @@
+//! The core never panics on a state it can load or a request it can receive:
+//! arbitrary states (any times, origins missing or unknown, rounds dated in the
+//! future or after year 9999) rendered through every target and variant, and
+//! arbitrary requests through the router.
+
+use edgecheck_core::aggregate::{Overall, Probe};
+use edgecheck_core::classify::{Health, Reason, Verdict};
+use edgecheck_core::config::Named;
+use edgecheck_core::http::{self, dispatch, BadgeFormat, Extras, Incoming, Target, Variant};
+use edgecheck_core::monitor::{Change, Kind, MonitorState, OriginTrack, Snapshot, Track};
+use edgecheck_core::uptime::{daily, Uptimes};
+use edgecheck_core::view::shown;
+use proptest::prelude::*;
+
+use super::{valid, FLEET};
+
+fn health() -> impl Strategy<Value = Health> {
+    prop_oneof![Just(Health::Up), Just(Health::Degraded), Just(Health::Down)]
+}
+
+fn time() -> impl Strategy<Value = u64> {
+    prop_oneof![Just(0u64), Just(u64::MAX), 0u64..=253_402_300_799_999, any::<u64>()]
+}
+
+fn probe() -> impl Strategy<Value = Probe> {
+    (health(), 0..Reason::ALL.len(), proptest::option::of(any::<u16>()), proptest::option::of(any::<u64>())).prop_map(
+        |(health, r, http_status, latency_ms)| Probe {
+            verdict: Verdict { health, reason: Reason::ALL[r], http_status },
+            latency_ms,
+        },
+    )
+}
+
+fn track() -> impl Strategy<Value = OriginTrack> {
+    (proptest::option::of(health()), time(), any::<u32>(), any::<u32>(), probe())
+        .prop_map(|(health, since_ms, better, worse, last)| OriginTrack { health, since_ms, better, worse, last })
+}
+
+/// Names of FLEET and some it does not have.
+fn name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("e1"),
+        Just("e2"),
+        Just("e3"),
+        Just("w1"),
+        Just("w2"),
+        Just("w3"),
+        Just("s1"),
+        Just("east"),
+        Just("west"),
+        Just("south"),
+        Just("gone"),
+        Just("")
+    ]
+    .prop_map(String::from)
+}
+
+fn state() -> impl Strategy<Value = MonitorState> {
+    let overall = prop_oneof![Just(Overall::Ok), Just(Overall::Degraded), Just(Overall::Down)];
+    (
+        proptest::collection::btree_map(name(), track(), 0..10),
+        proptest::collection::btree_map(name(), (health(), time()), 0..5),
+        proptest::option::of((overall, time())),
+        (time(), any::<u64>(), proptest::option::of(time()), any::<bool>()),
+    )
+        .prop_map(|(origins, regions, overall, (checked_at_ms, duration_ms, fresh_at_ms, isolated))| {
+            MonitorState {
+                origins,
+                regions: regions.into_iter().map(|(n, (status, since_ms))| (n, Track { status, since_ms })).collect(),
+                overall: overall.map(|(status, since_ms)| Track { status, since_ms }),
+                checked_at_ms,
+                duration_ms,
+                fresh_at_ms,
+                isolated,
+            }
+        })
+}
+
+fn every_target() -> Vec<Target> {
+    let mut targets = vec![Target::Ready, Target::Health, Target::History, Target::StatusPage, Target::Metrics];
+    for r in 0..3 {
+        targets.extend([Target::ReadyRegion(r), Target::HealthRegion(r), Target::HistoryOf(Named::Region(r))]);
+        targets.push(Target::Badge(Some(Named::Region(r)), BadgeFormat::Svg));
+    }
+    for i in 0..7 {
+        targets.extend([Target::HealthOrigin(i), Target::HistoryOf(Named::Origin(i))]);
+        targets.push(Target::Badge(Some(Named::Origin(i)), BadgeFormat::Json));
+    }
+    targets.extend([Target::Badge(None, BadgeFormat::Json), Target::Badge(None, BadgeFormat::Svg)]);
+    targets
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn any_state_renders_every_answer(state in state(), now_ms in time(), change_at in time()) {
+        let c = valid(FLEET);
+        let view = shown(&c, Snapshot { state: &state, now_ms });
+        let changes = vec![Change { at_ms: change_at, kind: Kind::Origin, name: "e1".into(), from: None, to: "up".into(), reason: None }];
+        let strips = daily(&[("e1".to_string(), change_at, [1, 2, 3])], now_ms);
+        let uptimes = Uptimes::new();
+        let extras = Extras { uptimes: Some(&uptimes), changes: &changes, daily: Some(&strips) };
+        for target in every_target() {
+            for variant in [Variant::Full, Variant::Summary, Variant::HealthJson, Variant::Verbose] {
+                let reply = http::answer(&c, target, variant, &view, extras);
+                prop_assert!(matches!(reply.status, 200 | 503), "{target:?} {variant:?}: {}", reply.status);
+                let copy = http::cache_copy(&c, &reply, now_ms);
+                if let Some(copy) = copy {
+                    let _ = http::from_cache(&c, copy, now_ms, false);
+                }
+            }
+        }
+        let _ = http::refreshed(&c, &view, &uptimes);
+    }
+
+    #[test]
+    fn any_request_is_routed(method in "[A-Z]{0,8}", path in "[/a-z0-9.%_-]{0,40}", query in "[a-z=&+%0-9]{0,40}", accept in proptest::option::of("[a-z/+;=.,* 0-9]{0,40}")) {
+        let c = valid(FLEET);
+        let _ = dispatch(&c, Incoming { method: &method, path: &path, query: &query, accept: accept.as_deref() });
+    }
+
+    #[test]
+    fn any_monitor_call_body_is_answered(body in ".{0,80}") {
+        let c = valid(FLEET);
+        if let Err(reply) = http::MonitorCall::from_json(&c, &body) {
+            prop_assert_eq!(reply.status, 400);
+        }
+    }
+}
+
+#[test]
+fn times_after_year_9999_are_written() {
+    assert_eq!(edgecheck_core::render::rfc3339(u64::MAX), "9999-12-31T23:59:59.999Z");
+    assert_eq!(edgecheck_core::render::rfc3339(0), "1970-01-01T00:00:00.000Z");
+}
