@@ -97,7 +97,7 @@ async fn snapshot(config: &Config, target: Target, variant: Variant, head: bool,
         Ok(deployment) => deployment,
         Err(e) => return unavailable(e),
     };
-    let key = target.cache_key(config, variant, &deployment);
+    let key = target.cache_key(config, variant, deployment);
     match Cache::default().get(key.as_str(), false).await {
         Ok(Some(hit)) => match from_response(hit).await {
             Ok(copy) => return http::from_cache(config, copy, now_ms(), head),
@@ -125,10 +125,14 @@ async fn snapshot(config: &Config, target: Target, variant: Variant, head: bool,
 }
 
 /// This deployment's identity in cache keys ([`http::deployment`]): the id of
-/// its monitor, unique to the worker, and the fleet's digest.
-fn deployment(env: &Env) -> Result<String> {
+/// its monitor, unique to the worker, and the fleet's digest. Made once per isolate.
+fn deployment(env: &Env) -> Result<&'static str> {
+    static DEPLOYMENT: OnceLock<String> = OnceLock::new();
+    if let Some(deployment) = DEPLOYMENT.get() {
+        return Ok(deployment);
+    }
     let monitor_id = env.durable_object(MONITOR_BINDING)?.id_from_name(MONITOR_NAME)?.to_string();
-    Ok(http::deployment(&monitor_id, FLEET_DIGEST))
+    Ok(DEPLOYMENT.get_or_init(|| http::deployment(&monitor_id, FLEET_DIGEST)))
 }
 
 /// One call on the one `Monitor` instance, its answer as a [`Reply`]; an error

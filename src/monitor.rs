@@ -90,12 +90,7 @@ impl Monitor {
         let now = now_ms();
         let store = self.store();
         let page = asked.is_some_and(|(t, _)| t.is_status_page());
-        let history = match asked.and_then(|(t, _)| t.history_name(config)) {
-            Some(name) => Some(name),
-            None if page => Some(None),
-            None => None,
-        };
-        let changes = history.map_or_else(Vec::new, |name| {
+        let changes = asked.and_then(|(t, _)| t.history_name(config)).map_or_else(Vec::new, |name| {
             store::history(&store, name).unwrap_or_else(|e| {
                 console_error!("edgecheck: reading history failed: {e}");
                 Vec::new()

@@ -55,7 +55,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "a_config_error_stops_the_build_naming_file_and_field",
-        fleet: Vec::new,
+        fleet: || pairs(&[("ok", "plain")]),
         config: bad_config,
         run: a_config_error_stops_the_build_naming_file_and_field,
     },
@@ -101,7 +101,7 @@ const CASES: &[Case] = &[
 struct Prepared {
     /// The test's name: its directory under `target/e2e/`.
     name: &'static str,
-    fleet: Option<Fleet>,
+    fleet: Fleet,
     /// Whether the worker build succeeded, and its output.
     build: (bool, String),
 }
@@ -149,9 +149,8 @@ fn prepare(cases: &[&Case]) -> Vec<Arc<Prepared>> {
         .map(|case| {
             let started = Instant::now();
             let specs = (case.fleet)();
-            let fleet = (!specs.is_empty()).then(|| Fleet::start(&specs));
-            let config = fleet.as_ref().map_or_else(String::new, |f| (case.config)(f));
-            let config = if fleet.is_none() { bad_config_text() } else { config };
+            let fleet = Fleet::start(&specs);
+            let config = (case.config)(&fleet);
             let build = build(case.name, &config);
             eprintln!("e2e: prepared {} in {:.0?} (build ok: {})", case.name, started.elapsed(), build.0);
             Arc::new(Prepared { name: case.name, fleet, build })
@@ -160,10 +159,6 @@ fn prepare(cases: &[&Case]) -> Vec<Arc<Prepared>> {
 }
 
 impl Prepared {
-    fn fleet(&self) -> &Fleet {
-        self.fleet.as_ref().expect("this test has a fleet")
-    }
-
     /// Runs the worker built for this test with fresh state.
     fn fresh_worker(&self) -> Worker {
         let (ok, output) = &self.build;
@@ -469,7 +464,7 @@ fn scenario_fleet() -> Vec<(String, String)> {
 }
 
 fn every_format_and_fault_is_classified_and_served(p: &Prepared) {
-    let fleet = p.fleet();
+    let fleet = &p.fleet;
     let worker = p.fresh_worker();
 
     let (status, health) = worker.get("/health");
@@ -660,12 +655,12 @@ fn hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline(p: &Prepared)
 // A config error stops the build and names the file and the field.
 // ---------------------------------------------------------------------------
 
-fn bad_config_text() -> String {
-    "[regions.r]\n[[origins]]\nname = \"ok\"\nregion = \"r\"\nurl = \"https://a.example.com/\"\n[[origins]]\nname = \"bad\"\nregion = \"r\"\nurl = \"ftp://b.example.com/\"\n".into()
-}
-
-fn bad_config(_: &Fleet) -> String {
-    bad_config_text()
+/// A fleet whose second origin has an ftp URL; the first is the demo origin.
+fn bad_config(fleet: &Fleet) -> String {
+    format!(
+        "[regions.r]\n[[origins]]\nname = \"ok\"\nregion = \"r\"\nurl = \"{}\"\n[[origins]]\nname = \"bad\"\nregion = \"r\"\nurl = \"ftp://b.example.com/\"\n",
+        fleet.url("ok", "/health")
+    )
 }
 
 fn a_config_error_stops_the_build_naming_file_and_field(p: &Prepared) {
@@ -728,7 +723,7 @@ fn a_flapping_origin_does_not_flip(p: &Prepared) {
 
 fn public_traffic_reaches_origins_at_most_once_per_refresh(p: &Prepared) {
     let names = ["o1", "o2", "o3"];
-    let fleet = p.fleet();
+    let fleet = &p.fleet;
     let worker = p.fresh_worker();
     worker.until("/health", 10, |h| h["status"] == "ok");
     let hits = |fleet: &Fleet| {
@@ -770,7 +765,7 @@ fn public_traffic_reaches_origins_at_most_once_per_refresh(p: &Prepared) {
 }
 
 fn a_monitor_cut_off_goes_stale_then_unknown_never_down(p: &Prepared) {
-    let fleet = p.fleet();
+    let fleet = &p.fleet;
     let worker = p.fresh_worker();
     worker.until("/health", 10, |h| h["status"] == "ok" && h["stale"] == false);
 
@@ -808,7 +803,7 @@ fn a_monitor_cut_off_goes_stale_then_unknown_never_down(p: &Prepared) {
 }
 
 fn state_survives_a_restart(p: &Prepared) {
-    let fleet = p.fleet();
+    let fleet = &p.fleet;
     let (since, history) = {
         let worker = p.fresh_worker();
         worker.until("/health/solo", 10, |o| o["status"] == "up");
@@ -857,7 +852,7 @@ fn waiting_config(fleet: &Fleet) -> String {
 /// 400 ms, with max_in_flight = 6: the origins see at most 6 requests waiting
 /// at once (the canary was a seventh beside the round before it took a slot).
 fn no_more_than_max_in_flight_requests_wait_for_headers_canary_included(p: &Prepared) {
-    let fleet = p.fleet();
+    let fleet = &p.fleet;
     let worker = p.fresh_worker();
     worker.until("/health", 20, |h| h["status"] == "ok");
     let control = |method: &str, path: &str| {

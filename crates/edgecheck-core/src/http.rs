@@ -145,11 +145,12 @@ impl<'a> Incoming<'a> {
 }
 
 impl Target {
-    /// The region or origin name whose history this target lists: `Some(None)`
-    /// for all of them, `None` for targets that list no history.
+    /// The region or origin name whose history this target shows: `Some(None)`
+    /// for all of them (`/history`, and the status page's recent changes),
+    /// `None` for targets that show no history.
     pub fn history_name(self, config: &Config) -> Option<Option<&str>> {
         match self {
-            Target::History => Some(None),
+            Target::History | Target::StatusPage => Some(None),
             Target::HistoryOf(named) => Some(Some(named_str(config, named))),
             _ => None,
         }
@@ -185,8 +186,7 @@ impl Target {
         format!("{CACHE_ORIGIN}/{deployment}{}{}", self.path(config), variant.query())
     }
 
-    /// Whether the answer shows the status page's extras: recent changes and
-    /// the 30-day strips.
+    /// Whether the answer shows the 30-day strips (the status page).
     pub fn is_status_page(self) -> bool {
         self == Target::StatusPage
     }
@@ -277,15 +277,26 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, doc: &impl Serialize) -> Reply {
-        let body = serde_json::to_string(doc).expect("wire documents serialize");
+    /// An answer of `content_type` with the headers every answer has
+    /// (`no-store` until [`answer`] sets its freshness).
+    fn with_body(status: u16, content_type: &str, body: Option<String>) -> Reply {
         let headers = [
-            ("content-type", "application/json"),
+            ("content-type", content_type),
             ("cache-control", "no-store"),
             ("access-control-allow-origin", "*"),
             ("x-content-type-options", "nosniff"),
         ];
-        Reply { status, headers: headers.map(|(n, v)| (n.to_string(), v.to_string())).into(), body: Some(body) }
+        Reply { status, headers: headers.map(|(n, v)| (n.to_string(), v.to_string())).into(), body }
+    }
+
+    fn json(status: u16, doc: &impl Serialize) -> Reply {
+        let body = serde_json::to_string(doc).expect("wire documents serialize");
+        Reply::with_body(status, "application/json", Some(body))
+    }
+
+    /// 204: the headers of a JSON answer without a body.
+    fn no_content() -> Reply {
+        Reply::with_body(204, "application/json", None)
     }
 
     fn error(status: u16, error: &'static str, message: String) -> Reply {
@@ -294,15 +305,7 @@ impl Reply {
 
     /// A `text/plain; charset=utf-8` answer.
     fn text(status: u16, body: String) -> Reply {
-        Reply::with_body(status, "text/plain; charset=utf-8", body)
-    }
-
-    /// An answer of `content_type` with the headers every answer has.
-    fn with_body(status: u16, content_type: &str, body: String) -> Reply {
-        let mut reply = Reply::json(status, &());
-        reply.set("content-type", content_type.into());
-        reply.body = Some(body);
-        reply
+        Reply::with_body(status, "text/plain; charset=utf-8", Some(body))
     }
 
     /// Sets header `name` (lower case), replacing any value it had.
@@ -378,8 +381,7 @@ pub const REFRESH_ALLOW: &str = "POST, OPTIONS";
 
 /// The 204 answer to `OPTIONS` (a CORS preflight) on a route allowing `allow`.
 fn preflight(allow: &str) -> Reply {
-    let mut reply = Reply::json(204, &());
-    reply.body = None; // 204: the headers without the body
+    let mut reply = Reply::no_content();
     reply.set("allow", allow.into());
     reply.set("access-control-allow-methods", allow.into());
     reply.set("access-control-allow-headers", "authorization, accept".into());
@@ -555,16 +557,16 @@ pub fn answer(config: &Config, target: Target, variant: Variant, view: &ShownVie
         (Target::History | Target::HistoryOf(_), _) => Reply::json(200, &render::history(extras.changes)),
         (Target::StatusPage, _) => {
             let page = render::page::status_page(config, view, extras.daily, extras.changes);
-            let mut reply = Reply::with_body(200, "text/html; charset=utf-8", page);
+            let mut reply = Reply::with_body(200, "text/html; charset=utf-8", Some(page));
             reply.set("content-security-policy", render::page::CONTENT_SECURITY_POLICY.into());
             reply
         }
         (Target::Metrics, _) => {
-            Reply::with_body(200, render::metrics::CONTENT_TYPE, render::metrics::exposition(config, view))
+            Reply::with_body(200, render::metrics::CONTENT_TYPE, Some(render::metrics::exposition(config, view)))
         }
         (Target::Badge(scope, BadgeFormat::Json), _) => Reply::json(200, &render::badge::endpoint(config, view, scope)),
         (Target::Badge(scope, BadgeFormat::Svg), _) => {
-            Reply::with_body(200, "image/svg+xml; charset=utf-8", render::badge::svg(config, view, scope))
+            Reply::with_body(200, "image/svg+xml; charset=utf-8", Some(render::badge::svg(config, view, scope)))
         }
     };
     if target == Target::Health {
@@ -583,9 +585,7 @@ pub fn refreshed(config: &Config, view: &ShownView, uptimes: &Uptimes) -> Reply 
 
 /// The monitor's answer to [`MonitorCall::EnsureAlarm`]: 204.
 pub fn alarm_armed() -> Reply {
-    let mut reply = Reply::json(204, &());
-    reply.body = None;
-    reply
+    Reply::no_content()
 }
 
 /// The caching headers of a snapshot answer made by the round that started at

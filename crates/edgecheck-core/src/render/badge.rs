@@ -11,7 +11,7 @@ use crate::classify::Health;
 use crate::config::{Config, Named};
 use crate::view::ShownView;
 
-use super::{health_str, overall_str};
+use super::{escape_html, health_str, overall_str};
 
 /// The shields.io endpoint document.
 #[derive(Debug, Serialize)]
@@ -62,16 +62,12 @@ fn text_width(text: &str) -> u32 {
     text.chars().map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { 7 } else { 8 }).sum()
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// `/badge/{scope}.svg`: label on grey, status on its colour, with a `<title>`
 /// and an `aria-label` for screen readers.
 pub fn svg(config: &Config, view: &ShownView, scope: Option<Named>) -> String {
     let (label, message, status) = parts(config, view, scope);
     let fill = color(status).1;
-    let (label, message) = (escape(label), escape(message));
+    let (label, message) = (escape_html(label), escape_html(message));
     let (lw, mw) = (text_width(&label) + 10, text_width(&message) + 10);
     let w = lw + mw;
     format!(

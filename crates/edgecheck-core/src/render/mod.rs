@@ -194,6 +194,11 @@ pub fn overall_str(status: Option<Overall>) -> &'static str {
     status.map_or("unknown", Overall::as_str)
 }
 
+/// Escapes text for HTML and SVG, in elements and quoted attributes.
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
 /// Uptimes of `name`, in [`crate::uptime::Window::ALL`] order.
 fn uptime_doc(uptimes: &Uptimes, name: &str) -> UptimeDoc {
     let [h1, h24, d7, d30] = uptimes.get(name).copied().unwrap_or([None; 4]);

@@ -20,7 +20,7 @@ use crate::monitor::{Change, Kind};
 use crate::uptime::{first_day, Daily, Uptime, DAYS, DAY_MS};
 use crate::view::ShownView;
 
-use super::{health_str, overall_str, rfc3339};
+use super::{escape_html, health_str, overall_str, rfc3339};
 
 /// The page's `Content-Security-Policy`: inline styles only, nothing fetched.
 pub const CONTENT_SECURITY_POLICY: &str =
@@ -102,11 +102,7 @@ fn status_html(status: Option<Health>, word: &str) -> String {
         Some(Health::Down) => ("down", "✕"),
         None => ("unknown", "?"),
     };
-    let mut word = word.to_string();
-    if let Some(first) = word.get_mut(0..1) {
-        first.make_ascii_uppercase();
-    }
-    format!(r#"<span class="s-{class}"><span aria-hidden="true">{symbol}</span> {word}</span>"#)
+    format!(r#"<span class="s-{class}"><span aria-hidden="true">{symbol}</span> {}</span>"#, capitalized(word))
 }
 
 /// A duration for people: `42 s`, `5 min`, `3 h 12 min`, `4 d`.
@@ -120,12 +116,17 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+fn percent(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
 }
 
-fn percent(x: f64) -> String {
-    format!("{:.2}%", (x * 100.0 * 100.0).round() / 100.0)
+/// `degraded` → `Degraded`.
+fn capitalized(word: &str) -> String {
+    let mut word = word.to_string();
+    if let Some(first) = word.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    word
 }
 
 /// The worst state a day saw, for its bar: any down is down, else any degraded
@@ -164,7 +165,7 @@ fn strip(name: &str, days: Option<&Vec<Option<Uptime>>>, now_ms: u64) -> String 
     }
     let label = format!(
         "{}, last {DAYS} days: {} up, {} with degraded time, {} with down time, {} without data",
-        escape(name),
+        escape_html(name),
         counts[0],
         counts[1],
         counts[2],
@@ -176,13 +177,13 @@ fn strip(name: &str, days: Option<&Vec<Option<Uptime>>>, now_ms: u64) -> String 
 fn change_line(c: &Change) -> String {
     let what = match c.kind {
         Kind::Global => "The fleet".to_string(),
-        Kind::Region => format!("Region {}", escape(&c.name)),
-        Kind::Origin => format!("Origin {}", escape(&c.name)),
+        Kind::Region => format!("Region {}", escape_html(&c.name)),
+        Kind::Origin => format!("Origin {}", escape_html(&c.name)),
     };
     let reason = c.reason.map_or(String::new(), |r| format!(" ({})", r.as_str()));
-    let to = escape(&c.to);
+    let to = escape_html(&c.to);
     let change = match c.from.as_deref() {
-        Some(from) => format!("{what} went {} → {to}{reason}", escape(from)),
+        Some(from) => format!("{what} went {} → {to}{reason}", escape_html(from)),
         None => format!("{what} is {to}{reason}, its first status"),
     };
     let at = rfc3339(c.at_ms);
@@ -194,10 +195,7 @@ fn change_line(c: &Change) -> String {
 pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, changes: &[Change]) -> String {
     let now = view.now_ms;
     let global = overall_str(view.status);
-    let mut word = global.to_string();
-    if let Some(first) = word.get_mut(0..1) {
-        first.make_ascii_uppercase();
-    }
+    let word = capitalized(global);
     let mut out = String::with_capacity(8 * 1024 + config.origins.len() * 2048);
     let refresh = config.settings.refresh_s.max(10);
     let _ = write!(
@@ -222,11 +220,11 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
     let daily_of = |name: &str| daily.and_then(|d| d.get(name));
     for (r, region) in config.regions.iter().enumerate() {
         let shown = &view.regions[r];
-        let id = format!("region-{}", escape(&region.name));
+        let id = format!("region-{}", escape_html(&region.name));
         let _ = write!(
             out,
             r#"<section aria-labelledby="{id}"><h2 id="{id}">{} {}</h2><p class="meta">{} of {} origins up or degraded; {} needed{}</p>{}"#,
-            escape(&region.name),
+            escape_html(&region.name),
             status_html(shown.status, health_str(shown.status)),
             shown.up + shown.degraded,
             shown.total,
@@ -237,7 +235,7 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
         let _ = write!(
             out,
             r#"<div class="scroll"><table><caption>Origins in {}</caption><thead><tr><th scope="col">Origin</th><th scope="col">Status</th><th scope="col">Latency</th><th scope="col">Since</th><th scope="col">Last {DAYS} days</th></tr></thead><tbody>"#,
-            escape(&region.name)
+            escape_html(&region.name)
         );
         for &i in &region.origins {
             let origin = view.origin(config, i);
@@ -251,7 +249,7 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
             let _ = write!(
                 out,
                 r#"<tr><th scope="row">{}</th><td>{status}</td><td class="num">{latency}</td><td class="num">{since}</td><td>{}</td></tr>"#,
-                escape(name),
+                escape_html(name),
                 strip(name, daily_of(name), now),
             );
         }
