@@ -69,17 +69,31 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     };
     let reply = match http::dispatch(config, incoming) {
         Dispatch::Answer(reply) => reply,
-        Dispatch::Refresh => {
-            let token = env.secret(http::ADMIN_TOKEN_SECRET).ok().map(|s| s.to_string());
-            let authorization = req.headers().get("authorization")?;
-            match http::authorize(authorization.as_deref(), token.as_deref()) {
-                Ok(()) => call_monitor(&env, MonitorCall::Refresh).await.unwrap_or_else(unavailable),
+        Dispatch::Refresh => match authorize(&req, &env)? {
+            Ok(()) => call_monitor(&env, MonitorCall::Refresh).await.unwrap_or_else(unavailable),
+            Err(reply) => reply,
+        },
+        Dispatch::Detail { head } => {
+            let reply = match authorize(&req, &env)? {
+                Ok(()) => match call_monitor(&env, MonitorCall::Detail).await {
+                    Ok(answer) => http::from_monitor(answer, false),
+                    Err(e) => unavailable(e),
+                },
                 Err(reply) => reply,
-            }
+            };
+            reply.for_head(head)
         }
         Dispatch::Snapshot { target, variant, head } => snapshot(config, target, variant, head, &env, &ctx).await,
     };
     to_response(reply)
+}
+
+/// Checks the request's `Authorization` against the admin token secret
+/// ([`http::authorize`]).
+fn authorize(req: &Request, env: &Env) -> Result<std::result::Result<(), Reply>> {
+    let token = env.secret(http::ADMIN_TOKEN_SECRET).ok().map(|s| s.to_string());
+    let authorization = req.headers().get("authorization")?;
+    Ok(http::authorize(authorization.as_deref(), token.as_deref()))
 }
 
 /// The cron trigger: re-arms the monitor's alarm if it was lost.

@@ -12,6 +12,7 @@
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
+use edgecheck_core::detail::ProbeDetail;
 use edgecheck_core::http::{self, MonitorCall, Reply, Target, Variant};
 use edgecheck_core::monitor::{self, Snapshot};
 use edgecheck_core::schedule;
@@ -28,6 +29,8 @@ pub struct Monitor {
     state: State,
     env: Env,
     memory: RefCell<Option<Memory>>,
+    /// The last round's [`ProbeDetail`]s, for the full view; in memory only.
+    details: RefCell<Vec<Option<ProbeDetail>>>,
     loaded: Cell<bool>,
     refreshing: Cell<bool>,
     waiters: RefCell<Vec<oneshot::Sender<()>>>,
@@ -39,6 +42,7 @@ impl DurableObject for Monitor {
             state,
             env,
             memory: RefCell::new(None),
+            details: RefCell::new(Vec::new()),
             loaded: Cell::new(false),
             refreshing: Cell::new(false),
             waiters: RefCell::new(Vec::new()),
@@ -58,14 +62,15 @@ impl DurableObject for Monitor {
             }
             Ok(MonitorCall::Refresh) => {
                 self.refresh().await;
-                self.serve(None)
+                self.serve(Asked::Refreshed)
             }
             Ok(MonitorCall::Answer(target, variant)) => {
-                let last_round = self.memory.borrow().as_ref().map(|m| m.state.checked_at_ms);
-                if schedule::needs_round(last_round, config().settings.refresh_s, now_ms()) {
-                    self.refresh().await;
-                }
-                self.serve(Some((target, variant)))
+                self.refresh_if_due().await;
+                self.serve(Asked::Answer(target, variant))
+            }
+            Ok(MonitorCall::Detail) => {
+                self.refresh_if_due().await;
+                self.serve(Asked::Detail)
             }
         };
         to_response(reply)
@@ -79,18 +84,42 @@ impl DurableObject for Monitor {
     }
 }
 
+/// What a call asks the monitor to serve.
+#[derive(Clone, Copy)]
+enum Asked {
+    /// A snapshot route in a variant.
+    Answer(Target, Variant),
+    /// The `/health` of the round an authorized `POST /refresh` just ran.
+    Refreshed,
+    /// The full view (`/health?view=full`).
+    Detail,
+}
+
 impl Monitor {
     fn store(&self) -> SqlStore {
         SqlStore::new(self.state.storage().sql())
     }
 
-    /// The answer for `target` in a variant (`None`: `POST /refresh`) from memory, now.
-    fn serve(&self, asked: Option<(Target, Variant)>) -> Reply {
+    /// Runs a round first when [`schedule::needs_round`] says the snapshot is
+    /// missing or its alarm is dead.
+    async fn refresh_if_due(&self) {
+        let last_round = self.memory.borrow().as_ref().map(|m| m.state.checked_at_ms);
+        if schedule::needs_round(last_round, config().settings.refresh_s, now_ms()) {
+            self.refresh().await;
+        }
+    }
+
+    /// The answer to what was asked, from memory, now.
+    fn serve(&self, asked: Asked) -> Reply {
         let config = config();
         let now = now_ms();
         let store = self.store();
-        let page = asked.is_some_and(|(t, _)| t.is_status_page());
-        let changes = asked.and_then(|(t, _)| t.history_name(config)).map_or_else(Vec::new, |name| {
+        let target = match asked {
+            Asked::Answer(target, _) => Some(target),
+            Asked::Refreshed | Asked::Detail => None,
+        };
+        let page = target.is_some_and(Target::is_status_page);
+        let changes = target.and_then(|t| t.history_name(config)).map_or_else(Vec::new, |name| {
             store::history(&store, name).unwrap_or_else(|e| {
                 console_error!("edgecheck: reading history failed: {e}");
                 Vec::new()
@@ -107,8 +136,9 @@ impl Monitor {
         let view = view::shown(config, Snapshot { state: &memory.state, now_ms: now });
         let extras = http::Extras { uptimes: Some(&memory.uptimes), changes: &changes, daily: daily.as_ref() };
         match asked {
-            Some((target, variant)) => http::answer(config, target, variant, &view, extras),
-            None => http::refreshed(config, &view, &memory.uptimes),
+            Asked::Answer(target, variant) => http::answer(config, target, variant, &view, extras),
+            Asked::Refreshed => http::refreshed(config, &view, &memory.uptimes),
+            Asked::Detail => http::detail(config, &view, &memory.uptimes, &self.details.borrow()),
         }
     }
 
@@ -146,9 +176,10 @@ impl Monitor {
         }
         self.refreshing.set(true);
         let config = config();
-        let (round, canary_ok) = probe::round(config, &self.env).await;
+        let probed = probe::round(config, &self.env).await;
+        *self.details.borrow_mut() = probed.details;
         let prev = self.memory.borrow_mut().take();
-        let advance = monitor::advance(config, prev.as_ref().map(|m| &m.state), &round, canary_ok);
+        let advance = monitor::advance(config, prev.as_ref().map(|m| &m.state), &probed.round, probed.canary_ok);
         let (memory, problems) = store::record(&self.store(), config, prev, advance);
         log(&problems);
         *self.memory.borrow_mut() = Some(memory);

@@ -13,12 +13,13 @@
 //!   are `skipped`.
 //! - Redirects are not followed; at most `max_body_bytes` of body are read.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::time::Duration;
 
 use edgecheck_core::aggregate::{Probe, Round};
 use edgecheck_core::classify::{classify, Outcome};
 use edgecheck_core::config::{self, Config, HeaderValue, Origin};
+use edgecheck_core::detail::ProbeDetail;
 use futures::future::{select, Either};
 use futures::{pin_mut, stream, StreamExt};
 use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response};
@@ -39,12 +40,20 @@ enum Job<'c> {
 /// What one job gave.
 enum Done {
     Canary(bool),
-    Origin(usize, Probe),
+    Origin(usize, Probe, ProbeDetail),
 }
 
-/// Probes the canary and the whole fleet once: the round, and whether the
-/// canary answered (`true` when none is configured).
-pub async fn round(config: &Config, env: &Env) -> (Round, bool) {
+/// What a round gave: the round, whether the canary answered (`true` when
+/// none is configured), and each origin's [`ProbeDetail`] in
+/// [`Config::origins`] order, for the admin token's full view.
+pub struct Probed {
+    pub round: Round,
+    pub canary_ok: bool,
+    pub details: Vec<Option<ProbeDetail>>,
+}
+
+/// Probes the canary and the whole fleet once.
+pub async fn round(config: &Config, env: &Env) -> Probed {
     let settings = &config.settings;
     let started = now_ms();
     let deadline_at = started + u64::from(settings.deadline_ms);
@@ -55,7 +64,8 @@ pub async fn round(config: &Config, env: &Env) -> (Round, bool) {
             match job {
                 Job::Canary(url) => Done::Canary(canary_ok(url, settings, deadline_at).await),
                 Job::Origin(i, origin) => {
-                    Done::Origin(i, probe(origin, env, settings.max_body_bytes, deadline_at).await)
+                    let (probe, detail) = probe(origin, env, settings.max_body_bytes, deadline_at).await;
+                    Done::Origin(i, probe, detail)
                 }
             }
         })
@@ -64,14 +74,20 @@ pub async fn round(config: &Config, env: &Env) -> (Round, bool) {
         .await;
     let mut canary_ok = true;
     let mut arrivals = Vec::with_capacity(config.origins.len());
+    let mut details = vec![None; config.origins.len()];
     for d in done {
         match d {
             Done::Canary(ok) => canary_ok = ok,
-            Done::Origin(i, probe) => arrivals.push((i, probe)),
+            Done::Origin(i, probe, detail) => {
+                arrivals.push((i, probe));
+                if let Some(slot) = details.get_mut(i) {
+                    *slot = Some(detail);
+                }
+            }
         }
     }
     let round = Round::from_arrivals(started, now_ms().saturating_sub(started), config.origins.len(), arrivals);
-    (round, canary_ok)
+    Probed { round, canary_ok, details }
 }
 
 /// Whether the canary answered (any HTTP status) within `probe_timeout_ms`, cut
@@ -88,40 +104,45 @@ async fn canary_ok(url: &str, settings: &config::Settings, deadline_at: u64) -> 
     let Ok(request) = Request::new_with_init(url, &init) else { return false };
     let timeout_ms = u64::from(settings.probe_timeout_ms).min(deadline_at - sent_at);
     matches!(
-        fetch_within(request, config::Method::Get, settings.max_body_bytes, timeout_ms).await,
+        fetch_within(request, config::Method::Get, settings.max_body_bytes, timeout_ms).await.0,
         Outcome::Answered { .. } | Outcome::BodyTooLarge { .. }
     )
 }
 
 /// One probe, started now (this future is first polled when a slot is free).
-async fn probe(origin: &Origin, env: &Env, max_body: usize, deadline_at: u64) -> Probe {
+async fn probe(origin: &Origin, env: &Env, max_body: usize, deadline_at: u64) -> (Probe, ProbeDetail) {
     let sent_at = now_ms();
     if sent_at >= deadline_at {
-        return Probe { verdict: classify(origin, &Outcome::Skipped), latency_ms: None };
+        let detail = ProbeDetail::new(Some("not started before the round's deadline"), Vec::new(), None);
+        return (Probe { verdict: classify(origin, &Outcome::Skipped), latency_ms: None }, detail);
     }
     let timeout_ms = u64::from(origin.timeout_ms).min(deadline_at - sent_at);
-    let (outcome, latency_ms) = match request(origin, env) {
+    let (outcome, detail, latency_ms) = match request(origin, env) {
         Ok(request) => {
-            let outcome = fetch_within(request, origin.method, max_body, timeout_ms).await;
-            (outcome, Some(now_ms().saturating_sub(sent_at)))
+            let (outcome, detail) = fetch_within(request, origin.method, max_body, timeout_ms).await;
+            (outcome, detail, Some(now_ms().saturating_sub(sent_at)))
         }
-        Err(nothing_sent) => (nothing_sent, None),
+        Err((nothing_sent, error)) => (nothing_sent, ProbeDetail::new(Some(&error), Vec::new(), None), None),
     };
-    Probe { verdict: classify(origin, &outcome), latency_ms }
+    (Probe { verdict: classify(origin, &outcome), latency_ms }, detail)
 }
 
-/// The probe request, or why none could be built: a header names a secret that
-/// is not set ([`Outcome::SecretMissing`]), or the runtime rejects a header
-/// value or the request ([`Outcome::RequestInvalid`]).
-fn request(origin: &Origin, env: &Env) -> Result<Request, Outcome> {
+/// The probe request, or why none could be built (with the runtime's error
+/// text): a header names a secret that is not set ([`Outcome::SecretMissing`]),
+/// or the runtime rejects a header value or the request
+/// ([`Outcome::RequestInvalid`]).
+fn request(origin: &Origin, env: &Env) -> Result<Request, (Outcome, String)> {
+    let invalid = |e: worker::Error| (Outcome::RequestInvalid, e.to_string());
     let headers = Headers::new();
-    headers.set("user-agent", USER_AGENT).map_err(|_| Outcome::RequestInvalid)?;
+    headers.set("user-agent", USER_AGENT).map_err(invalid)?;
     for (name, value) in &origin.headers {
         let value = match value {
             HeaderValue::Plain(v) => v.clone(),
-            HeaderValue::Secret(secret) => env.secret(secret).map_err(|_| Outcome::SecretMissing)?.to_string(),
+            HeaderValue::Secret(secret) => {
+                env.secret(secret).map_err(|e| (Outcome::SecretMissing, e.to_string()))?.to_string()
+            }
         };
-        headers.set(name, &value).map_err(|_| Outcome::RequestInvalid)?;
+        headers.set(name, &value).map_err(invalid)?;
     }
     let mut init = RequestInit::new();
     init.with_method(match origin.method {
@@ -130,50 +151,96 @@ fn request(origin: &Origin, env: &Env) -> Result<Request, Outcome> {
     })
     .with_headers(headers)
     .with_redirect(RequestRedirect::Manual);
-    Request::new_with_init(&origin.url, &init).map_err(|_| Outcome::RequestInvalid)
+    Request::new_with_init(&origin.url, &init).map_err(invalid)
 }
 
-/// Sends `request` and reads the answer, all within `timeout_ms`.
-async fn fetch_within(request: Request, method: config::Method, max_body: usize, timeout_ms: u64) -> Outcome {
+/// What a probe saw of the answer so far, for its [`ProbeDetail`]; filled in as
+/// the answer arrives, so a timeout still shows the headers and partial body.
+#[derive(Default)]
+struct Seen {
+    status: Option<u16>,
+    error: Option<String>,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+/// Sends `request` and reads the answer, all within `timeout_ms`: the outcome
+/// and what was seen of it.
+async fn fetch_within(
+    request: Request,
+    method: config::Method,
+    max_body: usize,
+    timeout_ms: u64,
+) -> (Outcome, ProbeDetail) {
     let controller = AbortController::default();
     let signal = controller.signal();
-    let status = Cell::new(None);
-    let work = async {
-        let mut response = match Fetch::Request(request).send_with_signal(&signal).await {
-            Ok(response) => response,
-            Err(_) => return Outcome::ConnectError,
+    let seen = RefCell::new(Seen::default());
+    // The answer's future and the timer live in this block only: the one that
+    // lost the race is dropped as soon as the outcome is known.
+    let outcome = {
+        let work = async {
+            let mut response = match Fetch::Request(request).send_with_signal(&signal).await {
+                Ok(response) => response,
+                Err(e) => {
+                    seen.borrow_mut().error = Some(e.to_string());
+                    return Outcome::ConnectError;
+                }
+            };
+            {
+                let mut seen = seen.borrow_mut();
+                seen.status = Some(response.status_code());
+                seen.headers = response.headers().entries().collect();
+            }
+            read_answer(&mut response, method, max_body, &seen).await
         };
-        status.set(Some(response.status_code()));
-        read_answer(&mut response, method, max_body).await
-    };
-    let timer = Delay::from(Duration::from_millis(timeout_ms));
-    pin_mut!(work, timer);
-    let outcome = match select(work, timer).await {
-        Either::Left((outcome, _)) => outcome,
-        Either::Right(((), _)) => Outcome::Timeout { status: status.get() },
+        let timer = Delay::from(Duration::from_millis(timeout_ms));
+        pin_mut!(work, timer);
+        match select(work, timer).await {
+            Either::Left((outcome, _)) => outcome,
+            Either::Right(((), _)) => {
+                let mut seen = seen.borrow_mut();
+                seen.error = Some(format!("no complete answer within {timeout_ms} ms"));
+                Outcome::Timeout { status: seen.status }
+            }
+        }
     };
     // Ends the connection whatever happened: a timed-out or over-long body stops here.
     controller.abort();
-    outcome
+    let seen = seen.into_inner();
+    (outcome, ProbeDetail::new(seen.error.as_deref(), seen.headers, seen.body.as_deref()))
 }
 
-/// Reads at most `max_body` decoded bytes of the body.
-async fn read_answer(response: &mut Response, method: config::Method, max_body: usize) -> Outcome {
+/// Reads at most `max_body` decoded bytes of the body into `seen`.
+async fn read_answer(
+    response: &mut Response,
+    method: config::Method,
+    max_body: usize,
+    seen: &RefCell<Seen>,
+) -> Outcome {
     let status = response.status_code();
     let content_type = response.headers().get("content-type").ok().flatten();
-    let mut body = Vec::new();
     if method == config::Method::Get {
+        seen.borrow_mut().body = Some(Vec::new());
         if let Ok(mut chunks) = response.stream() {
             while let Some(chunk) = chunks.next().await {
-                let Ok(chunk) = chunk else {
-                    return Outcome::ConnectError;
+                let chunk = match chunk {
+                    Ok(chunk) => chunk,
+                    Err(e) => {
+                        seen.borrow_mut().error = Some(e.to_string());
+                        return Outcome::ConnectError;
+                    }
                 };
-                if body.len() + chunk.len() > max_body {
+                let mut seen = seen.borrow_mut();
+                let body = seen.body.get_or_insert_with(Vec::new);
+                let room = max_body.saturating_sub(body.len());
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
                     return Outcome::BodyTooLarge { status };
                 }
                 body.extend_from_slice(&chunk);
             }
         }
     }
+    let body = seen.borrow().body.clone().unwrap_or_default();
     Outcome::Answered { status, content_type, body }
 }

@@ -40,10 +40,28 @@ enum Mode {
     Refuse,
     /// Read the request, never answer (until the mode changes, at most 10 min).
     Hang,
-    /// Headers, then one body byte a second.
+    /// Headers, then one body byte every two seconds.
     Drip,
     /// A 200 JSON body of 1 MiB.
     Flood,
+    /// A 200 JSON body of 50 MiB (`flood-50mb`).
+    Flood50,
+    /// A 200 with `Content-Encoding: gzip` whose 64 KiB body decodes to 64 MiB of spaces.
+    GzipBomb,
+    /// Headers announcing 4096 bytes, 512 of them, then a TCP reset (`SO_LINGER` 0).
+    ResetMidBody,
+    /// `HTTP/1.1 <code>` with a healthy Spring body, for codes outside 100..=599
+    /// (`status-<code>`).
+    Status(u16),
+    /// A `103 Early Hints` interim answer, then a healthy Spring 200.
+    EarlyHints,
+    /// A 302 whose `Location` is the cloud metadata address 169.254.169.254.
+    RedirectMetadata,
+    /// A 302 whose `Location` is another origin on loopback (`redirect-to-<port>`),
+    /// whose hit counter shows whether the redirect was followed.
+    RedirectTo(u16),
+    /// A 200 JSON body nested 10,000 arrays deep.
+    DeepJson,
     /// Alternate: a healthy Spring body, then a 503, on every other request.
     Flap,
     /// A healthy Spring body after this many ms (`delay-<ms>`).
@@ -156,10 +174,18 @@ impl Mode {
         Mode::Fixed("503-degraded", 503, "application/json", r#"{"status":"degraded"}"#),
         Mode::Fixed("invalid-json", 200, "application/json", r#"{"status": "UP", "components": {"#),
         Mode::Fixed("redirect", 302, "text/plain", ""),
+        // JSON with a repeated key: the last one wins, as in JavaScript's JSON.parse.
+        Mode::Fixed("duplicate-keys", 200, "application/json", r#"{"status":"UP","status":"DOWN"}"#),
         Mode::Refuse,
         Mode::Hang,
         Mode::Drip,
         Mode::Flood,
+        Mode::Flood50,
+        Mode::GzipBomb,
+        Mode::ResetMidBody,
+        Mode::EarlyHints,
+        Mode::RedirectMetadata,
+        Mode::DeepJson,
         Mode::Flap,
         Mode::RequireToken,
     ];
@@ -167,6 +193,8 @@ impl Mode {
     fn name(self) -> String {
         match self {
             Mode::Delay(ms) => format!("delay-{ms}"),
+            Mode::Status(code) => format!("status-{code}"),
+            Mode::RedirectTo(port) => format!("redirect-to-{port}"),
             other => other.static_name().to_string(),
         }
     }
@@ -174,6 +202,14 @@ impl Mode {
     fn static_name(self) -> &'static str {
         match self {
             Mode::Delay(_) => "delay-<ms>",
+            Mode::Status(_) => "status-<code>",
+            Mode::RedirectTo(_) => "redirect-to-<port>",
+            Mode::Flood50 => "flood-50mb",
+            Mode::GzipBomb => "gzip-bomb",
+            Mode::ResetMidBody => "reset-mid-body",
+            Mode::EarlyHints => "early-hints",
+            Mode::RedirectMetadata => "redirect-metadata",
+            Mode::DeepJson => "deep-json",
             Mode::Fixed(name, ..) => name,
             Mode::Refuse => "refuse",
             Mode::Hang => "hang",
@@ -187,6 +223,12 @@ impl Mode {
     fn parse(name: &str) -> Option<Mode> {
         if let Some(ms) = name.strip_prefix("delay-") {
             return ms.parse().ok().map(Mode::Delay);
+        }
+        if let Some(code) = name.strip_prefix("status-") {
+            return code.parse().ok().map(Mode::Status);
+        }
+        if let Some(port) = name.strip_prefix("redirect-to-") {
+            return port.parse().ok().map(Mode::RedirectTo);
         }
         Mode::ALL.iter().copied().find(|m| m.static_name() == name)
     }
@@ -301,7 +343,11 @@ fn parse_spec(spec: &str) -> (String, Mode, u16) {
 }
 
 fn usage(problem: &str) -> ! {
-    let modes: Vec<&str> = Mode::ALL.iter().map(|m| m.static_name()).chain(["delay-<ms>"]).collect();
+    let modes: Vec<&str> = Mode::ALL
+        .iter()
+        .map(|m| m.static_name())
+        .chain(["delay-<ms>", "status-<code>", "redirect-to-<port>"])
+        .collect();
     eprintln!(
         "usage: demo_origins [--control ADDR] [--until-stdin-closes] NAME=MODE[@PORT]...\nmodes: {}",
         modes.join(", ")
@@ -389,6 +435,11 @@ fn read_head(stream: &mut TcpStream) -> Option<Head> {
 }
 
 fn head(status: u16, content_type: &str, length: usize) -> String {
+    head_with(status, content_type, length, if status == 302 { "Location: /moved\r\n" } else { "" })
+}
+
+/// A response head with `extra` header lines (each ending in CRLF).
+fn head_with(status: u16, content_type: &str, length: usize, extra: &str) -> String {
     let reason = match status {
         200 => "OK",
         401 => "Unauthorized",
@@ -397,8 +448,7 @@ fn head(status: u16, content_type: &str, length: usize) -> String {
         503 => "Service Unavailable",
         _ => "Status",
     };
-    let location = if status == 302 { "Location: /moved\r\n" } else { "" };
-    format!("HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n{location}Connection: close\r\n\r\n")
+    format!("HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n{extra}Connection: close\r\n\r\n")
 }
 
 fn serve_probe(origin: &Origin, mut stream: TcpStream) {
@@ -440,7 +490,7 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
             waiting.answered();
             if stream.write_all(head(200, "application/json", 4096).as_bytes()).is_ok() && with_body {
                 for _ in 0..4096 {
-                    thread::sleep(Duration::from_secs(1));
+                    thread::sleep(Duration::from_secs(2));
                     if stream.write_all(b" ").is_err() {
                         break;
                     }
@@ -448,19 +498,99 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
             }
         }
         Mode::Flood => {
-            const SIZE: usize = 1024 * 1024;
             waiting.answered();
-            if stream.write_all(head(200, "application/json", SIZE).as_bytes()).is_ok() && with_body {
-                let block = [b' '; 16 * 1024];
-                for _ in 0..SIZE / block.len() {
-                    if stream.write_all(&block).is_err() {
-                        break;
-                    }
-                }
+            flood(&mut stream, 1024 * 1024, with_body);
+        }
+        Mode::Flood50 => {
+            waiting.answered();
+            flood(&mut stream, 50 * 1024 * 1024, with_body);
+        }
+        Mode::GzipBomb => {
+            let bomb = gzip_bomb();
+            waiting.answered();
+            let head = head_with(200, "application/json", bomb.len(), "Content-Encoding: gzip\r\n");
+            if stream.write_all(head.as_bytes()).is_ok() && with_body {
+                let _ = stream.write_all(bomb);
             }
+        }
+        Mode::ResetMidBody => {
+            waiting.answered();
+            if stream.write_all(head(200, "application/json", 4096).as_bytes()).is_ok() && with_body {
+                let _ = stream.write_all(&[b' '; 512]);
+                let _ = stream.flush();
+                thread::sleep(Duration::from_millis(50));
+            }
+            // Closing with SO_LINGER 0 sends a RST instead of a FIN.
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            return;
+        }
+        Mode::Status(code) => {
+            waiting.answered();
+            let head = format!(
+                "HTTP/1.1 {code} Odd\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                SPRING_UP.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            if with_body {
+                let _ = stream.write_all(SPRING_UP.as_bytes());
+            }
+        }
+        Mode::EarlyHints => {
+            waiting.answered();
+            let hints = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n";
+            if stream.write_all(hints.as_bytes()).is_ok() {
+                let _ = stream.flush();
+                thread::sleep(Duration::from_millis(20));
+                let mut out = head(200, "application/json", SPRING_UP.len()).into_bytes();
+                if with_body {
+                    out.extend_from_slice(SPRING_UP.as_bytes());
+                }
+                let _ = stream.write_all(&out);
+            }
+        }
+        Mode::RedirectMetadata => {
+            waiting.answered();
+            let location = "Location: http://169.254.169.254/latest/meta-data/\r\n";
+            let _ = stream.write_all(head_with(302, "text/plain", 0, location).as_bytes());
+        }
+        Mode::RedirectTo(port) => {
+            waiting.answered();
+            let location = format!("Location: http://127.0.0.1:{port}/health\r\n");
+            let _ = stream.write_all(head_with(302, "text/plain", 0, &location).as_bytes());
+        }
+        Mode::DeepJson => {
+            const DEPTH: usize = 10_000;
+            let body = "[".repeat(DEPTH) + &"]".repeat(DEPTH);
+            answer(200, "application/json", &body);
         }
     }
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// Writes a 200 JSON head announcing `size` bytes, then that many spaces (a
+/// client that stops reading ends it).
+fn flood(stream: &mut TcpStream, size: usize, with_body: bool) {
+    if stream.write_all(head(200, "application/json", size).as_bytes()).is_ok() && with_body {
+        let block = [b' '; 16 * 1024];
+        for _ in 0..size / block.len() {
+            if stream.write_all(&block).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// 64 MiB of spaces, gzip-compressed once per process (about 64 KiB).
+fn gzip_bomb() -> &'static [u8] {
+    static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BOMB.get_or_init(|| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let block = [b' '; 64 * 1024];
+        for _ in 0..1024 {
+            encoder.write_all(&block).expect("writes to memory");
+        }
+        encoder.finish().expect("writes to memory")
+    })
 }
 
 fn serve_control(mut stream: TcpStream, origins: &BTreeMap<String, Arc<Origin>>) {

@@ -16,6 +16,7 @@
 //! | `/metrics` | Prometheus text exposition format 0.0.4 |
 //! | `/badge/{scope}.json`, `.svg` | a shields.io endpoint document, or an SVG badge; scope `global`, a region or an origin |
 //! | `POST /refresh` | with `Authorization: Bearer <EDGECHECK_ADMIN_TOKEN>`: runs a round now, answers `/health` |
+//! | `/health?view=full` | with the same token: `/health` and what it hides ([`crate::detail`]); `private, no-store` |
 //!
 //! Variants, from a fixed set ([`Variant`]): `/health?format=health+json` or
 //! `Accept: application/health+json` (the IETF draft's format), `/health` and
@@ -34,6 +35,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Named};
+use crate::detail::ProbeDetail;
 use crate::monitor::{age_s, Change};
 use crate::render;
 use crate::uptime::{Daily, Uptimes};
@@ -232,6 +234,9 @@ pub enum Dispatch {
     Snapshot { target: Target, variant: Variant, head: bool },
     /// `POST /refresh`: check [`authorize`], then [`MonitorCall::Refresh`].
     Refresh,
+    /// `/health?view=full`: check [`authorize`], then [`MonitorCall::Detail`];
+    /// never cached. `head`: the request is HEAD.
+    Detail { head: bool },
 }
 
 /// What the worker asks the `Monitor` Durable Object, as the JSON body of its
@@ -246,6 +251,8 @@ pub enum MonitorCall {
     Refresh,
     /// The cron trigger: arm the alarm if none is set; answers [`alarm_armed`].
     EnsureAlarm,
+    /// An authorized `/health?view=full`: answers [`detail`].
+    Detail,
 }
 
 impl MonitorCall {
@@ -326,7 +333,7 @@ impl Reply {
 
     /// The same answer for a HEAD request when `head`: status and headers kept,
     /// with the `Content-Length` GET would have, body dropped.
-    fn for_head(mut self, head: bool) -> Reply {
+    pub fn for_head(mut self, head: bool) -> Reply {
         if head {
             if let Some(body) = self.body.take() {
                 self.set("content-length", body.len().to_string());
@@ -370,10 +377,39 @@ pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
         Ok(None) => return Dispatch::Answer(Reply::json(200, &render::live()).for_head(head)),
         Err(reply) => return Dispatch::Answer(reply.for_head(head)),
     };
+    if target == Target::Health {
+        match full_view(req.query) {
+            Ok(true) => return Dispatch::Detail { head },
+            Ok(false) => {}
+            Err(reply) => return Dispatch::Answer(reply.for_head(head)),
+        }
+    }
     match variant(target, req.query, req.accept) {
         Ok(variant) => Dispatch::Snapshot { target, variant, head },
         Err(reply) => Dispatch::Answer(reply.for_head(head)),
     }
+}
+
+/// Whether `/health`'s query asks for the full view (`view=full`); `view=public`
+/// or no `view` is the public one, any other value a JSON 400.
+fn full_view(query: &str) -> Result<bool, Reply> {
+    let mut full = false;
+    for (key, value) in query.split('&').filter_map(|p| p.split_once('=').or(Some((p, "")))) {
+        if key == "view" {
+            match value {
+                "full" => full = true,
+                "public" => full = false,
+                _ => {
+                    return Err(Reply::error(
+                        400,
+                        "bad_request",
+                        format!("view={} is not understood here; use view=full or view=public", printable(value)),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(full)
 }
 
 /// The methods of `POST /refresh`.
@@ -583,6 +619,15 @@ pub fn refreshed(config: &Config, view: &ShownView, uptimes: &Uptimes) -> Reply 
     Reply::json(200, &render::health(config, view, uptimes, false))
 }
 
+/// The answer to an authorized `/health?view=full`: the full view
+/// ([`render::detail`]) from the shown view and the last round's details,
+/// `Cache-Control: private, no-store`.
+pub fn detail(config: &Config, view: &ShownView, uptimes: &Uptimes, details: &[Option<ProbeDetail>]) -> Reply {
+    let mut reply = Reply::json(200, &render::detail::document(config, view, uptimes, details));
+    reply.set("cache-control", "private, no-store".into());
+    reply
+}
+
 /// The monitor's answer to [`MonitorCall::EnsureAlarm`]: 204.
 pub fn alarm_armed() -> Reply {
     Reply::no_content()
@@ -680,14 +725,16 @@ pub fn from_monitor(mut answer: Reply, head: bool) -> Reply {
 }
 
 /// Checks `Authorization: Bearer <token>` against the admin token, in constant
-/// time. Without a configured token the admin route is closed (403).
+/// time, for the admin routes (`POST /refresh`, `/health?view=full`). Without a
+/// configured token they are closed (403). A missing, empty or wrong token gets
+/// the same 401 with `WWW-Authenticate: Bearer`, which never says which it was.
 pub fn authorize(authorization: Option<&str>, token: Option<&str>) -> Result<(), Reply> {
     use subtle::ConstantTimeEq;
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return Err(Reply::error(
             403,
             "forbidden",
-            format!("POST /refresh is closed: set the {ADMIN_TOKEN_SECRET} secret"),
+            format!("this route is closed: set the {ADMIN_TOKEN_SECRET} secret"),
         ));
     };
     // RFC 9110: the scheme is case-insensitive, followed by one or more spaces.

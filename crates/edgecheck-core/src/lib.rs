@@ -17,6 +17,7 @@
 //! - [`store`]: the storage port, its in-memory implementation, and what a round
 //!   writes and an answer reads;
 //! - [`view`]: the view one answer shows, `unknown` included, computed once;
+//! - [`detail`]: what the public view hides, for the admin token's full view;
 //! - [`render`]: every public document's wire shape, mapped from the view;
 //! - [`http`]: routes, the monitor call, caching, and every answer's status,
 //!   headers and body.
@@ -24,6 +25,7 @@
 pub mod aggregate;
 pub mod classify;
 pub mod config;
+pub mod detail;
 pub mod http;
 pub mod monitor;
 pub mod render;

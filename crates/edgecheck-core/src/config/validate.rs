@@ -18,6 +18,15 @@ impl Config {
         if raw.origins.is_empty() {
             errs.push("origins", "at least one origin must be declared, as [[origins]]");
         }
+        if raw.origins.len() > MAX_ORIGINS {
+            errs.push(
+                "origins",
+                format!(
+                    "{} origins, more than the {MAX_ORIGINS} one prober covers in a round (its connections and subrequests); split the fleet across deployments, each with its own edgecheck.toml",
+                    raw.origins.len()
+                ),
+            );
+        }
         let mut regions = declared_regions(raw, &mut errs);
         let origins = origins(raw, &settings, &mut regions, &mut errs);
         quorums(raw, &mut regions, &mut errs);

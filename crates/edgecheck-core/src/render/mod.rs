@@ -9,6 +9,7 @@
 //! readiness text) and [`page`] (the HTML status page).
 
 pub mod badge;
+pub mod detail;
 pub mod health_json;
 pub mod metrics;
 pub mod page;

@@ -12,6 +12,7 @@ use edgecheck_core::uptime::Uptimes;
 use edgecheck_core::view::shown;
 use proptest::prelude::*;
 
+mod detail;
 mod robust;
 mod store;
 mod surfaces;
@@ -117,6 +118,13 @@ fn config_errors_name_their_field() {
         ),
         (origin("timout_ms = 100"), "origins[0].timout_ms", "unknown field `timout_ms`"),
         (format!("[settings]\nmax_in_flight = 10\n{BASE}"), "settings.max_in_flight", "6 connections"),
+        (
+            (0..1001).fold("[regions.r]\n".to_string(), |toml, i| {
+                toml + &format!("[[origins]]\nname = \"o{i}\"\nregion = \"r\"\nurl = \"https://o{i}.example.com/\"\n")
+            }),
+            "origins",
+            "1001 origins, more than the 1000 one prober covers",
+        ),
         (format!("[settings]\ndeadline_ms = 0\n{BASE}"), "settings.deadline_ms", "out of range"),
         (
             format!("[settings]\nprobe_timeout_ms = 6000\n{BASE}"),
@@ -535,7 +543,7 @@ fn routing() {
                 assert_eq!(head, method == "HEAD", "{method} {path}");
                 Ok(target)
             }
-            Dispatch::Refresh => panic!("only POST /refresh refreshes"),
+            Dispatch::Refresh | Dispatch::Detail { .. } => panic!("only POST /refresh refreshes"),
             Dispatch::Answer(reply) => {
                 if reply.status != 204 {
                     assert_eq!(header(&reply, "content-type"), Some("application/json"), "{method} {path}");

@@ -1,0 +1,71 @@
+//! `/health?view=full` (admin token only): the `/health` document and, per
+//! origin, what the public view hides (see [`crate::detail`]). Never cached.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{health, HealthDoc};
+use crate::config::Config;
+use crate::detail::{redact_url, ProbeDetail};
+use crate::uptime::Uptimes;
+use crate::view::ShownView;
+
+/// The full view: every field of `/health`, and `probes`, keyed by origin name.
+#[derive(Debug, Serialize)]
+pub struct FullDoc<'a> {
+    #[serde(flatten)]
+    pub health: HealthDoc<'a>,
+    pub probes: BTreeMap<&'a str, ProbeDoc<'a>>,
+}
+
+/// One origin's hidden detail: `{"region","url","error","headers","body","body_bytes"}`.
+#[derive(Debug, Serialize)]
+pub struct ProbeDoc<'a> {
+    pub region: &'a str,
+    /// The configured URL, credentials and query values redacted.
+    pub url: String,
+    /// The runtime's error text of the last probe; `null` when it answered.
+    pub error: Option<&'a str>,
+    /// The last probe's response headers, names lower case, in arrival order:
+    /// `[["content-type","application/json"],..]`.
+    pub headers: &'a [(String, String)],
+    /// The first bytes of the last probe's body (at most 1 KiB); `null` when
+    /// none was read.
+    pub body: Option<&'a str>,
+    /// Decoded body bytes the last probe read.
+    pub body_bytes: u64,
+    /// False before this monitor instance has probed the origin (the detail
+    /// lives in memory only).
+    pub probed: bool,
+}
+
+/// The full view from the shown view and the last round's details (one per
+/// origin, in [`Config::origins`] order; missing ones show `probed: false`).
+pub fn document<'a>(
+    config: &'a Config,
+    view: &ShownView,
+    uptimes: &Uptimes,
+    details: &'a [Option<ProbeDetail>],
+) -> FullDoc<'a> {
+    const NONE: &[(String, String)] = &[];
+    let probes = config
+        .origins
+        .iter()
+        .enumerate()
+        .map(|(i, origin)| {
+            let detail = details.get(i).and_then(Option::as_ref);
+            let doc = ProbeDoc {
+                region: &config.regions[origin.region].name,
+                url: redact_url(&origin.url),
+                error: detail.and_then(|d| d.error.as_deref()),
+                headers: detail.map_or(NONE, |d| d.headers.as_slice()),
+                body: detail.and_then(|d| d.body_head.as_deref()),
+                body_bytes: detail.map_or(0, |d| d.body_bytes),
+                probed: detail.is_some(),
+            };
+            (origin.name.as_str(), doc)
+        })
+        .collect();
+    FullDoc { health: health(config, view, uptimes, false), probes }
+}
