@@ -25,6 +25,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; th
   cargo install --locked wasm-bindgen-cli --version "$want" || cargo install wasm-bindgen-cli --version "$want"
 fi
 
+# The fuzz targets (scripts/fuzz.sh): cargo-fuzz, built with this toolchain.
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  say "installing cargo-fuzz (about 1 minute on 2 cores)"
+  cargo install --locked cargo-fuzz
+fi
+
 if ! npm ls --depth=0 >/dev/null 2>&1; then
   say "installing npm packages from package-lock.json"
   npm ci --no-audit --no-fund

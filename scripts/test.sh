@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: host tests of the pure core (crates/edgecheck-core),
 # then the end-to-end tests (tests/e2e.rs), which first build every test worker, one
-# at a time, and then run them in workerd (wrangler dev) against demo origins on loopback.
+# at a time, and then run them in workerd (wrangler dev) against demo origins on loopback;
+# last, the fuzz targets of the core (scripts/fuzz.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -9,3 +10,5 @@ cd "$root"
 export WRANGLER_SEND_METRICS=false
 # --all-targets also smoke-runs the criterion benchmarks once each.
 cargo test --workspace --all-targets
+# Then each fuzz target of the core for FUZZ_SECONDS (default 60); a crash fails.
+"$root/scripts/fuzz.sh"

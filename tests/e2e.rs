@@ -38,6 +38,8 @@ struct Case {
     fleet: fn() -> Vec<(String, String)>,
     config: fn(&Fleet) -> String,
     run: fn(&Prepared),
+    /// A second worker on the same fleet, built as `<name>-b`.
+    also: Option<fn(&Fleet) -> String>,
 }
 
 const CASES: &[Case] = &[
@@ -46,54 +48,77 @@ const CASES: &[Case] = &[
         fleet: scenario_fleet,
         config: scenario_config,
         run: every_format_and_fault_is_classified_and_served,
+        also: None,
     },
     Case {
         name: "hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline",
         fleet: hanging_fleet,
         config: hanging_config,
         run: hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline,
+        also: None,
     },
     Case {
         name: "a_config_error_stops_the_build_naming_file_and_field",
         fleet: || pairs(&[("ok", "plain")]),
         config: bad_config,
         run: a_config_error_stops_the_build_naming_file_and_field,
+        also: None,
     },
     Case {
         name: "a_flapping_origin_does_not_flip",
         fleet: || pairs(&[("flapper", "flap"), ("steady", "spring")]),
         config: |f| monitor_config(f, &["flapper", "steady"], ""),
         run: a_flapping_origin_does_not_flip,
+        also: None,
     },
     Case {
         name: "public_traffic_reaches_origins_at_most_once_per_refresh",
         fleet: || pairs(&[("o1", "spring"), ("o2", "spring"), ("o3", "spring")]),
         config: |f| monitor_config(f, &["o1", "o2", "o3"], ""),
         run: public_traffic_reaches_origins_at_most_once_per_refresh,
+        also: None,
     },
     Case {
         name: "a_monitor_cut_off_goes_stale_then_unknown_never_down",
         fleet: || pairs(&[("a", "spring"), ("b", "hassette"), ("canary", "plain")]),
         config: |f| monitor_config(f, &["a", "b"], &format!("max_stale_s = 6\ncanary = \"{}\"", f.url("canary", "/"))),
         run: a_monitor_cut_off_goes_stale_then_unknown_never_down,
+        also: None,
     },
     Case {
         name: "state_survives_a_restart",
         fleet: || pairs(&[("solo", "spring"), ("other", "spring")]),
         config: |f| monitor_config(f, &["solo", "other"], "fall = 1"),
         run: state_survives_a_restart,
+        also: None,
     },
     Case {
         name: "the_surfaces_people_plug_into",
         fleet: surfaces_fleet,
         config: surfaces_config,
         run: the_surfaces_people_plug_into,
+        also: None,
+    },
+    Case {
+        name: "two_deployments_in_one_zone_never_share_answers",
+        fleet: || pairs(&[("a1", "spring"), ("a2", "spring"), ("b1", "503")]),
+        config: |f| monitor_config(f, &["a1", "a2"], "refresh_s = 4"),
+        run: two_deployments_in_one_zone_never_share_answers,
+        also: Some(|f| monitor_config(f, &["b1"], "refresh_s = 4")),
+    },
+    Case {
+        name: "a_thousand_origin_round_holds_no_connections",
+        fleet: thousand_fleet,
+        config: thousand_config,
+        run: a_thousand_origin_round_holds_no_connections,
+        also: None,
     },
     Case {
         name: "no_more_than_max_in_flight_requests_wait_for_headers_canary_included",
         fleet: waiting_fleet,
         config: waiting_config,
         run: no_more_than_max_in_flight_requests_wait_for_headers_canary_included,
+        also: None,
     },
 ];
 
@@ -104,6 +129,8 @@ struct Prepared {
     fleet: Fleet,
     /// Whether the worker build succeeded, and its output.
     build: (bool, String),
+    /// The same for [`Case::also`], built as `<name>-b`.
+    also: Option<(bool, String)>,
 }
 
 fn main() {
@@ -151,9 +178,10 @@ fn prepare(cases: &[&Case]) -> Vec<Arc<Prepared>> {
             let specs = (case.fleet)();
             let fleet = Fleet::start(&specs);
             let config = (case.config)(&fleet);
+            let also = case.also.map(|config| build(&format!("{}-b", case.name), &config(&fleet)));
             let build = build(case.name, &config);
             eprintln!("e2e: prepared {} in {:.0?} (build ok: {})", case.name, started.elapsed(), build.0);
-            Arc::new(Prepared { name: case.name, fleet, build })
+            Arc::new(Prepared { name: case.name, fleet, build, also })
         })
         .collect()
 }
@@ -212,6 +240,13 @@ impl Fleet {
         format!("http://127.0.0.1:{}{path}", self.ports[name])
     }
 
+    /// Requests `name` has answered or is answering.
+    fn hits(&self, name: &str) -> u64 {
+        let (_, body) = request("GET", &format!("http://127.0.0.1:{}/origins", self.control));
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        doc[name]["hits"].as_u64().unwrap_or_else(|| panic!("no origin {name}: {doc}"))
+    }
+
     fn set(&self, name: &str, mode: &str) {
         let (status, body) = request("POST", &format!("http://127.0.0.1:{}/origins/{name}/mode/{mode}", self.control));
         assert_eq!(status, 200, "{body}");
@@ -260,6 +295,12 @@ fn free_port() -> u16 {
 impl Worker {
     /// Runs the last build of `name` in `wrangler dev`, keeping its persisted state.
     fn run(name: &str) -> Worker {
+        Worker::run_with_state(name, &e2e_dir(name).join("state"))
+    }
+
+    /// Runs the last build of `name`, its state (Durable Objects, Cache API)
+    /// persisted in `state`, which several workers may share.
+    fn run_with_state(name: &str, state: &Path) -> Worker {
         let dir = e2e_dir(name);
         let wrangler_toml = format!(
             "name = \"edgecheck-e2e-{name}\"\nmain = \"build/worker/shim.mjs\"\ncompatibility_date = \"2026-04-01\"\n\
@@ -279,7 +320,9 @@ impl Worker {
         command
             .current_dir(&dir)
             .args(["dev", "--config", "wrangler.toml", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", &free_port().to_string(), "--persist-to", "state", "--log-level", "warn"])
+            .args(["--inspector-port", &free_port().to_string(), "--log-level", "warn"])
+            .arg("--persist-to")
+            .arg(state)
             .arg("--test-scheduled")
             .env("WRANGLER_SEND_METRICS", "false")
             .stdin(Stdio::null())
@@ -329,7 +372,39 @@ impl Worker {
     }
 
     fn call(&self, method: &str, path: &str) -> ureq::http::Response<ureq::Body> {
-        agent().run(ureq::http::Request::builder().method(method).uri(self.url(path)).body(()).unwrap()).unwrap()
+        self.call_with(method, path, &[])
+    }
+
+    /// `method path` with extra request headers.
+    fn call_with(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> ureq::http::Response<ureq::Body> {
+        let mut builder = ureq::http::Request::builder().method(method).uri(self.url(path));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        agent().run(builder.body(()).unwrap()).unwrap()
+    }
+
+    /// The open file descriptors of this worker's workerd process.
+    fn workerd_fds(&self) -> usize {
+        Worker::fds_of_group(self.child.id())
+    }
+
+    /// The open file descriptors of the workerd process in process group `group`.
+    fn fds_of_group(group: u32) -> usize {
+        let group = group.to_string();
+        let workerd = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|entry| entry.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+            .find(|entry| {
+                let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+                // pid (comm) state ppid pgrp ...: the comm may hold spaces, so split after ')'.
+                let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+                let pgrp = after.split_whitespace().nth(2);
+                stat.contains("(workerd)") && pgrp == Some(group.as_str())
+            })
+            .expect("workerd runs in wrangler's process group");
+        std::fs::read_dir(workerd.path().join("fd")).map_or(0, |fds| fds.count())
     }
 }
 
@@ -391,7 +466,7 @@ type Scenario = (&'static str, &'static str, &'static str, &'static str, &'stati
 
 /// Each origin sits alone in region `r-<name>`.
 const SCENARIOS: &[Scenario] = &[
-    ("healthy", "spring", "rise = 1\nfall = 1", "up", "ok", Some(200)),
+    ("healthy", "spring", "rise = 1\nfall = 1\nheaders = { X-Probe = \"hv-e2e-7f3a\" }", "up", "ok", Some(200)),
     ("unavailable", "503", "", "down", "status_mismatch", Some(503)),
     ("refused", "refuse", "", "down", "connect_error", None),
     ("hanging", "hang", "", "down", "timeout", None),
@@ -438,10 +513,31 @@ const SCENARIOS: &[Scenario] = &[
     ("degraded-503", "503-degraded", "", "degraded", "body_degraded", Some(503)),
     ("plain", "plain", "", "up", "ok", Some(200)),
     ("bom", "spring-bom", "", "up", "ok", Some(200)),
+    ("resetting", "reset-mid-body", "", "down", "connect_error", None),
+    ("flooding-50mb", "flood-50mb", "", "down", "body_too_large", Some(200)),
+    ("gzip-bomb", "gzip-bomb", "", "down", "body_too_large", Some(200)),
+    ("status-99", "status-99", "", "down", "status_mismatch", Some(99)),
+    ("status-600", "status-600", "", "down", "status_mismatch", Some(600)),
+    ("early-hints", "early-hints", "", "up", "ok", Some(200)),
+    ("redirect-metadata", "redirect-metadata", "", "down", "status_mismatch", Some(302)),
+    // Set to redirect to REDIRECT_TARGET (not in the config) when the test starts.
+    ("redirect-loopback", "redirect", "", "down", "status_mismatch", Some(302)),
+    ("duplicate-keys", "duplicate-keys", "", "down", "body_down", Some(200)),
+    ("deep-json", "deep-json", "", "down", "body_invalid", Some(200)),
     ("bad-header", "plain", "headers = { X-Probe = { secret = \"E2E_BAD_HEADER\" } }", "down", "request_invalid", None),
 ];
 
 const SCENARIO_TIMEOUT_MS: u64 = 1000;
+
+/// A demo origin outside the config: `redirect-loopback` points its `Location`
+/// here, and its hit counter shows whether the redirect was followed.
+const REDIRECT_TARGET: &str = "redirect-target";
+
+/// Each scenario origin's URL: a path and a query value that no public
+/// document may show.
+fn scenario_url(fleet: &Fleet, name: &str) -> String {
+    fleet.url(name, &format!("/hc/{name}?probe_key=qv-{name}"))
+}
 
 fn scenario_config(fleet: &Fleet) -> String {
     let mut toml = format!(
@@ -453,18 +549,25 @@ fn scenario_config(fleet: &Fleet) -> String {
     for (name, _, extra, ..) in SCENARIOS {
         toml += &format!(
             "[[origins]]\nname = \"{name}\"\nregion = \"r-{name}\"\nurl = \"{}\"\n{extra}\n",
-            fleet.url(name, "/health")
+            scenario_url(fleet, name)
         );
     }
     toml
 }
 
 fn scenario_fleet() -> Vec<(String, String)> {
+    let mut specs = scenario_origins();
+    specs.push((REDIRECT_TARGET.to_string(), "spring".to_string()));
+    specs
+}
+
+fn scenario_origins() -> Vec<(String, String)> {
     SCENARIOS.iter().map(|(name, mode, ..)| (name.to_string(), mode.to_string())).collect()
 }
 
 fn every_format_and_fault_is_classified_and_served(p: &Prepared) {
     let fleet = &p.fleet;
+    fleet.set("redirect-loopback", &format!("redirect-to-{}", fleet.ports[REDIRECT_TARGET]));
     let worker = p.fresh_worker();
 
     let (status, health) = worker.get("/health");
@@ -483,16 +586,29 @@ fn every_format_and_fault_is_classified_and_served(p: &Prepared) {
             wrong.push(format!("{name} ({mode}): expected {:?}, got {got:?}", (status, reason, http_status)));
         }
     }
-    assert!(wrong.is_empty(), "misclassified:\n{}", wrong.join("\n"));
+    if !wrong.is_empty() {
+        // What the probes saw, from the full view, to tell why.
+        let mut full = worker.call_with("GET", "/health?view=full", &[("authorization", &format!("Bearer {ADMIN}"))]);
+        let full: Value = serde_json::from_str(&full.body_mut().read_to_string().unwrap()).unwrap_or_default();
+        let seen: Vec<String> =
+            wrong.iter().map(|w| w.split(' ').next().unwrap()).map(|n| format!("{n}: {}", full["probes"][n])).collect();
+        panic!("misclassified:\n{}\nwhat the probes saw:\n{}", wrong.join("\n"), seen.join("\n"));
+    }
     // Timeouts fire at the probe timeout: the drip is cut by time, not by the byte cap.
     for name in ["hanging", "dripping"] {
         let latency = seen[name]["latency_ms"].as_u64().unwrap();
         assert!((SCENARIO_TIMEOUT_MS..SCENARIO_TIMEOUT_MS + 500).contains(&latency), "{name}: latency {latency} ms");
     }
 
-    // Public documents never carry an origin's address.
-    let text = health.to_string();
-    assert!(!text.contains("127.0.0.1") && !text.contains("http://") && !text.contains("/health\""), "{text}");
+    // Redirects are never followed: the loopback target saw no request.
+    assert_eq!(fleet.hits(REDIRECT_TARGET), 0, "a redirect was followed");
+
+    // No public document carries a configured host, IP, port, path, query or
+    // header value, or a token.
+    assert_nothing_configured_is_public(&worker, fleet);
+
+    // The admin token's full view shows what the public view hides, never cached.
+    the_full_view_needs_the_token(&worker, fleet);
 
     // Readiness per region.
     for (region, code, status) in
@@ -593,6 +709,94 @@ fn every_format_and_fault_is_classified_and_served(p: &Prepared) {
         std::thread::sleep(Duration::from_millis(250));
     }
     assert!(cached_503 && same_age, "a 503 /ready hit: {cached_503}; a /health hit: {same_age}");
+}
+
+/// Every public document, fetched in every form, holds no configured host, IP,
+/// port, path, query value, header value or token.
+fn assert_nothing_configured_is_public(worker: &Worker, fleet: &Fleet) {
+    let mut paths: Vec<String> = [
+        "/",
+        "/live",
+        "/ready",
+        "/ready?verbose",
+        "/health",
+        "/health?detailed=false",
+        "/health?format=health+json",
+        "/history",
+        "/metrics",
+        "/badge/global.svg",
+        "/badge/global.json",
+        "/health/nowhere",
+        "/health?view=bogus",
+    ]
+    .map(String::from)
+    .into();
+    for (name, ..) in SCENARIOS {
+        paths.extend([format!("/health/{name}"), format!("/history/{name}"), format!("/badge/{name}.svg")]);
+        paths.extend([format!("/ready/r-{name}"), format!("/ready/r-{name}?verbose"), format!("/health/r-{name}")]);
+    }
+    let mut forbidden: Vec<String> =
+        ["127.0.0.1", "localhost", "/hc/", "qv-", "probe_key", "hv-e2e-7f3a", "line one"].map(String::from).into();
+    forbidden.extend([SECRET.trim_start_matches("Bearer ").to_string(), ADMIN.to_string()]);
+    let ports: Vec<String> = fleet.ports.values().chain([&fleet.control]).map(u16::to_string).collect();
+    for path in &paths {
+        let (_, body) = request("GET", &worker.url(path));
+        for word in &forbidden {
+            assert!(!body.contains(word.as_str()), "GET {path} shows {word:?}: {body}");
+        }
+        for port in &ports {
+            // A port as a number of its own, not as digits inside a timestamp.
+            let standalone = body.match_indices(port.as_str()).any(|(i, _)| {
+                let before = body[..i].chars().next_back();
+                let after = body[i + port.len()..].chars().next();
+                !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+            });
+            assert!(!standalone, "GET {path} shows port {port}: {body}");
+        }
+    }
+}
+
+/// `/health?view=full`: 401 without the right token (one answer for every
+/// wrong one), and with it the hidden detail, never cached.
+fn the_full_view_needs_the_token(worker: &Worker, fleet: &Fleet) {
+    let bearer = format!("Bearer {ADMIN}");
+    let mut refused = Vec::new();
+    for given in [None, Some(""), Some("Bearer "), Some("Bearer wrong"), Some("Basic e2e-admin-token")] {
+        let headers: Vec<(&str, &str)> = given.map(|g| ("authorization", g)).into_iter().collect();
+        let mut answer = worker.call_with("GET", "/health?view=full", &headers);
+        assert_eq!(answer.status().as_u16(), 401, "{given:?}");
+        assert_eq!(answer.headers()["www-authenticate"], "Bearer", "{given:?}");
+        refused.push(answer.body_mut().read_to_string().unwrap());
+    }
+    assert!(refused.iter().all(|body| *body == refused[0]), "no hint of which part was wrong: {refused:?}");
+
+    let lowercase = format!("bearer {ADMIN}");
+    let mut answer = worker.call_with("GET", "/health?view=full&x=1", &[("authorization", &lowercase)]);
+    assert_eq!(answer.status().as_u16(), 200);
+    assert_eq!(answer.headers()["cache-control"], "private, no-store");
+    assert_eq!(answer.headers()["x-edgecheck-cache"], "miss");
+    let full: Value = serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
+    assert_schema("health-full.schema.json", &full, "/health?view=full");
+    assert_eq!(full["origin_count"], SCENARIOS.len(), "the whole /health document is there");
+    let probes = &full["probes"];
+    let healthy = &probes["healthy"];
+    assert_eq!(healthy["url"], format!("http://127.0.0.1:{}/hc/healthy?probe_key=REDACTED", fleet.ports["healthy"]));
+    assert_eq!((healthy["region"].as_str(), healthy["probed"].as_bool()), (Some("r-healthy"), Some(true)));
+    assert!(healthy["error"].is_null(), "{healthy}");
+    assert!(healthy["headers"].as_array().unwrap().iter().any(|h| h[0] == "content-type"), "{healthy}");
+    assert!(healthy["body"].as_str().unwrap().starts_with(r#"{"status":"UP""#), "{healthy}");
+    assert!(!probes["refused"]["error"].as_str().unwrap_or("").is_empty(), "raw error text: {}", probes["refused"]);
+    assert!(probes["hanging"]["error"].as_str().unwrap().contains("within"), "{}", probes["hanging"]);
+    let flood = &probes["flooding-50mb"];
+    assert!(flood["body"].as_str().unwrap().len() <= 1024 && flood["body_bytes"].as_u64() <= Some(65536), "{flood}");
+    let text = full.to_string();
+    assert!(!text.contains("qv-") && !text.contains(SECRET), "query values and secrets stay hidden");
+
+    // Never cached: a second answer is made by the monitor again.
+    let again = worker.call_with("GET", "/health?view=full", &[("authorization", &bearer)]);
+    assert_eq!(again.headers()["x-edgecheck-cache"], "miss");
+    let head = worker.call_with("HEAD", "/health?view=full", &[("authorization", &bearer)]);
+    assert_eq!((head.status().as_u16(), head.headers()["cache-control"].to_str().unwrap()), (200, "private, no-store"));
 }
 
 // ---------------------------------------------------------------------------
@@ -820,6 +1024,131 @@ fn state_survives_a_restart(p: &Prepared) {
     assert_eq!(after, history);
     let (_, health) = worker.get("/health");
     assert!(health["regions"]["main"]["uptime"]["1h"]["up"].as_f64().unwrap() > 0.0, "{health}");
+    drop(worker);
+
+    // A state row dated in the future (clock skew, damage) is not believed:
+    // the next request gets a fresh round, and later rounds go on.
+    let far = 4_102_444_800_000u64; // 2100-01-01
+    edit_state_row(p.name, &format!("json_set(json, '$.checked_at_ms', {far}, '$.fresh_at_ms', {far})"));
+    let worker = Worker::run(p.name);
+    let (status, first) = worker.get("/health");
+    assert_eq!(status, 200);
+    let checked_at = first["checked_at"].as_str().unwrap().to_string();
+    assert!(!checked_at.starts_with("2100"), "a round from the future was served: {first}");
+    worker.until("/health", 15, |h| h["checked_at"].as_str() > Some(checked_at.as_str()));
+    drop(worker);
+
+    // A state row that cannot be read is replaced: the monitor starts afresh.
+    edit_state_row(p.name, "'{not json'");
+    let worker = Worker::run(p.name);
+    let (status, fresh) = worker.get("/health");
+    assert_eq!(status, 200, "{fresh}");
+    assert!(fresh["regions"]["main"]["origins"].as_array().unwrap().len() == 2, "{fresh}");
+    worker.until("/health/other", 15, |o| o["status"] == "up");
+}
+
+/// Sets the monitor's state row (`monitor_state.json`) of the stopped worker
+/// `name` to the SQL expression `json`, with Python's sqlite3.
+fn edit_state_row(name: &str, json: &str) {
+    let do_dir = e2e_dir(name).join("state/v3/do");
+    let db = std::fs::read_dir(&do_dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", do_dir.display()))
+        .flatten()
+        .filter(|dir| dir.file_name().to_string_lossy().ends_with("-Monitor"))
+        .flat_map(|dir| std::fs::read_dir(dir.path()).unwrap().flatten())
+        .map(|file| file.path())
+        .find(|path| path.extension().is_some_and(|e| e == "sqlite"))
+        .expect("the monitor's SQLite file");
+    let script = format!(
+        "import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\nn = db.execute(\"UPDATE monitor_state SET json = {json} WHERE id = 1\").rowcount\ndb.commit()\nassert n == 1, n\n"
+    );
+    let status = Command::new("python3").arg("-c").arg(&script).arg(&db).status().expect("python3 runs");
+    assert!(status.success(), "editing {} failed", db.display());
+}
+
+// ---------------------------------------------------------------------------
+// Two deployments in one zone share one Cache API store.
+// ---------------------------------------------------------------------------
+
+fn two_deployments_in_one_zone_never_share_answers(p: &Prepared) {
+    let (ok, output) = p.also.as_ref().expect("the second deployment is built");
+    assert!(ok, "second build failed:\n{output}");
+    let shared = e2e_dir(p.name).join("shared-state");
+    let _ = std::fs::remove_dir_all(&shared);
+    let a = Worker::run_with_state(p.name, &shared);
+    let b = Worker::run_with_state(&format!("{}-b", p.name), &shared);
+    let (mut a_hit, mut b_hit) = (false, false);
+    for _ in 0..60 {
+        for (worker, count, ready, hit) in [(&a, 2, 200, &mut a_hit), (&b, 1, 503, &mut b_hit)] {
+            let mut health = worker.call("GET", "/health");
+            let cache = health.headers()["x-edgecheck-cache"].to_str().unwrap().to_string();
+            let doc: Value = serde_json::from_str(&health.body_mut().read_to_string().unwrap()).unwrap();
+            assert_eq!(doc["origin_count"], count, "a deployment served another's /health ({cache}): {doc}");
+            let answer = worker.call("GET", "/ready");
+            assert_eq!(answer.status().as_u16(), ready, "a deployment served another's /ready");
+            *hit |= cache == "hit";
+        }
+        if a_hit && b_hit {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(a_hit && b_hit, "both deployments answer from the shared cache: a {a_hit}, b {b_hit}");
+}
+
+// ---------------------------------------------------------------------------
+// Bounded resources: a 1,000-origin round holds no connections.
+// ---------------------------------------------------------------------------
+
+const THOUSAND: usize = 1000;
+
+fn thousand_fleet() -> Vec<(String, String)> {
+    (0..THOUSAND).map(|i| (format!("o{i:04}"), "spring".to_string())).collect()
+}
+
+fn thousand_config(fleet: &Fleet) -> String {
+    let mut toml = "[settings]\nprobe_timeout_ms = 2000\ndeadline_ms = 60000\nrefresh_s = 120\n".to_string();
+    for r in 0..10 {
+        toml += &format!("[regions.r{r}]\n");
+    }
+    for i in 0..THOUSAND {
+        toml += &format!(
+            "[[origins]]\nname = \"o{i:04}\"\nregion = \"r{}\"\nurl = \"{}\"\n",
+            i % 10,
+            fleet.url(&format!("o{i:04}"), "/health")
+        );
+    }
+    toml
+}
+
+fn a_thousand_origin_round_holds_no_connections(p: &Prepared) {
+    let worker = p.fresh_worker();
+    let before = worker.workerd_fds();
+    let most = Arc::new(std::sync::atomic::AtomicUsize::new(before));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (most, done) = (most.clone(), done.clone());
+        let group = worker.child.id();
+        let fds = move || Worker::fds_of_group(group);
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                most.fetch_max(fds(), std::sync::atomic::Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let started = Instant::now();
+    let (status, health) = worker.get("/health");
+    let elapsed = started.elapsed();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    sampler.join().unwrap();
+    assert_eq!(status, 200);
+    let seen = origins(&health);
+    let ok = seen.values().filter(|o| o["reason"] == "ok").count();
+    assert_eq!((seen.len(), ok), (THOUSAND, THOUSAND), "every origin probed in one round ({elapsed:?})");
+    let most = most.load(std::sync::atomic::Ordering::SeqCst);
+    eprintln!("e2e: a 1,000-origin round took {elapsed:?}; workerd fds {before} before, at most {most} during");
+    assert!(most <= before + 100, "workerd held {most} fds during the round ({before} before)");
 }
 
 // ---------------------------------------------------------------------------

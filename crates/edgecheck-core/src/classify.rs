@@ -18,7 +18,11 @@
 //! | 11 | otherwise (body up, or not a known health document) | up | `ok` |
 //!
 //! With `format = "status_code"` or `method = "HEAD"` rules 7, 8 and 10 never apply.
+//! An interim answer (`103 Early Hints`, `100 Continue`) is looked past: the
+//! final answer behind it is judged.
 //! Bodies are recognised by [`read_body`]; see its table for the formats.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -144,6 +148,11 @@ pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
         Outcome::RequestInvalid => down(Reason::RequestInvalid, None),
         Outcome::BodyTooLarge { status } => down(Reason::BodyTooLarge, Some(*status)),
         Outcome::Answered { status, content_type, body } => {
+            let (status, content_type, body) = match past_interim(*status, body) {
+                Some((status, content_type, body)) => (status, content_type, body),
+                None => (*status, content_type.clone(), Cow::Borrowed(body.as_slice())),
+            };
+            let (status, content_type, body) = (&status, &content_type, &body);
             let reads_body = origin.format == Format::Auto && origin.method == Method::Get;
             let body = if reads_body { read_body(content_type.as_deref(), body) } else { BodyHealth::Unrecognised };
             let status_ok = origin.expect_status.contains(*status);
@@ -157,6 +166,64 @@ pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
             Verdict { health, reason, http_status: Some(*status) }
         }
     }
+}
+
+/// The final answer behind an interim one. workerd hands back an interim
+/// answer (`100 Continue`, `103 Early Hints`; RFC 9110 §15.2) as the response,
+/// and the rest of the connection, the final answer as raw HTTP/1.1, as its
+/// body. The final answer decides: its status, `Content-Type` and body
+/// (`Content-Length` or chunked; else to the end), read with `httparse`, past
+/// any further interim answers. `None` when `status` is not interim (`101
+/// Switching Protocols` is final) or the body holds no complete final head,
+/// which leaves the 1xx to be judged as it is.
+fn past_interim(status: u16, body: &[u8]) -> Option<(u16, Option<String>, Cow<'_, [u8]>)> {
+    let is_interim = |code: u16| (100..200).contains(&code) && code != 101;
+    if !is_interim(status) {
+        return None;
+    }
+    let mut rest = body;
+    // Each pass reads one head; a few interim answers in a row at most.
+    for _ in 0..8 {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut response = httparse::Response::new(&mut headers);
+        let Ok(httparse::Status::Complete(head_len)) = response.parse(rest) else { return None };
+        let code = response.code?;
+        let after = &rest[head_len..];
+        if is_interim(code) {
+            rest = after;
+            continue;
+        }
+        let header = |name: &str| response.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
+        let content_type = header("content-type").map(|v| String::from_utf8_lossy(v).into_owned());
+        let chunked = header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case(b"chunked"));
+        let length = header("content-length").and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<usize>().ok());
+        let body = if chunked {
+            Cow::Owned(dechunk(after))
+        } else {
+            Cow::Borrowed(&after[..length.map_or(after.len(), |n| n.min(after.len()))])
+        };
+        return Some((code, content_type, body));
+    }
+    None
+}
+
+/// The data of a chunked body, as far as it is complete.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Ok(httparse::Status::Complete((start, size))) = httparse::parse_chunk_size(raw) {
+        let data = &raw[start..];
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        if size == 0 {
+            break;
+        }
+        if data.len() < size {
+            out.extend_from_slice(data);
+            break;
+        }
+        out.extend_from_slice(&data[..size]);
+        raw = data[size..].strip_prefix(b"\r\n").unwrap_or(&data[size..]);
+    }
+    out
 }
 
 /// What a health body says on its own.

@@ -169,11 +169,12 @@ fn step(track: &mut OriginTrack, raw: Health, rise: u32, fall: u32, at: u64) {
     }
     let (count, threshold) = if raw > current {
         track.worse = 0;
-        track.better += 1;
+        // Saturating: a loaded row may hold any count.
+        track.better = track.better.saturating_add(1);
         (track.better, rise)
     } else {
         track.better = 0;
-        track.worse += 1;
+        track.worse = track.worse.saturating_add(1);
         (track.worse, fall)
     };
     if count >= threshold {

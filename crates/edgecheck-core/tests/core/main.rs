@@ -350,6 +350,42 @@ fn classification_of_failures() {
     }
 }
 
+/// workerd hands back an interim 1xx as the response and the final answer,
+/// raw, as its body: the final answer decides.
+#[test]
+fn interim_answers_are_looked_past() {
+    let c = valid(BASE);
+    let judge = |status: u16, body: &[u8]| {
+        let outcome = Outcome::Answered { status, content_type: None, body: body.to_vec() };
+        let v = classify(&c.origins[0], &outcome);
+        (v.health, v.reason, v.http_status)
+    };
+    let up = br#"{"status":"UP"}"#;
+    let final_200 =
+        [&b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n"[..], up].concat();
+    let rows: Vec<(u16, Vec<u8>, (Health, Reason, Option<u16>))> = vec![
+        (103, final_200.clone(), (Health::Up, Reason::Ok, Some(200))),
+        (100, [&b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"[..], &final_200].concat(), (Health::Up, Reason::Ok, Some(200))),
+        (
+            103,
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n{\"statu\r\n8\r\ns\":\"DOWN\r\n2\r\n\"}\r\n0\r\n\r\n".to_vec(),
+            (Health::Down, Reason::BodyDown, Some(200)),
+        ),
+        (103, b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n".to_vec(), (Health::Down, Reason::StatusMismatch, Some(503))),
+        (103, [&b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"[..], b"Healthy and more"].concat(), (Health::Up, Reason::Ok, Some(200))),
+        // No complete final head: the 1xx is judged as it is.
+        (103, b"HTTP/1.1 200 OK\r\nContent-Le".to_vec(), (Health::Down, Reason::StatusMismatch, Some(103))),
+        (103, Vec::new(), (Health::Down, Reason::StatusMismatch, Some(103))),
+        (103, b"garbage".to_vec(), (Health::Down, Reason::StatusMismatch, Some(103))),
+        // 101 is final, and so is a status outside 1xx.
+        (101, final_200.clone(), (Health::Down, Reason::StatusMismatch, Some(101))),
+        (99, final_200.clone(), (Health::Down, Reason::StatusMismatch, Some(99))),
+    ];
+    for (status, body, expected) in rows {
+        assert_eq!(judge(status, &body), expected, "{status} {:?}", String::from_utf8_lossy(&body));
+    }
+}
+
 #[test]
 fn body_reading_edge_cases() {
     let rows: &[(Option<&str>, &[u8], BodyHealth)] = &[

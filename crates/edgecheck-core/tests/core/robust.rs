@@ -114,6 +114,20 @@ proptest! {
         let _ = http::refreshed(&c, &view, &uptimes);
     }
 
+    /// A loaded state (any counts, times, names) advanced by any round: found
+    /// by fuzzing, `better` or `worse` at `u32::MAX` overflowed.
+    #[test]
+    fn any_state_advances_through_any_round(state in state(), at in time(), healths in proptest::collection::vec(health(), 7), isolated in any::<bool>()) {
+        let c = valid(FLEET);
+        let probes = healths.iter().map(|&health| Probe {
+            verdict: Verdict { health, reason: if health == Health::Up { Reason::Ok } else { Reason::StatusMismatch }, http_status: Some(200) },
+            latency_ms: Some(1),
+        }).collect();
+        let round = edgecheck_core::aggregate::Round { checked_at_ms: at, duration_ms: 1, probes };
+        let next = edgecheck_core::monitor::advance(&c, Some(&state), &round, !isolated).state;
+        let _ = shown(&c, Snapshot { state: &next, now_ms: at });
+    }
+
     #[test]
     fn any_request_is_routed(method in "[A-Z]{0,8}", path in "[/a-z0-9.%_-]{0,40}", query in "[a-z=&+%0-9]{0,40}", accept in proptest::option::of("[a-z/+;=.,* 0-9]{0,40}")) {
         let c = valid(FLEET);
@@ -133,4 +147,25 @@ proptest! {
 fn times_after_year_9999_are_written() {
     assert_eq!(edgecheck_core::render::rfc3339(u64::MAX), "9999-12-31T23:59:59.999Z");
     assert_eq!(edgecheck_core::render::rfc3339(0), "1970-01-01T00:00:00.000Z");
+}
+
+/// Regression (found by fuzzing a loaded row): rise/fall counters at `u32::MAX`
+/// saturate instead of overflowing.
+#[test]
+fn counters_at_their_limit_saturate() {
+    use edgecheck_core::aggregate::Round;
+    use edgecheck_core::monitor::advance;
+    let c = valid(FLEET);
+    let probes = |health| {
+        let reason = if health == Health::Up { Reason::Ok } else { Reason::StatusMismatch };
+        vec![Probe { verdict: Verdict { health, reason, http_status: Some(200) }, latency_ms: Some(1) }; 7]
+    };
+    let down = advance(&c, None, &Round { checked_at_ms: 0, duration_ms: 1, probes: probes(Health::Down) }, true);
+    let mut state = down.state;
+    for track in state.origins.values_mut() {
+        (track.better, track.worse) = (u32::MAX, u32::MAX);
+    }
+    let up =
+        advance(&c, Some(&state), &Round { checked_at_ms: 1_000, duration_ms: 1, probes: probes(Health::Up) }, true);
+    assert!(up.state.origins.values().all(|t| t.health == Some(Health::Up)), "the saturated count still rises");
 }

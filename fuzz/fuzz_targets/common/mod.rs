@@ -1,0 +1,208 @@
+//! Shared by the fuzz targets: one small valid fleet (the shape of the core
+//! tests' `FLEET`, with loopback URLs as in `edgecheck.toml`, and one origin
+//! of each kind: GET with the body read, HEAD, `format = "status_code"`), and
+//! every answer the monitor can give for a state.
+
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use edgecheck_core::aggregate::{Probe, Round};
+use edgecheck_core::classify::{Health, Reason, Verdict};
+use edgecheck_core::config::{parse_toml, Config, Named};
+use edgecheck_core::http::{self, BadgeFormat, Extras, MonitorCall, Target, Variant};
+use edgecheck_core::monitor::{advance, Change, MonitorState, Snapshot};
+use edgecheck_core::uptime::{Daily, Uptimes};
+use edgecheck_core::view::{shown, ShownView};
+
+pub const FLEET: &str = r#"
+[settings]
+min_regions_up = 2
+max_stale_s = 60
+
+[regions.east]
+min_up = 2
+
+[regions.west]
+min_up = "majority"
+
+[regions.south]
+min_up = "all"
+
+[[origins]]
+name = "e1"
+region = "east"
+url = "http://127.0.0.1:9101/actuator/health"
+expect_status = ["2xx"]
+
+[[origins]]
+name = "e2"
+region = "east"
+url = "http://127.0.0.1:9102/api/health/ready"
+timeout_ms = 1500
+
+[[origins]]
+name = "e3"
+region = "east"
+url = "http://127.0.0.1:9103/health"
+critical = true
+headers = { Authorization = { secret = "DEMO_TOKEN" }, X-Probe = "edgecheck-fuzz" }
+
+[[origins]]
+name = "w1"
+region = "west"
+url = "http://127.0.0.1:9104/_cluster/health"
+
+[[origins]]
+name = "w2"
+region = "west"
+url = "http://127.0.0.1:9105/healthz"
+method = "HEAD"
+
+[[origins]]
+name = "w3"
+region = "west"
+url = "http://127.0.0.1:9110/"
+format = "status_code"
+expect_status = ["2xx", "429"]
+
+[[origins]]
+name = "s1"
+region = "south"
+url = "http://127.0.0.1:9107/health"
+rise = 1
+fall = 1
+"#;
+
+/// Indices into [`FLEET`]'s origins: a GET whose body is read, a HEAD, and a
+/// `format = "status_code"` origin.
+pub const GET_AUTO: usize = 0;
+pub const HEAD: usize = 4;
+pub const STATUS_CODE: usize = 5;
+
+/// The cache identity the worker would use.
+pub const MONITOR_ID: &str = "0123456789abcdef";
+pub const FLEET_DIGEST: &str = "fuzz";
+
+/// [`FLEET`], parsed and validated once.
+pub fn fleet() -> &'static Config {
+    static CONFIG: OnceLock<Config> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        let raw = parse_toml(FLEET).expect("FLEET parses");
+        Config::from_raw(&raw).expect("FLEET is valid")
+    })
+}
+
+pub const VARIANTS: [Variant; 4] = [Variant::Full, Variant::Summary, Variant::HealthJson, Variant::Verbose];
+
+/// Every snapshot route of `config`.
+pub fn every_target(config: &Config) -> Vec<Target> {
+    let mut targets = vec![Target::Ready, Target::Health, Target::History, Target::StatusPage, Target::Metrics];
+    let mut named: Vec<Named> = (0..config.regions.len()).map(Named::Region).collect();
+    named.extend((0..config.origins.len()).map(Named::Origin));
+    for r in 0..config.regions.len() {
+        targets.extend([Target::ReadyRegion(r), Target::HealthRegion(r)]);
+    }
+    for i in 0..config.origins.len() {
+        targets.push(Target::HealthOrigin(i));
+    }
+    for n in named {
+        targets.extend([
+            Target::HistoryOf(n),
+            Target::Badge(Some(n), BadgeFormat::Json),
+            Target::Badge(Some(n), BadgeFormat::Svg),
+        ]);
+    }
+    targets.extend([Target::Badge(None, BadgeFormat::Json), Target::Badge(None, BadgeFormat::Svg)]);
+    targets
+}
+
+/// A state with nothing in it: what a monitor with an empty store holds
+/// before its first round.
+pub fn empty_state() -> MonitorState {
+    MonitorState {
+        origins: Default::default(),
+        regions: Default::default(),
+        overall: None,
+        checked_at_ms: 0,
+        duration_ms: 0,
+        fresh_at_ms: None,
+        isolated: false,
+    }
+}
+
+/// One round over `config`, each origin's health picked by a byte of `pick`.
+pub fn round(config: &Config, at_ms: u64, pick: &[u8]) -> Round {
+    let probes = (0..config.origins.len())
+        .map(|i| {
+            let (health, reason, status) = match pick.get(i).copied().unwrap_or(0) % 4 {
+                0 => (Health::Up, Reason::Ok, Some(200)),
+                1 => (Health::Degraded, Reason::BodyDegraded, Some(200)),
+                2 => (Health::Down, Reason::StatusMismatch, Some(503)),
+                _ => (Health::Down, Reason::Timeout, None),
+            };
+            Probe { verdict: Verdict { health, reason, http_status: status }, latency_ms: Some(40 + i as u64) }
+        })
+        .collect();
+    Round { checked_at_ms: at_ms, duration_ms: 120, probes }
+}
+
+/// The state of [`fleet`] after two rounds, the second with one origin down
+/// and one degraded.
+pub fn fleet_state() -> &'static MonitorState {
+    static STATE: OnceLock<MonitorState> = OnceLock::new();
+    STATE.get_or_init(|| {
+        let c = fleet();
+        let first = advance(c, None, &round(c, 1_700_000_000_000, &[]), true).state;
+        advance(c, Some(&first), &round(c, 1_700_000_015_000, &[0, 2, 0, 1]), true).state
+    })
+}
+
+/// The monitor's answer to `target` in `variant`, through the same steps as in
+/// the worker: the monitor answers, the worker caches a copy and serves the
+/// answer (for GET or HEAD), and serves the copy later.
+pub fn serve(config: &Config, target: Target, variant: Variant, view: &ShownView, extras: Extras, now_ms: u64) {
+    let reply = http::answer(config, target, variant, view, extras);
+    assert!(matches!(reply.status, 200 | 503), "{target:?} {variant:?} answered {}", reply.status);
+    let _ = target.cache_key(config, variant, &http::deployment(MONITOR_ID, FLEET_DIGEST));
+    let _ = target.history_name(config);
+    if let Some(copy) = http::cache_copy(config, &reply, now_ms) {
+        let _ = http::from_cache(config, copy.clone(), now_ms, false);
+        let _ = http::from_cache(config, copy, now_ms.saturating_add(1_000), true);
+    }
+    let _ = http::from_monitor(reply.clone(), true);
+    let _ = http::from_monitor(reply, false);
+}
+
+/// Every answer of `config` for the view of `state` at `now_ms`, and the
+/// answer to `POST /refresh`.
+pub fn serve_all(
+    config: &Config,
+    state: &MonitorState,
+    now_ms: u64,
+    uptimes: &Uptimes,
+    changes: &[Change],
+    daily: Option<&Daily>,
+) {
+    let view = shown(config, Snapshot { state, now_ms });
+    let extras = Extras { uptimes: Some(uptimes), changes, daily };
+    for target in every_target(config) {
+        for variant in VARIANTS {
+            serve(config, target, variant, &view, extras, now_ms);
+        }
+    }
+    let refreshed = http::refreshed(config, &view, uptimes);
+    assert_eq!(refreshed.status, 200);
+}
+
+/// What the Durable Object does with a call's body: read it, and answer a
+/// call for a snapshot route.
+pub fn monitor_call(config: &Config, body: &str, view: &ShownView, now_ms: u64) {
+    match MonitorCall::from_json(config, body) {
+        Ok(MonitorCall::Answer(target, variant)) => {
+            serve(config, target, variant, view, Extras::default(), now_ms);
+        }
+        Ok(_) => {}
+        Err(reply) => assert_eq!(reply.status, 400, "a bad monitor call is a 400"),
+    }
+}

@@ -1,0 +1,73 @@
+//! Any request: `dispatch` on the fleet, then what the worker does with the
+//! result (the cache key, the monitor call, the answer for GET or HEAD);
+//! `authorize` of the input as an `Authorization` header; and the input as the
+//! body of a monitor call, as the Durable Object reads it.
+//!
+//! Input: method, path, query and `Accept`, separated by 0x00 bytes, each
+//! read as UTF-8 lossily; without a third 0x00 there is no `Accept`.
+
+#![no_main]
+
+mod common;
+
+use edgecheck_core::http::{self, authorize, dispatch, Dispatch, Extras, Incoming, MonitorCall};
+use edgecheck_core::monitor::Snapshot;
+use edgecheck_core::view::shown;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut parts = data.splitn(4, |&b| b == 0).map(String::from_utf8_lossy);
+    let method = parts.next().unwrap_or_default();
+    let path = parts.next().unwrap_or_default();
+    let query = parts.next().unwrap_or_default();
+    let accept = parts.next();
+
+    let config = common::fleet();
+    let state = common::fleet_state();
+    let now_ms = state.checked_at_ms + 3_000;
+    let view = shown(config, Snapshot { state, now_ms });
+
+    let req = Incoming { method: &method, path: &path, query: &query, accept: accept.as_deref() };
+    match dispatch(config, req) {
+        Dispatch::Answer(reply) => {
+            assert!(
+                matches!(reply.status, 200 | 204 | 400 | 404 | 405),
+                "{method} {path}?{query} answered {}",
+                reply.status
+            );
+        }
+        Dispatch::Snapshot { target, variant, head } => {
+            assert_eq!(head, &*method == "HEAD");
+            // Every spelling of a route shares the canonical path's answer.
+            let canonical = target.path(config);
+            match dispatch(config, Incoming::new("GET", &canonical)) {
+                Dispatch::Snapshot { target: again, .. } => assert_eq!(again, target, "GET {canonical}"),
+                other => panic!("the canonical path {canonical} of {target:?} routes to {other:?}"),
+            }
+            // The worker sends the resolved route to the monitor as JSON.
+            let call = MonitorCall::Answer(target, variant);
+            assert_eq!(MonitorCall::from_json(config, &call.to_json()), Ok(call));
+            let _ = target.cache_key(config, variant, &http::deployment(common::MONITOR_ID, common::FLEET_DIGEST));
+            let reply = http::answer(config, target, variant, &view, Extras::default());
+            let served = http::from_monitor(reply, head);
+            assert!(!head || served.body.is_none(), "HEAD {path} has a body");
+        }
+        Dispatch::Refresh => {
+            assert_eq!(&*method, "POST");
+        }
+        // Admin routes the worker authorizes before it asks the monitor.
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+
+    // The whole input as an `Authorization` header, against a token and
+    // against no token (the admin route is closed then).
+    let header = String::from_utf8_lossy(data);
+    if authorize(Some(&header), Some("token")).is_ok() {
+        assert!(header.len() > "token".len(), "{header:?} is authorized");
+    }
+    assert_eq!(authorize(Some(&header), None).map_err(|r| r.status), Err(403));
+
+    // The whole input as a monitor call.
+    common::monitor_call(config, &header, &view, now_ms);
+});
