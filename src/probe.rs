@@ -12,6 +12,8 @@
 //!   by the deadline whatever the origins do; probes that would start after it
 //!   are `skipped`.
 //! - Redirects are not followed; at most `max_body_bytes` of body are read.
+//! - Probes send `Connection: close`: each measures a fresh connection, and
+//!   none is kept for reuse between rounds.
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -135,6 +137,8 @@ fn request(origin: &Origin, env: &Env) -> Result<Request, (Outcome, String)> {
     let invalid = |e: worker::Error| (Outcome::RequestInvalid, e.to_string());
     let headers = Headers::new();
     headers.set("user-agent", USER_AGENT).map_err(invalid)?;
+    // A health check measures a fresh connection and keeps none between rounds.
+    headers.set("connection", "close").map_err(invalid)?;
     for (name, value) in &origin.headers {
         let value = match value {
             HeaderValue::Plain(v) => v.clone(),
