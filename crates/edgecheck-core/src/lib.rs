@@ -10,6 +10,8 @@
 //! - [`classify`]: one probe's outcome to `up` / `degraded` / `down` and a reason;
 //! - [`aggregate`]: verdicts to per-region health and the global view; the
 //!   readiness rule;
+//! - [`vantage`]: the vantage quorum, several probers' reports merged into one
+//!   verdict per origin;
 //! - [`monitor`]: hysteresis, fail-static and history, the state machine of rounds;
 //! - [`uptime`]: uptime windows and rollup buckets;
 //! - [`schedule`]: when the alarm fires, when a request needs a round, what is
@@ -32,4 +34,5 @@ pub mod render;
 pub mod schedule;
 pub mod store;
 pub mod uptime;
+pub mod vantage;
 pub mod view;

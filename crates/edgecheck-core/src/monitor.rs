@@ -19,8 +19,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{aggregate, Overall, Probe, Round, View};
-use crate::classify::{Health, Reason};
+use crate::classify::{Health, Reason, Verdict};
 use crate::config::Config;
+use crate::vantage::{Merged, VantageState};
 
 /// One origin's tracked state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,8 +34,27 @@ pub struct OriginTrack {
     pub better: u32,
     /// Consecutive probes worse than `health`.
     pub worse: u32,
-    /// The raw last probe, shown next to the damped status.
+    /// The raw last probe, shown next to the damped status: the merged
+    /// verdict of the vantages, or, when they reached no quorum, what the
+    /// first vantage that reported saw.
     pub last: Probe,
+    /// What each vantage saw in the last refresh, by vantage name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_vantage: BTreeMap<String, Probe>,
+    /// Whether the last refresh gave no merged verdict (fewer than the quorum
+    /// of vantages could vote), so `health` is the last known one.
+    #[serde(default)]
+    pub stale: bool,
+}
+
+/// A vantage's state across refreshes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VantageTrack {
+    pub state: VantageState,
+    /// When `state` last changed, ms since the Unix epoch.
+    pub since_ms: u64,
+    /// When it last reported (isolated or not), ms; `None` before its first report.
+    pub reported_at_ms: Option<u64>,
 }
 
 /// A region's or the global status and when it last changed.
@@ -60,6 +80,9 @@ pub struct MonitorState {
     pub fresh_at_ms: Option<u64>,
     /// Whether the last round was self-isolated.
     pub isolated: bool,
+    /// Each vantage's state, by name.
+    #[serde(default)]
+    pub vantages: BTreeMap<String, VantageTrack>,
 }
 
 /// What changed, for `/history`.
@@ -84,6 +107,8 @@ pub enum Kind {
     Origin,
     Region,
     Global,
+    /// A vantage became isolated or missing, or came back (`reporting`).
+    Vantage,
 }
 
 /// The result of one round: the new state and the changes to record.
@@ -93,27 +118,47 @@ pub struct Advance {
     pub changes: Vec<Change>,
 }
 
-/// Whether a round is self-isolated: the canary failed, or every origin failed
-/// for a network-class reason.
-pub fn is_self_isolated(round: &Round, canary_ok: bool) -> bool {
-    !canary_ok || round.probes.iter().all(|p| p.verdict.reason.is_network_class())
+/// Moves `prev` (`None` on the first round ever) by one vantage's round.
+/// `canary_ok` is `true` when no canary is configured.
+pub fn advance(config: &Config, prev: Option<&MonitorState>, round: &Round, canary_ok: bool) -> Advance {
+    advance_merged(config, prev, &Merged::single(round, canary_ok))
 }
 
-/// Moves `prev` (`None` on the first round ever) by one round. `canary_ok` is
-/// `true` when no canary is configured.
-pub fn advance(config: &Config, prev: Option<&MonitorState>, round: &Round, canary_ok: bool) -> Advance {
-    let at = round.checked_at_ms;
+/// Moves `prev` (`None` on the first refresh ever) by one refresh merged
+/// across vantages ([`crate::vantage::merge`]). An origin without a merged
+/// verdict keeps its status, marked stale; a refresh in which no origin has
+/// one is self-isolated and keeps the region and global statuses too.
+pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Merged) -> Advance {
+    let at = merged.checked_at_ms;
     let mut changes = Vec::new();
-    let isolated = is_self_isolated(round, canary_ok);
+    let isolated = merged.is_self_isolated();
+    let never_probed = Probe {
+        verdict: Verdict { health: Health::Down, reason: Reason::Skipped, http_status: None },
+        latency_ms: None,
+    };
 
     let mut origins = BTreeMap::new();
-    for (origin, probe) in config.origins.iter().zip(&round.probes) {
+    for (i, origin) in config.origins.iter().enumerate() {
         let prev_track = prev.and_then(|s| s.origins.get(&origin.name));
+        let seen = merged.by_vantage.get(i).map(Vec::as_slice).unwrap_or_default();
+        let by_vantage: BTreeMap<String, Probe> = config
+            .settings
+            .vantages
+            .iter()
+            .zip(seen)
+            .filter_map(|(v, probe)| probe.map(|p| (v.name.clone(), p)))
+            .collect();
+        let verdict = merged.probes.get(i).copied().flatten();
+        let last = verdict
+            .or_else(|| seen.iter().flatten().next().copied())
+            .or_else(|| prev_track.map(|t| t.last))
+            .unwrap_or(never_probed);
+        let stale = verdict.is_none();
         let mut track = match prev_track {
-            Some(t) => OriginTrack { last: *probe, ..t.clone() },
-            None => OriginTrack { health: None, since_ms: at, better: 0, worse: 0, last: *probe },
+            Some(t) => OriginTrack { last, by_vantage, stale, ..t.clone() },
+            None => OriginTrack { health: None, since_ms: at, better: 0, worse: 0, last, by_vantage, stale },
         };
-        if !isolated {
+        if let Some(probe) = verdict {
             let before = track.health;
             step(&mut track, probe.verdict.health, origin.rise, origin.fall, at);
             if track.health != before {
@@ -144,14 +189,34 @@ pub fn advance(config: &Config, prev: Option<&MonitorState>, round: &Round, cana
         (regions, Some(track_change(before, view.overall, at, Kind::Global, "", Overall::as_str, &mut changes)))
     };
 
+    let mut vantages = BTreeMap::new();
+    for (vantage, &now) in config.settings.vantages.iter().zip(&merged.vantages) {
+        let before = prev.and_then(|s| s.vantages.get(&vantage.name)).copied();
+        if before.map_or(now != VantageState::Reporting, |b| b.state != now) {
+            changes.push(Change {
+                at_ms: at,
+                kind: Kind::Vantage,
+                name: vantage.name.clone(),
+                from: before.map(|b| b.state.as_str().to_string()),
+                to: now.as_str().to_string(),
+                reason: None,
+            });
+        }
+        let reported_at_ms =
+            if now == VantageState::Missing { before.and_then(|b| b.reported_at_ms) } else { Some(at) };
+        let since_ms = before.filter(|b| b.state == now).map_or(at, |b| b.since_ms);
+        vantages.insert(vantage.name.clone(), VantageTrack { state: now, since_ms, reported_at_ms });
+    }
+
     let state = MonitorState {
         origins,
         regions,
         overall,
         checked_at_ms: at,
-        duration_ms: round.duration_ms,
+        duration_ms: merged.duration_ms,
         fresh_at_ms: if isolated { prev.and_then(|s| s.fresh_at_ms) } else { Some(at) },
         isolated,
+        vantages,
     };
     Advance { state, changes }
 }
@@ -159,7 +224,7 @@ pub fn advance(config: &Config, prev: Option<&MonitorState>, round: &Round, cana
 /// One probe through the rise/fall counters.
 fn step(track: &mut OriginTrack, raw: Health, rise: u32, fall: u32, at: u64) {
     let Some(current) = track.health else {
-        *track = OriginTrack { health: Some(raw), since_ms: at, better: 0, worse: 0, ..*track };
+        (track.health, track.since_ms, track.better, track.worse) = (Some(raw), at, 0, 0);
         return;
     };
     if raw == current {
@@ -178,7 +243,7 @@ fn step(track: &mut OriginTrack, raw: Health, rise: u32, fall: u32, at: u64) {
         (track.worse, fall)
     };
     if count >= threshold {
-        *track = OriginTrack { health: Some(raw), since_ms: at, better: 0, worse: 0, ..*track };
+        (track.health, track.since_ms, track.better, track.worse) = (Some(raw), at, 0, 0);
     }
 }
 

@@ -102,6 +102,56 @@ pub struct Settings {
     pub max_stale_s: u32,
     /// A URL outside the fleet; when it fails, the monitor is the one in trouble.
     pub canary: Option<String>,
+    /// Where the fleet is probed from: one prober per vantage and shard. From
+    /// `settings.vantages`; by default one vantage, `default`, without a
+    /// location hint.
+    pub vantages: Vec<Vantage>,
+    /// How many voting vantages must see an origin failing for it to fail:
+    /// `settings.vantage_quorum` (a number, `"majority"` or `"all"`, default
+    /// `"majority"`) resolved against the vantage count.
+    pub vantage_quorum: usize,
+    /// Origins one prober probes in a round (`settings.shard_size`; by default
+    /// the whole fleet, at most [`MAX_ORIGINS`]).
+    pub shard_size: usize,
+}
+
+/// One vantage: where probers run. `name` is the location hint when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vantage {
+    /// The name in `/health`, `/history` and the `x-edgecheck-vantage` header.
+    pub name: String,
+    /// The Durable Object location hint (`enam`, `weur`, ...); `None` lets
+    /// Cloudflare place the probers. A hint is a hint, not a guarantee.
+    pub hint: Option<String>,
+}
+
+/// The Durable Object location hints a vantage may name (Cloudflare's
+/// `locationHint` values).
+pub const LOCATION_HINTS: [&str; 9] = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"];
+
+/// The vantage name used when `settings.vantages` is not set.
+pub const DEFAULT_VANTAGE: &str = "default";
+
+/// The most origins a fleet may have, whatever its shards.
+pub const MAX_FLEET: usize = 10_000;
+
+impl Config {
+    /// Shards of the fleet: ⌈origins / shard_size⌉.
+    pub fn shard_count(&self) -> usize {
+        self.origins.len().div_ceil(self.settings.shard_size.max(1))
+    }
+
+    /// The origin indices of shard `shard` (empty for a shard outside the fleet).
+    pub fn shard(&self, shard: usize) -> std::ops::Range<usize> {
+        let size = self.settings.shard_size.max(1);
+        let start = shard.saturating_mul(size).min(self.origins.len());
+        start..start.saturating_add(size).min(self.origins.len())
+    }
+
+    /// Every prober as `(vantage, shard)`, vantage by vantage.
+    pub fn probers(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.settings.vantages.len()).flat_map(move |v| (0..self.shard_count()).map(move |s| (v, s)))
+    }
 }
 
 /// One region: its quorum and the indices of its origins in [`Config::origins`].

@@ -37,6 +37,9 @@ pub struct RawSettings {
     pub retention_days: Option<i64>,
     pub max_stale_s: Option<i64>,
     pub canary: Option<String>,
+    pub vantages: Option<Vec<String>>,
+    pub vantage_quorum: Option<RawQuorum>,
+    pub shard_size: Option<i64>,
 }
 
 /// `[regions.<name>]`.

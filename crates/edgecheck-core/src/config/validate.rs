@@ -18,15 +18,8 @@ impl Config {
         if raw.origins.is_empty() {
             errs.push("origins", "at least one origin must be declared, as [[origins]]");
         }
-        if raw.origins.len() > MAX_ORIGINS {
-            errs.push(
-                "origins",
-                format!(
-                    "{} origins, more than the {MAX_ORIGINS} one prober covers in a round (its connections and subrequests); split the fleet across deployments, each with its own edgecheck.toml",
-                    raw.origins.len()
-                ),
-            );
-        }
+        vantages(&raw.settings, &mut settings, &mut errs);
+        settings.shard_size = shard_size(&raw.settings, raw.origins.len(), &mut errs);
         let mut regions = declared_regions(raw, &mut errs);
         let origins = origins(raw, &settings, &mut regions, &mut errs);
         quorums(raw, &mut regions, &mut errs);
@@ -241,6 +234,83 @@ fn settings(raw: &RawSettings, errs: &mut Errors) -> Settings {
         ) as u32,
         max_stale_s,
         canary,
+        vantages: Vec::new(),
+        vantage_quorum: 1,
+        shard_size: 1,
+    }
+}
+
+/// `settings.vantages` (location hints, each once) and `settings.vantage_quorum`.
+fn vantages(raw: &RawSettings, settings: &mut Settings, errs: &mut Errors) {
+    settings.vantages = match &raw.vantages {
+        None => vec![Vantage { name: DEFAULT_VANTAGE.into(), hint: None }],
+        Some(hints) if hints.is_empty() => {
+            errs.push(
+                "settings.vantages",
+                "at least one location hint; leave the key out for one vantage without a hint",
+            );
+            vec![Vantage { name: DEFAULT_VANTAGE.into(), hint: None }]
+        }
+        Some(hints) => {
+            let mut seen = BTreeSet::new();
+            for (i, hint) in hints.iter().enumerate() {
+                let field = format!("settings.vantages[{i}]");
+                if !LOCATION_HINTS.contains(&hint.as_str()) {
+                    let hint: String = hint.chars().filter(|c| !c.is_control()).take(64).collect();
+                    errs.push(
+                        field,
+                        format!("\"{hint}\" is not a location hint; use one of {}", LOCATION_HINTS.join(", ")),
+                    );
+                } else if !seen.insert(hint.as_str()) {
+                    errs.push(field, format!("\"{hint}\" is listed twice; each vantage once"));
+                }
+            }
+            hints.iter().map(|h| Vantage { name: h.clone(), hint: Some(h.clone()) }).collect()
+        }
+    };
+    let count = settings.vantages.len();
+    settings.vantage_quorum = match &raw.vantage_quorum {
+        None => Quorum::Majority.needed(count),
+        Some(RawQuorum::Count(n)) => ranged(
+            "settings.vantage_quorum",
+            *n,
+            1,
+            count as i64,
+            &format!("vantages, at most the {count} in settings.vantages"),
+            errs,
+        )
+        .map_or(1, |n| n as usize),
+        Some(RawQuorum::Word(w)) if w == "majority" => Quorum::Majority.needed(count),
+        Some(RawQuorum::Word(w)) if w == "all" => count,
+        Some(RawQuorum::Word(w)) => {
+            errs.push(
+                "settings.vantage_quorum",
+                format!("\"{w}\" is not a quorum; use a number, \"majority\" or \"all\""),
+            );
+            1
+        }
+    };
+}
+
+/// `settings.shard_size`: by default the whole fleet in one shard; a fleet of
+/// more than [`MAX_ORIGINS`] needs it set.
+fn shard_size(raw: &RawSettings, origins: usize, errs: &mut Errors) -> usize {
+    if origins > MAX_FLEET {
+        errs.push("origins", format!("{origins} origins, more than the {MAX_FLEET} a fleet may have"));
+    }
+    match raw.shard_size {
+        Some(n) => ranged("settings.shard_size", n, 1, MAX_ORIGINS as i64, "origins per prober", errs)
+            .map_or(MAX_ORIGINS, |n| n as usize),
+        None if origins > MAX_ORIGINS => {
+            errs.push(
+                "origins",
+                format!(
+                    "{origins} origins, more than the {MAX_ORIGINS} one prober covers in a round (its connections and subrequests); set settings.shard_size (at most {MAX_ORIGINS}) to split them across probers"
+                ),
+            );
+            MAX_ORIGINS
+        }
+        None => origins.max(1),
     }
 }
 

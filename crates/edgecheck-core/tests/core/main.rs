@@ -7,7 +7,7 @@ use edgecheck_core::aggregate::{aggregate, Overall, Probe, Round};
 use edgecheck_core::classify::{classify, read_body, BodyHealth, Health, Outcome, Reason, Verdict};
 use edgecheck_core::config::{parse_toml, Config, ConfigError, Named, Quorum};
 use edgecheck_core::http::{dispatch, Dispatch, Extras, Incoming, Target, Variant};
-use edgecheck_core::monitor::{advance, Snapshot};
+use edgecheck_core::monitor::{advance, Kind, Snapshot};
 use edgecheck_core::uptime::Uptimes;
 use edgecheck_core::view::shown;
 use proptest::prelude::*;
@@ -16,6 +16,7 @@ mod detail;
 mod robust;
 mod store;
 mod surfaces;
+mod vantages;
 mod view;
 
 const BASE: &str = r#"
@@ -123,8 +124,14 @@ fn config_errors_name_their_field() {
                 toml + &format!("[[origins]]\nname = \"o{i}\"\nregion = \"r\"\nurl = \"https://o{i}.example.com/\"\n")
             }),
             "origins",
-            "1001 origins, more than the 1000 one prober covers",
+            "1001 origins, more than the 1000 one prober covers in a round (its connections and subrequests); set settings.shard_size",
         ),
+        (format!("[settings]\nvantages = [\"enam\", \"mars\"]\n{BASE}"), "settings.vantages[1]", "\"mars\" is not a location hint"),
+        (format!("[settings]\nvantages = [\"enam\", \"enam\"]\n{BASE}"), "settings.vantages[1]", "listed twice"),
+        (format!("[settings]\nvantages = []\n{BASE}"), "settings.vantages", "at least one"),
+        (format!("[settings]\nvantages = [\"enam\", \"weur\"]\nvantage_quorum = 3\n{BASE}"), "settings.vantage_quorum", "at most the 2"),
+        (format!("[settings]\nvantage_quorum = \"most\"\n{BASE}"), "settings.vantage_quorum", "not a quorum"),
+        (format!("[settings]\nshard_size = 0\n{BASE}"), "settings.shard_size", "out of range"),
         (format!("[settings]\ndeadline_ms = 0\n{BASE}"), "settings.deadline_ms", "out of range"),
         (
             format!("[settings]\nprobe_timeout_ms = 6000\n{BASE}"),
@@ -788,8 +795,13 @@ fn a_failed_canary_isolates_the_round() {
     let c = valid(PAIR);
     let first = advance(&c, None, &round(0, "uu"), true);
     let second = advance(&c, Some(&first.state), &round(15_000, "xx"), false); // the canary failed
-    assert!(second.state.isolated && second.changes.is_empty());
+    assert!(second.state.isolated);
+    // Only the vantage's own change is recorded: it became isolated.
+    let changes: Vec<(Kind, &str, &str)> =
+        second.changes.iter().map(|ch| (ch.kind, ch.name.as_str(), ch.to.as_str())).collect();
+    assert_eq!(changes, [(Kind::Vantage, "default", "isolated")]);
     assert_eq!(second.state.origins["b"].health, Some(Health::Up));
+    assert!(second.state.origins["b"].stale, "the kept status is marked stale");
     assert_eq!(second.state.origins["b"].last.verdict.health, Health::Down, "the raw probe is still shown");
 }
 
@@ -823,9 +835,10 @@ fn changes_are_recorded_for_origins_regions_and_the_view() {
     assert_eq!(second.changes[0].reason, Some(Reason::StatusMismatch));
     assert_eq!(second.state.origins["a"].since_ms, 0, "a did not change");
     assert_eq!(second.state.origins["b"].since_ms, 15_000);
-    // An isolated round records nothing.
+    // An isolated round records no origin, region or global change (only the
+    // vantage's own).
     let third = advance(&c, Some(&second.state), &round(30_000, "tr"), true);
-    assert!(third.changes.is_empty() && third.state.isolated);
+    assert!(third.changes.iter().all(|ch| ch.kind == Kind::Vantage) && third.state.isolated);
     assert!(edgecheck_core::uptime::rollup_adds(&c, &third).is_empty());
     let adds = edgecheck_core::uptime::rollup_adds(&c, &second);
     let rows: Vec<(&str, u64, u64, [u32; 3])> =

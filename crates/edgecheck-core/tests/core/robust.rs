@@ -7,8 +7,9 @@ use edgecheck_core::aggregate::{Overall, Probe};
 use edgecheck_core::classify::{Health, Reason, Verdict};
 use edgecheck_core::config::Named;
 use edgecheck_core::http::{self, dispatch, BadgeFormat, Extras, Incoming, Target, Variant};
-use edgecheck_core::monitor::{Change, Kind, MonitorState, OriginTrack, Snapshot, Track};
+use edgecheck_core::monitor::{Change, Kind, MonitorState, OriginTrack, Snapshot, Track, VantageTrack};
 use edgecheck_core::uptime::{daily, Uptimes};
+use edgecheck_core::vantage::VantageState;
 use edgecheck_core::view::shown;
 use proptest::prelude::*;
 
@@ -32,8 +33,32 @@ fn probe() -> impl Strategy<Value = Probe> {
 }
 
 fn track() -> impl Strategy<Value = OriginTrack> {
-    (proptest::option::of(health()), time(), any::<u32>(), any::<u32>(), probe())
-        .prop_map(|(health, since_ms, better, worse, last)| OriginTrack { health, since_ms, better, worse, last })
+    let by_vantage = proptest::collection::btree_map(vantage_name(), probe(), 0..4);
+    (proptest::option::of(health()), time(), any::<u32>(), any::<u32>(), probe(), by_vantage, any::<bool>()).prop_map(
+        |(health, since_ms, better, worse, last, by_vantage, stale)| OriginTrack {
+            health,
+            since_ms,
+            better,
+            worse,
+            last,
+            by_vantage,
+            stale,
+        },
+    )
+}
+
+/// Vantage names of FLEET (`default`) and some it does not have.
+fn vantage_name() -> impl Strategy<Value = String> {
+    prop_oneof![Just("default"), Just("enam"), Just("weur"), Just("")].prop_map(String::from)
+}
+
+fn vantage_track() -> impl Strategy<Value = VantageTrack> {
+    let state = prop_oneof![Just(VantageState::Reporting), Just(VantageState::Isolated), Just(VantageState::Missing)];
+    (state, time(), proptest::option::of(time())).prop_map(|(state, since_ms, reported_at_ms)| VantageTrack {
+        state,
+        since_ms,
+        reported_at_ms,
+    })
 }
 
 /// Names of FLEET and some it does not have.
@@ -62,8 +87,9 @@ fn state() -> impl Strategy<Value = MonitorState> {
         proptest::collection::btree_map(name(), (health(), time()), 0..5),
         proptest::option::of((overall, time())),
         (time(), any::<u64>(), proptest::option::of(time()), any::<bool>()),
+        proptest::collection::btree_map(vantage_name(), vantage_track(), 0..3),
     )
-        .prop_map(|(origins, regions, overall, (checked_at_ms, duration_ms, fresh_at_ms, isolated))| {
+        .prop_map(|(origins, regions, overall, (checked_at_ms, duration_ms, fresh_at_ms, isolated), vantages)| {
             MonitorState {
                 origins,
                 regions: regions.into_iter().map(|(n, (status, since_ms))| (n, Track { status, since_ms })).collect(),
@@ -72,6 +98,7 @@ fn state() -> impl Strategy<Value = MonitorState> {
                 duration_ms,
                 fresh_at_ms,
                 isolated,
+                vantages,
             }
         })
 }

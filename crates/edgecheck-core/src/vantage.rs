@@ -1,0 +1,232 @@
+//! The vantage quorum: the reports of several probers (one per vantage and
+//! shard) merged into one verdict per origin, so that one broken network path
+//! never drains a healthy region.
+//!
+//! Let q be `settings.vantage_quorum` resolved against the vantages
+//! (`"majority"` of 3 is 2, `"all"` of 3 is 3). A vantage **votes** when it
+//! reported and is not self-isolated (its canary failed, or every probe it made
+//! failed for a network-class reason). For each origin, the merged verdict is
+//! the **q-th worst** of the voting vantages' verdicts (down < degraded < up):
+//! down only when at least q vantages see it down, degraded only when at least
+//! q see it degraded or worse. When fewer than q vantages can vote on an
+//! origin, it has no merged verdict: the monitor keeps its last status, marked
+//! stale. Ties are broken by vantage order, so the result never depends on the
+//! order in which reports arrive. `latency_ms` is the median over the voting
+//! vantages. This is Cloudflare Load Balancing's and Route 53's idea (act on
+//! what several regions' checkers agree on), as a rule a reader can check.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Probe, Round};
+use crate::classify::Health;
+use crate::config::Config;
+use crate::detail::ProbeDetail;
+
+/// What one prober hands the monitor: its shard's probes from its vantage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// The digest of the fleet the prober was built with; a report of another
+    /// fleet (a deploy changed the config) is never merged.
+    pub fleet: String,
+    /// Index into `settings.vantages`.
+    pub vantage: usize,
+    /// Shard index ([`Config::shard`]).
+    pub shard: usize,
+    /// Whether the prober's canary answered (`true` without a canary).
+    pub canary_ok: bool,
+    /// Wall time of the prober's fan-out, ms.
+    pub duration_ms: u64,
+    /// One per origin of the shard, in order.
+    pub probes: Vec<Probe>,
+    /// One per origin of the shard, for the admin token's full view.
+    #[serde(default)]
+    pub details: Vec<Option<ProbeDetail>>,
+}
+
+/// A vantage in one refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VantageState {
+    /// Reported and votes.
+    Reporting,
+    /// Reported, but its canary failed or every probe failed for a
+    /// network-class reason: it cannot tell the fleet from its own path, and
+    /// does not vote.
+    Isolated,
+    /// Did not report (the prober died, hung, or answered for another fleet).
+    Missing,
+}
+
+impl VantageState {
+    /// The wire name: `reporting`, `isolated` or `missing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VantageState::Reporting => "reporting",
+            VantageState::Isolated => "isolated",
+            VantageState::Missing => "missing",
+        }
+    }
+}
+
+/// One refresh merged across vantages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// When the refresh started, ms since the Unix epoch.
+    pub checked_at_ms: u64,
+    /// Wall time of the whole refresh, ms.
+    pub duration_ms: u64,
+    /// Per origin, in [`Config::origins`] order: the merged probe, or `None`
+    /// when fewer than the quorum of vantages could vote.
+    pub probes: Vec<Option<Probe>>,
+    /// Per origin, per vantage: what that vantage saw (`None`: no report for it).
+    pub by_vantage: Vec<Vec<Option<Probe>>>,
+    /// Per vantage, in `settings.vantages` order.
+    pub vantages: Vec<VantageState>,
+    /// Per origin: the detail of the first vantage that reported it.
+    pub details: Vec<Option<ProbeDetail>>,
+}
+
+impl Merged {
+    /// One vantage's round as a refresh (the monitor's own fan-out, and the
+    /// host tests): the quorum is that vantage.
+    pub fn single(round: &Round, canary_ok: bool) -> Merged {
+        let isolated = !canary_ok || round.probes.iter().all(|p| p.verdict.reason.is_network_class());
+        Merged {
+            checked_at_ms: round.checked_at_ms,
+            duration_ms: round.duration_ms,
+            probes: round.probes.iter().map(|p| (!isolated).then_some(*p)).collect(),
+            by_vantage: round.probes.iter().map(|p| vec![Some(*p)]).collect(),
+            vantages: vec![if isolated { VantageState::Isolated } else { VantageState::Reporting }],
+            details: vec![None; round.probes.len()],
+        }
+    }
+
+    /// Whether no origin got a merged verdict: the whole refresh says more
+    /// about the checker than about the fleet.
+    pub fn is_self_isolated(&self) -> bool {
+        self.probes.iter().all(Option::is_none)
+    }
+}
+
+/// Why a report was not merged; logged by the shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    pub vantage: usize,
+    pub shard: usize,
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "report of vantage {} shard {} dropped: {}", self.vantage, self.shard, self.why)
+    }
+}
+
+/// Merges one refresh's reports (in any order) for the fleet whose digest is
+/// `fleet`. Reports of another fleet, of a vantage or shard outside this
+/// config, with the wrong number of probes, or repeating a (vantage, shard)
+/// already given are dropped and returned.
+pub fn merge(
+    config: &Config,
+    fleet: &str,
+    checked_at_ms: u64,
+    duration_ms: u64,
+    reports: Vec<Report>,
+) -> (Merged, Vec<Dropped>) {
+    let vantage_count = config.settings.vantages.len();
+    let mut dropped = Vec::new();
+    let mut kept: BTreeMap<(usize, usize), Report> = BTreeMap::new();
+    for report in reports {
+        let key = (report.vantage, report.shard);
+        let why = if report.fleet != fleet {
+            Some("built for another fleet")
+        } else if report.vantage >= vantage_count || report.shard >= config.shard_count() {
+            Some("no such prober in this fleet")
+        } else if report.probes.len() != config.shard(report.shard).len() {
+            Some("wrong number of probes for its shard")
+        } else if kept.contains_key(&key) {
+            Some("a second report for the same prober")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => dropped.push(Dropped { vantage: report.vantage, shard: report.shard, why }),
+            None => {
+                kept.insert(key, report);
+            }
+        }
+    }
+
+    let origins = config.origins.len();
+    let mut by_vantage = vec![vec![None; vantage_count]; origins];
+    let mut details = vec![None; origins];
+    let mut vantages = vec![VantageState::Missing; vantage_count];
+    for (v, state) in vantages.iter_mut().enumerate() {
+        let mine: Vec<&Report> = kept.range((v, 0)..(v + 1, 0)).map(|(_, r)| r).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let cut_off = mine.iter().any(|r| !r.canary_ok)
+            || mine.iter().flat_map(|r| &r.probes).all(|p| p.verdict.reason.is_network_class());
+        *state = if cut_off { VantageState::Isolated } else { VantageState::Reporting };
+        for report in mine {
+            for (k, i) in config.shard(report.shard).enumerate() {
+                by_vantage[i][v] = Some(report.probes[k]);
+                if details[i].is_none() {
+                    details[i] = report.details.get(k).cloned().flatten();
+                }
+            }
+        }
+    }
+
+    let quorum = config.settings.vantage_quorum.max(1);
+    let probes = by_vantage
+        .iter()
+        .map(|seen| {
+            let votes: Vec<Probe> = seen
+                .iter()
+                .zip(&vantages)
+                .filter(|(_, state)| **state == VantageState::Reporting)
+                .filter_map(|(probe, _)| *probe)
+                .collect();
+            quorum_verdict(&votes, quorum)
+        })
+        .collect();
+    (Merged { checked_at_ms, duration_ms, probes, by_vantage, vantages, details }, dropped)
+}
+
+/// The q-th worst of `votes` (in vantage order, which breaks ties), with the
+/// median latency of the votes; `None` with fewer than `quorum` votes.
+pub fn quorum_verdict(votes: &[Probe], quorum: usize) -> Option<Probe> {
+    if quorum == 0 || votes.len() < quorum {
+        return None;
+    }
+    let mut ranked: Vec<&Probe> = votes.iter().collect();
+    ranked.sort_by_key(|p| p.verdict.health); // stable: vantage order breaks ties
+    let chosen = ranked[quorum - 1].verdict;
+    let mut latencies: Vec<u64> = votes.iter().filter_map(|p| p.latency_ms).collect();
+    latencies.sort_unstable();
+    let latency_ms = match latencies.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(latencies[n / 2]),
+        n => Some(
+            latencies[n / 2 - 1] / 2 + latencies[n / 2] / 2 + (latencies[n / 2 - 1] % 2 + latencies[n / 2] % 2) / 2,
+        ),
+    };
+    Some(Probe { verdict: chosen, latency_ms })
+}
+
+/// The vantages that see an origin worse than its merged verdict (by name), when
+/// some do but the quorum did not follow them: `failing_from` in `/health`.
+pub fn failing_from<'c>(config: &'c Config, merged: Option<Health>, seen: &BTreeMap<String, Probe>) -> Vec<&'c str> {
+    let Some(merged) = merged else { return Vec::new() };
+    config
+        .settings
+        .vantages
+        .iter()
+        .filter(|v| seen.get(&v.name).is_some_and(|p| p.verdict.health < merged))
+        .map(|v| v.name.as_str())
+        .collect()
+}

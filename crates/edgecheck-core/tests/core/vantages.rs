@@ -1,0 +1,250 @@
+//! The vantage quorum: several probers' reports merged into one verdict per
+//! origin (table-driven), and its properties: an agreeing vantage never changes
+//! the merged verdict, one dissenting vantage never flips an origin when the
+//! quorum is above 1, and arrival order never matters.
+
+use edgecheck_core::aggregate::Probe;
+use edgecheck_core::classify::{Health, Reason, Verdict};
+use edgecheck_core::config::Config;
+use edgecheck_core::monitor::{advance_merged, Kind};
+use edgecheck_core::vantage::{merge, quorum_verdict, Report, VantageState};
+use proptest::prelude::*;
+
+use super::valid;
+
+/// Three vantages, a quorum, two shards of two origins.
+fn fleet(quorum: &str) -> Config {
+    valid(&format!(
+        r#"
+[settings]
+vantages = ["enam", "weur", "apac"]
+vantage_quorum = {quorum}
+shard_size = 2
+[regions.r]
+min_up = 1
+[[origins]]
+name = "a"
+region = "r"
+url = "https://a.example.com/"
+[[origins]]
+name = "b"
+region = "r"
+url = "https://b.example.com/"
+[[origins]]
+name = "c"
+region = "r"
+url = "https://c.example.com/"
+"#
+    ))
+}
+
+/// `u` up, `d` degraded, `x` down (503), `t` timeout (network-class).
+fn probe(code: char) -> Probe {
+    let (health, reason, http_status) = match code {
+        'u' => (Health::Up, Reason::Ok, Some(200)),
+        'd' => (Health::Degraded, Reason::BodyDegraded, Some(200)),
+        'x' => (Health::Down, Reason::StatusMismatch, Some(503)),
+        't' => (Health::Down, Reason::Timeout, None),
+        other => panic!("no probe code {other}"),
+    };
+    Probe { verdict: Verdict { health, reason, http_status }, latency_ms: Some(10) }
+}
+
+/// The reports of vantage `v`: `codes` has one code per origin (a, b, c), or is
+/// `-` for a vantage that did not report.
+fn reports(c: &Config, v: usize, codes: &str) -> Vec<Report> {
+    if codes == "-" {
+        return Vec::new();
+    }
+    let probes: Vec<Probe> = codes.chars().map(probe).collect();
+    (0..c.shard_count())
+        .map(|s| Report {
+            fleet: "f".into(),
+            vantage: v,
+            shard: s,
+            canary_ok: true,
+            duration_ms: 5,
+            probes: probes[c.shard(s)].to_vec(),
+            details: Vec::new(),
+        })
+        .collect()
+}
+
+/// The merged health of each origin (`?` without a quorum) and each vantage's state.
+fn check(quorum: &str, vantages: [&str; 3], expected: &str, states: [VantageState; 3]) {
+    let c = fleet(quorum);
+    let all = (0..3).flat_map(|v| reports(&c, v, vantages[v])).collect();
+    let (merged, dropped) = merge(&c, "f", 1_000, 50, all);
+    assert!(dropped.is_empty(), "{dropped:?}");
+    let got: String = merged
+        .probes
+        .iter()
+        .map(|p| match p.map(|p| p.verdict.health) {
+            Some(Health::Up) => 'u',
+            Some(Health::Degraded) => 'd',
+            Some(Health::Down) => 'x',
+            None => '?',
+        })
+        .collect();
+    assert_eq!((got.as_str(), merged.vantages.as_slice()), (expected, &states[..]), "{quorum} {vantages:?}");
+}
+
+#[test]
+fn the_merged_verdict_is_the_quorum_th_worst() {
+    use VantageState::{Isolated as I, Missing as M, Reporting as R};
+    let rows: &[(&str, [&str; 3], &str, [VantageState; 3])] = &[
+        // majority of 3 is 2: one vantage seeing a down changes nothing, two make it down.
+        ("\"majority\"", ["uuu", "uuu", "uuu"], "uuu", [R, R, R]),
+        ("\"majority\"", ["xuu", "uuu", "uuu"], "uuu", [R, R, R]),
+        ("\"majority\"", ["xuu", "xuu", "uuu"], "xuu", [R, R, R]),
+        ("\"majority\"", ["xdu", "duu", "uuu"], "duu", [R, R, R]),
+        ("\"majority\"", ["xdx", "dxu", "uuu"], "ddu", [R, R, R]),
+        // all: only a failure seen from every vantage counts.
+        ("\"all\"", ["xxx", "xxu", "xuu"], "xuu", [R, R, R]),
+        // 1: any vantage decides.
+        ("1", ["uux", "uuu", "xuu"], "xux", [R, R, R]),
+        // A vantage that reaches nothing is isolated and does not vote.
+        ("\"majority\"", ["ttt", "uuu", "uxu"], "uuu", [I, R, R]),
+        ("\"majority\"", ["ttt", "xuu", "xuu"], "xuu", [I, R, R]),
+        // A missing vantage does not vote; with too few voters the origin has no verdict.
+        ("\"majority\"", ["-", "uuu", "xux"], "uuu", [M, R, R]),
+        ("\"majority\"", ["-", "ttt", "uxu"], "???", [M, I, R]),
+        ("\"all\"", ["-", "uuu", "uuu"], "???", [M, R, R]),
+        ("1", ["-", "-", "-"], "???", [M, M, M]),
+        // A timeout among answers is a vote like any other.
+        ("\"majority\"", ["tuu", "tuu", "uuu"], "xuu", [R, R, R]),
+    ];
+    for &(quorum, vantages, expected, states) in rows {
+        check(quorum, vantages, expected, states);
+    }
+}
+
+#[test]
+fn reports_of_another_fleet_or_prober_are_dropped() {
+    let c = fleet("\"majority\"");
+    let mut all = reports(&c, 0, "xxx");
+    all[0].fleet = "old".into();
+    all.extend(reports(&c, 1, "uuu"));
+    all.push(Report { vantage: 7, ..reports(&c, 2, "uuu")[0].clone() });
+    all.push(Report { shard: 9, ..reports(&c, 2, "uuu")[0].clone() });
+    all.push(Report { probes: Vec::new(), ..reports(&c, 2, "uuu")[0].clone() });
+    all.extend(reports(&c, 1, "xxx")); // a second report of vantage 1, never counted twice
+    let (merged, dropped) = merge(&c, "f", 0, 0, all);
+    let whys: Vec<&str> = dropped.iter().map(|d| d.why).collect();
+    assert_eq!(
+        whys,
+        [
+            "built for another fleet",
+            "no such prober in this fleet",
+            "no such prober in this fleet",
+            "wrong number of probes for its shard",
+            "a second report for the same prober",
+            "a second report for the same prober"
+        ]
+    );
+    // Vantage 0 gave only its second shard: it votes on c only.
+    assert_eq!(merged.by_vantage[0][0], None);
+    assert_eq!(merged.by_vantage[2][0].map(|p| p.verdict.health), Some(Health::Down));
+    assert_eq!(merged.probes[0], None, "a: only vantage 1 voted, 2 needed");
+}
+
+#[test]
+fn latency_is_the_median_of_the_voters() {
+    let with = |ms| Probe { latency_ms: Some(ms), ..probe('u') };
+    assert_eq!(quorum_verdict(&[with(30), with(10), with(20)], 2).unwrap().latency_ms, Some(20));
+    assert_eq!(quorum_verdict(&[with(31), with(10)], 1).unwrap().latency_ms, Some(20));
+    assert_eq!(quorum_verdict(&[with(5)], 2), None);
+}
+
+#[test]
+fn vantage_changes_are_history_and_stale_origins_keep_their_status() {
+    let c = fleet("\"majority\"");
+    let refresh = |at, codes: [&str; 3]| {
+        let all = (0..3).flat_map(|v| reports(&c, v, codes[v])).collect();
+        merge(&c, "f", at, 10, all).0
+    };
+    let first = advance_merged(&c, None, &refresh(0, ["uuu", "uuu", "uuu"]));
+    assert!(first.changes.iter().all(|ch| ch.kind != Kind::Vantage), "reporting from the start is no news");
+    let second = advance_merged(&c, Some(&first.state), &refresh(10_000, ["-", "ttt", "uxu"]));
+    let vantage_changes: Vec<(&str, Option<&str>, &str)> = second
+        .changes
+        .iter()
+        .filter(|ch| ch.kind == Kind::Vantage)
+        .map(|ch| (ch.name.as_str(), ch.from.as_deref(), ch.to.as_str()))
+        .collect();
+    assert_eq!(vantage_changes, [("enam", Some("reporting"), "missing"), ("weur", Some("reporting"), "isolated")]);
+    let b = &second.state.origins["b"];
+    assert_eq!((b.health, b.stale), (Some(Health::Up), true), "no quorum: the last status, stale");
+    assert_eq!(second.state.vantages["enam"].reported_at_ms, Some(0));
+    let third = advance_merged(&c, Some(&second.state), &refresh(20_000, ["uuu", "uuu", "uuu"]));
+    let back: Vec<&str> = third.changes.iter().filter(|ch| ch.kind == Kind::Vantage).map(|ch| ch.to.as_str()).collect();
+    assert_eq!(back, ["reporting", "reporting"]);
+    assert!(!third.state.origins["b"].stale);
+}
+
+fn health() -> impl Strategy<Value = char> {
+    prop_oneof![Just('u'), Just('d'), Just('x'), Just('t')]
+}
+
+fn codes() -> impl Strategy<Value = String> {
+    proptest::collection::vec(health(), 3).prop_map(|v| v.into_iter().collect())
+}
+
+fn merged_healths(c: &Config, all: Vec<Report>) -> Vec<Option<Verdict>> {
+    merge(c, "f", 0, 0, all).0.probes.iter().map(|p| p.map(|p| p.verdict)).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Arrival order never changes the merged verdicts.
+    #[test]
+    fn arrival_order_does_not_matter(a in codes(), b in codes(), c3 in codes(), seed in any::<u64>()) {
+        let c = fleet("\"majority\"");
+        let all: Vec<Report> = [&a, &b, &c3].iter().enumerate().flat_map(|(v, codes)| reports(&c, v, codes)).collect();
+        let mut shuffled = all.clone();
+        let n = shuffled.len();
+        for i in 0..n {
+            let j = (seed.wrapping_mul(6364136223846793005).wrapping_add(i as u64) % n as u64) as usize;
+            shuffled.swap(i, j);
+        }
+        prop_assert_eq!(merged_healths(&c, all), merged_healths(&c, shuffled));
+    }
+
+    /// One dissenting vantage never flips an origin when the quorum is above 1:
+    /// with two vantages agreeing on a health, the third cannot change it.
+    #[test]
+    fn one_dissenting_vantage_never_flips(agreed in health(), dissent in health()) {
+        let c = fleet("\"majority\"");
+        let agreed: String = std::iter::repeat(agreed).take(3).collect();
+        let dissent: String = std::iter::repeat(dissent).take(3).collect();
+        let base: Vec<Report> = [&agreed, &agreed, &agreed].iter().enumerate().flat_map(|(v, k)| reports(&c, v, k)).collect();
+        let one_off: Vec<Report> = [&agreed, &dissent, &agreed].iter().enumerate().flat_map(|(v, k)| reports(&c, v, k)).collect();
+        let healths = |all| merged_healths(&c, all).into_iter().map(|v| v.map(|v| v.health)).collect::<Vec<_>>();
+        let (before, after) = (healths(base), healths(one_off));
+        // A vantage that saw only timeouts is isolated instead: it cannot vote at all.
+        if agreed.starts_with('t') {
+            prop_assert!(before.iter().all(Option::is_none));
+        } else {
+            prop_assert_eq!(before, after);
+        }
+    }
+
+    /// A vantage that agrees with the merged verdict never changes it.
+    #[test]
+    fn an_agreeing_vantage_changes_nothing(a in codes(), b in codes(), c3 in codes()) {
+        let c = fleet("\"majority\"");
+        let all: Vec<Report> = [&a, &b, &c3].iter().enumerate().flat_map(|(v, k)| reports(&c, v, k)).collect();
+        let (merged, _) = merge(&c, "f", 0, 0, all.clone());
+        // Replace vantage 2 by one that says exactly the merged verdict, where there is one.
+        if merged.probes.iter().all(Option::is_some) && merged.vantages[2] == VantageState::Reporting {
+            let agreeing: String = merged.probes.iter().map(|p| match p.unwrap().verdict.health {
+                Health::Up => 'u', Health::Degraded => 'd', Health::Down => 'x',
+            }).collect();
+            let mut again: Vec<Report> = all.into_iter().filter(|r| r.vantage != 2).collect();
+            again.extend(reports(&c, 2, &agreeing));
+            let health = |all| merged_healths(&c, all).into_iter().map(|v| v.map(|v| v.health)).collect::<Vec<_>>();
+            prop_assert_eq!(health(again), merged.probes.iter().map(|p| p.map(|p| p.verdict.health)).collect::<Vec<_>>());
+        }
+    }
+}
