@@ -117,7 +117,9 @@ def build_edgecheck(name, config):
                    env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wrangler_toml = (f'name = "bench-{name}"\nmain = "build/worker/shim.mjs"\ncompatibility_date = "2026-04-01"\n'
                      '[[durable_objects.bindings]]\nname = "MONITOR"\nclass_name = "Monitor"\n'
-                     '[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Monitor"]\n')
+                     '[[durable_objects.bindings]]\nname = "PROBER"\nclass_name = "Prober"\n'
+                     '[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Monitor"]\n'
+                     '[[migrations]]\ntag = "v2"\nnew_sqlite_classes = ["Prober"]\n')
     (d / "wrangler.toml").write_text(wrangler_toml)
     (d / ".dev.vars").write_text(f'EDGECHECK_ADMIN_TOKEN="{ADMIN}"\n')
     shutil.rmtree(d / "state", ignore_errors=True)
@@ -307,6 +309,45 @@ def probe_load(results):
     log(f"probe load: at most {max(probes)} probes per origin in {elapsed:.1f} s (allowed {allowed})")
 
 
+def scale(results):
+    """Rounds over 200 and 1,000 origins answering in 10 ms, in 1, 4 and 20
+    shards, from 1 vantage and (1,000 in 20 shards) from 3."""
+    fast_ms, runs = 10, 10
+    for n in (200, 1000):
+        names = [f"o{i:04d}" for i in range(n)]
+        fleet = Fleet([(name, f"delay-{fast_ms}") for name in names])
+        cases = [(1, 1), (4, 1), (20, 1)] + ([(20, 3)] if n == 1000 else [])
+        for shards, vantages in cases:
+            shard_size = math.ceil(n / shards)
+            hints = ', '.join(f'"{h}"' for h in ["enam", "weur", "apac"][:vantages])
+            settings = (f"probe_timeout_ms = 2000\ndeadline_ms = 30000\nrefresh_s = 600\nshard_size = {shard_size}"
+                        + (f"\nvantages = [{hints}]" if vantages > 1 else ""))
+            d = build_edgecheck(f"scale-{n}-{shards}-{vantages}", edgecheck_config(fleet, names, settings))
+            worker = Worker(d)
+            for _ in range(2):
+                worker.refresh()
+            request("POST", f"http://127.0.0.1:{fleet.control}/waiting/reset")
+            samples, rounds = [], []
+            for _ in range(runs):
+                elapsed, doc = worker.refresh()
+                assert doc["origin_count"] == n, doc["origin_count"]
+                samples.append(elapsed * 1000)
+                rounds.append(doc["duration_ms"])
+            _, _, body = request("GET", f"http://127.0.0.1:{fleet.control}/waiting")
+            waiting = json.loads(body)["max"]
+            worker.close()
+            ideal = math.ceil(n / (MAX_IN_FLIGHT * shards)) * fast_ms
+            p50 = percentile(samples, 50)
+            results.append({
+                "section": "scale", "n": n, "shards": shards, "vantages": vantages, "runs": runs,
+                "p50": p50, "round_p50": percentile(rounds, 50), "ideal": ideal, "ratio": p50 / ideal,
+                "prober_subrequests": shard_size, "monitor_calls": shards * vantages, "waiting": waiting,
+            })
+            log(f"scale N={n} shards={shards} vantages={vantages}: p50 {p50:.0f} ms (ideal {ideal} ms), "
+                f"at most {waiting} requests waiting at the origins")
+        fleet.close()
+
+
 def build_peer(crate, out):
     """Builds bench/<crate> with worker-build, sharing one target dir among the peers."""
     log(f"building {crate}")
@@ -428,6 +469,24 @@ def report(results, when):
     out += table(["requests", "200s", "seconds", "most probes at one origin", "allowed by refresh", "without a monitor"],
                  [[r["requests"], r["ok"], f"{r['elapsed_s']:.1f}", r["max_probes"], r["allowed"], r["naive"]]
                   for r in section("probe_load")])
+    out += ["\n## 7. Scale: shards and vantages\n",
+            "Origins answer in 10 ms. A refresh asks every prober (one per vantage and shard, each its own Durable",
+            "Object) for its shard, at most 6 prober calls open at a time; each prober probes 6 origins at a time.",
+            "Time is the client's `POST /refresh`; `duration_ms` is the monitor's refresh. The ideal assumes every",
+            "shard probes in parallel: ⌈N / (6 × shards)⌉ × 10 ms. Subrequests of the busiest prober: its shard;",
+            "the monitor makes one Durable Object call per prober. Waiting: the most requests the origins saw",
+            "waiting for headers at once, all probers together (each prober holds at most 6).\n",
+            ]
+    out += table(["N", "shards", "vantages", "runs", "p50 ms", "refresh p50 ms", "ideal ms", "p50 / ideal",
+                  "busiest prober's subrequests", "monitor's prober calls", "most waiting at origins"],
+                 [[r["n"], r["shards"], r["vantages"], r["runs"], f"{r['p50']:.0f}", f"{r['round_p50']:.0f}",
+                   r["ideal"], f"{r['ratio']:.1f}", r["prober_subrequests"], r["monitor_calls"], r["waiting"]]
+                  for r in section("scale")])
+    three = [r for r in section("scale") if r["vantages"] == 3]
+    one = [r for r in section("scale") if r["n"] == 1000 and r["shards"] == 20 and r["vantages"] == 1]
+    if three and one:
+        out += ["", f"3 vantages against 1 (1,000 origins, 20 shards): {three[0]['p50'] / one[0]['p50']:.2f}× the "
+                f"refresh time, 3× the probes and prober calls."]
     return "\n".join(out) + "\n"
 
 
@@ -442,6 +501,7 @@ def main():
         deadline(results)
         throughput_and_size(results)
         probe_load(results)
+        scale(results)
         criterion(results)
         wasm_core(results)
     finally:

@@ -40,6 +40,8 @@ The monitor probes every 5 s; a status moves after 2 good (rise) or 3 bad
   curl -X POST http://127.0.0.1:9100/origins/api-use1-a/mode/refuse   # killed: connect_error
   curl -X POST http://127.0.0.1:9100/origins/api-use1-b/mode/hang     # hangs: timeout
   curl -X POST http://127.0.0.1:9100/origins/search-euw1-a/mode/elasticsearch-red
+  curl -X POST http://127.0.0.1:9100/origins/web-euw1-a/mode/fail-from-apac        # one vantage of three: stays up, failing_from
+  curl -X POST http://127.0.0.1:9100/origins/web-euw1-a/mode/fail-from-apac+weur   # two of three: down
   curl -X POST http://127.0.0.1:9100/origins/api-use1-a/mode/spring   # back to healthy
   curl -s http://127.0.0.1:9100/origins                                # modes and hit counts
 

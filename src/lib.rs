@@ -4,8 +4,10 @@
 //! - this file: the `fetch` and `scheduled` entry points, the Cache API in front
 //!   of the monitor, and the conversions between the core's
 //!   [`Reply`](edgecheck_core::http::Reply) and `worker::Response`;
-//! - [`monitor`]: the `Monitor` Durable Object (alarm, joined refreshes, memory);
-//! - [`probe`]: the fan-out (fetch, timers, body reads);
+//! - [`monitor`]: the `Monitor` Durable Object (alarm, joined refreshes, the
+//!   vantage merge, memory);
+//! - [`prober`]: the `Prober` Durable Object, one per vantage and shard;
+//! - [`probe`]: a prober's fan-out (fetch, timers, body reads);
 //! - [`store`]: the core's `Store` port over the Durable Object's SQLite.
 //!
 //! The fleet is embedded at build time by `build.rs` (from `edgecheck.toml`, or
@@ -14,6 +16,7 @@
 
 mod monitor;
 mod probe;
+mod prober;
 mod store;
 
 use std::sync::OnceLock;
@@ -32,7 +35,7 @@ use worker::{
 const EMBEDDED_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
 
 /// The digest of [`EMBEDDED_CONFIG_JSON`], written by `build.rs`.
-const FLEET_DIGEST: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.fleet-digest"));
+pub(crate) const FLEET_DIGEST: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.fleet-digest"));
 
 /// The Durable Object binding, as in `wrangler.toml`.
 const MONITOR_BINDING: &str = "MONITOR";

@@ -1,7 +1,9 @@
-//! The `Monitor` Durable Object: the one place where probing happens and state
-//! lives. It runs a round on its alarm every `refresh_s`, records it through the
-//! core ([`edgecheck_core::store::record`]) in its SQLite storage, and answers
-//! the worker's [`MonitorCall`]s from memory.
+//! The `Monitor` Durable Object: where refreshes are run and state lives. On
+//! its alarm every `refresh_s` it asks every prober (one `Prober` per vantage
+//! and shard, at most 6 calls open at a time) for its report, merges them with
+//! the vantage quorum ([`edgecheck_core::vantage::merge`]), records the result
+//! through the core ([`edgecheck_core::store::record`]) in its SQLite storage,
+//! and answers the worker's [`MonitorCall`]s from memory.
 //!
 //! - A refresh in progress is joined, never duplicated (alarm, request and
 //!   `POST /refresh` can all ask for one).
@@ -12,17 +14,26 @@
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
+use edgecheck_core::config::{Config, MAX_CONNECTIONS_WAITING};
 use edgecheck_core::detail::ProbeDetail;
 use edgecheck_core::http::{self, MonitorCall, Reply, Target, Variant};
 use edgecheck_core::monitor::{self, Snapshot};
 use edgecheck_core::schedule;
 use edgecheck_core::store::{self, Memory, Problem};
+use edgecheck_core::vantage::{self, ProberCall, Report, PROBER_GRACE_MS};
 use edgecheck_core::view;
 use futures::channel::oneshot;
-use worker::{console_error, durable_object, DurableObject, Env, Request, Response, Result, State};
+use futures::future::{select, Either};
+use futures::{stream, StreamExt};
+use worker::{
+    console_error, durable_object, Delay, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
+};
 
 use crate::store::SqlStore;
-use crate::{config, now_ms, probe, to_response};
+use crate::{config, now_ms, to_response, FLEET_DIGEST};
+
+/// The prober Durable Object binding, as in `wrangler.toml`.
+const PROBER_BINDING: &str = "PROBER";
 
 #[durable_object]
 pub struct Monitor {
@@ -176,10 +187,23 @@ impl Monitor {
         }
         self.refreshing.set(true);
         let config = config();
-        let probed = probe::round(config, &self.env).await;
-        *self.details.borrow_mut() = probed.details;
+        let started = now_ms();
+        let deadline_at_ms = started + u64::from(config.settings.deadline_ms);
+        // Every prober once, at most 6 calls open at a time.
+        let reports: Vec<Report> = stream::iter(config.probers())
+            .map(|(v, s)| ask_prober(&self.env, config, ProberCall { vantage: v, shard: s, deadline_at_ms }))
+            .buffer_unordered(MAX_CONNECTIONS_WAITING)
+            .filter_map(|report| async move { report.ok() })
+            .collect()
+            .await;
+        let (merged, dropped) =
+            vantage::merge(config, FLEET_DIGEST, started, now_ms().saturating_sub(started), reports);
+        for dropped in dropped {
+            console_error!("edgecheck: {dropped}");
+        }
+        *self.details.borrow_mut() = merged.details.clone();
         let prev = self.memory.borrow_mut().take();
-        let advance = monitor::advance(config, prev.as_ref().map(|m| &m.state), &probed.round, probed.canary_ok);
+        let advance = monitor::advance_merged(config, prev.as_ref().map(|m| &m.state), &merged);
         let (memory, problems) = store::record(&self.store(), config, prev, advance);
         log(&problems);
         *self.memory.borrow_mut() = Some(memory);
@@ -194,4 +218,37 @@ fn log(problems: &[Problem]) {
     for problem in problems {
         console_error!("edgecheck: {problem}");
     }
+}
+
+/// Asks one prober for its report; an error (logged) when it fails or has not
+/// answered [`PROBER_GRACE_MS`] after the refresh's deadline: it is `missing`.
+async fn ask_prober(env: &Env, config: &Config, call: ProberCall) -> Result<Report> {
+    let name = vantage::prober_name(config, call.vantage, call.shard);
+    let answer = async {
+        let namespace = env.durable_object(PROBER_BINDING)?;
+        let hint = config.settings.vantages.get(call.vantage).and_then(|v| v.hint.as_deref());
+        let stub = match hint {
+            Some(hint) => namespace.get_by_name_with_location_hint(&name, hint)?,
+            None => namespace.get_by_name(&name)?,
+        };
+        let body = serde_json::to_string(&call).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let mut response = stub.fetch_with_request(Request::new_with_init("https://prober/", &init)?).await?;
+        if response.status_code() != 200 {
+            return Err(worker::Error::RustError(format!("answered {}", response.status_code())));
+        }
+        response.json::<Report>().await
+    };
+    let wait_ms = call.deadline_at_ms.saturating_sub(now_ms()) + PROBER_GRACE_MS;
+    let timer = Delay::from(Duration::from_millis(wait_ms));
+    futures::pin_mut!(answer, timer);
+    let report = match select(answer, timer).await {
+        Either::Left((report, _)) => report,
+        Either::Right(_) => Err(worker::Error::RustError(format!("no report within {wait_ms} ms"))),
+    };
+    if let Err(e) = &report {
+        console_error!("edgecheck: prober {name}: {e}");
+    }
+    report
 }

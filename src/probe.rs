@@ -1,4 +1,5 @@
-//! The fan-out: probes the canary (if any) and every origin, at most
+//! The fan-out of one prober: probes the canary (if any) and every origin of
+//! its shard, from its vantage, at most
 //! `max_in_flight` requests open at once, canary included, each under its own
 //! timeout, the whole round under `deadline_ms`.
 //!
@@ -30,6 +31,10 @@ use crate::now_ms;
 
 const USER_AGENT: &str = concat!("edgecheck/", env!("CARGO_PKG_VERSION"), " (health probe)");
 
+/// The header every probe carries, naming the vantage that sent it, so origin
+/// operators can see which vantage probed them and allow-list the checker.
+pub const VANTAGE_HEADER: &str = "x-edgecheck-vantage";
+
 /// One request of a round.
 #[derive(Clone, Copy)]
 enum Job<'c> {
@@ -54,19 +59,20 @@ pub struct Probed {
     pub details: Vec<Option<ProbeDetail>>,
 }
 
-/// Probes the canary and the whole fleet once.
-pub async fn round(config: &Config, env: &Env) -> Probed {
+/// Probes the canary and the origins of `shard` once from `vantage` (a name
+/// for [`VANTAGE_HEADER`]), by `deadline_at` (ms since the Unix epoch).
+/// Indices in the result are within the shard.
+pub async fn round(config: &Config, env: &Env, vantage: &str, shard: &[Origin], deadline_at: u64) -> Probed {
     let settings = &config.settings;
     let started = now_ms();
-    let deadline_at = started + u64::from(settings.deadline_ms);
     let canary = settings.canary.as_deref().map(Job::Canary);
-    let jobs = canary.into_iter().chain(config.origins.iter().enumerate().map(|(i, o)| Job::Origin(i, o)));
+    let jobs = canary.into_iter().chain(shard.iter().enumerate().map(|(i, o)| Job::Origin(i, o)));
     let done: Vec<Done> = stream::iter(jobs)
         .map(|job| async move {
             match job {
-                Job::Canary(url) => Done::Canary(canary_ok(url, settings, deadline_at).await),
+                Job::Canary(url) => Done::Canary(canary_ok(url, settings, vantage, deadline_at).await),
                 Job::Origin(i, origin) => {
-                    let (probe, detail) = probe(origin, env, settings.max_body_bytes, deadline_at).await;
+                    let (probe, detail) = probe(origin, env, vantage, settings.max_body_bytes, deadline_at).await;
                     Done::Origin(i, probe, detail)
                 }
             }
@@ -75,8 +81,8 @@ pub async fn round(config: &Config, env: &Env) -> Probed {
         .collect()
         .await;
     let mut canary_ok = true;
-    let mut arrivals = Vec::with_capacity(config.origins.len());
-    let mut details = vec![None; config.origins.len()];
+    let mut arrivals = Vec::with_capacity(shard.len());
+    let mut details = vec![None; shard.len()];
     for d in done {
         match d {
             Done::Canary(ok) => canary_ok = ok,
@@ -88,19 +94,20 @@ pub async fn round(config: &Config, env: &Env) -> Probed {
             }
         }
     }
-    let round = Round::from_arrivals(started, now_ms().saturating_sub(started), config.origins.len(), arrivals);
+    let round = Round::from_arrivals(started, now_ms().saturating_sub(started), shard.len(), arrivals);
     Probed { round, canary_ok, details }
 }
 
 /// Whether the canary answered (any HTTP status) within `probe_timeout_ms`, cut
 /// to the deadline.
-async fn canary_ok(url: &str, settings: &config::Settings, deadline_at: u64) -> bool {
+async fn canary_ok(url: &str, settings: &config::Settings, vantage: &str, deadline_at: u64) -> bool {
     let sent_at = now_ms();
     if sent_at >= deadline_at {
         return false;
     }
     let headers = Headers::new();
     let _ = headers.set("user-agent", USER_AGENT);
+    let _ = headers.set(VANTAGE_HEADER, vantage);
     let mut init = RequestInit::new();
     init.with_headers(headers).with_redirect(RequestRedirect::Manual);
     let Ok(request) = Request::new_with_init(url, &init) else { return false };
@@ -112,14 +119,14 @@ async fn canary_ok(url: &str, settings: &config::Settings, deadline_at: u64) -> 
 }
 
 /// One probe, started now (this future is first polled when a slot is free).
-async fn probe(origin: &Origin, env: &Env, max_body: usize, deadline_at: u64) -> (Probe, ProbeDetail) {
+async fn probe(origin: &Origin, env: &Env, vantage: &str, max_body: usize, deadline_at: u64) -> (Probe, ProbeDetail) {
     let sent_at = now_ms();
     if sent_at >= deadline_at {
         let detail = ProbeDetail::new(Some("not started before the round's deadline"), Vec::new(), None);
         return (Probe { verdict: classify(origin, &Outcome::Skipped), latency_ms: None }, detail);
     }
     let timeout_ms = u64::from(origin.timeout_ms).min(deadline_at - sent_at);
-    let (outcome, detail, latency_ms) = match request(origin, env) {
+    let (outcome, detail, latency_ms) = match request(origin, env, vantage) {
         Ok(request) => {
             let (outcome, detail) = fetch_within(request, origin.method, max_body, timeout_ms).await;
             (outcome, detail, Some(now_ms().saturating_sub(sent_at)))
@@ -133,10 +140,11 @@ async fn probe(origin: &Origin, env: &Env, max_body: usize, deadline_at: u64) ->
 /// text): a header names a secret that is not set ([`Outcome::SecretMissing`]),
 /// or the runtime rejects a header value or the request
 /// ([`Outcome::RequestInvalid`]).
-fn request(origin: &Origin, env: &Env) -> Result<Request, (Outcome, String)> {
+fn request(origin: &Origin, env: &Env, vantage: &str) -> Result<Request, (Outcome, String)> {
     let invalid = |e: worker::Error| (Outcome::RequestInvalid, e.to_string());
     let headers = Headers::new();
     headers.set("user-agent", USER_AGENT).map_err(invalid)?;
+    headers.set(VANTAGE_HEADER, vantage).map_err(invalid)?;
     // A health check measures a fresh connection and keeps none between rounds.
     headers.set("connection", "close").map_err(invalid)?;
     for (name, value) in &origin.headers {

@@ -62,6 +62,12 @@ enum Mode {
     RedirectTo(u16),
     /// A 200 JSON body nested 10,000 arrays deep.
     DeepJson,
+    /// A 503 for probes from the listed vantages (`fail-from-weur+apac`, read
+    /// from the `x-edgecheck-vantage` header), a healthy Spring body for others.
+    FailFrom(&'static str),
+    /// Closes the connection without answering (a network-class failure) for
+    /// probes from the listed vantages (`refuse-from-enam`), healthy for others.
+    RefuseFrom(&'static str),
     /// Alternate: a healthy Spring body, then a 503, on every other request.
     Flap,
     /// A healthy Spring body after this many ms (`delay-<ms>`).
@@ -194,6 +200,8 @@ impl Mode {
         match self {
             Mode::Delay(ms) => format!("delay-{ms}"),
             Mode::Status(code) => format!("status-{code}"),
+            Mode::FailFrom(list) => format!("fail-from-{list}"),
+            Mode::RefuseFrom(list) => format!("refuse-from-{list}"),
             Mode::RedirectTo(port) => format!("redirect-to-{port}"),
             other => other.static_name().to_string(),
         }
@@ -203,6 +211,8 @@ impl Mode {
         match self {
             Mode::Delay(_) => "delay-<ms>",
             Mode::Status(_) => "status-<code>",
+            Mode::FailFrom(_) => "fail-from-<vantage>[+<vantage>..]",
+            Mode::RefuseFrom(_) => "refuse-from-<vantage>[+<vantage>..]",
             Mode::RedirectTo(_) => "redirect-to-<port>",
             Mode::Flood50 => "flood-50mb",
             Mode::GzipBomb => "gzip-bomb",
@@ -229,6 +239,13 @@ impl Mode {
         }
         if let Some(port) = name.strip_prefix("redirect-to-") {
             return port.parse().ok().map(Mode::RedirectTo);
+        }
+        // The vantage list lives as long as the process (a few bytes per mode change).
+        if let Some(list) = name.strip_prefix("fail-from-") {
+            return Some(Mode::FailFrom(Box::leak(list.to_string().into_boxed_str())));
+        }
+        if let Some(list) = name.strip_prefix("refuse-from-") {
+            return Some(Mode::RefuseFrom(Box::leak(list.to_string().into_boxed_str())));
         }
         Mode::ALL.iter().copied().find(|m| m.static_name() == name)
     }
@@ -346,7 +363,13 @@ fn usage(problem: &str) -> ! {
     let modes: Vec<&str> = Mode::ALL
         .iter()
         .map(|m| m.static_name())
-        .chain(["delay-<ms>", "status-<code>", "redirect-to-<port>"])
+        .chain([
+            "delay-<ms>",
+            "status-<code>",
+            "redirect-to-<port>",
+            "fail-from-<vantage>[+..]",
+            "refuse-from-<vantage>[+..]",
+        ])
         .collect();
     eprintln!(
         "usage: demo_origins [--control ADDR] [--until-stdin-closes] NAME=MODE[@PORT]...\nmodes: {}",
@@ -399,11 +422,13 @@ fn serve_origin(origin: Arc<Origin>, listener: TcpListener) {
     }
 }
 
-/// A request head: method, path and the `Authorization` header.
+/// A request head: method, path, the `Authorization` header and the vantage
+/// (`x-edgecheck-vantage`) that sent it.
 struct Head {
     method: String,
     path: String,
     authorization: Option<String>,
+    vantage: Option<String>,
 }
 
 /// Reads a request head.
@@ -421,12 +446,19 @@ fn read_head(stream: &mut TcpStream) -> Option<Head> {
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf) {
             Ok(httparse::Status::Complete(_)) => {
-                let authorization = req
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case("authorization"))
-                    .map(|h| String::from_utf8_lossy(h.value).into_owned());
-                return Some(Head { method: req.method?.to_string(), path: req.path?.to_string(), authorization });
+                let header = |name: &str| {
+                    req.headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case(name))
+                        .map(|h| String::from_utf8_lossy(h.value).into_owned())
+                };
+                let (authorization, vantage) = (header("authorization"), header("x-edgecheck-vantage"));
+                return Some(Head {
+                    method: req.method?.to_string(),
+                    path: req.path?.to_string(),
+                    authorization,
+                    vantage,
+                });
             }
             Ok(httparse::Status::Partial) if buf.len() < 64 * 1024 => continue,
             _ => return None,
@@ -478,6 +510,11 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
             answer(200, "application/health+json", r#"{"status":"pass"}"#)
         }
         Mode::RequireToken => answer(401, "application/json", r#"{"error":"unauthorized"}"#),
+        Mode::FailFrom(list) if from(list, request.vantage.as_deref()) => {
+            answer(503, "text/plain", "Service Unavailable")
+        }
+        Mode::RefuseFrom(list) if from(list, request.vantage.as_deref()) => {}
+        Mode::FailFrom(_) | Mode::RefuseFrom(_) => answer(200, "application/json", SPRING_UP),
         Mode::Refuse => {}
         Mode::Hang => {
             let started = Instant::now();
@@ -565,6 +602,11 @@ fn serve_probe(origin: &Origin, mut stream: TcpStream) {
         }
     }
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// Whether `vantage` is in the `+`-separated `list`.
+fn from(list: &str, vantage: Option<&str>) -> bool {
+    vantage.is_some_and(|v| list.split('+').any(|l| l == v))
 }
 
 /// Writes a 200 JSON head announcing `size` bytes, then that many spaces (a

@@ -24,6 +24,29 @@ use crate::classify::Health;
 use crate::config::Config;
 use crate::detail::ProbeDetail;
 
+/// What the monitor asks one prober, as the JSON body of its request: probe
+/// your shard from your vantage by `deadline_at_ms`, answer a [`Report`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProberCall {
+    /// Index into `settings.vantages`.
+    pub vantage: usize,
+    /// Shard index ([`Config::shard`]).
+    pub shard: usize,
+    /// The refresh's deadline, ms since the Unix epoch.
+    pub deadline_at_ms: u64,
+}
+
+/// How long the monitor waits for a prober beyond the refresh's deadline, ms;
+/// a prober that has not answered by then is `missing`.
+pub const PROBER_GRACE_MS: u64 = 2_000;
+
+/// The Durable Object name of the prober for vantage `v` and shard `s`:
+/// `<vantage>.<shard>`, e.g. `weur.3`.
+pub fn prober_name(config: &Config, v: usize, s: usize) -> String {
+    let vantage = config.settings.vantages.get(v).map_or("unknown", |v| v.name.as_str());
+    format!("{vantage}.{s}")
+}
+
 /// What one prober hands the monitor: its shard's probes from its vantage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {

@@ -8,10 +8,13 @@
 //! - While the global status is `unknown`, so is every region's.
 //! - An origin is `unknown` until a trustworthy round has judged it.
 
+use std::collections::BTreeMap;
+
 use crate::aggregate::{readiness, Overall, Probe};
 use crate::classify::Health;
 use crate::config::Config;
-use crate::monitor::{damped_view, MonitorState, Snapshot};
+use crate::monitor::{age_s, damped_view, MonitorState, Snapshot};
+use crate::vantage::{failing_from, VantageState};
 
 /// The whole view shown by one answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +65,27 @@ pub struct ShownOrigin {
     pub since_ms: Option<u64>,
     /// The last probe, before hysteresis; `None` before any round.
     pub probe: Option<Probe>,
+    /// Whether the last refresh gave no merged verdict (too few vantages
+    /// could vote), so `status` is the last known.
+    pub stale: bool,
+}
+
+/// One vantage as shown: its state in the last refresh and the age of its
+/// last report in seconds (`None` before its first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShownVantage<'c> {
+    pub name: &'c str,
+    pub state: VantageState,
+    pub age_s: Option<u64>,
+}
+
+/// What the vantages saw of one origin: each vantage's probe, in
+/// `settings.vantages` order, and the voting vantages that see it worse than
+/// its merged verdict (`failing_from`, empty when none does or it has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownDisagreement<'c> {
+    pub seen: Vec<(&'c str, Probe)>,
+    pub failing_from: Vec<&'c str>,
 }
 
 /// The view `snap` shows under `config`. Aggregates once.
@@ -112,6 +136,45 @@ impl ShownView<'_> {
             status,
             since_ms: track.filter(|_| status.is_some()).map(|t| t.since_ms),
             probe: track.map(|t| t.last),
+            stale: track.is_some_and(|t| t.stale),
         }
+    }
+
+    /// Every configured vantage as shown, in `settings.vantages` order; a
+    /// vantage the state does not know yet is `missing`.
+    pub fn vantages<'c>(&self, config: &'c Config) -> Vec<ShownVantage<'c>> {
+        config
+            .settings
+            .vantages
+            .iter()
+            .map(|v| {
+                let track = self.state.vantages.get(&v.name);
+                ShownVantage {
+                    name: &v.name,
+                    state: track.map_or(VantageState::Missing, |t| t.state),
+                    age_s: track.and_then(|t| t.reported_at_ms).map(|at| age_s(at, self.now_ms)),
+                }
+            })
+            .collect()
+    }
+
+    /// What the vantages saw of origin `i` in the last refresh.
+    pub fn disagreement<'c>(&self, config: &'c Config, i: usize) -> ShownDisagreement<'c> {
+        let track = config.origins.get(i).and_then(|o| self.state.origins.get(&o.name));
+        let Some(track) = track else { return ShownDisagreement { seen: Vec::new(), failing_from: Vec::new() } };
+        let seen: Vec<(&str, Probe)> = config
+            .settings
+            .vantages
+            .iter()
+            .filter_map(|v| track.by_vantage.get(&v.name).map(|p| (v.name.as_str(), *p)))
+            .collect();
+        let voting: BTreeMap<String, Probe> = track
+            .by_vantage
+            .iter()
+            .filter(|(name, _)| self.state.vantages.get(*name).is_none_or(|t| t.state == VantageState::Reporting))
+            .map(|(name, p)| (name.clone(), *p))
+            .collect();
+        let merged = (!track.stale).then_some(track.last.verdict.health);
+        ShownDisagreement { seen, failing_from: failing_from(config, merged, &voting) }
     }
 }

@@ -128,6 +128,7 @@ pub fn empty_state() -> MonitorState {
         duration_ms: 0,
         fresh_at_ms: None,
         isolated: false,
+        vantages: Default::default(),
     }
 }
 

@@ -81,6 +81,29 @@ pub struct HealthDoc<'a> {
     pub origin_count: usize,
     pub region_count: usize,
     pub regions: BTreeMap<&'a str, RegionDoc<'a>>,
+    /// Each vantage the fleet is probed from: `{"weur":{"state":"reporting","age_s":3}}`.
+    pub vantages: BTreeMap<&'a str, VantageDoc>,
+}
+
+/// One vantage in `/health`: whether it reported in the last refresh and how
+/// old its last report is.
+#[derive(Debug, Serialize)]
+pub struct VantageDoc {
+    /// `reporting` (votes), `isolated` (reported, but its canary failed or it
+    /// reached no origin: does not vote) or `missing` (did not report).
+    pub state: &'static str,
+    /// Seconds since its last report; `null` before its first.
+    pub age_s: Option<u64>,
+}
+
+/// What one vantage saw of an origin in the last refresh.
+#[derive(Debug, Serialize)]
+pub struct VantageProbeDoc {
+    /// `up`, `degraded` or `down`, before hysteresis.
+    pub status: &'static str,
+    pub reason: &'static str,
+    pub http_status: Option<u16>,
+    pub latency_ms: Option<u64>,
 }
 
 /// One region inside `/health`, and the body of `/health/{region}`.
@@ -120,10 +143,19 @@ pub struct OriginDoc<'a> {
     pub reason: &'static str,
     /// `null` when no response headers arrived.
     pub http_status: Option<u16>,
-    /// `null` when no request was sent (skipped).
+    /// `null` when no request was sent (skipped). The median over the voting vantages.
     pub latency_ms: Option<u64>,
     pub critical: bool,
     pub uptime: UptimeDoc,
+    /// True when the last refresh gave no merged verdict (fewer than
+    /// `vantage_quorum` vantages could vote): `status` is the last known.
+    pub stale: bool,
+    /// What each vantage saw in the last refresh, by vantage name.
+    pub vantages: BTreeMap<&'a str, VantageProbeDoc>,
+    /// The voting vantages that see the origin worse than its merged verdict,
+    /// when fewer than the quorum do; absent when none does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failing_from: Vec<&'a str>,
 }
 
 /// `/health/{region}`.
@@ -141,7 +173,8 @@ pub struct NamedRegionDoc<'a> {
 pub struct NamedOriginDoc<'a> {
     pub region: &'a str,
     pub checked_at: String,
-    pub stale: bool,
+    /// The origin's own `stale` (flattened from [`OriginDoc`]) says whether
+    /// its status is the last known; a stale snapshot makes every origin stale.
     #[serde(flatten)]
     pub detail: OriginDoc<'a>,
 }
@@ -240,6 +273,11 @@ pub fn health<'a>(config: &'a Config, view: &ShownView, uptimes: &Uptimes, summa
             .enumerate()
             .map(|(r, region)| (region.name.as_str(), region_doc(config, view, r, uptimes, summary)))
             .collect(),
+        vantages: view
+            .vantages(config)
+            .into_iter()
+            .map(|v| (v.name, VantageDoc { state: v.state.as_str(), age_s: v.age_s }))
+            .collect(),
     }
 }
 
@@ -264,7 +302,6 @@ pub fn named_origin<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes:
     NamedOriginDoc {
         region: &config.regions[config.origins[i].region].name,
         checked_at: rfc3339(view.checked_at_ms),
-        stale: view.stale,
         detail: origin_doc(config, view, i, uptimes),
     }
 }
@@ -292,6 +329,20 @@ fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Upti
     let origin = &config.origins[i];
     let shown = view.origin(config, i);
     let verdict = shown.probe.map(|p| p.verdict);
+    let disagreement = view.disagreement(config, i);
+    let vantages = disagreement
+        .seen
+        .iter()
+        .map(|(name, p)| {
+            let doc = VantageProbeDoc {
+                status: p.verdict.health.as_str(),
+                reason: p.verdict.reason.as_str(),
+                http_status: p.verdict.http_status,
+                latency_ms: p.latency_ms,
+            };
+            (*name, doc)
+        })
+        .collect();
     OriginDoc {
         name: &origin.name,
         status: health_str(shown.status),
@@ -302,6 +353,9 @@ fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Upti
         latency_ms: shown.probe.and_then(|p| p.latency_ms),
         critical: origin.critical,
         uptime: uptime_doc(uptimes, &origin.name),
+        stale: shown.stale,
+        vantages,
+        failing_from: disagreement.failing_from,
     }
 }
 

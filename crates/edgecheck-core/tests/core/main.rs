@@ -659,8 +659,10 @@ fn answers_carry_the_view_and_never_an_address() {
     let no_uptime = serde_json::json!({"1h": null, "24h": null, "7d": null, "30d": null});
     assert_eq!(
         east["origins"][2],
-        serde_json::json!({"name": "e3", "status": "down", "since": "2026-11-18T11:06:40.123Z", "probe_status": "down", "reason": "status_mismatch", "http_status": 503, "latency_ms": 1, "critical": true, "uptime": no_uptime})
+        serde_json::json!({"name": "e3", "status": "down", "since": "2026-11-18T11:06:40.123Z", "probe_status": "down", "reason": "status_mismatch", "http_status": 503, "latency_ms": 1, "critical": true, "uptime": no_uptime,
+            "stale": false, "vantages": {"default": {"status": "down", "reason": "status_mismatch", "http_status": 503, "latency_ms": 1}}})
     );
+    assert_eq!(health["vantages"], serde_json::json!({"default": {"state": "reporting", "age_s": 4}}));
 
     let (_, origin) = json(Target::HealthOrigin(6));
     assert_eq!(
