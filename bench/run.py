@@ -475,7 +475,10 @@ def report(results, when):
             "Time is the client's `POST /refresh`; `duration_ms` is the monitor's refresh. The ideal assumes every",
             "shard probes in parallel: ⌈N / (6 × shards)⌉ × 10 ms. Subrequests of the busiest prober: its shard;",
             "the monitor makes one Durable Object call per prober. Waiting: the most requests the origins saw",
-            "waiting for headers at once, all probers together (each prober holds at most 6).\n",
+            "waiting for headers at once, all probers together (each prober holds at most 6). Locally every prober",
+            "runs in the one workerd on the machine's 2 cores, next to the origins, so shards cannot run as in",
+            "parallel as on Cloudflare; the gap between client time and `duration_ms` is the rendering and transfer",
+            "of the `/health` answer (each origin with one entry per vantage).\n",
             ]
     out += table(["N", "shards", "vantages", "runs", "p50 ms", "refresh p50 ms", "ideal ms", "p50 / ideal",
                   "busiest prober's subrequests", "monitor's prober calls", "most waiting at origins"],

@@ -50,9 +50,9 @@ enum Done {
     Origin(usize, Probe, ProbeDetail),
 }
 
-/// What a round gave: the round, whether the canary answered (`true` when
-/// none is configured), and each origin's [`ProbeDetail`] in
-/// [`Config::origins`] order, for the admin token's full view.
+/// What a round gave: the round over the shard, whether the canary answered
+/// (`true` when none is configured), and each origin's [`ProbeDetail`] in
+/// shard order, for the admin token's full view.
 pub struct Probed {
     pub round: Round,
     pub canary_ok: bool,

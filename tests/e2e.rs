@@ -40,6 +40,8 @@ struct Case {
     run: fn(&Prepared),
     /// A second worker on the same fleet, built as `<name>-b`.
     also: Option<fn(&Fleet) -> String>,
+    /// Whether the fleet serves every origin on one port (`--shared-port`).
+    shared_port: bool,
 }
 
 const CASES: &[Case] = &[
@@ -49,6 +51,7 @@ const CASES: &[Case] = &[
         config: scenario_config,
         run: every_format_and_fault_is_classified_and_served,
         also: None,
+        shared_port: false,
     },
     Case {
         name: "hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline",
@@ -56,6 +59,7 @@ const CASES: &[Case] = &[
         config: hanging_config,
         run: hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline,
         also: None,
+        shared_port: false,
     },
     Case {
         name: "a_config_error_stops_the_build_naming_file_and_field",
@@ -63,6 +67,7 @@ const CASES: &[Case] = &[
         config: bad_config,
         run: a_config_error_stops_the_build_naming_file_and_field,
         also: None,
+        shared_port: false,
     },
     Case {
         name: "a_flapping_origin_does_not_flip",
@@ -70,6 +75,7 @@ const CASES: &[Case] = &[
         config: |f| monitor_config(f, &["flapper", "steady"], ""),
         run: a_flapping_origin_does_not_flip,
         also: None,
+        shared_port: false,
     },
     Case {
         name: "public_traffic_reaches_origins_at_most_once_per_refresh",
@@ -77,6 +83,7 @@ const CASES: &[Case] = &[
         config: |f| monitor_config(f, &["o1", "o2", "o3"], ""),
         run: public_traffic_reaches_origins_at_most_once_per_refresh,
         also: None,
+        shared_port: false,
     },
     Case {
         name: "a_monitor_cut_off_goes_stale_then_unknown_never_down",
@@ -84,6 +91,7 @@ const CASES: &[Case] = &[
         config: |f| monitor_config(f, &["a", "b"], &format!("max_stale_s = 6\ncanary = \"{}\"", f.url("canary", "/"))),
         run: a_monitor_cut_off_goes_stale_then_unknown_never_down,
         also: None,
+        shared_port: false,
     },
     Case {
         name: "state_survives_a_restart",
@@ -91,6 +99,7 @@ const CASES: &[Case] = &[
         config: |f| monitor_config(f, &["solo", "other"], "fall = 1"),
         run: state_survives_a_restart,
         also: None,
+        shared_port: false,
     },
     Case {
         name: "the_surfaces_people_plug_into",
@@ -98,6 +107,7 @@ const CASES: &[Case] = &[
         config: surfaces_config,
         run: the_surfaces_people_plug_into,
         also: None,
+        shared_port: false,
     },
     Case {
         name: "two_deployments_in_one_zone_never_share_answers",
@@ -105,6 +115,7 @@ const CASES: &[Case] = &[
         config: |f| monitor_config(f, &["a1", "a2"], ""),
         run: two_deployments_in_one_zone_never_share_answers,
         also: Some(|f| monitor_config(f, &["b1"], "")),
+        shared_port: false,
     },
     Case {
         name: "vantages_agree_before_an_origin_fails",
@@ -112,6 +123,7 @@ const CASES: &[Case] = &[
         config: vantage_config,
         run: vantages_agree_before_an_origin_fails,
         also: None,
+        shared_port: false,
     },
     Case {
         name: "a_thousand_origin_round_releases_its_connections",
@@ -119,6 +131,7 @@ const CASES: &[Case] = &[
         config: thousand_config,
         run: a_thousand_origin_round_releases_its_connections,
         also: None,
+        shared_port: true,
     },
     Case {
         name: "no_more_than_max_in_flight_requests_wait_for_headers_canary_included",
@@ -126,6 +139,7 @@ const CASES: &[Case] = &[
         config: waiting_config,
         run: no_more_than_max_in_flight_requests_wait_for_headers_canary_included,
         also: None,
+        shared_port: false,
     },
 ];
 
@@ -183,7 +197,7 @@ fn prepare(cases: &[&Case]) -> Vec<Arc<Prepared>> {
         .map(|case| {
             let started = Instant::now();
             let specs = (case.fleet)();
-            let fleet = Fleet::start(&specs);
+            let fleet = Fleet::start(&specs, case.shared_port);
             let config = (case.config)(&fleet);
             let also = case.also.map(|config| build(&format!("{}-b", case.name), &config(&fleet)));
             let build = build(case.name, &config);
@@ -217,6 +231,8 @@ struct Fleet {
     _stdin: ChildStdin,
     control: u16,
     ports: BTreeMap<String, u16>,
+    /// Every origin on one port, named by the first path segment.
+    shared: bool,
 }
 
 /// `demo_origins`, built by [`prepare`].
@@ -226,10 +242,11 @@ fn demo_origins() -> PathBuf {
 }
 
 impl Fleet {
-    /// `specs`: (origin name, mode).
-    fn start(specs: &[(String, String)]) -> Fleet {
+    /// `specs`: (origin name, mode); `shared`: every origin on one port.
+    fn start(specs: &[(String, String)], shared: bool) -> Fleet {
         let mut child = Command::new(demo_origins())
             .args(["--control", "127.0.0.1:0", "--until-stdin-closes"])
+            .args(if shared { &["--shared-port", "0"][..] } else { &[] })
             .args(specs.iter().map(|(name, mode)| format!("{name}={mode}")))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -240,11 +257,13 @@ impl Fleet {
         let doc: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad demo_origins line {line:?}: {e}"));
         let ports =
             doc["origins"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap() as u16)).collect();
-        Fleet { _stdin: child.stdin.take().unwrap(), child, control: doc["control"].as_u64().unwrap() as u16, ports }
+        let control = doc["control"].as_u64().unwrap() as u16;
+        Fleet { _stdin: child.stdin.take().unwrap(), child, control, ports, shared }
     }
 
     fn url(&self, name: &str, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.ports[name])
+        let prefix = if self.shared { format!("/{name}") } else { String::new() };
+        format!("http://127.0.0.1:{}{prefix}{path}", self.ports[name])
     }
 
     /// Requests `name` has answered or is answering.

@@ -4,11 +4,15 @@
 //! tests both run it.
 //!
 //! ```text
-//! demo_origins [--control ADDR] [--until-stdin-closes] NAME=MODE[@PORT]...
+//! demo_origins [--control ADDR] [--until-stdin-closes] [--shared-port PORT] NAME=MODE[@PORT]...
 //! ```
 //!
-//! Binds 127.0.0.1 only. PORT 0 or no `@PORT` picks a free port. Once every
-//! listener is bound it prints one JSON line on stdout:
+//! Binds 127.0.0.1 only. PORT 0 or no `@PORT` picks a free port. With
+//! `--shared-port`, every origin is served on that one port (0: a free one)
+//! and a request names its origin by the first path segment
+//! (`http://127.0.0.1:PORT/<name>/health`), so thousands of origins need one
+//! listener; an origin in mode `refuse` then closes the connection unanswered.
+//! Once every listener is bound it prints one JSON line on stdout:
 //! `{"control":9100,"origins":{"api-use1-a":9101,..}}`.
 //!
 //! Control API (on `--control`, default 127.0.0.1:9100):
@@ -300,12 +304,17 @@ impl Origin {
 fn main() {
     let mut control_addr = "127.0.0.1:9100".to_string();
     let mut until_stdin_closes = false;
+    let mut shared_port: Option<u16> = None;
     let mut specs = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--control" => control_addr = args.next().unwrap_or_else(|| usage("--control needs ADDR")),
             "--until-stdin-closes" => until_stdin_closes = true,
+            "--shared-port" => {
+                let port = args.next().and_then(|p| p.parse().ok());
+                shared_port = Some(port.unwrap_or_else(|| usage("--shared-port needs PORT (0: a free one)")));
+            }
             "--help" | "-h" => usage(""),
             spec => specs.push(parse_spec(spec)),
         }
@@ -314,10 +323,15 @@ fn main() {
         usage("no origins given");
     }
 
+    let shared = shared_port
+        .map(|port| bind(port).unwrap_or_else(|e| fail(&format!("--shared-port: cannot bind 127.0.0.1:{port}: {e}"))));
     let mut origins = BTreeMap::new();
     for (name, mode, port) in specs {
-        let listener = bind(port).unwrap_or_else(|e| fail(&format!("{name}: cannot bind 127.0.0.1:{port}: {e}")));
-        let port = listener.local_addr().expect("bound").port();
+        let listener = match &shared {
+            Some(_) => None,
+            None => Some(bind(port).unwrap_or_else(|e| fail(&format!("{name}: cannot bind 127.0.0.1:{port}: {e}")))),
+        };
+        let port = listener.as_ref().or(shared.as_ref()).and_then(|l| l.local_addr().ok()).expect("bound").port();
         let origin = Arc::new(Origin {
             name: name.clone(),
             port,
@@ -325,8 +339,10 @@ fn main() {
             changed: Condvar::new(),
             hits: AtomicU64::new(0),
         });
-        let served = Arc::clone(&origin);
-        thread::spawn(move || serve_origin(served, listener));
+        if let Some(listener) = listener {
+            let served = Arc::clone(&origin);
+            thread::spawn(move || serve_origin(served, listener));
+        }
         origins.insert(name, origin);
     }
     let control =
@@ -336,6 +352,10 @@ fn main() {
     io::stdout().flush().ok();
 
     let origins = Arc::new(origins);
+    if let Some(listener) = shared {
+        let origins = Arc::clone(&origins);
+        thread::spawn(move || serve_shared(&origins, listener));
+    }
     if until_stdin_closes {
         thread::spawn(|| {
             let mut sink = Vec::new();
@@ -372,7 +392,7 @@ fn usage(problem: &str) -> ! {
         ])
         .collect();
     eprintln!(
-        "usage: demo_origins [--control ADDR] [--until-stdin-closes] NAME=MODE[@PORT]...\nmodes: {}",
+        "usage: demo_origins [--control ADDR] [--until-stdin-closes] [--shared-port PORT] NAME=MODE[@PORT]...\nmodes: {}",
         modes.join(", ")
     );
     if problem.is_empty() {
@@ -483,10 +503,34 @@ fn head_with(status: u16, content_type: &str, length: usize, extra: &str) -> Str
     format!("HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n{extra}Connection: close\r\n\r\n")
 }
 
+/// Serves every origin on one listener, routed by the first path segment.
+fn serve_shared(origins: &Arc<BTreeMap<String, Arc<Origin>>>, listener: TcpListener) {
+    for mut stream in listener.incoming().flatten() {
+        let origins = Arc::clone(origins);
+        thread::spawn(move || {
+            let Some(request) = read_head(&mut stream) else { return };
+            let name = request.path.trim_start_matches('/').split(['/', '?']).next().unwrap_or("");
+            match origins.get(name) {
+                Some(origin) if origin.mode() != Mode::Refuse => answer_probe(origin, stream, request),
+                Some(_) => {}
+                None => {
+                    let body = format!("{{\"error\":\"no origin {name}\"}}");
+                    let _ = stream.write_all(format!("{}{body}", head(404, "application/json", body.len())).as_bytes());
+                }
+            }
+        });
+    }
+}
+
 fn serve_probe(origin: &Origin, mut stream: TcpStream) {
     let Some(request) = read_head(&mut stream) else {
         return;
     };
+    answer_probe(origin, stream, request);
+}
+
+/// Answers one probe of `origin` as its mode says.
+fn answer_probe(origin: &Origin, mut stream: TcpStream, request: Head) {
     let hit = origin.hits.fetch_add(1, Ordering::SeqCst);
     let waiting = Waiting::start();
     let with_body = request.method != "HEAD";
