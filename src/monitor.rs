@@ -201,9 +201,9 @@ impl Monitor {
         for dropped in dropped {
             console_error!("edgecheck: {dropped}");
         }
-        *self.details.borrow_mut() = merged.details.clone();
         let prev = self.memory.borrow_mut().take();
         let advance = monitor::advance_merged(config, prev.as_ref().map(|m| &m.state), &merged);
+        *self.details.borrow_mut() = merged.details;
         let (memory, problems) = store::record(&self.store(), config, prev, advance);
         log(&problems);
         *self.memory.borrow_mut() = Some(memory);

@@ -115,7 +115,7 @@ impl Merged {
     /// One vantage's round as a refresh (the monitor's own fan-out, and the
     /// host tests): the quorum is that vantage.
     pub fn single(round: &Round, canary_ok: bool) -> Merged {
-        let isolated = !canary_ok || round.probes.iter().all(|p| p.verdict.reason.is_network_class());
+        let isolated = is_isolated(canary_ok, &round.probes);
         Merged {
             checked_at_ms: round.checked_at_ms,
             duration_ms: round.duration_ms,
@@ -191,9 +191,9 @@ pub fn merge(
         if mine.is_empty() {
             continue;
         }
-        let cut_off = mine.iter().any(|r| !r.canary_ok)
-            || mine.iter().flat_map(|r| &r.probes).all(|p| p.verdict.reason.is_network_class());
-        *state = if cut_off { VantageState::Isolated } else { VantageState::Reporting };
+        let canary_ok = mine.iter().all(|r| r.canary_ok);
+        let probes: Vec<Probe> = mine.iter().flat_map(|r| r.probes.iter().copied()).collect();
+        *state = if is_isolated(canary_ok, &probes) { VantageState::Isolated } else { VantageState::Reporting };
         for report in mine {
             for (k, i) in config.shard(report.shard).enumerate() {
                 by_vantage[i][v] = Some(report.probes[k]);
@@ -218,6 +218,12 @@ pub fn merge(
         })
         .collect();
     (Merged { checked_at_ms, duration_ms, probes, by_vantage, vantages, details }, dropped)
+}
+
+/// Whether a vantage is cut off and does not vote: its canary failed, or every
+/// probe it made failed for a network-class reason.
+fn is_isolated(canary_ok: bool, probes: &[Probe]) -> bool {
+    !canary_ok || probes.iter().all(|p| p.verdict.reason.is_network_class())
 }
 
 /// The q-th worst of `votes` (in vantage order, which breaks ties), with the

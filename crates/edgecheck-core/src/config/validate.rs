@@ -126,7 +126,9 @@ fn quorums(raw: &RawConfig, regions: &mut [Region], errs: &mut Errors) {
             continue;
         }
         if let Some(q) = &raw_region.min_up {
-            region.quorum = quorum(&format!("{path}.min_up"), q, region.origins.len(), errs);
+            let total = region.origins.len();
+            let unit = format!("origins, at most the {total} in this region");
+            region.quorum = quorum(&format!("{path}.min_up"), q, total, &unit, errs);
         }
     }
 }
@@ -269,27 +271,12 @@ fn vantages(raw: &RawSettings, settings: &mut Settings, errs: &mut Errors) {
         }
     };
     let count = settings.vantages.len();
-    settings.vantage_quorum = match &raw.vantage_quorum {
-        None => Quorum::Majority.needed(count),
-        Some(RawQuorum::Count(n)) => ranged(
-            "settings.vantage_quorum",
-            *n,
-            1,
-            count as i64,
-            &format!("vantages, at most the {count} in settings.vantages"),
-            errs,
-        )
-        .map_or(1, |n| n as usize),
-        Some(RawQuorum::Word(w)) if w == "majority" => Quorum::Majority.needed(count),
-        Some(RawQuorum::Word(w)) if w == "all" => count,
-        Some(RawQuorum::Word(w)) => {
-            errs.push(
-                "settings.vantage_quorum",
-                format!("\"{w}\" is not a quorum; use a number, \"majority\" or \"all\""),
-            );
-            1
-        }
-    };
+    let unit = format!("vantages, at most the {count} in settings.vantages");
+    let resolved = raw
+        .vantage_quorum
+        .as_ref()
+        .map_or(Quorum::Majority, |q| quorum("settings.vantage_quorum", q, count, &unit, errs));
+    settings.vantage_quorum = resolved.needed(count);
 }
 
 /// `settings.shard_size`: by default the whole fleet in one shard; a fleet of
@@ -437,15 +424,14 @@ fn expect_status(field: &str, raw: Option<&[RawStatus]>, errs: &mut Errors) -> S
     StatusSet(rules)
 }
 
-fn quorum(field: &str, raw: &RawQuorum, origins: usize, errs: &mut Errors) -> Quorum {
+/// A quorum of `total` members: `unit` says what they are and where, for the
+/// error (`origins, at most the 3 in this region`).
+fn quorum(field: &str, raw: &RawQuorum, total: usize, unit: &str, errs: &mut Errors) -> Quorum {
     match raw {
-        RawQuorum::Count(n) => {
-            match ranged(field, *n, 1, origins as i64, &format!("origins, at most the {origins} in this region"), errs)
-            {
-                Some(n) => Quorum::AtLeast(n as usize),
-                None => Quorum::AtLeast(1),
-            }
-        }
+        RawQuorum::Count(n) => match ranged(field, *n, 1, total as i64, unit, errs) {
+            Some(n) => Quorum::AtLeast(n as usize),
+            None => Quorum::AtLeast(1),
+        },
         RawQuorum::Word(w) if w == "majority" => Quorum::Majority,
         RawQuorum::Word(w) if w == "all" => Quorum::All,
         RawQuorum::Word(w) => {
