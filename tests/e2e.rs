@@ -126,10 +126,10 @@ const CASES: &[Case] = &[
         shared_port: false,
     },
     Case {
-        name: "a_thousand_origin_round_releases_its_connections",
+        name: "a_thousand_origin_round_keeps_descriptors_flat",
         fleet: thousand_fleet,
         config: thousand_config,
-        run: a_thousand_origin_round_releases_its_connections,
+        run: a_thousand_origin_round_keeps_descriptors_flat,
         also: None,
         shared_port: true,
     },
@@ -348,12 +348,14 @@ impl Worker {
         );
         std::fs::write(dir.join(".dev.vars"), vars + extra_vars).unwrap();
         let port = free_port();
-        let wrangler = Path::new(ROOT).join("node_modules/.bin/wrangler");
-        let mut command = Command::new(&wrangler);
+        // wrangler dev through its API, with the devtools inspector off (see the script).
+        let wrangler = Path::new(ROOT).join("scripts/wrangler-dev.mjs");
+        let mut command = Command::new("node");
         command
             .current_dir(&dir)
-            .args(["dev", "--config", "wrangler.toml", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", &free_port().to_string(), "--log-level", "warn"])
+            .arg(&wrangler)
+            .args(["--config", "wrangler.toml", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--log-level", "warn"])
             .arg("--persist-to")
             .arg(state)
             .arg("--test-scheduled")
@@ -454,7 +456,8 @@ impl Drop for Worker {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        // Whatever did not stop on TERM; the group is usually gone by now.
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.child.wait();
     }
 }
@@ -1229,7 +1232,8 @@ fn two_deployments_in_one_zone_never_share_answers(p: &Prepared) {
 }
 
 // ---------------------------------------------------------------------------
-// Bounded resources: a 1,000-origin round releases what it opened.
+// Bounded resources: a 1,000-origin round holds what 36 probes in flight need
+// and releases it.
 // ---------------------------------------------------------------------------
 
 const THOUSAND: usize = 1000;
@@ -1255,7 +1259,7 @@ fn thousand_config(fleet: &Fleet) -> String {
     toml
 }
 
-fn a_thousand_origin_round_releases_its_connections(p: &Prepared) {
+fn a_thousand_origin_round_keeps_descriptors_flat(p: &Prepared) {
     let worker = p.fresh_worker();
     let group = worker.child.id();
     let before = worker.workerd_fds();
@@ -1307,11 +1311,21 @@ fn a_thousand_origin_round_releases_its_connections(p: &Prepared) {
         "e2e: 1,000-origin rounds: first {elapsed:?}; workerd fds {before} before, peaks {first_peak} and {second_peak}, \
          back within 100 of the start {first_settled:?} and {second_settled:?} after each round"
     );
-    assert!(
-        second_peak <= first_peak + first_peak / 4 + 100,
-        "fds grew from round to round: {first_peak} then {second_peak}"
-    );
+    // Flat: at most 6 probers probe at once, each with at most max_in_flight (6)
+    // connections, so a round needs some 36 sockets plus the objects' plumbing,
+    // whatever the fleet's size. One descriptor kept per origin would add 1,000.
+    for (round, peak) in [("first", first_peak), ("second", second_peak)] {
+        assert!(
+            peak <= before + FLAT_FDS,
+            "the {round} round held {peak} descriptors ({before} before): more than {FLAT_FDS} above the start"
+        );
+    }
 }
+
+/// How far workerd's descriptors may rise during a round of any size: 6 probers
+/// × 6 probes in flight, the probers' and the monitor's own descriptors, and
+/// room for a loaded machine; a quarter of THOUSAND.
+const FLAT_FDS: usize = 250;
 
 // ---------------------------------------------------------------------------
 // Connections: never more than max_in_flight requests wait for headers.

@@ -45,13 +45,10 @@ pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 pub const DEFAULT_MAX_STALE_S: u32 = 300;
 /// Subrequests per invocation on the Workers Free plan.
 pub const FREE_PLAN_SUBREQUESTS: usize = 50;
-/// The most origins one prober (one invocation of the monitor) covers in a
-/// round. Under `wrangler dev` every fetch goes through wrangler's local
-/// outbound proxy, and workerd keeps each finished probe's connection to it
-/// until some seconds after the round (about 4 descriptors per origin,
-/// `a_thousand_origin_round_releases_its_connections`), so 1,000 origins peak
-/// near 4,000 of local workerd's ~20,000; it is also a tenth of the Paid
-/// plan's 10,000 subrequests per invocation. `settings.shard_size` is at most
+/// The most origins one prober covers in a round: a tenth of the Paid plan's
+/// 10,000 subrequests per invocation, and the largest prober the end-to-end
+/// tests run (`a_thousand_origin_round_keeps_descriptors_flat`, where workerd's
+/// descriptors stay flat through the round). `settings.shard_size` is at most
 /// this, and a larger fleet without it is refused, naming the setting.
 pub const MAX_ORIGINS: usize = 1_000;
 
