@@ -423,7 +423,9 @@ def report(results, when):
         return [r for r in results if r["section"] == name]
 
     out = [f"# Benchmarks\n", f"Latest run: {when}, `scripts/bench.sh`, on {machine()}.",
-           "Every figure below comes from that one run; servers on 127.0.0.1, origins are `demo_origins`.\n"]
+           "Every figure below comes from that one run; servers on 127.0.0.1, origins are `demo_origins`.\n"
+           "Each worker runs in `wrangler dev` started by `scripts/wrangler-dev.mjs`, with wrangler's devtools\n"
+           "inspector off (with it on, every subrequest's devtools events also go to wrangler's node process).\n"]
     out += ["## 1. Latency of a probing round (`POST /refresh`, cache bypassed)\n",
             "Origins answer after 10 ms, one after 200 ms; `max_in_flight = 6`. Overhead = client time − 200 ms.",
             "The model is the ideal schedule: the slow origin holds one slot while the others share five slots in",
