@@ -155,10 +155,18 @@ fn deployment(env: &Env) -> Result<&'static str> {
 /// One call on the one `Monitor` instance, its answer as a [`Reply`]; an error
 /// when it fails or does not answer within [`http::monitor_wait_ms`].
 async fn call_monitor(env: &Env, call: MonitorCall) -> Result<Reply> {
+    call_monitor_at(env, "/", call.to_json()).await
+}
+
+/// A POST of `body` to `path` on the one `Monitor` instance (a [`MonitorCall`]
+/// at `/`, a prober's report at [`http::REPORT_PATH`]), its answer as a
+/// [`Reply`]; an error when it fails or does not answer within
+/// [`http::monitor_wait_ms`].
+pub(crate) async fn call_monitor_at(env: &Env, path: &str, body: String) -> Result<Reply> {
     let stub = env.durable_object(MONITOR_BINDING)?.get_by_name(MONITOR_NAME)?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(call.to_json().into()));
-    let request = Request::new_with_init("https://monitor/", &init)?;
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let request = Request::new_with_init(&format!("https://monitor{path}"), &init)?;
     let wait_ms = http::monitor_wait_ms(config());
     let answer = async { from_response(stub.fetch_with_request(request).await?).await };
     let timer = Delay::from(Duration::from_millis(wait_ms));

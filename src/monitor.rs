@@ -1,30 +1,41 @@
-//! The `Monitor` Durable Object: where refreshes are run and state lives. On
-//! its alarm every `refresh_s` it asks every prober (one `Prober` per vantage
-//! and shard, at most 6 calls open at a time) for its report, merges them with
-//! the vantage quorum ([`edgecheck_core::vantage::merge`]), records the result
-//! through the core ([`edgecheck_core::store::record`]) in its SQLite storage,
-//! and answers the worker's [`MonitorCall`]s from memory.
+//! The `Monitor` Durable Object: where rounds are run and state lives.
 //!
-//! - A refresh in progress is joined, never duplicated (alarm, request and
-//!   `POST /refresh` can all ask for one).
-//! - A call for an answer runs a round first only when
-//!   [`schedule::needs_round`] says so (no state, or the alarm is dead).
-//! - Storage problems are logged and the monitor serves from memory.
+//! A round (see `ARCHITECTURE.md`, "A round"):
+//!
+//! 1. **Start** (on the alarm, every `refresh_s`; or when a call needs one):
+//!    a [`RoundInProgress`] is opened and every prober is sent its
+//!    [`ProberCall`], at most 6 calls open at a time. Each prober accepts at
+//!    once and probes in its own alarm, so all probe at the same time with the
+//!    whole deadline; the order of the calls decides nothing. The alarm is
+//!    armed for the round's merge time (deadline + [`PROBER_GRACE_MS`]).
+//! 2. **Reports** come in as calls of their own ([`http::REPORT_PATH`]), each
+//!    checked by [`RoundInProgress::accept`]; late, repeated or foreign ones
+//!    are dropped with a log line.
+//! 3. **Merge**, when every prober has reported or at the merge time,
+//!    whichever comes first: [`RoundInProgress::finish`] (the vantage quorum),
+//!    [`monitor::advance_merged`] (hysteresis), and [`store::record`], which
+//!    commits the round atomically. Callers waiting on the round are woken,
+//!    and the alarm is armed for the next round.
+//!
+//! A round in progress is joined, never duplicated (alarm, request and
+//! `POST /refresh` can all ask for one). Storage problems are logged and the
+//! monitor serves from memory.
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use edgecheck_core::config::{Config, MAX_CONNECTIONS_WAITING};
 use edgecheck_core::detail::ProbeDetail;
-use edgecheck_core::http::{self, MonitorCall, Reply, Target, Variant};
+use edgecheck_core::http::{self, MonitorCall, Reply, Target, ToMonitor, Variant};
 use edgecheck_core::monitor::{self, Snapshot};
 use edgecheck_core::schedule;
 use edgecheck_core::store::{self, Memory, Problem};
-use edgecheck_core::vantage::{self, ProberCall, Report, PROBER_GRACE_MS};
+use edgecheck_core::vantage::{self, Dropped, ProberCall, Report, RoundInProgress, PROBER_ACCEPT_MS, PROBER_GRACE_MS};
 use edgecheck_core::view;
 use futures::channel::oneshot;
 use futures::future::{select, Either};
 use futures::{stream, StreamExt};
+use wasm_bindgen::JsValue;
 use worker::{
     console_error, durable_object, Delay, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
 };
@@ -39,48 +50,57 @@ const PROBER_BINDING: &str = "PROBER";
 pub struct Monitor {
     state: State,
     env: Env,
+    /// The `DurableObjectStorage`, for `transactionSync` (see [`SqlStore`]).
+    storage: JsValue,
     memory: RefCell<Option<Memory>>,
     /// The last round's [`ProbeDetail`]s, for the full view; in memory only.
     details: RefCell<Vec<Option<ProbeDetail>>>,
     loaded: Cell<bool>,
-    refreshing: Cell<bool>,
+    /// The round in progress, if any.
+    round: RefCell<Option<RoundInProgress>>,
+    /// Callers waiting for the round in progress to be merged.
     waiters: RefCell<Vec<oneshot::Sender<()>>>,
 }
 
 impl DurableObject for Monitor {
     fn new(state: State, env: Env) -> Self {
+        let raw = state._inner();
+        let storage = raw.storage().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         Monitor {
-            state,
+            state: State::from(raw),
             env,
+            storage,
             memory: RefCell::new(None),
             details: RefCell::new(Vec::new()),
             loaded: Cell::new(false),
-            refreshing: Cell::new(false),
+            round: RefCell::new(None),
             waiters: RefCell::new(Vec::new()),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         self.load().await;
+        let path = req.path();
         let body = req.text().await.unwrap_or_default();
-        let reply = match MonitorCall::from_json(config(), &body) {
+        let reply = match ToMonitor::from_request(config(), &path, &body) {
             Err(reply) => reply,
-            Ok(MonitorCall::EnsureAlarm) => {
-                if self.state.storage().get_alarm().await?.is_none() {
-                    self.schedule_next().await?;
+            Ok(ToMonitor::Report(report)) => self.take_report(report).await,
+            Ok(ToMonitor::Call(MonitorCall::EnsureAlarm)) => {
+                if self.round.borrow().is_none() && self.state.storage().get_alarm().await?.is_none() {
+                    self.schedule_next().await;
                 }
                 http::alarm_armed()
             }
-            Ok(MonitorCall::Refresh) => {
-                self.refresh().await;
+            Ok(ToMonitor::Call(MonitorCall::Refresh)) => {
+                self.run_round().await;
                 self.serve(Asked::Refreshed)
             }
-            Ok(MonitorCall::Answer(target, variant)) => {
-                self.refresh_if_due().await;
+            Ok(ToMonitor::Call(MonitorCall::Answer(target, variant))) => {
+                self.round_if_due().await;
                 self.serve(Asked::Answer(target, variant))
             }
-            Ok(MonitorCall::Detail) => {
-                self.refresh_if_due().await;
+            Ok(ToMonitor::Call(MonitorCall::Detail)) => {
+                self.round_if_due().await;
                 self.serve(Asked::Detail)
             }
         };
@@ -89,8 +109,16 @@ impl DurableObject for Monitor {
 
     async fn alarm(&self) -> Result<Response> {
         self.load().await;
-        self.refresh().await;
-        self.schedule_next().await?;
+        let now = now_ms();
+        let merge_by = self.round.borrow().as_ref().map(|r| r.merge_by_ms);
+        match merge_by {
+            Some(merge_by) if now >= merge_by => self.finish_round().await,
+            Some(merge_by) => self.arm_in(merge_by.saturating_sub(now)).await,
+            None if schedule::alarm_starts_round(self.last_round(), config().settings.refresh_s, now) => {
+                self.start_round().await;
+            }
+            None => self.schedule_next().await,
+        }
         Response::empty()
     }
 }
@@ -108,15 +136,22 @@ enum Asked {
 
 impl Monitor {
     fn store(&self) -> SqlStore {
-        SqlStore::new(self.state.storage().sql())
+        SqlStore::new(self.state.storage().sql(), self.storage.clone())
     }
 
-    /// Runs a round first when [`schedule::needs_round`] says the snapshot is
-    /// missing or its alarm is dead.
-    async fn refresh_if_due(&self) {
-        let last_round = self.memory.borrow().as_ref().map(|m| m.state.checked_at_ms);
-        if schedule::needs_round(last_round, config().settings.refresh_s, now_ms()) {
-            self.refresh().await;
+    fn last_round(&self) -> Option<u64> {
+        self.memory.borrow().as_ref().map(|m| m.state.checked_at_ms)
+    }
+
+    /// Runs a round first when [`schedule::round_due`] says the snapshot is
+    /// missing, of another fleet, or its alarm is dead.
+    async fn round_if_due(&self) {
+        let due = {
+            let memory = self.memory.borrow();
+            schedule::round_due(memory.as_ref().map(|m| &m.state), FLEET_DIGEST, config().settings.refresh_s, now_ms())
+        };
+        if due {
+            self.run_round().await;
         }
     }
 
@@ -141,7 +176,7 @@ impl Monitor {
         });
         let memory = self.memory.borrow();
         let Some(memory) = memory.as_ref() else {
-            // Unreachable in practice: a refresh always leaves a state in memory.
+            // Unreachable in practice: a round always leaves a state in memory.
             return http::monitor_unavailable();
         };
         let view = view::shown(config, Snapshot { state: &memory.state, now_ms: now });
@@ -153,64 +188,127 @@ impl Monitor {
         }
     }
 
-    /// Loads the persisted state once per instance, and arms the alarm if none is set.
+    /// Loads and repairs the persisted state once per instance, and arms the
+    /// alarm if none is set. Everything before the first `await` is
+    /// synchronous, so a second event never sees a half-loaded monitor.
     async fn load(&self) {
         if self.loaded.replace(true) {
             return;
         }
         let store = self.store();
-        if let Err(e) = store.create_schema() {
-            console_error!("edgecheck: creating the schema failed: {e}");
+        match store.create_schema() {
+            Ok(missing) => {
+                for table in missing {
+                    console_error!("edgecheck: the table {table} was missing; created empty");
+                }
+            }
+            Err(e) => console_error!("edgecheck: creating the schema failed: {e}"),
         }
-        let (memory, problems) = store::restore(&store, now_ms());
+        let (memory, problems) = store::restore(&store, config(), now_ms());
         log(&problems);
         *self.memory.borrow_mut() = memory;
         if matches!(self.state.storage().get_alarm().await, Ok(None)) {
-            let _ = self.schedule_next().await;
+            self.schedule_next().await;
         }
     }
 
     /// Arms the alarm for the next round.
-    async fn schedule_next(&self) -> Result<()> {
-        let last_round = self.memory.borrow().as_ref().map(|m| m.state.checked_at_ms);
-        let wait_ms = schedule::next_alarm_in_ms(last_round, config().settings.refresh_s, now_ms());
-        self.state.storage().set_alarm(Duration::from_millis(wait_ms)).await
+    async fn schedule_next(&self) {
+        let wait_ms = schedule::next_alarm_in_ms(self.last_round(), config().settings.refresh_s, now_ms());
+        self.arm_in(wait_ms).await;
     }
 
-    /// Runs one round, or joins the one in progress.
-    async fn refresh(&self) {
-        if self.refreshing.get() {
-            let (tx, rx) = oneshot::channel();
-            self.waiters.borrow_mut().push(tx);
-            let _ = rx.await;
-            return;
+    async fn arm_in(&self, wait_ms: u64) {
+        if let Err(e) = self.state.storage().set_alarm(Duration::from_millis(wait_ms)).await {
+            console_error!("edgecheck: arming the alarm failed: {e}");
         }
-        self.refreshing.set(true);
+    }
+
+    /// Runs a round, or joins the one in progress, and returns when it is
+    /// merged: when every prober has reported, or at its merge time.
+    async fn run_round(&self) {
+        let merge_by = self.round.borrow().as_ref().map(|r| r.merge_by_ms);
+        let merge_by = match merge_by {
+            Some(merge_by) => merge_by,
+            None => self.start_round().await,
+        };
+        if self.round.borrow().as_ref().is_none_or(|r| r.merge_by_ms != merge_by) {
+            return; // merged while the calls went out
+        }
+        let (tx, rx) = oneshot::channel();
+        self.waiters.borrow_mut().push(tx);
+        let timer = Delay::from(Duration::from_millis(merge_by.saturating_sub(now_ms())));
+        futures::pin_mut!(rx, timer);
+        if let Either::Right(_) = select(rx, timer).await {
+            if self.round.borrow().as_ref().is_some_and(|r| r.merge_by_ms == merge_by) {
+                self.finish_round().await;
+            }
+        }
+    }
+
+    /// Opens a round and sends every prober its call, at most
+    /// [`MAX_CONNECTIONS_WAITING`] open at a time, each answered at once.
+    /// Returns the round's merge time.
+    async fn start_round(&self) -> u64 {
         let config = config();
-        let started = now_ms();
-        let deadline_at_ms = started + u64::from(config.settings.deadline_ms);
-        // Every prober once, at most 6 calls open at a time.
-        let reports: Vec<Report> = stream::iter(config.probers())
-            .map(|(v, s)| ask_prober(&self.env, config, ProberCall { vantage: v, shard: s, deadline_at_ms }))
+        let round = RoundInProgress::start(config, now_ms());
+        let merge_by = round.merge_by_ms;
+        let calls: Vec<ProberCall> = config.probers().map(|(v, s)| round.call(v, s)).collect();
+        *self.round.borrow_mut() = Some(round);
+        self.arm_in(merge_by.saturating_sub(now_ms())).await;
+        stream::iter(calls)
+            .map(|call| ask_prober(&self.env, config, call))
             .buffer_unordered(MAX_CONNECTIONS_WAITING)
-            .filter_map(|report| async move { report.ok() })
-            .collect()
+            .collect::<Vec<()>>()
             .await;
-        let (merged, dropped) =
-            vantage::merge(config, FLEET_DIGEST, started, now_ms().saturating_sub(started), reports);
-        for dropped in dropped {
-            console_error!("edgecheck: {dropped}");
+        merge_by
+    }
+
+    /// Keeps a prober's report for the round in progress, and merges the round
+    /// when it was the last one.
+    async fn take_report(&self, report: Report) -> Reply {
+        let kept = match self.round.borrow_mut().as_mut() {
+            Some(round) => round.accept(config(), FLEET_DIGEST, report).map(|()| round.is_complete()),
+            None => Err(Dropped {
+                vantage: report.vantage,
+                shard: report.shard,
+                round: report.round,
+                why: "no round in progress (late, or the monitor restarted)",
+            }),
+        };
+        match kept {
+            Ok(complete) => {
+                if complete {
+                    self.finish_round().await;
+                }
+                http::report_kept()
+            }
+            Err(dropped) => {
+                console_error!("edgecheck: {dropped}");
+                http::report_dropped(&dropped)
+            }
         }
+    }
+
+    /// Merges the round in progress as it stands, records it, wakes its
+    /// waiters and arms the alarm for the next round.
+    async fn finish_round(&self) {
+        let Some(round) = self.round.borrow_mut().take() else { return };
+        let config = config();
+        for name in round.missing(config) {
+            console_error!("edgecheck: prober {name} did not report for round {}: missing", round.round);
+        }
+        let merged = round.finish(config, FLEET_DIGEST, now_ms());
         let prev = self.memory.borrow_mut().take();
         let advance = monitor::advance_merged(config, prev.as_ref().map(|m| &m.state), &merged);
         *self.details.borrow_mut() = merged.details;
         let (memory, problems) = store::record(&self.store(), config, prev, advance);
         log(&problems);
         *self.memory.borrow_mut() = Some(memory);
-        self.refreshing.set(false);
         for waiter in self.waiters.borrow_mut().drain(..) {
             let _ = waiter.send(());
         }
+        self.schedule_next().await;
     }
 }
 
@@ -220,9 +318,10 @@ fn log(problems: &[Problem]) {
     }
 }
 
-/// Asks one prober for its report; an error (logged) when it fails or has not
-/// answered [`PROBER_GRACE_MS`] after the refresh's deadline: it is `missing`.
-async fn ask_prober(env: &Env, config: &Config, call: ProberCall) -> Result<Report> {
+/// Sends one prober its call; it accepts at once. A prober that refuses, fails
+/// or has not accepted within [`PROBER_ACCEPT_MS`] is logged; it will be
+/// `missing` for the round.
+async fn ask_prober(env: &Env, config: &Config, call: ProberCall) {
     let name = vantage::prober_name(config, call.vantage, call.shard);
     let answer = async {
         let namespace = env.durable_object(PROBER_BINDING)?;
@@ -235,20 +334,21 @@ async fn ask_prober(env: &Env, config: &Config, call: ProberCall) -> Result<Repo
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));
         let mut response = stub.fetch_with_request(Request::new_with_init("https://prober/", &init)?).await?;
-        if response.status_code() != 200 {
-            return Err(worker::Error::RustError(format!("answered {}", response.status_code())));
+        if !http::accepted(response.status_code()) {
+            let text = response.text().await.unwrap_or_default();
+            return Err(worker::Error::RustError(format!("refused the call ({}): {text}", response.status_code())));
         }
-        response.json::<Report>().await
+        Ok(())
     };
-    let wait_ms = call.deadline_at_ms.saturating_sub(now_ms()) + PROBER_GRACE_MS;
-    let timer = Delay::from(Duration::from_millis(wait_ms));
+    let timer = Delay::from(Duration::from_millis(PROBER_ACCEPT_MS));
     futures::pin_mut!(answer, timer);
-    let report = match select(answer, timer).await {
-        Either::Left((report, _)) => report,
-        Either::Right(_) => Err(worker::Error::RustError(format!("no report within {wait_ms} ms"))),
+    let accepted = match select(answer, timer).await {
+        Either::Left((accepted, _)) => accepted,
+        Either::Right(_) => Err(worker::Error::RustError(format!("did not accept within {PROBER_ACCEPT_MS} ms"))),
     };
-    if let Err(e) = &report {
+    if let Err(e) = accepted {
         console_error!("edgecheck: prober {name}: {e}");
     }
-    report
 }
+
+const _: () = assert!(PROBER_GRACE_MS < http::MONITOR_GRACE_MS, "a waiting caller outlives the round's merge");

@@ -46,16 +46,19 @@ enum Job<'c> {
 
 /// What one job gave.
 enum Done {
-    Canary(bool),
+    /// Whether the canary answered, and the body it answered with.
+    Canary(bool, Vec<u8>),
     Origin(usize, Probe, ProbeDetail),
 }
 
 /// What a round gave: the round over the shard, whether the canary answered
-/// (`true` when none is configured), and each origin's [`ProbeDetail`] in
-/// shard order, for the admin token's full view.
+/// (`true` when none is configured) and its body (at most `max_body_bytes`;
+/// empty without a canary), and each origin's [`ProbeDetail`] in shard order,
+/// for the admin token's full view.
 pub struct Probed {
     pub round: Round,
     pub canary_ok: bool,
+    pub canary_body: Vec<u8>,
     pub details: Vec<Option<ProbeDetail>>,
 }
 
@@ -70,7 +73,10 @@ pub async fn round(config: &Config, env: &Env, vantage: &str, shard: &[Origin], 
     let done: Vec<Done> = stream::iter(jobs)
         .map(|job| async move {
             match job {
-                Job::Canary(url) => Done::Canary(canary_ok(url, settings, vantage, deadline_at).await),
+                Job::Canary(url) => {
+                    let (ok, body) = probe_canary(url, settings, vantage, deadline_at).await;
+                    Done::Canary(ok, body)
+                }
                 Job::Origin(i, origin) => {
                     let (probe, detail) = probe(origin, env, vantage, settings.max_body_bytes, deadline_at).await;
                     Done::Origin(i, probe, detail)
@@ -81,11 +87,12 @@ pub async fn round(config: &Config, env: &Env, vantage: &str, shard: &[Origin], 
         .collect()
         .await;
     let mut canary_ok = true;
+    let mut canary_body = Vec::new();
     let mut arrivals = Vec::with_capacity(shard.len());
     let mut details = vec![None; shard.len()];
     for d in done {
         match d {
-            Done::Canary(ok) => canary_ok = ok,
+            Done::Canary(ok, body) => (canary_ok, canary_body) = (ok, body),
             Done::Origin(i, probe, detail) => {
                 arrivals.push((i, probe));
                 if let Some(slot) = details.get_mut(i) {
@@ -95,27 +102,29 @@ pub async fn round(config: &Config, env: &Env, vantage: &str, shard: &[Origin], 
         }
     }
     let round = Round::from_arrivals(started, now_ms().saturating_sub(started), shard.len(), arrivals);
-    Probed { round, canary_ok, details }
+    Probed { round, canary_ok, canary_body, details }
 }
 
 /// Whether the canary answered (any HTTP status) within `probe_timeout_ms`, cut
-/// to the deadline.
-async fn canary_ok(url: &str, settings: &config::Settings, vantage: &str, deadline_at: u64) -> bool {
+/// to the deadline, and the body it answered with.
+async fn probe_canary(url: &str, settings: &config::Settings, vantage: &str, deadline_at: u64) -> (bool, Vec<u8>) {
     let sent_at = now_ms();
     if sent_at >= deadline_at {
-        return false;
+        return (false, Vec::new());
     }
     let headers = Headers::new();
     let _ = headers.set("user-agent", USER_AGENT);
     let _ = headers.set(VANTAGE_HEADER, vantage);
+    let _ = headers.set("connection", "close");
     let mut init = RequestInit::new();
     init.with_headers(headers).with_redirect(RequestRedirect::Manual);
-    let Ok(request) = Request::new_with_init(url, &init) else { return false };
+    let Ok(request) = Request::new_with_init(url, &init) else { return (false, Vec::new()) };
     let timeout_ms = u64::from(settings.probe_timeout_ms).min(deadline_at - sent_at);
-    matches!(
-        fetch_within(request, config::Method::Get, settings.max_body_bytes, timeout_ms).await.0,
-        Outcome::Answered { .. } | Outcome::BodyTooLarge { .. }
-    )
+    match fetch_within(request, config::Method::Get, settings.max_body_bytes, timeout_ms).await.0 {
+        Outcome::Answered { body, .. } => (true, body),
+        Outcome::BodyTooLarge { .. } => (true, Vec::new()),
+        _ => (false, Vec::new()),
+    }
 }
 
 /// One probe, started now (this future is first polled when a slot is free).

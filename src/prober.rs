@@ -1,60 +1,99 @@
 //! The `Prober` Durable Object: one per (vantage, shard), named
 //! `<vantage>.<shard>` and placed with the vantage's location hint, so each
 //! has its own network path, its own 6 connections and its own subrequest
-//! budget. Asked by the monitor ([`ProberCall`]), it runs the fan-out
-//! ([`probe::round`]) over its shard and answers a [`Report`]. It keeps no
-//! state and has no alarm: the monitor asks every prober once per refresh.
+//! budget.
+//!
+//! A round reaches it in two invocations, so that every prober of a round
+//! probes at the same time and none waits on another:
+//!
+//! 1. the monitor's [`ProberCall`] (a request): checked against the fleet,
+//!    stored, the alarm armed for now, answered 202 at once;
+//! 2. the alarm: runs the fan-out ([`probe::round`]) over the shard by the
+//!    call's deadline, then delivers the [`Report`] to the monitor in a call of
+//!    its own ([`http::REPORT_PATH`]). That invocation holds at most
+//!    `max_in_flight` probes open, and its report only after them.
+//!
+//! It keeps only the call it is about to run. Public traffic never reaches it.
 //!
 //! Fault injection for the end-to-end tests: a vantage named in the variable
-//! `EDGECHECK_FAULT_SILENT_VANTAGES` (comma-separated) never answers, as a
-//! prober that died or hangs would. Unset in production.
+//! `EDGECHECK_FAULT_SILENT_VANTAGES` (comma-separated) probes but never
+//! reports, as a prober that died or hangs would. Unset in production.
 
 use std::time::Duration;
 
-use edgecheck_core::vantage::{ProberCall, Report};
-use worker::{durable_object, Delay, DurableObject, Env, Request, Response, Result, State};
+use edgecheck_core::http;
+use edgecheck_core::vantage::{trace_colo, ProberCall, Report};
+use worker::{console_error, durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use crate::{config, now_ms, probe, FLEET_DIGEST};
+use crate::{call_monitor_at, config, probe, to_response, FLEET_DIGEST};
 
 /// The fault-injection variable (see the module docs).
 const SILENT_VANTAGES: &str = "EDGECHECK_FAULT_SILENT_VANTAGES";
 
+/// The storage key of the call the alarm runs.
+const CALL_KEY: &str = "call";
+
 #[durable_object]
 pub struct Prober {
+    state: State,
     env: Env,
 }
 
 impl DurableObject for Prober {
-    fn new(_state: State, env: Env) -> Self {
-        Prober { env }
+    fn new(state: State, env: Env) -> Self {
+        Prober { state, env }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let config = config();
         let body = req.text().await.unwrap_or_default();
-        let Ok(call) = serde_json::from_str::<ProberCall>(&body) else {
-            return Response::error("expected a prober call as JSON", 400);
+        let call = match ProberCall::from_json(config(), &body) {
+            Ok(call) => call,
+            Err(why) => return to_response(http::prober_refused(why)),
         };
-        let (Some(vantage), shard) = (config.settings.vantages.get(call.vantage), config.shard(call.shard)) else {
-            return Response::error("no such vantage in this fleet", 400);
+        let storage = self.state.storage();
+        storage.put(CALL_KEY, &call).await?;
+        // An alarm of its own: the probing runs in an invocation of its own.
+        storage.set_alarm(Duration::from_millis(0)).await?;
+        to_response(http::prober_accepted())
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let storage = self.state.storage();
+        let Some(call) = storage.get::<ProberCall>(CALL_KEY).await? else {
+            return Response::empty();
         };
-        if shard.is_empty() {
-            return Response::error("no such shard in this fleet", 400);
-        }
-        if self.silent(&vantage.name) {
-            let ms = call.deadline_at_ms.saturating_sub(now_ms()) + 60_000;
-            Delay::from(Duration::from_millis(ms)).await;
-        }
-        let probed = probe::round(config, &self.env, &vantage.name, &config.origins[shard], call.deadline_at_ms).await;
-        Response::from_json(&Report {
+        storage.delete(CALL_KEY).await?;
+        let config = config();
+        let vantage = &config.settings.vantages[call.vantage];
+        let shard = &config.origins[config.shard(call.shard)];
+        let probed = probe::round(config, &self.env, &vantage.name, shard, call.deadline_at_ms).await;
+        let report = Report {
             fleet: FLEET_DIGEST.to_string(),
+            round: call.round,
             vantage: call.vantage,
             shard: call.shard,
             canary_ok: probed.canary_ok,
+            colo: config.settings.canary.as_deref().and_then(|url| trace_colo(url, &probed.canary_body)),
             duration_ms: probed.round.duration_ms,
             probes: probed.round.probes,
             details: probed.details,
-        })
+        };
+        if self.silent(&vantage.name) {
+            return Response::empty();
+        }
+        let body = serde_json::to_string(&report).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        match call_monitor_at(&self.env, http::REPORT_PATH, body).await {
+            Ok(reply) if http::accepted(reply.status) => {}
+            Ok(reply) => console_error!(
+                "edgecheck: prober {}.{}: the monitor did not keep its report for round {}: {}",
+                vantage.name,
+                call.shard,
+                call.round,
+                reply.body.unwrap_or_default()
+            ),
+            Err(e) => console_error!("edgecheck: prober {}.{}: delivering its report failed: {e}", vantage.name, call.shard),
+        }
+        Response::empty()
     }
 }
 

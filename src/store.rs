@@ -1,49 +1,72 @@
 //! The core's [`Store`] port over the Durable Object's SQLite storage: the
-//! statements and nothing else. What is written, read and pruned is decided by
-//! `edgecheck_core::store`.
+//! statements and nothing else. What is written, read, repaired and pruned is
+//! decided by `edgecheck_core::store`. A commit runs inside the storage's
+//! `transactionSync`, so a round's writes land all together or not at all.
 
 use edgecheck_core::schedule::Retention;
-use edgecheck_core::store::{Counts, Store};
-use edgecheck_core::uptime::RollupAdd;
+use edgecheck_core::store::{Counts, Store, Write};
+use edgecheck_core::uptime::{HOUR_MS, MINUTE_MS};
 use serde::Deserialize;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::js_sys::{Function, Reflect};
 use worker::{SqlStorage, SqlStorageValue};
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS monitor_state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS changes (at_ms INTEGER NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS changes_by_time ON changes (at_ms)",
-    "CREATE INDEX IF NOT EXISTS changes_by_name ON changes (name, at_ms)",
-    "CREATE TABLE IF NOT EXISTS rollups (name TEXT NOT NULL, width_ms INTEGER NOT NULL, bucket_ms INTEGER NOT NULL, \
-     up INTEGER NOT NULL, degraded INTEGER NOT NULL, down INTEGER NOT NULL, PRIMARY KEY (name, width_ms, bucket_ms))",
+/// The tables, each with the statement that creates it.
+const TABLES: &[(&str, &str)] = &[
+    // The monitor's own row: the state without its origins (`id = 1`).
+    ("monitor_state", "CREATE TABLE IF NOT EXISTS monitor_state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)"),
+    ("origin_state", "CREATE TABLE IF NOT EXISTS origin_state (name TEXT PRIMARY KEY, json TEXT NOT NULL)"),
+    ("changes", "CREATE TABLE IF NOT EXISTS changes (at_ms INTEGER NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL)"),
+    (
+        "rollups",
+        "CREATE TABLE IF NOT EXISTS rollups (name TEXT NOT NULL, width_ms INTEGER NOT NULL, bucket_ms INTEGER NOT NULL, \
+         up INTEGER NOT NULL, degraded INTEGER NOT NULL, down INTEGER NOT NULL, PRIMARY KEY (name, width_ms, bucket_ms))",
+    ),
 ];
 
-/// A row of one JSON column (`monitor_state.json`, `changes.json`).
+const INDEXES: &[&str] = &[
+    "CREATE INDEX IF NOT EXISTS changes_by_time ON changes (at_ms)",
+    "CREATE INDEX IF NOT EXISTS changes_by_name ON changes (name, at_ms)",
+];
+
+/// A row of one JSON column.
 #[derive(Deserialize)]
 struct JsonRow {
     json: String,
 }
 
-/// A row of summed rollups.
-#[derive(Deserialize)]
-struct SumRow {
-    name: String,
-    up: f64,
-    degraded: f64,
-    down: f64,
-}
-
 pub struct SqlStore {
     sql: SqlStorage,
+    /// The `DurableObjectStorage` whose `transactionSync` a commit runs in.
+    storage: JsValue,
 }
 
 impl SqlStore {
-    pub fn new(sql: SqlStorage) -> SqlStore {
-        SqlStore { sql }
+    pub fn new(sql: SqlStorage, storage: JsValue) -> SqlStore {
+        SqlStore { sql, storage }
     }
 
-    /// Creates the tables and indexes that do not exist yet.
-    pub fn create_schema(&self) -> worker::Result<()> {
-        SCHEMA.iter().try_for_each(|statement| self.sql.exec(statement, None).map(drop))
+    /// Creates the tables and indexes that do not exist yet; returns the
+    /// tables that were missing while others existed (a damaged store), for
+    /// the log.
+    pub fn create_schema(&self) -> worker::Result<Vec<&'static str>> {
+        #[derive(Deserialize)]
+        struct Name {
+            name: String,
+        }
+        let existing: Vec<Name> =
+            self.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'", None)?.to_array()?;
+        let has = |table: &str| existing.iter().any(|n| n.name == table);
+        let missing: Vec<&'static str> = TABLES.iter().map(|(name, _)| *name).filter(|name| !has(name)).collect();
+        let any = TABLES.iter().any(|(name, _)| has(name));
+        for (_, create) in TABLES {
+            self.sql.exec(create, None)?;
+        }
+        for create in INDEXES {
+            self.sql.exec(create, None)?;
+        }
+        Ok(if any { missing } else { Vec::new() })
     }
 }
 
@@ -51,25 +74,102 @@ fn int(v: u64) -> SqlStorageValue {
     SqlStorageValue::Integer(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
+/// The statements of one write: (SQL, bound values).
+fn statements(write: &Write) -> Vec<(&'static str, Vec<SqlStorageValue>)> {
+    match write {
+        Write::Monitor(json) => {
+            vec![("INSERT OR REPLACE INTO monitor_state (id, json) VALUES (1, ?)", vec![json.as_str().into()])]
+        }
+        Write::Origin { name, json } => vec![(
+            "INSERT OR REPLACE INTO origin_state (name, json) VALUES (?, ?)",
+            vec![name.as_str().into(), json.as_str().into()],
+        )],
+        Write::DropOrigin(name) => vec![("DELETE FROM origin_state WHERE name = ?", vec![name.as_str().into()])],
+        Write::Change { at_ms, name, json } => vec![(
+            "INSERT INTO changes (at_ms, name, json) VALUES (?, ?, ?)",
+            vec![int(*at_ms), name.as_str().into(), json.as_str().into()],
+        )],
+        Write::Rollup(add) => vec![(
+            "INSERT INTO rollups (name, width_ms, bucket_ms, up, degraded, down) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (name, width_ms, bucket_ms) DO UPDATE SET up = up + excluded.up, \
+             degraded = degraded + excluded.degraded, down = down + excluded.down",
+            vec![
+                add.name.as_str().into(),
+                int(add.width_ms),
+                int(add.bucket_ms),
+                int(add.up.into()),
+                int(add.degraded.into()),
+                int(add.down.into()),
+            ],
+        )],
+        Write::Prune(retention) => prune(retention),
+        Write::DropAfter(at_ms) => vec![
+            ("DELETE FROM changes WHERE at_ms > ?", vec![int(*at_ms)]),
+            ("DELETE FROM rollups WHERE bucket_ms > ?", vec![int(*at_ms)]),
+        ],
+    }
+}
+
+fn prune(retention: &Retention) -> Vec<(&'static str, Vec<SqlStorageValue>)> {
+    let mut out = vec![("DELETE FROM changes WHERE at_ms < ?", vec![int(retention.changes_before_ms)])];
+    for width_ms in [MINUTE_MS, HOUR_MS] {
+        out.push((
+            "DELETE FROM rollups WHERE width_ms = ? AND bucket_ms < ?",
+            vec![int(width_ms), int(retention.rollups_before_ms(width_ms))],
+        ));
+    }
+    out
+}
+
 impl Store for SqlStore {
     type Error = worker::Error;
 
-    fn read_state(&self) -> worker::Result<Option<String>> {
+    fn read_monitor(&self) -> worker::Result<Option<String>> {
         let rows: Vec<JsonRow> = self.sql.exec("SELECT json FROM monitor_state WHERE id = 1", None)?.to_array()?;
         Ok(rows.into_iter().next().map(|r| r.json))
     }
 
-    fn write_state(&self, json: &str) -> worker::Result<()> {
-        self.sql.exec("INSERT OR REPLACE INTO monitor_state (id, json) VALUES (1, ?)", vec![json.into()]).map(drop)
+    fn read_origins(&self) -> worker::Result<Vec<(String, String)>> {
+        #[derive(Deserialize)]
+        struct OriginRow {
+            name: String,
+            json: String,
+        }
+        let rows: Vec<OriginRow> = self.sql.exec("SELECT name, json FROM origin_state", None)?.to_array()?;
+        Ok(rows.into_iter().map(|r| (r.name, r.json)).collect())
     }
 
-    fn append_change(&self, at_ms: u64, name: &str, json: &str) -> worker::Result<()> {
-        self.sql
+    fn newest(&self) -> worker::Result<(Option<u64>, Option<u64>)> {
+        #[derive(Deserialize)]
+        struct Newest {
+            changes: Option<f64>,
+            rollups: Option<f64>,
+        }
+        let rows: Vec<Newest> = self
+            .sql
             .exec(
-                "INSERT INTO changes (at_ms, name, json) VALUES (?, ?, ?)",
-                vec![int(at_ms), name.into(), json.into()],
-            )
-            .map(drop)
+                "SELECT (SELECT MAX(at_ms) FROM changes) AS changes, (SELECT MAX(bucket_ms) FROM rollups) AS rollups",
+                None,
+            )?
+            .to_array()?;
+        let newest = rows.into_iter().next();
+        Ok((newest.as_ref().and_then(|n| n.changes).map(|v| v as u64), newest.and_then(|n| n.rollups).map(|v| v as u64)))
+    }
+
+    fn commit(&self, writes: &[Write]) -> worker::Result<()> {
+        let statements: Vec<_> = writes.iter().flat_map(statements).collect();
+        let sql = self.sql.clone();
+        // transactionSync runs the closure at once and rolls every statement
+        // back when it throws; the closure throws the first failed statement's error.
+        let work = Closure::once(move || -> Result<JsValue, JsValue> {
+            for (query, bindings) in statements {
+                sql.exec(query, bindings).map_err(JsValue::from)?;
+            }
+            Ok(JsValue::UNDEFINED)
+        });
+        let transaction: Function = Reflect::get(&self.storage, &JsValue::from_str("transactionSync"))?.dyn_into()?;
+        transaction.call1(&self.storage, work.as_ref().unchecked_ref())?;
+        Ok(())
     }
 
     fn changes(&self, name: Option<&str>, limit: usize) -> worker::Result<Vec<String>> {
@@ -84,25 +184,14 @@ impl Store for SqlStore {
         Ok(cursor.to_array::<JsonRow>()?.into_iter().map(|r| r.json).collect())
     }
 
-    fn add_rollup(&self, add: &RollupAdd) -> worker::Result<()> {
-        self.sql
-            .exec(
-                "INSERT INTO rollups (name, width_ms, bucket_ms, up, degraded, down) VALUES (?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (name, width_ms, bucket_ms) DO UPDATE SET up = up + excluded.up, \
-                 degraded = degraded + excluded.degraded, down = down + excluded.down",
-                vec![
-                    add.name.as_str().into(),
-                    int(add.width_ms),
-                    int(add.bucket_ms),
-                    int(add.up.into()),
-                    int(add.degraded.into()),
-                    int(add.down.into()),
-                ],
-            )
-            .map(drop)
-    }
-
     fn sum_rollups(&self, width_ms: u64, from_ms: u64) -> worker::Result<Vec<(String, Counts)>> {
+        #[derive(Deserialize)]
+        struct SumRow {
+            name: String,
+            up: f64,
+            degraded: f64,
+            down: f64,
+        }
         let rows: Vec<SumRow> = self
             .sql
             .exec(
@@ -134,17 +223,5 @@ impl Store for SqlStore {
             .into_iter()
             .map(|r| (r.name, r.bucket_ms as u64, [r.up as u64, r.degraded as u64, r.down as u64]))
             .collect())
-    }
-
-    fn prune(&self, retention: &Retention) -> worker::Result<()> {
-        use edgecheck_core::uptime::{HOUR_MS, MINUTE_MS};
-        self.sql.exec("DELETE FROM changes WHERE at_ms < ?", vec![int(retention.changes_before_ms)])?;
-        for width_ms in [MINUTE_MS, HOUR_MS] {
-            self.sql.exec(
-                "DELETE FROM rollups WHERE width_ms = ? AND bucket_ms < ?",
-                vec![int(width_ms), int(retention.rollups_before_ms(width_ms))],
-            )?;
-        }
-        Ok(())
     }
 }

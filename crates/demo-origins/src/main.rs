@@ -179,6 +179,13 @@ impl Mode {
             r#"{"status":"shutting_down","info":{},"error":{},"details":{}}"#,
         ),
         Mode::Fixed("plain", 200, "text/plain", "ok"),
+        // Cloudflare's /cdn-cgi/trace, as it answers: key=value lines, `colo` the data centre.
+        Mode::Fixed(
+            "trace",
+            200,
+            "text/plain",
+            "fl=1f1\nh=127.0.0.1\nip=127.0.0.1\nts=1764547200.000\nvisit_scheme=http\nuag=edgecheck\ncolo=LHR\nsliver=none\nhttp=http/1.1\nloc=GB\ntls=off\nsni=off\nwarp=off\ngateway=off\nrbi=off\nkex=none\n",
+        ),
         Mode::Fixed("spring-bom", 200, "application/json", "\u{feff}{\"status\":\"UP\"}"),
         Mode::Fixed("503", 503, "text/plain", "Service Unavailable"),
         Mode::Fixed("503-degraded", 503, "application/json", r#"{"status":"degraded"}"#),
@@ -345,6 +352,10 @@ fn main() {
         }
         origins.insert(name, origin);
     }
+    // Every body that costs time to make is made before the ports are printed,
+    // so no probe ever pays a first-request cost (a debug build took 1.08 s to
+    // compress the bomb on its first request, longer than a test's timeout).
+    gzip_bomb();
     let control =
         TcpListener::bind(&control_addr).unwrap_or_else(|e| fail(&format!("cannot bind control {control_addr}: {e}")));
     let ports: BTreeMap<&str, u16> = origins.iter().map(|(n, o)| (n.as_str(), o.port)).collect();

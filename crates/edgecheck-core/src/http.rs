@@ -40,6 +40,7 @@ use crate::monitor::{age_s, Change};
 use crate::render;
 use crate::uptime::{Daily, Uptimes};
 use crate::view::ShownView;
+use crate::vantage::{Dropped, Report};
 
 /// The header carrying the snapshot's round start (ms since the Unix epoch), so
 /// a cached copy can recompute `Age`.
@@ -272,6 +273,57 @@ impl MonitorCall {
             Err(_) => Err(Reply::error(400, "bad_monitor_call", "expected a monitor call as JSON".into())),
         }
     }
+}
+
+/// The path under which a prober delivers its [`Report`] to the monitor.
+pub const REPORT_PATH: &str = "/report";
+
+/// What one request to the `Monitor` Durable Object carries: a worker's
+/// [`MonitorCall`], or a prober's [`Report`] (at [`REPORT_PATH`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToMonitor {
+    Call(MonitorCall),
+    Report(Report),
+}
+
+impl ToMonitor {
+    /// Reads a request to the monitor by its path and JSON body; anything that
+    /// does not fit `config` is a JSON 400.
+    pub fn from_request(config: &Config, path: &str, body: &str) -> Result<ToMonitor, Reply> {
+        if path == REPORT_PATH {
+            return serde_json::from_str::<Report>(body)
+                .map(ToMonitor::Report)
+                .map_err(|_| Reply::error(400, "bad_report", "expected a prober report as JSON".into()));
+        }
+        MonitorCall::from_json(config, body).map(ToMonitor::Call)
+    }
+}
+
+/// The monitor's answer to a [`Report`] it kept for the round in progress: 202.
+pub fn report_kept() -> Reply {
+    Reply::json(202, &serde_json::json!({"report": "kept"}))
+}
+
+/// The monitor's answer to a [`Report`] it dropped (late, twice, another
+/// fleet's): 409, saying why.
+pub fn report_dropped(dropped: &Dropped) -> Reply {
+    Reply::error(409, "report_dropped", dropped.to_string())
+}
+
+/// A prober's answer to a [`crate::vantage::ProberCall`] it accepted: 202; the report follows
+/// in a call of its own.
+pub fn prober_accepted() -> Reply {
+    Reply::json(202, &serde_json::json!({"call": "accepted"}))
+}
+
+/// A prober's answer to a call that does not fit its fleet: 400, saying why.
+pub fn prober_refused(why: &str) -> Reply {
+    Reply::error(400, "bad_prober_call", why.to_string())
+}
+
+/// Whether a prober's or the monitor's answer means it took the call: a 2xx.
+pub fn accepted(status: u16) -> bool {
+    (200..300).contains(&status)
 }
 
 /// A complete HTTP answer. Header names are lower case.

@@ -47,14 +47,31 @@ pub struct OriginTrack {
     pub stale: bool,
 }
 
+impl OriginTrack {
+    /// Whether `self` and `other` differ only in probe latencies: what a round
+    /// need not write again (a healthy fleet's rows do not change from round to
+    /// round, so a round writes only the origins whose verdicts, counters or
+    /// statuses moved).
+    pub fn same_but_latency(&self, other: &OriginTrack) -> bool {
+        let verdicts = |t: &OriginTrack| t.by_vantage.iter().map(|(n, p)| (n.clone(), p.verdict)).collect::<Vec<_>>();
+        (self.health, self.since_ms, self.better, self.worse, self.last.verdict, self.stale)
+            == (other.health, other.since_ms, other.better, other.worse, other.last.verdict, other.stale)
+            && verdicts(self) == verdicts(other)
+    }
+}
+
 /// A vantage's state across refreshes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VantageTrack {
     pub state: VantageState,
     /// When `state` last changed, ms since the Unix epoch.
     pub since_ms: u64,
     /// When it last reported (isolated or not), ms; `None` before its first report.
     pub reported_at_ms: Option<u64>,
+    /// The data centre its probers last said they ran in (`colo=` of
+    /// Cloudflare's trace endpoint as the canary); `None` without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colo: Option<String>,
 }
 
 /// A region's or the global status and when it last changed.
@@ -64,10 +81,16 @@ pub struct Track<T> {
     pub since_ms: u64,
 }
 
-/// Everything the monitor knows, persisted after every round. Keyed by name so a
+/// Everything the monitor knows, persisted after every round (the origins one
+/// row each, the rest in one row: see [`crate::store`]). Keyed by name so a
 /// config change keeps the state of the origins it keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonitorState {
+    /// The digest of the fleet the last round ran for (`""` before it was
+    /// recorded); a round for another fleet records a `config` change.
+    #[serde(default)]
+    pub fleet: String,
+    #[serde(default)]
     pub origins: BTreeMap<String, OriginTrack>,
     pub regions: BTreeMap<String, Track<Health>>,
     /// `None` until the first trustworthy round.
@@ -109,6 +132,9 @@ pub enum Kind {
     Global,
     /// A vantage became isolated or missing, or came back (`reporting`).
     Vantage,
+    /// The fleet changed (a deploy with another config): `from` and `to` are
+    /// the first 12 characters of the fleets' digests.
+    Config,
 }
 
 /// The result of one round: the new state and the changes to record.
@@ -131,6 +157,17 @@ pub fn advance(config: &Config, prev: Option<&MonitorState>, round: &Round, cana
 pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Merged) -> Advance {
     let at = merged.checked_at_ms;
     let mut changes = Vec::new();
+    if let Some(prev) = prev.filter(|p| p.fleet != merged.fleet) {
+        let short = |digest: &str| digest.chars().take(12).collect::<String>();
+        changes.push(Change {
+            at_ms: at,
+            kind: Kind::Config,
+            name: String::new(),
+            from: Some(short(&prev.fleet)).filter(|s| !s.is_empty()),
+            to: short(&merged.fleet),
+            reason: None,
+        });
+    }
     let isolated = merged.is_self_isolated();
     let never_probed = Probe {
         verdict: Verdict { health: Health::Down, reason: Reason::Skipped, http_status: None },
@@ -190,25 +227,27 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
     };
 
     let mut vantages = BTreeMap::new();
-    for (vantage, &now) in config.settings.vantages.iter().zip(&merged.vantages) {
-        let before = prev.and_then(|s| s.vantages.get(&vantage.name)).copied();
-        if before.map_or(now != VantageState::Reporting, |b| b.state != now) {
+    for (v, (vantage, &now)) in config.settings.vantages.iter().zip(&merged.vantages).enumerate() {
+        let before = prev.and_then(|s| s.vantages.get(&vantage.name)).cloned();
+        if before.as_ref().map_or(now != VantageState::Reporting, |b| b.state != now) {
             changes.push(Change {
                 at_ms: at,
                 kind: Kind::Vantage,
                 name: vantage.name.clone(),
-                from: before.map(|b| b.state.as_str().to_string()),
+                from: before.as_ref().map(|b| b.state.as_str().to_string()),
                 to: now.as_str().to_string(),
                 reason: None,
             });
         }
         let reported_at_ms =
-            if now == VantageState::Missing { before.and_then(|b| b.reported_at_ms) } else { Some(at) };
-        let since_ms = before.filter(|b| b.state == now).map_or(at, |b| b.since_ms);
-        vantages.insert(vantage.name.clone(), VantageTrack { state: now, since_ms, reported_at_ms });
+            if now == VantageState::Missing { before.as_ref().and_then(|b| b.reported_at_ms) } else { Some(at) };
+        let since_ms = before.as_ref().filter(|b| b.state == now).map_or(at, |b| b.since_ms);
+        let colo = merged.colos.get(v).cloned().flatten().or_else(|| before.as_ref().and_then(|b| b.colo.clone()));
+        vantages.insert(vantage.name.clone(), VantageTrack { state: now, since_ms, reported_at_ms, colo });
     }
 
     let state = MonitorState {
+        fleet: merged.fleet.clone(),
         origins,
         regions,
         overall,
@@ -298,15 +337,18 @@ impl Snapshot<'_> {
         self.state.isolated || self.state.fresh_at_ms.is_none()
     }
 
-    /// The global status shown; `None` is `unknown`: no trustworthy round ever,
-    /// or the last one is more than `max_stale_s` old.
-    pub fn status(&self, config: &Config) -> Option<Overall> {
-        let (Some(overall), Some(fresh_at)) = (self.state.overall, self.state.fresh_at_ms) else {
-            return None;
-        };
+    /// The global status shown, given `damped`, the view of the damped
+    /// statuses under the current config ([`damped_view`]); `None` is
+    /// `unknown`: no trustworthy round ever, or the last one is more than
+    /// `max_stale_s` old. The status is always the current fleet's under its
+    /// current rules (`min_regions_up`, quorums, `critical`), never one a
+    /// round of another fleet stored.
+    pub fn status(&self, config: &Config, damped: &View) -> Option<Overall> {
+        let fresh_at = self.state.fresh_at_ms?;
+        self.state.overall?;
         let stale_for_ms = self.now_ms.saturating_sub(fresh_at);
         let too_old = self.state.isolated && stale_for_ms > u64::from(config.settings.max_stale_s) * 1000;
-        (!too_old).then_some(overall.status)
+        (!too_old).then_some(damped.overall)
     }
 }
 

@@ -4,6 +4,7 @@
 //! retention. All times are ms since the Unix epoch.
 
 use crate::config::Settings;
+use crate::monitor::MonitorState;
 use crate::uptime::{Window, HOUR_MS, MINUTE_MS};
 
 /// The shortest wait before the next alarm, ms: a round that ran late never
@@ -38,6 +39,35 @@ pub fn needs_round(last_round_ms: Option<u64>, refresh_s: u32, now_ms: u64) -> b
         None => true,
         Some(at) if at > now_ms.saturating_add(refresh_ms) => true,
         Some(at) => now_ms.saturating_sub(at) > 2 * refresh_ms,
+    }
+}
+
+/// Whether a request must wait for a round before it is answered, given the
+/// state in memory and the fleet being served (its digest): no state, a state
+/// of another fleet (a deploy changed the config, so the stored statuses were
+/// judged under other rules and the added origins are unjudged), or
+/// [`needs_round`].
+pub fn round_due(state: Option<&MonitorState>, fleet: &str, refresh_s: u32, now_ms: u64) -> bool {
+    match state {
+        None => true,
+        Some(state) => state.fleet != fleet || needs_round(Some(state.checked_at_ms), refresh_s, now_ms),
+    }
+}
+
+/// How early an alarm may fire and still start the round it was armed for, ms.
+pub const ALARM_EARLY_MS: u64 = 250;
+
+/// Whether the monitor's alarm, firing at `now_ms`, starts a round: none has
+/// run yet, or `refresh_s` have passed since the last one started (less
+/// [`ALARM_EARLY_MS`]). An alarm armed before a round that a request ran
+/// therefore starts no second round: it is re-armed instead. A last round
+/// dated in the future is not believed.
+pub fn alarm_starts_round(last_round_ms: Option<u64>, refresh_s: u32, now_ms: u64) -> bool {
+    let refresh_ms = u64::from(refresh_s) * 1000;
+    match last_round_ms {
+        None => true,
+        Some(at) if at > now_ms.saturating_add(refresh_ms) => true,
+        Some(at) => now_ms.saturating_add(ALARM_EARLY_MS) >= at.saturating_add(refresh_ms),
     }
 }
 

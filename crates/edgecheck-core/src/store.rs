@@ -1,57 +1,111 @@
 //! Persistence behind a small port, as linkup does with its `StringStore`: the
-//! [`Store`] trait is what the monitor needs of storage (a state row, a change
-//! log, uptime rollups), [`MemoryStore`] implements it in memory for host tests,
-//! and the worker implements it over the Durable Object's SQLite.
+//! [`Store`] trait is what the monitor needs of storage (a monitor row, one row
+//! per origin, a change log, uptime rollups), [`MemoryStore`] implements it in
+//! memory for host tests, and the worker implements it over the Durable
+//! Object's SQLite.
 //!
 //! The functions here ([`restore`], [`record`], [`uptimes`], [`history`]) hold
-//! every decision about what is written, read and pruned; a `Store` only runs
-//! statements. They never fail outright: a problem becomes a [`Problem`] to log
-//! and the monitor goes on from memory.
+//! every decision about what is written, read, repaired and pruned; a `Store`
+//! only runs statements. They never fail outright: a problem becomes a
+//! [`Problem`] to log and the monitor goes on from memory.
+//!
+//! **Layout.** The state is cut so that no row grows with the fleet: the
+//! monitor's own row (regions, the global track, vantages, times; a few bytes
+//! per region) and one row per origin (a few hundred bytes, at most about
+//! 1.5 KB with 9 vantages). Durable Object SQLite refuses a row or value over
+//! [`MAX_ROW_BYTES`] and a statement over [`MAX_STATEMENT_BYTES`]; every
+//! statement here is a short fixed text with bound values.
+//!
+//! **Atomic rounds.** A round's writes are one list of [`Write`]s given to
+//! [`Store::commit`], which applies all of them or none (the worker runs them
+//! in `transactionSync`). A write that fails at any statement leaves the
+//! previous state whole; the new state is served from memory and written in
+//! full, with the changes it has not saved yet, by the next round.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::config::Config;
-use crate::monitor::{Advance, Change, MonitorState};
+use crate::monitor::{Advance, Change, MonitorState, OriginTrack};
 use crate::schedule::Retention;
 use crate::uptime::{daily, first_day, rollup_adds, Daily, RollupAdd, Uptime, Uptimes, Window, HOUR_MS};
 
 /// Changes listed by `/history` at most.
 pub const HISTORY_LIMIT: usize = 200;
 
+/// The largest string, BLOB or row Durable Object SQLite stores: 2,000,000
+/// bytes (Cloudflare's Durable Objects limits page).
+pub const MAX_ROW_BYTES: usize = 2_000_000;
+
+/// The longest SQL statement Durable Object SQLite runs: 100 KB.
+pub const MAX_STATEMENT_BYTES: usize = 100_000;
+
 /// Counts of damped statuses summed over a window: up, degraded, down.
 pub type Counts = [u64; 3];
 
-/// What the monitor needs of storage. Every method is synchronous, so the
-/// writes of one round run with no `await` between them (a Durable Object then
-/// commits them together).
+/// One write of a round, in the order [`Store::commit`] applies them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// Replaces the monitor's row: the [`MonitorState`] without its origins, as JSON.
+    Monitor(String),
+    /// Replaces the row of origin `name` (its [`OriginTrack`] as JSON).
+    Origin { name: String, json: String },
+    /// Deletes the row of origin `name` (removed from the fleet, or damaged).
+    DropOrigin(String),
+    /// Appends one change (JSON) of `name` (`""` for the global view and the
+    /// config) at `at_ms`.
+    Change { at_ms: u64, name: String, json: String },
+    /// Adds counts to one rollup bucket, creating it at zero.
+    Rollup(RollupAdd),
+    /// Deletes changes and rollup buckets past retention.
+    Prune(Retention),
+    /// Deletes changes and rollup buckets dated after this time, ms (damage:
+    /// they would never be pruned).
+    DropAfter(u64),
+}
+
+impl Write {
+    /// The bytes of the largest value this write binds: what must fit in
+    /// [`MAX_ROW_BYTES`].
+    pub fn value_bytes(&self) -> usize {
+        match self {
+            Write::Monitor(json) => json.len(),
+            Write::Origin { name, json } => name.len() + json.len(),
+            Write::Change { name, json, .. } => name.len() + json.len(),
+            Write::DropOrigin(name) => name.len(),
+            Write::Rollup(add) => add.name.len() + 40,
+            Write::Prune(_) | Write::DropAfter(_) => 0,
+        }
+    }
+}
+
+/// What the monitor needs of storage. Every method is synchronous.
 pub trait Store {
     /// A storage failure, shown in logs only.
     type Error: fmt::Display;
 
-    /// The state row (JSON), if one was written.
-    fn read_state(&self) -> Result<Option<String>, Self::Error>;
-    /// Replaces the state row.
-    fn write_state(&self, json: &str) -> Result<(), Self::Error>;
-    /// Appends one change (JSON) of `name` (`""` for the global view) at `at_ms`.
-    fn append_change(&self, at_ms: u64, name: &str, json: &str) -> Result<(), Self::Error>;
+    /// The monitor's row (JSON), if one was written.
+    fn read_monitor(&self) -> Result<Option<String>, Self::Error>;
+    /// Every origin row: `(name, json)`.
+    fn read_origins(&self) -> Result<Vec<(String, String)>, Self::Error>;
+    /// The newest change time and the newest rollup bucket start, ms.
+    fn newest(&self) -> Result<(Option<u64>, Option<u64>), Self::Error>;
+    /// Applies `writes` in order, all of them or none: when one fails, the
+    /// storage is as it was before the call.
+    fn commit(&self, writes: &[Write]) -> Result<(), Self::Error>;
     /// The newest changes (JSON), newest first, all or those of `name`; at most
     /// `limit`. Changes at the same ms come newest appended first.
     fn changes(&self, name: Option<&str>, limit: usize) -> Result<Vec<String>, Self::Error>;
-    /// Adds counts to one rollup bucket, creating it at zero.
-    fn add_rollup(&self, add: &RollupAdd) -> Result<(), Self::Error>;
     /// Sums, per name, the rollup buckets of `width_ms` starting at or after `from_ms`.
     fn sum_rollups(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Counts)>, Self::Error>;
     /// The rollup buckets of `width_ms` starting at or after `from_ms`:
     /// `(name, bucket start ms, counts)`.
     fn rollup_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Counts)>, Self::Error>;
-    /// Deletes changes before `retention.changes_before_ms` and rollup buckets
-    /// before their width's cut-off.
-    fn prune(&self, retention: &Retention) -> Result<(), Self::Error>;
 }
 
-/// A storage problem the monitor survived; for the log, never for the public.
+/// A storage problem the monitor survived, or a repair it made; for the log,
+/// never for the public.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem(pub String);
 
@@ -66,57 +120,261 @@ impl fmt::Display for Problem {
 pub struct Memory {
     pub state: MonitorState,
     pub uptimes: Uptimes,
+    /// Whether storage holds `state` (the last commit succeeded). When not, the
+    /// next round writes every origin row, not only those that moved.
+    pub saved: bool,
+    /// Changes of rounds whose commit failed, written with the next one.
+    pub unsaved: Vec<Change>,
 }
 
-/// Loads the persisted state, with uptimes at `now_ms`. A missing row is `None`;
-/// an unreadable or damaged one is `None` with a problem (the monitor starts
-/// afresh rather than stop probing).
-pub fn restore(store: &impl Store, now_ms: u64) -> (Option<Memory>, Vec<Problem>) {
+/// Loads the persisted state, with uptimes at `now_ms`, and repairs it against
+/// the fleet and the clock. `None` when nothing was stored.
+///
+/// Every stored field is checked; each repair is one [`Problem`] saying what
+/// was wrong and what was kept, and the repairs are committed:
+/// - a monitor row that does not decode is replaced by an empty one (the
+///   origins' rows are kept, the view is `unknown` until the next round);
+/// - an origin row that does not decode, or names an origin no longer in the
+///   fleet, is dropped; so are regions and vantages no longer in it;
+/// - a round dated after `now_ms` is clamped to `now_ms`, and every other time
+///   (a `since`, a report) after the round that wrote it is clamped to that
+///   round;
+/// - changes and rollup buckets dated after `now_ms` are deleted.
+pub fn restore(store: &impl Store, config: &Config, now_ms: u64) -> (Option<Memory>, Vec<Problem>) {
     let mut problems = Vec::new();
-    let state = match store.read_state() {
-        Ok(Some(json)) => match serde_json::from_str::<MonitorState>(&json) {
-            Ok(state) => Some(state),
-            Err(e) => {
-                problems.push(Problem(format!("the stored state is damaged, starting afresh: {e}")));
-                None
-            }
-        },
-        Ok(None) => None,
+    let mut repairs = Vec::new();
+    let monitor = match store.read_monitor() {
+        Ok(row) => row,
         Err(e) => {
-            problems.push(Problem(format!("reading the stored state failed, starting afresh: {e}")));
-            None
+            problems.push(Problem(format!("reading the monitor's row failed, starting afresh: {e}")));
+            return (None, problems);
         }
     };
-    let memory = state.map(|state| Memory { state, uptimes: uptimes_or_log(store, now_ms, &mut problems, None) });
-    (memory, problems)
+    let rows = store.read_origins().unwrap_or_else(|e| {
+        problems.push(Problem(format!("reading the origins' rows failed, their statuses start unknown: {e}")));
+        Vec::new()
+    });
+    if monitor.is_none() && rows.is_empty() {
+        return (None, problems);
+    }
+    let mut state = match monitor.as_deref().map(serde_json::from_str::<MonitorState>) {
+        Some(Ok(state)) => state,
+        Some(Err(e)) => {
+            problems.push(Problem(format!(
+                "the monitor's row is damaged ({e}); replaced by an empty one, the origins' rows kept"
+            )));
+            empty_state()
+        }
+        None => {
+            problems.push(Problem("the monitor's row is missing; the origins' rows kept".into()));
+            empty_state()
+        }
+    };
+    // Origins stored in the monitor's row by the one-row layout move to rows of their own.
+    if !state.origins.is_empty() {
+        problems.push(Problem(format!(
+            "the monitor's row holds {} origins (the one-row layout); moved to rows of their own",
+            state.origins.len()
+        )));
+        repairs.extend(state.origins.iter().map(|(name, t)| Write::Origin { name: name.clone(), json: origin_json(t) }));
+    }
+    for (name, json) in rows {
+        match serde_json::from_str::<OriginTrack>(&json) {
+            Ok(track) => {
+                state.origins.insert(name, track);
+            }
+            Err(e) => {
+                problems.push(Problem(format!("the row of origin {name:?} is damaged ({e}); dropped, it starts unknown")));
+                repairs.push(Write::DropOrigin(name));
+            }
+        }
+    }
+    repair(config, &mut state, now_ms, &mut problems, &mut repairs);
+    match store.newest() {
+        Ok((changes, rollups)) => {
+            let future = changes.into_iter().chain(rollups).filter(|&at| at > now_ms).max();
+            if let Some(at) = future {
+                problems.push(Problem(format!(
+                    "changes or uptime rows dated after now (the newest at {at} ms, now {now_ms} ms) are deleted"
+                )));
+                repairs.push(Write::DropAfter(now_ms));
+            }
+        }
+        Err(e) => problems.push(Problem(format!("reading the newest stored times failed: {e}"))),
+    }
+    let mut saved = true;
+    if !problems.is_empty() {
+        // The repaired monitor's row, with the origins' repairs, in one commit.
+        match monitor_json(&state) {
+            Ok(json) => repairs.insert(0, Write::Monitor(json)),
+            Err(e) => problems.push(Problem(format!("the repaired state does not serialize: {e}"))),
+        }
+        if let Err(e) = store.commit(&repairs) {
+            problems.push(Problem(format!("writing the repairs failed; serving the repaired state from memory: {e}")));
+            saved = false;
+        }
+    }
+    let uptimes = uptimes_or_log(store, now_ms, &mut problems, None);
+    (Some(Memory { state, uptimes, saved, unsaved: Vec::new() }), problems)
 }
 
-/// Records one round: writes the state row, its changes and rollup counts,
-/// prunes what is past retention, and returns what to serve from next. A failed
-/// write is a problem, not an error: the new state is served from memory (and
-/// the uptimes of `prev` kept when they cannot be read), never half of it.
+/// The state of a monitor that knows nothing yet (no round, no view).
+fn empty_state() -> MonitorState {
+    MonitorState {
+        fleet: String::new(),
+        origins: BTreeMap::new(),
+        regions: BTreeMap::new(),
+        overall: None,
+        checked_at_ms: 0,
+        duration_ms: 0,
+        fresh_at_ms: None,
+        isolated: true,
+        vantages: BTreeMap::new(),
+    }
+}
+
+/// Checks a loaded state against the fleet and the clock (see [`restore`]).
+fn repair(config: &Config, state: &mut MonitorState, now_ms: u64, problems: &mut Vec<Problem>, repairs: &mut Vec<Write>) {
+    let mut note = |problem: String| problems.push(Problem(problem));
+    if state.checked_at_ms > now_ms {
+        note(format!("the last round is dated {} ms, after now ({now_ms} ms); clamped to now", state.checked_at_ms));
+        state.checked_at_ms = now_ms;
+    }
+    let round = state.checked_at_ms;
+    if let Some(fresh) = state.fresh_at_ms.filter(|&f| f > round) {
+        note(format!("the last trustworthy round is dated {fresh} ms, after the last round ({round} ms); clamped to it"));
+        state.fresh_at_ms = Some(round);
+    }
+    let removed: Vec<String> =
+        state.origins.keys().filter(|name| !config.origins.iter().any(|o| &o.name == *name)).cloned().collect();
+    for name in removed {
+        note(format!("origin {name:?} is no longer in the fleet; its row is dropped"));
+        state.origins.remove(&name);
+        repairs.push(Write::DropOrigin(name));
+    }
+    for (name, track) in &mut state.origins {
+        if track.since_ms > round {
+            note(format!(
+                "origin {name:?}: since {} ms is after the round that wrote it ({round} ms); clamped to that round",
+                track.since_ms
+            ));
+            track.since_ms = round;
+            repairs.push(Write::Origin { name: name.clone(), json: origin_json(track) });
+        }
+    }
+    state.regions.retain(|name, _| {
+        let kept = config.regions.iter().any(|r| &r.name == name);
+        if !kept {
+            note(format!("region {name:?} is no longer in the fleet; dropped"));
+        }
+        kept
+    });
+    for (name, track) in &mut state.regions {
+        if track.since_ms > round {
+            note(format!("region {name:?}: since {} ms is after the last round; clamped to it", track.since_ms));
+            track.since_ms = round;
+        }
+    }
+    if let Some(overall) = state.overall.as_mut().filter(|o| o.since_ms > round) {
+        note(format!("the global status: since {} ms is after the last round; clamped to it", overall.since_ms));
+        overall.since_ms = round;
+    }
+    state.vantages.retain(|name, _| {
+        let kept = config.settings.vantages.iter().any(|v| &v.name == name);
+        if !kept {
+            note(format!("vantage {name:?} is no longer in the fleet; dropped"));
+        }
+        kept
+    });
+    for (name, track) in &mut state.vantages {
+        if track.since_ms > round || track.reported_at_ms.is_some_and(|at| at > round) {
+            note(format!("vantage {name:?}: a time after the last round; clamped to it"));
+            track.since_ms = track.since_ms.min(round);
+            track.reported_at_ms = track.reported_at_ms.map(|at| at.min(round));
+        }
+    }
+}
+
+fn origin_json(track: &OriginTrack) -> String {
+    serde_json::to_string(track).expect("an OriginTrack serializes")
+}
+
+/// The monitor's row: `state` without its origins.
+fn monitor_json(state: &MonitorState) -> Result<String, String> {
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        fleet: &'a str,
+        regions: &'a BTreeMap<String, crate::monitor::Track<crate::classify::Health>>,
+        overall: Option<crate::monitor::Track<crate::aggregate::Overall>>,
+        checked_at_ms: u64,
+        duration_ms: u64,
+        fresh_at_ms: Option<u64>,
+        isolated: bool,
+        vantages: &'a BTreeMap<String, crate::monitor::VantageTrack>,
+    }
+    serde_json::to_string(&Row {
+        fleet: &state.fleet,
+        regions: &state.regions,
+        overall: state.overall,
+        checked_at_ms: state.checked_at_ms,
+        duration_ms: state.duration_ms,
+        fresh_at_ms: state.fresh_at_ms,
+        isolated: state.isolated,
+        vantages: &state.vantages,
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// The writes of one round, given what storage held before it (`prev`): the
+/// monitor's row, the rows of origins that moved ([`OriginTrack::same_but_latency`]
+/// says which; all of them when `prev` was not saved), drops of origins that
+/// left, the round's changes (with those not saved before), its rollups and
+/// the prune.
+pub fn round_writes(config: &Config, prev: Option<&Memory>, advance: &Advance) -> Result<Vec<Write>, String> {
+    let state = &advance.state;
+    let mut writes = vec![Write::Monitor(monitor_json(state)?)];
+    let before = prev.filter(|m| m.saved).map(|m| &m.state.origins);
+    for (name, track) in &state.origins {
+        if before.and_then(|b| b.get(name)).is_none_or(|old| !old.same_but_latency(track)) {
+            writes.push(Write::Origin { name: name.clone(), json: origin_json(track) });
+        }
+    }
+    if let Some(prev) = prev {
+        for name in prev.state.origins.keys().filter(|n| !state.origins.contains_key(*n)) {
+            writes.push(Write::DropOrigin(name.clone()));
+        }
+    }
+    let unsaved = prev.map(|m| m.unsaved.as_slice()).unwrap_or_default();
+    for change in unsaved.iter().chain(&advance.changes) {
+        let json = serde_json::to_string(change).map_err(|e| e.to_string())?;
+        writes.push(Write::Change { at_ms: change.at_ms, name: change.name.clone(), json });
+    }
+    writes.extend(rollup_adds(config, advance).into_iter().map(Write::Rollup));
+    writes.push(Write::Prune(Retention::at(&config.settings, state.checked_at_ms)));
+    Ok(writes)
+}
+
+/// Records one round: commits its writes ([`round_writes`]) atomically and
+/// returns what to serve from next. A failed commit is a problem, not an
+/// error: the storage keeps the previous state whole, the new state is served
+/// from memory (with the uptimes of `prev` when they cannot be read), and the
+/// next round writes it in full with the changes not saved.
 pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance: Advance) -> (Memory, Vec<Problem>) {
     let mut problems = Vec::new();
-    if let Err(e) = write_round(store, config, &advance) {
-        problems.push(Problem(format!("storage write failed; serving from memory: {e}")));
-    }
+    let committed = round_writes(config, prev.as_ref(), &advance)
+        .and_then(|writes| store.commit(&writes).map_err(|e| e.to_string()));
+    let (saved, unsaved) = match committed {
+        Ok(()) => (true, Vec::new()),
+        Err(e) => {
+            problems.push(Problem(format!("storage write failed; the previous state is kept, serving from memory: {e}")));
+            let mut unsaved = prev.as_ref().map(|m| m.unsaved.clone()).unwrap_or_default();
+            unsaved.extend(advance.changes.iter().cloned());
+            (false, unsaved)
+        }
+    };
     let at = advance.state.checked_at_ms;
     let uptimes = uptimes_or_log(store, at, &mut problems, prev.map(|m| m.uptimes));
-    (Memory { state: advance.state, uptimes }, problems)
-}
-
-fn write_round<S: Store>(store: &S, config: &Config, advance: &Advance) -> Result<(), String> {
-    let err = |e: S::Error| e.to_string();
-    let state = serde_json::to_string(&advance.state).map_err(|e| e.to_string())?;
-    store.write_state(&state).map_err(err)?;
-    for change in &advance.changes {
-        let json = serde_json::to_string(change).map_err(|e| e.to_string())?;
-        store.append_change(change.at_ms, &change.name, &json).map_err(err)?;
-    }
-    for add in rollup_adds(config, advance) {
-        store.add_rollup(&add).map_err(err)?;
-    }
-    store.prune(&Retention::at(&config.settings, advance.state.checked_at_ms)).map_err(err)
+    (Memory { state: advance.state, uptimes, saved, unsaved }, problems)
 }
 
 fn uptimes_or_log(store: &impl Store, now_ms: u64, problems: &mut Vec<Problem>, fallback: Option<Uptimes>) -> Uptimes {
@@ -148,93 +406,176 @@ pub fn history<S: Store>(store: &S, name: Option<&str>) -> Result<Vec<Change>, S
     Ok(store.changes(name, HISTORY_LIMIT)?.iter().filter_map(|json| serde_json::from_str(json).ok()).collect())
 }
 
-/// A [`Store`] in memory, for host tests; `fail_writes` makes every write fail.
+/// A [`Store`] in memory, for host tests. It refuses what Durable Object
+/// SQLite refuses (a value or row over [`MAX_ROW_BYTES`]), and a commit applies
+/// all of its writes or none. `fail_writes` makes every commit fail;
+/// `fail_at` makes the n-th write (counted from 0 across commits) fail.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    state: RefCell<Option<String>>,
-    /// (at_ms, append order, name, json).
-    changes: RefCell<Vec<(u64, u64, String, String)>>,
-    /// (name, width_ms, bucket_ms) -> counts.
-    rollups: RefCell<BTreeMap<(String, u64, u64), Counts>>,
-    appended: Cell<u64>,
-    /// While set, every write fails.
+    tables: RefCell<Tables>,
+    /// While set, every commit fails.
     pub fail_writes: Cell<bool>,
+    /// When `Some(n)`, the n-th write from now fails (0: the next one).
+    pub fail_at: Cell<Option<usize>>,
+    /// The largest value a commit has written, bytes.
+    pub largest_value: Cell<usize>,
 }
 
-/// The error of a [`MemoryStore`] whose `fail_writes` is set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WriteRefused;
+#[derive(Debug, Default, Clone)]
+struct Tables {
+    monitor: Option<String>,
+    origins: BTreeMap<String, String>,
+    /// (at_ms, append order, name, json).
+    changes: Vec<(u64, u64, String, String)>,
+    /// (name, width_ms, bucket_ms) -> counts.
+    rollups: BTreeMap<(String, u64, u64), Counts>,
+    appended: u64,
+}
+
+/// Why a [`MemoryStore`] refused a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteRefused {
+    /// `fail_writes` is set.
+    Failing,
+    /// `fail_at` reached this write of the commit.
+    FailedAt(usize),
+    /// A value over [`MAX_ROW_BYTES`], as SQLite's `SQLITE_TOOBIG`.
+    TooBig(usize),
+}
 
 impl fmt::Display for WriteRefused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the memory store refuses writes (fail_writes)")
+        match self {
+            WriteRefused::Failing => f.write_str("the memory store refuses writes (fail_writes)"),
+            WriteRefused::FailedAt(i) => write!(f, "write {i} of the commit failed (fail_at)"),
+            WriteRefused::TooBig(n) => write!(f, "string or blob too big: {n} bytes (SQLITE_TOOBIG)"),
+        }
     }
 }
 
 impl MemoryStore {
-    fn writable(&self) -> Result<(), WriteRefused> {
-        if self.fail_writes.get() {
-            Err(WriteRefused)
-        } else {
-            Ok(())
-        }
+    /// Replaces the monitor's row with arbitrary text, as damaged storage would.
+    pub fn put_raw_monitor(&self, text: &str) {
+        self.tables.borrow_mut().monitor = Some(text.to_string());
     }
 
-    /// Replaces the state row with arbitrary text, as damaged storage would.
-    pub fn put_raw_state(&self, text: &str) {
-        *self.state.borrow_mut() = Some(text.to_string());
+    /// Replaces or adds an origin's row with arbitrary text.
+    pub fn put_raw_origin(&self, name: &str, text: &str) {
+        self.tables.borrow_mut().origins.insert(name.to_string(), text.to_string());
+    }
+
+    /// Appends a change row with arbitrary text.
+    pub fn put_raw_change(&self, at_ms: u64, name: &str, text: &str) {
+        let mut t = self.tables.borrow_mut();
+        let order = t.appended;
+        t.appended += 1;
+        t.changes.push((at_ms, order, name.to_string(), text.to_string()));
+    }
+
+    /// Deletes the monitor's row, as a dropped table would.
+    pub fn drop_monitor(&self) {
+        self.tables.borrow_mut().monitor = None;
+    }
+
+    /// The monitor's row and the origin rows, as stored.
+    pub fn raw(&self) -> (Option<String>, BTreeMap<String, String>) {
+        let t = self.tables.borrow();
+        (t.monitor.clone(), t.origins.clone())
     }
 
     /// Rows held: (changes, rollup buckets).
     pub fn rows(&self) -> (usize, usize) {
-        (self.changes.borrow().len(), self.rollups.borrow().len())
+        let t = self.tables.borrow();
+        (t.changes.len(), t.rollups.len())
+    }
+}
+
+fn apply(t: &mut Tables, write: &Write) {
+    match write {
+        Write::Monitor(json) => t.monitor = Some(json.clone()),
+        Write::Origin { name, json } => {
+            t.origins.insert(name.clone(), json.clone());
+        }
+        Write::DropOrigin(name) => {
+            t.origins.remove(name);
+        }
+        Write::Change { at_ms, name, json } => {
+            let order = t.appended;
+            t.appended += 1;
+            t.changes.push((*at_ms, order, name.clone(), json.clone()));
+        }
+        Write::Rollup(add) => {
+            let counts = t.rollups.entry((add.name.clone(), add.width_ms, add.bucket_ms)).or_default();
+            counts[0] = counts[0].saturating_add(u64::from(add.up));
+            counts[1] = counts[1].saturating_add(u64::from(add.degraded));
+            counts[2] = counts[2].saturating_add(u64::from(add.down));
+        }
+        Write::Prune(retention) => {
+            t.changes.retain(|(at, ..)| *at >= retention.changes_before_ms);
+            t.rollups.retain(|(_, width, bucket), _| *bucket >= retention.rollups_before_ms(*width));
+        }
+        Write::DropAfter(at_ms) => {
+            t.changes.retain(|(at, ..)| at <= at_ms);
+            t.rollups.retain(|(_, _, bucket), _| bucket <= at_ms);
+        }
     }
 }
 
 impl Store for MemoryStore {
     type Error = WriteRefused;
 
-    fn read_state(&self) -> Result<Option<String>, WriteRefused> {
-        Ok(self.state.borrow().clone())
+    fn read_monitor(&self) -> Result<Option<String>, WriteRefused> {
+        Ok(self.tables.borrow().monitor.clone())
     }
 
-    fn write_state(&self, json: &str) -> Result<(), WriteRefused> {
-        self.writable()?;
-        *self.state.borrow_mut() = Some(json.to_string());
-        Ok(())
+    fn read_origins(&self) -> Result<Vec<(String, String)>, WriteRefused> {
+        Ok(self.tables.borrow().origins.iter().map(|(n, j)| (n.clone(), j.clone())).collect())
     }
 
-    fn append_change(&self, at_ms: u64, name: &str, json: &str) -> Result<(), WriteRefused> {
-        self.writable()?;
-        let order = self.appended.get();
-        self.appended.set(order + 1);
-        self.changes.borrow_mut().push((at_ms, order, name.to_string(), json.to_string()));
+    fn newest(&self) -> Result<(Option<u64>, Option<u64>), WriteRefused> {
+        let t = self.tables.borrow();
+        Ok((t.changes.iter().map(|c| c.0).max(), t.rollups.keys().map(|k| k.2).max()))
+    }
+
+    fn commit(&self, writes: &[Write]) -> Result<(), WriteRefused> {
+        if self.fail_writes.get() {
+            return Err(WriteRefused::Failing);
+        }
+        // Applied to a copy, kept only when every write went through.
+        let mut copy = self.tables.borrow().clone();
+        for (i, write) in writes.iter().enumerate() {
+            match self.fail_at.get() {
+                Some(0) => {
+                    self.fail_at.set(None);
+                    return Err(WriteRefused::FailedAt(i));
+                }
+                Some(n) => self.fail_at.set(Some(n - 1)),
+                None => {}
+            }
+            let bytes = write.value_bytes();
+            if bytes > MAX_ROW_BYTES {
+                return Err(WriteRefused::TooBig(bytes));
+            }
+            self.largest_value.set(self.largest_value.get().max(bytes));
+            apply(&mut copy, write);
+        }
+        *self.tables.borrow_mut() = copy;
         Ok(())
     }
 
     fn changes(&self, name: Option<&str>, limit: usize) -> Result<Vec<String>, WriteRefused> {
-        let mut rows: Vec<_> =
-            self.changes.borrow().iter().filter(|(_, _, n, _)| name.is_none_or(|name| name == n)).cloned().collect();
+        let t = self.tables.borrow();
+        let mut rows: Vec<_> = t.changes.iter().filter(|(_, _, n, _)| name.is_none_or(|name| name == n)).collect();
         rows.sort_by_key(|row| std::cmp::Reverse((row.0, row.1)));
-        Ok(rows.into_iter().take(limit).map(|(.., json)| json).collect())
-    }
-
-    fn add_rollup(&self, add: &RollupAdd) -> Result<(), WriteRefused> {
-        self.writable()?;
-        let mut rollups = self.rollups.borrow_mut();
-        let counts = rollups.entry((add.name.clone(), add.width_ms, add.bucket_ms)).or_default();
-        counts[0] += u64::from(add.up);
-        counts[1] += u64::from(add.degraded);
-        counts[2] += u64::from(add.down);
-        Ok(())
+        Ok(rows.into_iter().take(limit).map(|(.., json)| json.clone()).collect())
     }
 
     fn sum_rollups(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Counts)>, WriteRefused> {
         let mut sums: BTreeMap<String, Counts> = BTreeMap::new();
-        for ((name, width, bucket), counts) in self.rollups.borrow().iter() {
+        for ((name, width, bucket), counts) in self.tables.borrow().rollups.iter() {
             if *width == width_ms && *bucket >= from_ms {
                 let sum = sums.entry(name.clone()).or_default();
-                (0..3).for_each(|i| sum[i] += counts[i]);
+                (0..3).for_each(|i| sum[i] = sum[i].saturating_add(counts[i]));
             }
         }
         Ok(sums.into_iter().collect())
@@ -242,18 +583,12 @@ impl Store for MemoryStore {
 
     fn rollup_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Counts)>, WriteRefused> {
         Ok(self
-            .rollups
+            .tables
             .borrow()
+            .rollups
             .iter()
             .filter(|((_, width, bucket), _)| *width == width_ms && *bucket >= from_ms)
             .map(|((name, _, bucket), counts)| (name.clone(), *bucket, *counts))
             .collect())
-    }
-
-    fn prune(&self, retention: &Retention) -> Result<(), WriteRefused> {
-        self.writable()?;
-        self.changes.borrow_mut().retain(|(at, ..)| *at >= retention.changes_before_ms);
-        self.rollups.borrow_mut().retain(|(_, width, bucket), _| *bucket >= retention.rollups_before_ms(*width));
-        Ok(())
     }
 }

@@ -72,11 +72,13 @@ pub struct ShownOrigin {
 
 /// One vantage as shown: its state in the last refresh and the age of its
 /// last report in seconds (`None` before its first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShownVantage<'c> {
     pub name: &'c str,
     pub state: VantageState,
     pub age_s: Option<u64>,
+    /// The data centre its probers last reported running in, if known.
+    pub colo: Option<String>,
 }
 
 /// What the vantages saw of one origin: each vantage's probe, in
@@ -91,9 +93,9 @@ pub struct ShownDisagreement<'c> {
 /// The view `snap` shows under `config`. Aggregates once.
 pub fn shown<'s>(config: &Config, snap: Snapshot<'s>) -> ShownView<'s> {
     let state = snap.state;
-    let status = snap.status(config);
-    let degraded_is_ready = config.settings.degraded_is_ready;
     let damped = damped_view(config, &state.origins);
+    let status = snap.status(config, &damped);
+    let degraded_is_ready = config.settings.degraded_is_ready;
     let regions = config
         .regions
         .iter()
@@ -153,6 +155,7 @@ impl ShownView<'_> {
                     name: &v.name,
                     state: track.map_or(VantageState::Missing, |t| t.state),
                     age_s: track.and_then(|t| t.reported_at_ms).map(|at| age_s(at, self.now_ms)),
+                    colo: track.and_then(|t| t.colo.clone()),
                 }
             })
             .collect()

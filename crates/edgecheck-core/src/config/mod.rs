@@ -281,23 +281,35 @@ impl Config {
     pub fn warnings(&self) -> Vec<ConfigWarning> {
         let mut out = Vec::new();
         let s = &self.settings;
-        let waves = self.origins.len().div_ceil(s.max_in_flight) as u64;
-        let slowest = self.origins.iter().map(|o| o.timeout_ms).max().unwrap_or(0) as u64;
-        if waves * slowest > s.deadline_ms as u64 {
+        // Per prober: its shard in waves of max_in_flight, each as long as the
+        // shard's longest timeout, against the deadline every prober has.
+        let worst = (0..self.shard_count())
+            .map(|shard| {
+                let origins = &self.origins[self.shard(shard)];
+                let waves = origins.len().div_ceil(s.max_in_flight) as u64;
+                let slowest = origins.iter().map(|o| u64::from(o.timeout_ms)).max().unwrap_or(0);
+                (waves * slowest, shard, origins.len(), slowest)
+            })
+            .max();
+        if let Some((need, shard, size, slowest)) = worst.filter(|w| w.0 > u64::from(s.deadline_ms)) {
+            let which = if self.shard_count() > 1 { format!("shard {shard} has ") } else { String::new() };
             out.push(ConfigWarning {
                 field: "settings.deadline_ms".into(),
                 message: format!(
-                    "{} origins in waves of {} with timeouts up to {} ms need up to {} ms; probes not started within {} ms are reported as skipped",
-                    self.origins.len(), s.max_in_flight, slowest, waves * slowest, s.deadline_ms
+                    "{which}{size} origins, probed in waves of {} with timeouts up to {slowest} ms: they need up to {need} ms; probes not started within {} ms are reported as skipped (a smaller shard_size or shorter timeouts fix it)",
+                    s.max_in_flight, s.deadline_ms
                 ),
             });
         }
-        if self.origins.len() > FREE_PLAN_SUBREQUESTS {
+        // One prober's invocation: its shard's probes, the canary and the report to the monitor.
+        let per_prober = self.settings.shard_size.min(self.origins.len()) + usize::from(s.canary.is_some()) + 1;
+        if per_prober > FREE_PLAN_SUBREQUESTS {
             out.push(ConfigWarning {
-                field: "origins".into(),
+                field: "settings.shard_size".into(),
                 message: format!(
-                    "{} origins: one fan-out makes one subrequest per origin, more than the {} per invocation the Workers Free plan allows (Paid allows 10,000)",
-                    self.origins.len(), FREE_PLAN_SUBREQUESTS
+                    "a prober makes {per_prober} subrequests per round (its shard's probes, the canary and its report), more than the {} per invocation the Workers Free plan allows (Paid allows 10,000); shard_size = {} keeps every prober inside it",
+                    FREE_PLAN_SUBREQUESTS,
+                    FREE_PLAN_SUBREQUESTS - 1 - usize::from(s.canary.is_some())
                 ),
             });
         }

@@ -94,6 +94,11 @@ pub struct VantageDoc {
     pub state: &'static str,
     /// Seconds since its last report; `null` before its first.
     pub age_s: Option<u64>,
+    /// The Cloudflare data centre (IATA code, e.g. `LHR`) its probers last
+    /// reported running in, read from the canary when the canary is
+    /// `/cdn-cgi/trace`; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub colo: Option<String>,
 }
 
 /// What one vantage saw of an origin in the last refresh.
@@ -276,7 +281,7 @@ pub fn health<'a>(config: &'a Config, view: &ShownView, uptimes: &Uptimes, summa
         vantages: view
             .vantages(config)
             .into_iter()
-            .map(|v| (v.name, VantageDoc { state: v.state.as_str(), age_s: v.age_s }))
+            .map(|v| (v.name, VantageDoc { state: v.state.as_str(), age_s: v.age_s, colo: v.colo }))
             .collect(),
     }
 }

@@ -180,6 +180,7 @@ fn change_line(c: &Change) -> String {
         Kind::Region => format!("Region {}", escape_html(&c.name)),
         Kind::Origin => format!("Origin {}", escape_html(&c.name)),
         Kind::Vantage => format!("Vantage {}", escape_html(&c.name)),
+        Kind::Config => "The fleet's configuration".to_string(),
     };
     let reason = c.reason.map_or(String::new(), |r| format!(" ({})", r.as_str()));
     let to = escape_html(&c.to);
