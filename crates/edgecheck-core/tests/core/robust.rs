@@ -58,6 +58,7 @@ fn vantage_track() -> impl Strategy<Value = VantageTrack> {
         state,
         since_ms,
         reported_at_ms,
+        colo: None,
     })
 }
 
@@ -91,6 +92,7 @@ fn state() -> impl Strategy<Value = MonitorState> {
     )
         .prop_map(|(origins, regions, overall, (checked_at_ms, duration_ms, fresh_at_ms, isolated), vantages)| {
             MonitorState {
+                fleet: String::new(),
                 origins,
                 regions: regions.into_iter().map(|(n, (status, since_ms))| (n, Track { status, since_ms })).collect(),
                 overall: overall.map(|(status, since_ms)| Track { status, since_ms }),

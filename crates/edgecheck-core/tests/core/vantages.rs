@@ -7,7 +7,7 @@ use edgecheck_core::aggregate::Probe;
 use edgecheck_core::classify::{Health, Reason, Verdict};
 use edgecheck_core::config::Config;
 use edgecheck_core::monitor::{advance_merged, Kind};
-use edgecheck_core::vantage::{merge, quorum_verdict, Report, VantageState};
+use edgecheck_core::vantage::{merge, quorum_verdict, trace_colo, Report, RoundInProgress, VantageState};
 use proptest::prelude::*;
 
 use super::valid;
@@ -60,6 +60,8 @@ fn reports(c: &Config, v: usize, codes: &str) -> Vec<Report> {
     (0..c.shard_count())
         .map(|s| Report {
             fleet: "f".into(),
+            round: 0,
+            colo: None,
             vantage: v,
             shard: s,
             canary_ok: true,
@@ -182,6 +184,73 @@ fn vantage_changes_are_history_and_stale_origins_keep_their_status() {
     assert!(!third.state.origins["b"].stale);
 }
 
+#[test]
+fn a_round_in_progress_keeps_each_prober_once() {
+    let c = fleet("\"majority\"");
+    let mut round = RoundInProgress::start(&c, 0);
+    assert_eq!((round.deadline_at_ms, round.merge_by_ms), (5_000, 7_000), "the deadline, then the grace");
+    assert_eq!(round.call(2, 1).round, 0);
+    let mine = |v, codes| reports(&c, v, codes);
+    let mut whys = Vec::new();
+    let mut offer = |report: Report| whys.push(round.accept(&c, "f", report).err().map(|d| d.why));
+    offer(mine(0, "uuu")[0].clone());
+    offer(Report { round: 99, ..mine(0, "uuu")[1].clone() });
+    offer(Report { fleet: "other".into(), ..mine(0, "uuu")[1].clone() });
+    offer(mine(0, "xxx")[0].clone());
+    offer(Report { vantage: 3, ..mine(0, "uuu")[0].clone() });
+    offer(Report { probes: Vec::new(), ..mine(1, "uuu")[0].clone() });
+    assert_eq!(
+        whys,
+        [
+            None,
+            Some("not for the round in progress (late, or for another round)"),
+            Some("built for another fleet"),
+            Some("a second report for the same prober"),
+            Some("no such prober in this fleet"),
+            Some("wrong number of probes for its shard"),
+        ]
+    );
+    assert_eq!((round.reported(), round.is_complete()), (1, false));
+    assert_eq!(round.missing(&c), ["enam.1", "weur.0", "weur.1", "apac.0", "apac.1"]);
+    for report in (0..3).flat_map(|v| mine(v, "uuu")).skip(1) {
+        round.accept(&c, "f", report).unwrap();
+    }
+    assert!(round.is_complete());
+    let merged = round.finish(&c, "f", 2_500);
+    assert_eq!((merged.checked_at_ms, merged.duration_ms, merged.fleet.as_str()), (0, 2_500, "f"));
+    assert!(merged.probes.iter().all(|p| p.is_some_and(|p| p.verdict.health == Health::Up)));
+}
+
+#[test]
+fn the_colo_comes_from_cloudflare_trace_only() {
+    let trace = b"fl=1f1\nh=www.cloudflare.com\nip=192.0.2.1\nts=1764547200.1\ncolo=LHR\nloc=GB\n";
+    let cases: &[(&str, &[u8], Option<&str>)] = &[
+        ("https://www.cloudflare.com/cdn-cgi/trace", trace, Some("LHR")),
+        ("http://127.0.0.1:9/cdn-cgi/trace?x=1", b"colo=SJC\r\nloc=US\r\n", Some("SJC")),
+        ("https://example.com/health", trace, None),
+        ("https://www.cloudflare.com/cdn-cgi/trace", b"no colo here", None),
+        ("https://www.cloudflare.com/cdn-cgi/trace", b"colo=<script>\n", None),
+        ("https://www.cloudflare.com/cdn-cgi/trace", b"colo=\n", None),
+        ("https://www.cloudflare.com/cdn-cgi/trace", &[0xff, 0xfe], None),
+    ];
+    for (url, body, want) in cases {
+        assert_eq!(trace_colo(url, body).as_deref(), *want, "{url} {body:?}");
+    }
+    // Per vantage, kept across refreshes until a prober says otherwise.
+    let c = fleet("\"majority\"");
+    let with_colo = |v, colo: Option<&'static str>| {
+        reports(&c, v, "uuu").into_iter().map(move |r| Report { colo: colo.map(String::from), ..r })
+    };
+    let all = with_colo(0, Some("IAD")).chain(with_colo(1, None)).chain(with_colo(2, Some("SIN"))).collect();
+    let merged = merge(&c, "f", 0, 10, all).0;
+    assert_eq!(merged.colos, [Some("IAD".to_string()), None, Some("SIN".to_string())]);
+    let first = advance_merged(&c, None, &merged);
+    let again = merge(&c, "f", 10_000, 10, (0..3).flat_map(|v| reports(&c, v, "uuu")).collect()).0;
+    let second = advance_merged(&c, Some(&first.state), &again);
+    assert_eq!(second.state.vantages["enam"].colo.as_deref(), Some("IAD"));
+    assert_eq!(second.state.vantages["weur"].colo, None);
+}
+
 fn health() -> impl Strategy<Value = char> {
     prop_oneof![Just('u'), Just('d'), Just('x'), Just('t')]
 }
@@ -209,6 +278,42 @@ proptest! {
             shuffled.swap(i, j);
         }
         prop_assert_eq!(merged_healths(&c, all), merged_healths(&c, shuffled));
+    }
+
+    /// The merged result depends on which reports came in time, never on
+    /// their order, their repeats, or on reports that came after the merge.
+    #[test]
+    fn the_merge_does_not_depend_on_order_or_timing_of_reports(
+        a in codes(), b in codes(), c3 in codes(), seed in any::<u64>(), cut in 0usize..=6, repeats in 0usize..4,
+    ) {
+        let c = fleet("\"majority\"");
+        let all: Vec<Report> = [&a, &b, &c3].iter().enumerate().flat_map(|(v, codes)| reports(&c, v, codes)).collect();
+        let mut arrivals = all.clone();
+        let n = arrivals.len();
+        for i in 0..n {
+            let j = (seed.wrapping_mul(6364136223846793005).wrapping_add(i as u64 * 1442695040888963407) % n as u64) as usize;
+            arrivals.swap(i, j);
+        }
+        // Some arrive twice (a retried delivery), right after themselves.
+        for r in 0..repeats.min(n) {
+            let again = arrivals[r * 2 % arrivals.len()].clone();
+            arrivals.insert(r * 2 % arrivals.len(), again);
+        }
+        // The first `cut` distinct probers' reports arrive before the merge; the rest after.
+        let mut round = RoundInProgress::start(&c, 0);
+        let mut in_time = Vec::new();
+        for report in arrivals {
+            let key = (report.vantage, report.shard);
+            if in_time.len() < cut || in_time.contains(&key) {
+                if round.accept(&c, "f", report).is_ok() {
+                    in_time.push(key);
+                }
+            }
+        }
+        let merged = round.finish(&c, "f", 7_000);
+        let expected: Vec<Report> = all.into_iter().filter(|r| in_time.contains(&(r.vantage, r.shard))).collect();
+        let (alone, _) = merge(&c, "f", 0, 7_000, expected);
+        prop_assert_eq!(merged, alone);
     }
 
     /// One dissenting vantage never flips an origin when the quorum is above 1:
