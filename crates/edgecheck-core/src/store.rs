@@ -237,8 +237,12 @@ fn empty_state() -> MonitorState {
 fn repair(config: &Config, state: &mut MonitorState, now_ms: u64, problems: &mut Vec<Problem>, repairs: &mut Vec<Write>) {
     let mut note = |problem: String| problems.push(Problem(problem));
     if state.checked_at_ms > now_ms {
-        note(format!("the last round is dated {} ms, after now ({now_ms} ms); clamped to now", state.checked_at_ms));
+        note(format!(
+            "the last round is dated {} ms, after now ({now_ms} ms); its times clamped to now",
+            state.checked_at_ms
+        ));
         state.checked_at_ms = now_ms;
+        state.fresh_at_ms = state.fresh_at_ms.map(|f| f.min(now_ms));
     }
     let round = state.checked_at_ms;
     if let Some(fresh) = state.fresh_at_ms.filter(|&f| f > round) {

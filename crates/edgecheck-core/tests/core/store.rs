@@ -3,7 +3,7 @@
 
 use edgecheck_core::monitor::{advance, Kind};
 use edgecheck_core::schedule::{needs_round, next_alarm_in_ms, Retention};
-use edgecheck_core::store::{self, Memory, MemoryStore, Store};
+use edgecheck_core::store::{self, Memory, MemoryStore, Store, Write};
 use edgecheck_core::uptime::{Uptime, HOUR_MS, MINUTE_MS};
 
 use super::{round, valid, PAIR};
@@ -165,4 +165,247 @@ fn the_schedule() {
             "{last:?} {refresh_s} {now}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// Atomic rounds, repairs on restore, the fleet limit, fleet changes
+// ---------------------------------------------------------------------------
+
+/// For every write of a round, a commit that fails at that write leaves the
+/// previous state whole; the next round, once writes work, saves the new state
+/// and the changes the failed round did not.
+#[test]
+fn a_commit_failing_at_any_write_keeps_the_old_state_whole() {
+    let c = valid(PAIR); // b: rise 1, fall 1
+    let probe = MemoryStore::default();
+    let first = record_rounds(&probe, &c, &[(0, "uu")]);
+    let next = advance(&c, Some(&first.state), &round(15_000, "ux"), true);
+    let writes = store::round_writes(&c, Some(&first), &next).unwrap();
+    assert!(writes.len() >= 6, "the monitor's row, b's row, changes, rollups, the prune: {writes:?}");
+    for n in 0..writes.len() {
+        let db = MemoryStore::default();
+        let memory = record_rounds(&db, &c, &[(0, "uu")]);
+        let history_before = store::history(&db, None).unwrap();
+        db.fail_at.set(Some(n));
+        let (served, problems) = store::record(&db, &c, Some(memory.clone()), next.clone());
+        assert_eq!(problems.len(), 1, "write {n}: {problems:?}");
+        assert_eq!(served.state, next.state, "write {n}: the new state is served from memory");
+        assert!(!served.saved && !served.unsaved.is_empty(), "write {n}");
+        let (restored, _) = store::restore(&db, &c, 15_000);
+        assert_eq!(restored.map(|m| m.state), Some(memory.state.clone()), "write {n}: the old state, whole");
+        assert_eq!(store::history(&db, None).unwrap(), history_before, "write {n}: no change of the failed round");
+        // The next round writes everything the failed one did not.
+        let third = advance(&c, Some(&served.state), &round(30_000, "ux"), true);
+        let (saved, problems) = store::record(&db, &c, Some(served), third.clone());
+        assert!(problems.is_empty() && saved.saved, "write {n}: {problems:?}");
+        assert_eq!(store::restore(&db, &c, 30_000).0.map(|m| m.state), Some(third.state), "write {n}");
+        let b: Vec<(u64, String)> =
+            store::history(&db, Some("b")).unwrap().into_iter().map(|ch| (ch.at_ms, ch.to)).collect();
+        assert_eq!(b, [(15_000, "down".to_string()), (0, "up".to_string())], "write {n}: the failed round's change is kept");
+    }
+}
+
+/// A healthy fleet writes no origin row from round to round: only rows that moved.
+#[test]
+fn a_round_writes_only_the_origins_that_moved() {
+    let c = valid(PAIR);
+    let db = MemoryStore::default();
+    let memory = record_rounds(&db, &c, &[(0, "uu")]);
+    let origin_rows = |writes: &[Write]| {
+        writes.iter().filter_map(|w| if let Write::Origin { name, .. } = w { Some(name.clone()) } else { None }).collect::<Vec<_>>()
+    };
+    let same = advance(&c, Some(&memory.state), &round(15_000, "uu"), true);
+    assert_eq!(origin_rows(&store::round_writes(&c, Some(&memory), &same).unwrap()), Vec::<String>::new());
+    let moved = advance(&c, Some(&memory.state), &round(15_000, "ux"), true);
+    assert_eq!(origin_rows(&store::round_writes(&c, Some(&memory), &moved).unwrap()), ["b"]);
+    let unsaved = Memory { saved: false, ..memory.clone() };
+    assert_eq!(origin_rows(&store::round_writes(&c, Some(&unsaved), &same).unwrap()), ["a", "b"]);
+}
+
+/// The fleet limit: 10,000 origins seen from 9 vantages, in 10,000 regions
+/// (one origin each, the most regions a fleet can have). No value written is
+/// over Durable Object SQLite's 2 MB, which the memory store refuses as
+/// production would.
+#[test]
+fn stored_rows_fit_the_platform_at_the_fleet_limit() {
+    use edgecheck_core::aggregate::Probe;
+    use edgecheck_core::classify::{Health, Reason, Verdict};
+    use edgecheck_core::monitor::advance_merged;
+    use edgecheck_core::vantage::{merge, Report};
+    let hints = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"];
+    let mut text = format!(
+        "[settings]\nshard_size = 500\nvantages = [{}]\n",
+        hints.iter().map(|h| format!("\"{h}\"")).collect::<Vec<_>>().join(", ")
+    );
+    for i in 0..10_000 {
+        text += &format!("[regions.region-with-a-long-name-{i:05}]\n");
+    }
+    for i in 0..10_000 {
+        text += &format!(
+            "[[origins]]\nname = \"origin-with-a-rather-long-name-{i:05}\"\nregion = \"region-with-a-long-name-{i:05}\"\nurl = \"https://o{i}.example.com/health\"\n"
+        );
+    }
+    let c = valid(&text);
+    let probe = Probe {
+        verdict: Verdict { health: Health::Degraded, reason: Reason::BodyDegraded, http_status: Some(207) },
+        latency_ms: Some(123_456),
+    };
+    let reports: Vec<Report> = (0..9)
+        .flat_map(|v| (0..c.shard_count()).map(move |s| (v, s)))
+        .map(|(v, s)| Report {
+            fleet: "f".into(),
+            round: 0,
+            vantage: v,
+            shard: s,
+            canary_ok: true,
+            colo: Some("ABCDEFGH".into()),
+            duration_ms: 1,
+            probes: vec![probe; c.shard(s).len()],
+            details: Vec::new(),
+        })
+        .collect();
+    let (merged, dropped) = merge(&c, "f", 1_000, 1, reports);
+    assert!(dropped.is_empty());
+    let advance = advance_merged(&c, None, &merged);
+    let db = MemoryStore::default();
+    let (memory, problems) = store::record(&db, &c, None, advance);
+    assert!(problems.is_empty() && memory.saved, "{problems:?}");
+    let largest = db.largest_value.get();
+    assert!(largest <= store::MAX_ROW_BYTES, "{largest} bytes");
+    assert!(largest < 1_000_000, "half the limit left for growth: {largest} bytes");
+    // The old layout, one row of every origin, is what the store refuses.
+    let whole = serde_json::to_string(&memory.state).unwrap();
+    assert!(whole.len() > store::MAX_ROW_BYTES, "the one-row state would be {} bytes", whole.len());
+    let bytes = whole.len();
+    assert_eq!(db.commit(&[Write::Monitor(whole)]), Err(store::WriteRefused::TooBig(bytes)));
+    // Restore reads it back whole.
+    let (restored, problems) = store::restore(&db, &c, 2_000);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(restored.map(|m| m.state), Some(memory.state));
+}
+
+/// Damaged storage: each kind restored to a state that renders truthfully,
+/// with one log line saying what was wrong and what was kept.
+#[test]
+fn damaged_storage_is_repaired_with_a_log_line() {
+    use edgecheck_core::monitor::Snapshot;
+    use edgecheck_core::view::shown;
+    let c = valid(PAIR);
+    let now = 100_000;
+    // (what, the damage, a word every log line must hold, what must hold after)
+    type Check = fn(&edgecheck_core::monitor::MonitorState) -> bool;
+    let cases: &[(&str, fn(&MemoryStore), &str, Check)] = &[
+        ("a monitor row that is not JSON", |db| db.put_raw_monitor("{not json"), "damaged", |s| {
+            s.fresh_at_ms.is_none() && s.origins["a"].health.is_some()
+        }),
+        ("the monitor's table dropped", |db| db.drop_monitor(), "missing", |s| {
+            s.fresh_at_ms.is_none() && s.origins.len() == 2
+        }),
+        ("an origin row that is not JSON", |db| db.put_raw_origin("a", "[1,"), "damaged", |s| {
+            !s.origins.contains_key("a") && s.origins.contains_key("b")
+        }),
+        ("an origin no longer in the fleet", |db| db.put_raw_origin("gone", &db.raw().1["a"].clone()), "no longer in the fleet", |s| {
+            !s.origins.contains_key("gone")
+        }),
+        ("an origin's since in the far future", |db| {
+            let row = db.raw().1["a"].replace("\"since_ms\":0", "\"since_ms\":253402300799999");
+            db.put_raw_origin("a", &row);
+        }, "clamped", |s| s.origins["a"].since_ms == s.checked_at_ms),
+        ("a round dated in the future", |db| {
+            let row = db.raw().0.unwrap().replace("\"checked_at_ms\":30000", "\"checked_at_ms\":4102444800000")
+                .replace("\"fresh_at_ms\":30000", "\"fresh_at_ms\":4102444800000");
+            db.put_raw_monitor(&row);
+        }, "clamped", |s| s.checked_at_ms == 100_000 && s.fresh_at_ms == Some(100_000)),
+        ("a change row dated 2286", |db| {
+            db.put_raw_change(9_999_999_999_999, "a", r#"{"at_ms":9999999999999,"kind":"origin","name":"a","from":null,"to":"up","reason":null}"#);
+        }, "dated after now", |_| true),
+        ("a region no longer in the fleet", |db| {
+            let row = db.raw().0.unwrap().replace("\"regions\":{", "\"regions\":{\"old\":{\"status\":\"down\",\"since_ms\":0},");
+            db.put_raw_monitor(&row);
+        }, "no longer in the fleet", |s| !s.regions.contains_key("old")),
+        ("a vantage no longer in the fleet", |db| {
+            let row = db.raw().0.unwrap().replace("\"vantages\":{", "\"vantages\":{\"mars\":{\"state\":\"reporting\",\"since_ms\":0,\"reported_at_ms\":0},");
+            db.put_raw_monitor(&row);
+        }, "no longer in the fleet", |s| !s.vantages.contains_key("mars")),
+    ];
+    for (what, damage, word, holds) in cases {
+        let db = MemoryStore::default();
+        record_rounds(&db, &c, &[(0, "uu"), (15_000, "uu"), (30_000, "uu")]);
+        damage(&db);
+        let (memory, problems) = store::restore(&db, &c, now);
+        let memory = memory.unwrap_or_else(|| panic!("{what}: restored nothing"));
+        assert_eq!(problems.len(), 1, "{what}: one line: {problems:?}");
+        assert!(problems[0].0.contains(word), "{what}: {problems:?}");
+        assert!(holds(&memory.state), "{what}: {:?}", memory.state);
+        // Renders truthfully: no time after now, and nothing shown as fresh that is not.
+        let view = shown(&c, Snapshot { state: &memory.state, now_ms: now });
+        assert!(view.checked_at_ms <= now && view.since_ms.is_none_or(|s| s <= now), "{what}");
+        for i in 0..c.origins.len() {
+            assert!(view.origin(&c, i).since_ms.is_none_or(|s| s <= now), "{what}: origin {i}");
+        }
+        let history = store::history(&db, None).unwrap();
+        assert!(history.iter().all(|ch| ch.at_ms <= now), "{what}: {history:?}");
+        // The repair was written: a second restore finds nothing to repair.
+        let (again, problems) = store::restore(&db, &c, now);
+        assert!(problems.is_empty(), "{what}: repaired once: {problems:?}");
+        assert_eq!(again.map(|m| m.state), Some(memory.state), "{what}");
+    }
+}
+
+/// A deploy with another fleet: kept origins keep their state, removed ones
+/// leave, added ones start unknown, the regions and the global view follow the
+/// new rules at once, and the change of fleet is recorded once.
+#[test]
+fn the_state_follows_the_fleet_across_deploys() {
+    use edgecheck_core::monitor::{advance_merged, Snapshot};
+    use edgecheck_core::schedule::round_due;
+    use edgecheck_core::vantage::Merged;
+    use edgecheck_core::view::shown;
+    let old = valid(
+        "[settings]\nmin_regions_up = 1\n[regions.east]\n[regions.west]\n\
+         [[origins]]\nname = \"e1\"\nregion = \"east\"\nurl = \"https://e1.example.com/\"\n\
+         [[origins]]\nname = \"e2\"\nregion = \"east\"\nurl = \"https://e2.example.com/\"\n\
+         [[origins]]\nname = \"w1\"\nregion = \"west\"\nurl = \"https://w1.example.com/\"\n",
+    );
+    let db = MemoryStore::default();
+    let mut merged = Merged::single(&round(0, "uux"), true);
+    merged.fleet = "old-fleet-digest".into();
+    let first = advance_merged(&old, None, &merged);
+    let (memory, _) = store::record(&db, &old, None, first);
+    assert_eq!(shown(&old, Snapshot { state: &memory.state, now_ms: 1_000 }).status.map(|s| s.as_str()), Some("degraded"));
+
+    // The new fleet: west removed, e2 renamed e3, n1 added in a new region, and every region needed.
+    let new = valid(
+        "[settings]\nmin_regions_up = 2\n[regions.east]\nmin_up = 2\n[regions.north]\n\
+         [[origins]]\nname = \"e1\"\nregion = \"east\"\nurl = \"https://e1.example.com/\"\n\
+         [[origins]]\nname = \"e3\"\nregion = \"east\"\nurl = \"https://e2.example.com/\"\n\
+         [[origins]]\nname = \"n1\"\nregion = \"north\"\nurl = \"https://n1.example.com/\"\n",
+    );
+    let (restored, problems) = store::restore(&db, &new, 5_000);
+    let restored = restored.unwrap();
+    assert_eq!(problems.len(), 3, "e2, w1 and the region west leave, one line each: {problems:?}");
+    assert_eq!(restored.state.origins.keys().collect::<Vec<_>>(), ["e1"], "kept by name");
+    assert_eq!(restored.state.origins["e1"], memory.state.origins["e1"], "e1 keeps since and counters");
+    // Before the first round of the new fleet: the current rules, never the stored view.
+    let view = shown(&new, Snapshot { state: &restored.state, now_ms: 5_000 });
+    assert_eq!(view.status.map(|s| s.as_str()), Some("down"), "min_regions_up = 2 with e3 and n1 unjudged");
+    assert_eq!(view.regions.len(), 2);
+    assert_eq!((view.origin(&new, 1).status, view.origin(&new, 2).status), (None, None), "added: unknown");
+    assert!(round_due(Some(&restored.state), "new-fleet-digest", 15, 5_000), "a new fleet is probed before it is served");
+    assert!(!round_due(Some(&restored.state), "old-fleet-digest", 15, 5_000));
+
+    // Its first round: one config change, the new origins judged.
+    let mut merged = Merged::single(&round(6_000, "uuu"), true);
+    merged.fleet = "new-fleet-digest".into();
+    let next = advance_merged(&new, Some(&restored.state), &merged);
+    let config_changes: Vec<_> = next.changes.iter().filter(|ch| ch.kind == Kind::Config).collect();
+    assert_eq!(config_changes.len(), 1, "{:?}", next.changes);
+    assert_eq!((config_changes[0].from.as_deref(), config_changes[0].to.as_str()), (Some("old-fleet-di"), "new-fleet-di"));
+    let (after, _) = store::record(&db, &new, Some(restored), next);
+    let view = shown(&new, Snapshot { state: &after.state, now_ms: 7_000 });
+    assert_eq!(view.status.map(|s| s.as_str()), Some("ok"));
+    let mut merged = Merged::single(&round(21_000, "uuu"), true);
+    merged.fleet = "new-fleet-digest".into();
+    let later = advance_merged(&new, Some(&after.state), &merged);
+    assert!(later.changes.iter().all(|ch| ch.kind != Kind::Config), "recorded once");
 }
