@@ -1,5 +1,7 @@
-//! Any stored state row: the Durable Object keeps its `MonitorState` as one
-//! JSON row and loads it with `store::restore`. A row that loads is rendered
+//! Any stored monitor row: the Durable Object keeps its `MonitorState` as a
+//! monitor row (and one row per origin, which the one-row layout held inside
+//! it) and loads it with `store::restore`, which repairs it against the fleet
+//! and the clock. A row that loads is rendered
 //! at any time through every target and variant of the fleet, with uptimes,
 //! 30-day strips and history made from the state itself, and as the answer to
 //! `POST /refresh`.
@@ -13,7 +15,7 @@ mod common;
 use edgecheck_core::aggregate::{Probe, Round};
 use edgecheck_core::classify::{Health, Reason, Verdict};
 use edgecheck_core::monitor::{self, Change, Kind};
-use edgecheck_core::store::{self, MemoryStore, Store};
+use edgecheck_core::store::{self, MemoryStore, Store, Write};
 use edgecheck_core::uptime::{bucket_start, RollupAdd, HOUR_MS, MINUTE_MS};
 use libfuzzer_sys::fuzz_target;
 
@@ -24,8 +26,8 @@ fuzz_target!(|data: &[u8]| {
 
     let config = common::fleet();
     let db = MemoryStore::default();
-    db.put_raw_state(row);
-    let (memory, _problems) = store::restore(&db, now_ms);
+    db.put_raw_monitor(row);
+    let (memory, _problems) = store::restore(&db, config, now_ms);
     let Some(memory) = memory else { return };
     let state = &memory.state;
 
@@ -42,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     for (kind, name, at_ms, to, reason, [up, degraded, down]) in origins.chain(regions).chain(overall) {
         let change = Change { at_ms, kind, name: name.clone(), from: None, to: to.into(), reason };
         let json = serde_json::to_string(&change).expect("a change serializes");
-        db.append_change(at_ms, name, &json).expect("the memory store writes");
+        let mut writes = vec![Write::Change { at_ms, name: name.clone(), json }];
         for width_ms in [MINUTE_MS, HOUR_MS] {
             let add = RollupAdd {
                 name: name.clone(),
@@ -52,8 +54,9 @@ fuzz_target!(|data: &[u8]| {
                 degraded,
                 down,
             };
-            db.add_rollup(&add).expect("the memory store writes");
+            writes.push(Write::Rollup(add));
         }
+        db.commit(&writes).expect("the memory store writes");
     }
     let uptimes = store::uptimes(&db, now_ms).expect("the memory store reads");
     let daily = store::daily_uptimes(&db, now_ms).expect("the memory store reads");

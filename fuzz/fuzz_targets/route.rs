@@ -70,4 +70,17 @@ fuzz_target!(|data: &[u8]| {
 
     // The whole input as a monitor call.
     common::monitor_call(config, &header, &view, now_ms);
+
+    // The whole input as a prober's report to the monitor, and as a call to a
+    // prober: a clean answer or a clean refusal, never a panic.
+    if let Ok(edgecheck_core::http::ToMonitor::Report(report)) =
+        edgecheck_core::http::ToMonitor::from_request(config, http::REPORT_PATH, &header)
+    {
+        let mut round = edgecheck_core::vantage::RoundInProgress::start(config, now_ms);
+        let _ = round.accept(config, common::FLEET_DIGEST, report);
+        let _ = round.finish(config, common::FLEET_DIGEST, now_ms);
+    }
+    if let Ok(call) = edgecheck_core::vantage::ProberCall::from_json(config, &header) {
+        assert!(call.vantage < config.settings.vantages.len() && !config.shard(call.shard).is_empty());
+    }
 });

@@ -121,6 +121,7 @@ pub fn every_target(config: &Config) -> Vec<Target> {
 /// before its first round.
 pub fn empty_state() -> MonitorState {
     MonitorState {
+        fleet: String::new(),
         origins: Default::default(),
         regions: Default::default(),
         overall: None,
