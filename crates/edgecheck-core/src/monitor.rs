@@ -157,13 +157,15 @@ pub fn advance(config: &Config, prev: Option<&MonitorState>, round: &Round, cana
 pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Merged) -> Advance {
     let at = merged.checked_at_ms;
     let mut changes = Vec::new();
-    if let Some(prev) = prev.filter(|p| p.fleet != merged.fleet) {
+    // A change of fleet, when the previous one is known (a damaged or an old
+    // layout's row does not say which fleet it was).
+    if let Some(prev) = prev.filter(|p| !p.fleet.is_empty() && p.fleet != merged.fleet) {
         let short = |digest: &str| digest.chars().take(12).collect::<String>();
         changes.push(Change {
             at_ms: at,
             kind: Kind::Config,
             name: String::new(),
-            from: Some(short(&prev.fleet)).filter(|s| !s.is_empty()),
+            from: Some(short(&prev.fleet)),
             to: short(&merged.fleet),
             reason: None,
         });
