@@ -91,7 +91,9 @@ impl DurableObject for Prober {
                 call.round,
                 reply.body.unwrap_or_default()
             ),
-            Err(e) => console_error!("edgecheck: prober {}.{}: delivering its report failed: {e}", vantage.name, call.shard),
+            Err(e) => {
+                console_error!("edgecheck: prober {}.{}: delivering its report failed: {e}", vantage.name, call.shard)
+            }
         }
         Response::empty()
     }

@@ -153,7 +153,10 @@ impl Store for SqlStore {
             )?
             .to_array()?;
         let newest = rows.into_iter().next();
-        Ok((newest.as_ref().and_then(|n| n.changes).map(|v| v as u64), newest.and_then(|n| n.rollups).map(|v| v as u64)))
+        Ok((
+            newest.as_ref().and_then(|n| n.changes).map(|v| v as u64),
+            newest.and_then(|n| n.rollups).map(|v| v as u64),
+        ))
     }
 
     fn commit(&self, writes: &[Write]) -> worker::Result<()> {

@@ -95,7 +95,9 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "state_survives_a_restart",
-        fleet: || pairs(&[("solo", "spring"), ("other", "spring"), ("keep", "spring"), ("away", "spring"), ("new", "spring")]),
+        fleet: || {
+            pairs(&[("solo", "spring"), ("other", "spring"), ("keep", "spring"), ("away", "spring"), ("new", "spring")])
+        },
         config: restart_config,
         run: state_survives_a_restart,
         also: Some(redeployed_config),
@@ -1051,11 +1053,15 @@ fn a_monitor_cut_off_goes_stale_then_unknown_never_down(p: &Prepared) {
 
 /// Two regions: main (solo, other) and side (keep, away); one of main is enough.
 fn restart_config(fleet: &Fleet) -> String {
-    let mut toml = "[settings]\nprobe_timeout_ms = 1000\ndeadline_ms = 2000\nrefresh_s = 3\nfall = 1\nmin_regions_up = 1\n\
+    let mut toml =
+        "[settings]\nprobe_timeout_ms = 1000\ndeadline_ms = 2000\nrefresh_s = 3\nfall = 1\nmin_regions_up = 1\n\
                     [regions.main]\n[regions.side]\nmin_up = 1\n"
-        .to_string();
+            .to_string();
     for (name, region) in [("solo", "main"), ("other", "main"), ("keep", "side"), ("away", "side")] {
-        toml += &format!("[[origins]]\nname = \"{name}\"\nregion = \"{region}\"\nurl = \"{}\"\n", fleet.url(name, "/health"));
+        toml += &format!(
+            "[[origins]]\nname = \"{name}\"\nregion = \"{region}\"\nurl = \"{}\"\n",
+            fleet.url(name, "/health")
+        );
     }
     toml
 }
@@ -1064,13 +1070,17 @@ fn restart_config(fleet: &Fleet) -> String {
 /// URL), `new` added, the region `side` removed (`keep` moves to main), main's
 /// `min_up` raised to all, and both regions needed (`min_regions_up = 2`).
 fn redeployed_config(fleet: &Fleet) -> String {
-    let mut toml = "[settings]\nprobe_timeout_ms = 1000\ndeadline_ms = 2000\nrefresh_s = 3\nfall = 1\nmin_regions_up = 2\n\
+    let mut toml =
+        "[settings]\nprobe_timeout_ms = 1000\ndeadline_ms = 2000\nrefresh_s = 3\nfall = 1\nmin_regions_up = 2\n\
                     [regions.main]\nmin_up = \"all\"\n[regions.fresh]\n"
-        .to_string();
+            .to_string();
     for (name, url_of, region) in
         [("solo", "solo", "main"), ("renamed", "other", "main"), ("keep", "keep", "main"), ("new", "new", "fresh")]
     {
-        toml += &format!("[[origins]]\nname = \"{name}\"\nregion = \"{region}\"\nurl = \"{}\"\n", fleet.url(url_of, "/health"));
+        toml += &format!(
+            "[[origins]]\nname = \"{name}\"\nregion = \"{region}\"\nurl = \"{}\"\n",
+            fleet.url(url_of, "/health")
+        );
     }
     toml
 }
@@ -1146,15 +1156,27 @@ fn a_redeploy_changes_the_fleet_on_the_same_state(p: &Prepared, keep_before: &Va
     assert_eq!(keep["since"], keep_before["since"], "a kept origin keeps its since: {keep}");
     assert_eq!(keep["uptime"]["1h"], keep_before["uptime"]["1h"].clone(), "and its uptime: {keep}");
     let solo_before = &origins(health_before)["solo"];
-    assert_eq!((origins(&health)["solo"]["status"].clone(), origins(&health)["solo"]["since"].clone()), (json!("down"), solo_before["since"].clone()));
-    for (path, gone) in [("/health/away", "away"), ("/health/other", "other"), ("/badge/away.json", "away"), ("/history/away", "away"), ("/health/side", "side")] {
+    assert_eq!(
+        (origins(&health)["solo"]["status"].clone(), origins(&health)["solo"]["since"].clone()),
+        (json!("down"), solo_before["since"].clone())
+    );
+    for (path, gone) in [
+        ("/health/away", "away"),
+        ("/health/other", "other"),
+        ("/badge/away.json", "away"),
+        ("/history/away", "away"),
+        ("/health/side", "side"),
+    ] {
         let (status, _) = request("GET", &worker.url(path));
         assert_eq!(status, 404, "{path}: {gone} left the fleet");
     }
     for path in ["/metrics", "/"] {
         let (status, body) = request("GET", &worker.url(path));
         assert_eq!(status, 200);
-        assert!(!body.contains("\"away\"") && !body.contains(">away<") && !body.contains("origin=\"away\""), "{path} still shows away");
+        assert!(
+            !body.contains("\"away\"") && !body.contains(">away<") && !body.contains("origin=\"away\""),
+            "{path} still shows away"
+        );
         assert!(!body.contains("region=\"side\""), "{path} still shows side");
     }
     // The new origin started unknown: its first change comes from nothing.

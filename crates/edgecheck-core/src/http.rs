@@ -39,8 +39,8 @@ use crate::detail::ProbeDetail;
 use crate::monitor::{age_s, Change};
 use crate::render;
 use crate::uptime::{Daily, Uptimes};
-use crate::view::ShownView;
 use crate::vantage::{Dropped, Report};
+use crate::view::ShownView;
 
 /// The header carrying the snapshot's round start (ms since the Unix epoch), so
 /// a cached copy can recompute `Age`.

@@ -176,7 +176,8 @@ pub fn restore(store: &impl Store, config: &Config, now_ms: u64) -> (Option<Memo
             "the monitor's row holds {} origins (the one-row layout); moved to rows of their own",
             state.origins.len()
         )));
-        repairs.extend(state.origins.iter().map(|(name, t)| Write::Origin { name: name.clone(), json: origin_json(t) }));
+        repairs
+            .extend(state.origins.iter().map(|(name, t)| Write::Origin { name: name.clone(), json: origin_json(t) }));
     }
     for (name, json) in rows {
         match serde_json::from_str::<OriginTrack>(&json) {
@@ -184,7 +185,8 @@ pub fn restore(store: &impl Store, config: &Config, now_ms: u64) -> (Option<Memo
                 state.origins.insert(name, track);
             }
             Err(e) => {
-                problems.push(Problem(format!("the row of origin {name:?} is damaged ({e}); dropped, it starts unknown")));
+                problems
+                    .push(Problem(format!("the row of origin {name:?} is damaged ({e}); dropped, it starts unknown")));
                 repairs.push(Write::DropOrigin(name));
             }
         }
@@ -234,7 +236,13 @@ fn empty_state() -> MonitorState {
 }
 
 /// Checks a loaded state against the fleet and the clock (see [`restore`]).
-fn repair(config: &Config, state: &mut MonitorState, now_ms: u64, problems: &mut Vec<Problem>, repairs: &mut Vec<Write>) {
+fn repair(
+    config: &Config,
+    state: &mut MonitorState,
+    now_ms: u64,
+    problems: &mut Vec<Problem>,
+    repairs: &mut Vec<Write>,
+) {
     let mut note = |problem: String| problems.push(Problem(problem));
     if state.checked_at_ms > now_ms {
         note(format!(
@@ -246,7 +254,9 @@ fn repair(config: &Config, state: &mut MonitorState, now_ms: u64, problems: &mut
     }
     let round = state.checked_at_ms;
     if let Some(fresh) = state.fresh_at_ms.filter(|&f| f > round) {
-        note(format!("the last trustworthy round is dated {fresh} ms, after the last round ({round} ms); clamped to it"));
+        note(format!(
+            "the last trustworthy round is dated {fresh} ms, after the last round ({round} ms); clamped to it"
+        ));
         state.fresh_at_ms = Some(round);
     }
     let removed: Vec<String> =
@@ -370,7 +380,8 @@ pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance
     let (saved, unsaved) = match committed {
         Ok(()) => (true, Vec::new()),
         Err(e) => {
-            problems.push(Problem(format!("storage write failed; the previous state is kept, serving from memory: {e}")));
+            problems
+                .push(Problem(format!("storage write failed; the previous state is kept, serving from memory: {e}")));
             let mut unsaved = prev.as_ref().map(|m| m.unsaved.clone()).unwrap_or_default();
             unsaved.extend(advance.changes.iter().cloned());
             (false, unsaved)

@@ -183,7 +183,11 @@ pub struct Dropped {
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "report of vantage {} shard {} for round {} dropped: {}", self.vantage, self.shard, self.round, self.why)
+        write!(
+            f,
+            "report of vantage {} shard {} for round {} dropped: {}",
+            self.vantage, self.shard, self.round, self.why
+        )
     }
 }
 
@@ -366,7 +370,10 @@ pub fn merge(
             quorum_verdict(&votes, quorum)
         })
         .collect();
-    (Merged { fleet: fleet.to_string(), checked_at_ms, duration_ms, probes, by_vantage, vantages, colos, details }, dropped)
+    (
+        Merged { fleet: fleet.to_string(), checked_at_ms, duration_ms, probes, by_vantage, vantages, colos, details },
+        dropped,
+    )
 }
 
 /// Whether a vantage is cut off and does not vote: its canary failed, or every

@@ -217,7 +217,10 @@ fn config_holds_250_origins_and_warns_about_waves() {
         warnings.iter().any(|w| w.field == "settings.deadline_ms" && w.message.contains("skipped")),
         "{warnings:?}"
     );
-    assert!(warnings.iter().any(|w| w.field == "settings.shard_size" && w.message.contains("Free plan")), "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.field == "settings.shard_size" && w.message.contains("Free plan")),
+        "{warnings:?}"
+    );
     assert!(valid(BASE).warnings().is_empty());
 
     // The warnings are per prober: shards of 10 fit the deadline (2 waves of
@@ -233,7 +236,10 @@ fn config_holds_250_origins_and_warns_about_waves() {
     let deadline: Vec<String> =
         slow.warnings().into_iter().filter(|w| w.field == "settings.deadline_ms").map(|w| w.message).collect();
     assert_eq!(deadline.len(), 1, "{deadline:?}");
-    assert!(deadline[0].starts_with("shard 2 has 20 origins") && deadline[0].contains("up to 12000 ms"), "{deadline:?}");
+    assert!(
+        deadline[0].starts_with("shard 2 has 20 origins") && deadline[0].contains("up to 12000 ms"),
+        "{deadline:?}"
+    );
 }
 
 #[test]
@@ -746,7 +752,12 @@ fn run(config: &Config, rounds: &[&str]) -> Vec<(String, &'static str, bool)> {
                 None => '?',
             })
             .collect();
-        out.push((damped, snap.status(config, &edgecheck_core::monitor::damped_view(config, &next.origins)).map_or("unknown", Overall::as_str), snap.stale()));
+        out.push((
+            damped,
+            snap.status(config, &edgecheck_core::monitor::damped_view(config, &next.origins))
+                .map_or("unknown", Overall::as_str),
+            snap.stale(),
+        ));
         state = Some(next);
     }
     out

@@ -40,7 +40,6 @@ fn state_survives_a_restart() {
     assert_eq!(after, Some(before), "the state and the uptimes read back as they were served");
 }
 
-
 #[test]
 fn a_failed_write_serves_from_memory() {
     let c = valid(PAIR);
@@ -201,7 +200,11 @@ fn a_commit_failing_at_any_write_keeps_the_old_state_whole() {
         assert_eq!(store::restore(&db, &c, 30_000).0.map(|m| m.state), Some(third.state), "write {n}");
         let b: Vec<(u64, String)> =
             store::history(&db, Some("b")).unwrap().into_iter().map(|ch| (ch.at_ms, ch.to)).collect();
-        assert_eq!(b, [(15_000, "down".to_string()), (0, "up".to_string())], "write {n}: the failed round's change is kept");
+        assert_eq!(
+            b,
+            [(15_000, "down".to_string()), (0, "up".to_string())],
+            "write {n}: the failed round's change is kept"
+        );
     }
 }
 
@@ -212,7 +215,10 @@ fn a_round_writes_only_the_origins_that_moved() {
     let db = MemoryStore::default();
     let memory = record_rounds(&db, &c, &[(0, "uu")]);
     let origin_rows = |writes: &[Write]| {
-        writes.iter().filter_map(|w| if let Write::Origin { name, .. } = w { Some(name.clone()) } else { None }).collect::<Vec<_>>()
+        writes
+            .iter()
+            .filter_map(|w| if let Write::Origin { name, .. } = w { Some(name.clone()) } else { None })
+            .collect::<Vec<_>>()
     };
     let same = advance(&c, Some(&memory.state), &round(15_000, "uu"), true);
     assert_eq!(origin_rows(&store::round_writes(&c, Some(&memory), &same).unwrap()), Vec::<String>::new());
@@ -295,38 +301,90 @@ fn damaged_storage_is_repaired_with_a_log_line() {
     // (what, the damage, a word every log line must hold, what must hold after)
     type Check = fn(&edgecheck_core::monitor::MonitorState) -> bool;
     let cases: &[(&str, fn(&MemoryStore), &str, Check)] = &[
-        ("a monitor row that is not JSON", |db| db.put_raw_monitor("{not json"), "damaged", |s| {
-            s.fresh_at_ms.is_none() && s.origins["a"].health.is_some()
-        }),
-        ("the monitor's table dropped", |db| db.drop_monitor(), "missing", |s| {
-            s.fresh_at_ms.is_none() && s.origins.len() == 2
-        }),
-        ("an origin row that is not JSON", |db| db.put_raw_origin("a", "[1,"), "damaged", |s| {
-            !s.origins.contains_key("a") && s.origins.contains_key("b")
-        }),
-        ("an origin no longer in the fleet", |db| db.put_raw_origin("gone", &db.raw().1["a"].clone()), "no longer in the fleet", |s| {
-            !s.origins.contains_key("gone")
-        }),
-        ("an origin's since in the far future", |db| {
-            let row = db.raw().1["a"].replace("\"since_ms\":0", "\"since_ms\":253402300799999");
-            db.put_raw_origin("a", &row);
-        }, "clamped", |s| s.origins["a"].since_ms == s.checked_at_ms),
-        ("a round dated in the future", |db| {
-            let row = db.raw().0.unwrap().replace("\"checked_at_ms\":30000", "\"checked_at_ms\":4102444800000")
-                .replace("\"fresh_at_ms\":30000", "\"fresh_at_ms\":4102444800000");
-            db.put_raw_monitor(&row);
-        }, "clamped", |s| s.checked_at_ms == 100_000 && s.fresh_at_ms == Some(100_000)),
-        ("a change row dated 2286", |db| {
-            db.put_raw_change(9_999_999_999_999, "a", r#"{"at_ms":9999999999999,"kind":"origin","name":"a","from":null,"to":"up","reason":null}"#);
-        }, "dated after now", |_| true),
-        ("a region no longer in the fleet", |db| {
-            let row = db.raw().0.unwrap().replace("\"regions\":{", "\"regions\":{\"old\":{\"status\":\"down\",\"since_ms\":0},");
-            db.put_raw_monitor(&row);
-        }, "no longer in the fleet", |s| !s.regions.contains_key("old")),
-        ("a vantage no longer in the fleet", |db| {
-            let row = db.raw().0.unwrap().replace("\"vantages\":{", "\"vantages\":{\"mars\":{\"state\":\"reporting\",\"since_ms\":0,\"reported_at_ms\":0},");
-            db.put_raw_monitor(&row);
-        }, "no longer in the fleet", |s| !s.vantages.contains_key("mars")),
+        (
+            "a monitor row that is not JSON",
+            |db| db.put_raw_monitor("{not json"),
+            "damaged",
+            |s| s.fresh_at_ms.is_none() && s.origins["a"].health.is_some(),
+        ),
+        (
+            "the monitor's table dropped",
+            |db| db.drop_monitor(),
+            "missing",
+            |s| s.fresh_at_ms.is_none() && s.origins.len() == 2,
+        ),
+        (
+            "an origin row that is not JSON",
+            |db| db.put_raw_origin("a", "[1,"),
+            "damaged",
+            |s| !s.origins.contains_key("a") && s.origins.contains_key("b"),
+        ),
+        (
+            "an origin no longer in the fleet",
+            |db| db.put_raw_origin("gone", &db.raw().1["a"].clone()),
+            "no longer in the fleet",
+            |s| !s.origins.contains_key("gone"),
+        ),
+        (
+            "an origin's since in the far future",
+            |db| {
+                let row = db.raw().1["a"].replace("\"since_ms\":0", "\"since_ms\":253402300799999");
+                db.put_raw_origin("a", &row);
+            },
+            "clamped",
+            |s| s.origins["a"].since_ms == s.checked_at_ms,
+        ),
+        (
+            "a round dated in the future",
+            |db| {
+                let row = db
+                    .raw()
+                    .0
+                    .unwrap()
+                    .replace("\"checked_at_ms\":30000", "\"checked_at_ms\":4102444800000")
+                    .replace("\"fresh_at_ms\":30000", "\"fresh_at_ms\":4102444800000");
+                db.put_raw_monitor(&row);
+            },
+            "clamped",
+            |s| s.checked_at_ms == 100_000 && s.fresh_at_ms == Some(100_000),
+        ),
+        (
+            "a change row dated 2286",
+            |db| {
+                db.put_raw_change(
+                    9_999_999_999_999,
+                    "a",
+                    r#"{"at_ms":9999999999999,"kind":"origin","name":"a","from":null,"to":"up","reason":null}"#,
+                );
+            },
+            "dated after now",
+            |_| true,
+        ),
+        (
+            "a region no longer in the fleet",
+            |db| {
+                let row = db
+                    .raw()
+                    .0
+                    .unwrap()
+                    .replace("\"regions\":{", "\"regions\":{\"old\":{\"status\":\"down\",\"since_ms\":0},");
+                db.put_raw_monitor(&row);
+            },
+            "no longer in the fleet",
+            |s| !s.regions.contains_key("old"),
+        ),
+        (
+            "a vantage no longer in the fleet",
+            |db| {
+                let row = db.raw().0.unwrap().replace(
+                    "\"vantages\":{",
+                    "\"vantages\":{\"mars\":{\"state\":\"reporting\",\"since_ms\":0,\"reported_at_ms\":0},",
+                );
+                db.put_raw_monitor(&row);
+            },
+            "no longer in the fleet",
+            |s| !s.vantages.contains_key("mars"),
+        ),
     ];
     for (what, damage, word, holds) in cases {
         let db = MemoryStore::default();
@@ -372,7 +430,10 @@ fn the_state_follows_the_fleet_across_deploys() {
     merged.fleet = "old-fleet-digest".into();
     let first = advance_merged(&old, None, &merged);
     let (memory, _) = store::record(&db, &old, None, first);
-    assert_eq!(shown(&old, Snapshot { state: &memory.state, now_ms: 1_000 }).status.map(|s| s.as_str()), Some("degraded"));
+    assert_eq!(
+        shown(&old, Snapshot { state: &memory.state, now_ms: 1_000 }).status.map(|s| s.as_str()),
+        Some("degraded")
+    );
 
     // The new fleet: west removed, e2 renamed e3, n1 added in a new region, and every region needed.
     let new = valid(
@@ -391,7 +452,10 @@ fn the_state_follows_the_fleet_across_deploys() {
     assert_eq!(view.status.map(|s| s.as_str()), Some("down"), "min_regions_up = 2 with e3 and n1 unjudged");
     assert_eq!(view.regions.len(), 2);
     assert_eq!((view.origin(&new, 1).status, view.origin(&new, 2).status), (None, None), "added: unknown");
-    assert!(round_due(Some(&restored.state), "new-fleet-digest", 15, 5_000), "a new fleet is probed before it is served");
+    assert!(
+        round_due(Some(&restored.state), "new-fleet-digest", 15, 5_000),
+        "a new fleet is probed before it is served"
+    );
     assert!(!round_due(Some(&restored.state), "old-fleet-digest", 15, 5_000));
 
     // Its first round: one config change, the new origins judged.
@@ -400,7 +464,10 @@ fn the_state_follows_the_fleet_across_deploys() {
     let next = advance_merged(&new, Some(&restored.state), &merged);
     let config_changes: Vec<_> = next.changes.iter().filter(|ch| ch.kind == Kind::Config).collect();
     assert_eq!(config_changes.len(), 1, "{:?}", next.changes);
-    assert_eq!((config_changes[0].from.as_deref(), config_changes[0].to.as_str()), (Some("old-fleet-di"), "new-fleet-di"));
+    assert_eq!(
+        (config_changes[0].from.as_deref(), config_changes[0].to.as_str()),
+        (Some("old-fleet-di"), "new-fleet-di")
+    );
     let (after, _) = store::record(&db, &new, Some(restored), next);
     let view = shown(&new, Snapshot { state: &after.state, now_ms: 7_000 });
     assert_eq!(view.status.map(|s| s.as_str()), Some("ok"));
