@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark command of README.md (not part of the tests): installs what is
 # missing, then measures latency, deadline adherence, cached throughput, size,
-# CPU and probe load side by side, prints the table and writes BENCHMARKS.md.
+# CPU, probe load and scale side by side, prints the table and writes BENCHMARKS.md.
+# `scripts/bench.sh scale` runs only section 7 (scale) and replaces it in BENCHMARKS.md.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -11,4 +12,4 @@ if ! command -v wrk >/dev/null; then
   apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
 cargo build --quiet -p demo-origins --bin demo_origins
-exec python3 bench/run.py
+exec python3 bench/run.py "$@"

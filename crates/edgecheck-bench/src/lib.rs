@@ -8,18 +8,48 @@ use edgecheck_core::aggregate::{aggregate, Probe, Round};
 use edgecheck_core::classify::{classify, Health, Outcome, Reason, Verdict};
 use edgecheck_core::config::{Config, RawConfig};
 use edgecheck_core::http::{answer, Extras, Target, Variant};
-use edgecheck_core::monitor::{advance, Snapshot};
+use edgecheck_core::monitor::{advance, advance_merged, MonitorState, Snapshot};
 use edgecheck_core::uptime::Uptimes;
+use edgecheck_core::vantage::{merge, Report};
 use edgecheck_core::view::shown;
 
-/// The operations measured, by name.
-pub const OPS: [&str; 6] =
-    ["classify_200B", "classify_4KB", "aggregate_50", "aggregate_1000", "render_health_50", "render_health_1000"];
+/// The operations measured, by name. `render_*_10000x3` render the fleet limit
+/// (10,000 origins in shards of 500) merged from 3 vantages: `/health` in full
+/// and `/health?detailed=false`.
+pub const OPS: [&str; 8] = [
+    "classify_200B",
+    "classify_4KB",
+    "aggregate_50",
+    "aggregate_1000",
+    "render_health_50",
+    "render_health_1000",
+    "render_health_10000x3",
+    "render_summary_10000x3",
+];
 
-/// A fleet of `n` origins in up to 4 regions.
+/// The fleet of the `*_10000x3` operations: shards of this many origins.
+pub const LIMIT_SHARD: usize = 500;
+/// The vantages of the `*_10000x3` operations.
+pub const LIMIT_VANTAGES: [&str; 3] = ["enam", "weur", "apac"];
+
+/// A fleet of `n` origins in up to 4 regions, one vantage, one shard.
 pub fn fleet(n: usize) -> Config {
+    sharded_fleet(n, None, &[])
+}
+
+/// A fleet of `n` origins in up to 4 regions, in shards of `shard_size`
+/// (`None`: the default), probed from `vantages` (empty: one, unnamed).
+pub fn sharded_fleet(n: usize, shard_size: Option<usize>, vantages: &[&str]) -> Config {
     let regions = n.min(4);
+    let mut settings = serde_json::Map::new();
+    if let Some(size) = shard_size {
+        settings.insert("shard_size".into(), size.into());
+    }
+    if !vantages.is_empty() {
+        settings.insert("vantages".into(), vantages.to_vec().into());
+    }
     let raw = serde_json::json!({
+        "settings": settings,
         "regions": (1..=regions).map(|r| (format!("r{r}"), serde_json::json!({}))).collect::<serde_json::Map<_, _>>(),
         "origins": (0..n).map(|i| serde_json::json!({
             "name": format!("o{i}"),
@@ -86,6 +116,39 @@ pub fn prepare(op: &str) -> Option<Box<dyn Fn() -> usize>> {
                     .map_or(0, |b| b.len())
             })
         }
+        "render_health_10000x3" | "render_summary_10000x3" => {
+            let config = sharded_fleet(10_000, Some(LIMIT_SHARD), &LIMIT_VANTAGES);
+            let state = merged_state(&config, 1_795_000_000_000);
+            let uptimes = Uptimes::new();
+            let variant = if op.starts_with("render_health") { Variant::Full } else { Variant::Summary };
+            Box::new(move || {
+                let snap = Snapshot { state: black_box(&state), now_ms: 1_795_000_003_000 };
+                let extras = Extras { uptimes: Some(&uptimes), ..Extras::default() };
+                answer(&config, Target::Health, variant, &shown(&config, snap), extras).body.map_or(0, |b| b.len())
+            })
+        }
         _ => return None,
     })
+}
+
+/// The monitor's state after one round in which every prober of `config`
+/// reported [`probes`] for its shard at `checked_at_ms`.
+pub fn merged_state(config: &Config, checked_at_ms: u64) -> MonitorState {
+    let reports = config
+        .probers()
+        .map(|(vantage, shard)| Report {
+            fleet: String::new(),
+            round: checked_at_ms,
+            vantage,
+            shard,
+            canary_ok: true,
+            colo: None,
+            duration_ms: 40,
+            probes: probes(config.shard(shard).len()),
+            details: Vec::new(),
+        })
+        .collect();
+    let (merged, dropped) = merge(config, "", checked_at_ms, 2_000, reports);
+    assert!(dropped.is_empty(), "every report fits: {dropped:?}");
+    advance_merged(config, None, &merged).state
 }
