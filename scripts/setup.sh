@@ -12,6 +12,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The lints of scripts/test.sh.
+for component in clippy rustfmt; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    say "adding the $component component"
+    rustup component add "$component"
+  fi
+done
+
 if [ "$(worker-build --version 2>/dev/null)" != "0.8.7" ]; then
   say "installing worker-build 0.8.7 (about 8 minutes on 2 cores)"
   cargo install --locked worker-build --version 0.8.7

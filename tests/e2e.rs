@@ -1363,7 +1363,7 @@ const THOUSAND_DEADLINE_MS: u64 = 6000;
 /// The first origin of every shard hangs.
 fn thousand_fleet() -> Vec<(String, String)> {
     (0..THOUSAND)
-        .map(|i| (format!("o{i:04}"), if i % THOUSAND_SHARD == 0 { "hang" } else { "spring" }.to_string()))
+        .map(|i| (format!("o{i:04}"), if i.is_multiple_of(THOUSAND_SHARD) { "hang" } else { "spring" }.to_string()))
         .collect()
 }
 
@@ -1427,7 +1427,7 @@ fn a_thousand_origin_round_keeps_descriptors_flat(p: &Prepared) {
         assert_eq!(seen.len(), THOUSAND, "{which}");
         for (name, o) in &seen {
             let index: usize = name[1..].parse().unwrap();
-            let want = if index % THOUSAND_SHARD == 0 { ("down", "timeout") } else { ("up", "ok") };
+            let want = if index.is_multiple_of(THOUSAND_SHARD) { ("down", "timeout") } else { ("up", "ok") };
             assert_eq!((o["status"].as_str().unwrap(), o["reason"].as_str().unwrap()), want, "{which}: {name}: {o}");
         }
         for (vantage, v) in health["vantages"].as_object().unwrap() {

@@ -244,7 +244,7 @@ fn config_holds_250_origins_and_warns_about_waves() {
 
 #[test]
 fn the_shipped_demo_config_is_valid() {
-    let c = valid(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../edgecheck.toml")).unwrap());
+    let c = valid(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../edgecheck.toml")));
     assert_eq!((c.regions.len(), c.origins.len()), (3, 10));
     assert!(c.warnings().is_empty(), "{:?}", c.warnings());
     // build.rs embeds the validated config as JSON; the worker reads it back.
@@ -391,7 +391,8 @@ fn interim_answers_are_looked_past() {
     let up = br#"{"status":"UP"}"#;
     let final_200 =
         [&b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n"[..], up].concat();
-    let rows: Vec<(u16, Vec<u8>, (Health, Reason, Option<u16>))> = vec![
+    type Row = (u16, Vec<u8>, (Health, Reason, Option<u16>));
+    let rows: Vec<Row> = vec![
         (103, final_200.clone(), (Health::Up, Reason::Ok, Some(200))),
         (100, [&b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"[..], &final_200].concat(), (Health::Up, Reason::Ok, Some(200))),
         (

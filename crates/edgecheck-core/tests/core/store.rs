@@ -300,7 +300,8 @@ fn damaged_storage_is_repaired_with_a_log_line() {
     let now = 100_000;
     // (what, the damage, a word every log line must hold, what must hold after)
     type Check = fn(&edgecheck_core::monitor::MonitorState) -> bool;
-    let cases: &[(&str, fn(&MemoryStore), &str, Check)] = &[
+    type Damage = fn(&MemoryStore);
+    let cases: &[(&str, Damage, &str, Check)] = &[
         (
             "a monitor row that is not JSON",
             |db| db.put_raw_monitor("{not json"),

@@ -304,10 +304,8 @@ proptest! {
         let mut in_time = Vec::new();
         for report in arrivals {
             let key = (report.vantage, report.shard);
-            if in_time.len() < cut || in_time.contains(&key) {
-                if round.accept(&c, "f", report).is_ok() {
-                    in_time.push(key);
-                }
+            if (in_time.len() < cut || in_time.contains(&key)) && round.accept(&c, "f", report).is_ok() {
+                in_time.push(key);
             }
         }
         let merged = round.finish(&c, "f", 7_000);
@@ -321,8 +319,8 @@ proptest! {
     #[test]
     fn one_dissenting_vantage_never_flips(agreed in health(), dissent in health()) {
         let c = fleet("\"majority\"");
-        let agreed: String = std::iter::repeat(agreed).take(3).collect();
-        let dissent: String = std::iter::repeat(dissent).take(3).collect();
+        let agreed: String = std::iter::repeat_n(agreed, 3).collect();
+        let dissent: String = std::iter::repeat_n(dissent, 3).collect();
         let base: Vec<Report> = [&agreed, &agreed, &agreed].iter().enumerate().flat_map(|(v, k)| reports(&c, v, k)).collect();
         let one_off: Vec<Report> = [&agreed, &dissent, &agreed].iter().enumerate().flat_map(|(v, k)| reports(&c, v, k)).collect();
         let healths = |all| merged_healths(&c, all).into_iter().map(|v| v.map(|v| v.health)).collect::<Vec<_>>();
