@@ -8,7 +8,8 @@
 //!   vantage merge, memory);
 //! - [`prober`]: the `Prober` Durable Object, one per vantage and shard;
 //! - [`probe`]: a prober's fan-out (fetch, timers, body reads);
-//! - [`store`]: the core's `Store` port over the Durable Object's SQLite.
+//! - [`store`]: the core's `Store` port over the Durable Object's SQLite;
+//! - [`runtime`]: what they all share of the runtime (the one timeout helper).
 //!
 //! The fleet is embedded at build time by `build.rs` (from `edgecheck.toml`, or
 //! the file named by `EDGECHECK_CONFIG`) as the JSON of a validated `Config`, so
@@ -17,17 +18,15 @@
 mod monitor;
 mod probe;
 mod prober;
+mod runtime;
 mod store;
 
 use std::sync::OnceLock;
-use std::time::Duration;
-
-use futures::future::Either;
 
 use edgecheck_core::config::Config;
 use edgecheck_core::http::{self, Dispatch, MonitorCall, Reply, Target, Variant};
 use worker::{
-    event, Cache, Context, Date, Delay, Env, Headers, Method, Request, RequestInit, Response, ResponseBuilder, Result,
+    event, Cache, Context, Date, Env, Headers, Method, Request, RequestInit, Response, ResponseBuilder, Result,
     ScheduleContext, ScheduledEvent,
 };
 
@@ -60,6 +59,17 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let reply = serve(req, &env, &ctx).await.unwrap_or_else(|e| {
+        worker::console_error!("edgecheck: answering failed: {e}");
+        http::internal_error()
+    });
+    respond(reply)
+}
+
+/// The answer to `req`: the core routes it, the shell fetches what it needs.
+/// An `Err` is a runtime call that failed; [`fetch`] answers it as
+/// [`http::internal_error`].
+async fn serve(req: Request, env: &Env, ctx: &Context) -> Result<Reply> {
     let config = config();
     let url = req.url()?;
     let accept = req.headers().get("accept")?;
@@ -70,15 +80,15 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         query: url.query().unwrap_or(""),
         accept: accept.as_deref(),
     };
-    let reply = match http::dispatch(config, incoming) {
+    Ok(match http::dispatch(config, incoming) {
         Dispatch::Answer(reply) => reply,
-        Dispatch::Refresh => match authorize(&req, &env)? {
-            Ok(()) => call_monitor(&env, MonitorCall::Refresh).await.unwrap_or_else(unavailable),
+        Dispatch::Refresh => match authorize(&req, env)? {
+            Ok(()) => call_monitor(env, MonitorCall::Refresh).await.unwrap_or_else(unavailable),
             Err(reply) => reply,
         },
         Dispatch::Detail { head } => {
-            let reply = match authorize(&req, &env)? {
-                Ok(()) => match call_monitor(&env, MonitorCall::Detail).await {
+            let reply = match authorize(&req, env)? {
+                Ok(()) => match call_monitor(env, MonitorCall::Detail).await {
                     Ok(answer) => http::from_monitor(answer, false),
                     Err(e) => unavailable(e),
                 },
@@ -86,9 +96,18 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             };
             reply.for_head(head)
         }
-        Dispatch::Snapshot { target, variant, head } => snapshot(config, target, variant, head, &env, &ctx).await,
-    };
-    to_response(reply)
+        Dispatch::Snapshot { target, variant, head } => snapshot(config, target, variant, head, env, ctx).await,
+    })
+}
+
+/// `reply` as the runtime's `Response`; when that fails (a header value the
+/// runtime refuses), the JSON [`http::internal_error`] instead, so no answer
+/// is ever the runtime's plain-text 500.
+pub(crate) fn respond(reply: Reply) -> Result<Response> {
+    to_response(reply).or_else(|e| {
+        worker::console_error!("edgecheck: building the answer failed: {e}");
+        to_response(http::internal_error())
+    })
 }
 
 /// Checks the request's `Authorization` against the admin token secret
@@ -169,12 +188,9 @@ pub(crate) async fn call_monitor_at(env: &Env, path: &str, body: String) -> Resu
     let request = Request::new_with_init(&format!("https://monitor{path}"), &init)?;
     let wait_ms = http::monitor_wait_ms(config());
     let answer = async { from_response(stub.fetch_with_request(request).await?).await };
-    let timer = Delay::from(Duration::from_millis(wait_ms));
-    futures::pin_mut!(answer, timer);
-    match futures::future::select(answer, timer).await {
-        Either::Left((answer, _)) => answer,
-        Either::Right(_) => Err(worker::Error::RustError(format!("no answer within {wait_ms} ms"))),
-    }
+    runtime::within(wait_ms, answer)
+        .await
+        .unwrap_or_else(|| Err(worker::Error::RustError(format!("no answer within {wait_ms} ms"))))
 }
 
 /// The JSON 503 when the monitor failed; the cause goes to the logs.

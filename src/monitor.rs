@@ -33,15 +33,14 @@ use edgecheck_core::store::{self, Memory, Problem};
 use edgecheck_core::vantage::{self, Dropped, ProberCall, Report, RoundInProgress, PROBER_ACCEPT_MS, PROBER_GRACE_MS};
 use edgecheck_core::view;
 use futures::channel::oneshot;
-use futures::future::{select, Either};
 use futures::{stream, StreamExt};
 use wasm_bindgen::JsValue;
 use worker::{
-    console_error, durable_object, Delay, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
+    console_error, durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
 };
 
 use crate::store::SqlStore;
-use crate::{config, now_ms, to_response, FLEET_DIGEST};
+use crate::{config, now_ms, respond, runtime, FLEET_DIGEST};
 
 /// The prober Durable Object binding, as in `wrangler.toml`.
 const PROBER_BINDING: &str = "PROBER";
@@ -86,7 +85,9 @@ impl DurableObject for Monitor {
             Err(reply) => reply,
             Ok(ToMonitor::Report(report)) => self.take_report(report).await,
             Ok(ToMonitor::Call(MonitorCall::EnsureAlarm)) => {
-                if self.round.borrow().is_none() && self.state.storage().get_alarm().await?.is_none() {
+                // An alarm that cannot be read is armed again: a spare alarm only re-arms.
+                let armed = matches!(self.state.storage().get_alarm().await, Ok(Some(_)));
+                if self.round.borrow().is_none() && !armed {
                     self.schedule_next().await;
                 }
                 http::alarm_armed()
@@ -104,7 +105,7 @@ impl DurableObject for Monitor {
                 self.serve(Asked::Detail)
             }
         };
-        to_response(reply)
+        respond(reply)
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -237,12 +238,9 @@ impl Monitor {
         }
         let (tx, rx) = oneshot::channel();
         self.waiters.borrow_mut().push(tx);
-        let timer = Delay::from(Duration::from_millis(merge_by.saturating_sub(now_ms())));
-        futures::pin_mut!(rx, timer);
-        if let Either::Right(_) = select(rx, timer).await {
-            if self.round.borrow().as_ref().is_some_and(|r| r.merge_by_ms == merge_by) {
-                self.finish_round().await;
-            }
+        let merged = runtime::within(merge_by.saturating_sub(now_ms()), rx).await;
+        if merged.is_none() && self.round.borrow().as_ref().is_some_and(|r| r.merge_by_ms == merge_by) {
+            self.finish_round().await;
         }
     }
 
@@ -340,12 +338,9 @@ async fn ask_prober(env: &Env, config: &Config, call: ProberCall) {
         }
         Ok(())
     };
-    let timer = Delay::from(Duration::from_millis(PROBER_ACCEPT_MS));
-    futures::pin_mut!(answer, timer);
-    let accepted = match select(answer, timer).await {
-        Either::Left((accepted, _)) => accepted,
-        Either::Right(_) => Err(worker::Error::RustError(format!("did not accept within {PROBER_ACCEPT_MS} ms"))),
-    };
+    let accepted = runtime::within(PROBER_ACCEPT_MS, answer)
+        .await
+        .unwrap_or_else(|| Err(worker::Error::RustError(format!("did not accept within {PROBER_ACCEPT_MS} ms"))));
     if let Err(e) = accepted {
         console_error!("edgecheck: prober {name}: {e}");
     }

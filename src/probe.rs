@@ -7,27 +7,27 @@
 //!   stream, the canary first, so no invocation ever has more than
 //!   `max_in_flight` (at most 6) requests waiting for headers.
 //! - A probe's timer starts when its request is sent, not when it is queued.
-//! - The timer covers headers and the whole body (`AbortController` + `Delay`,
-//!   raced with `select`; the abort reaches the body stream).
+//! - The timer covers headers and the whole body ([`runtime::within`], then an
+//!   `AbortController` whose abort reaches the body stream).
 //! - A probe's timeout is cut to what is left of the deadline, so the round ends
 //!   by the deadline whatever the origins do; probes that would start after it
-//!   are `skipped`.
+//!   are `skipped` (the core's [`schedule::probe_budget`] decides both).
 //! - Redirects are not followed; at most `max_body_bytes` of body are read.
 //! - Probes send `Connection: close`: each measures a fresh connection, and
 //!   none is kept for reuse between rounds.
 
 use std::cell::RefCell;
-use std::time::Duration;
 
 use edgecheck_core::aggregate::{Probe, Round};
 use edgecheck_core::classify::{classify, Outcome};
-use edgecheck_core::config::{self, Config, HeaderValue, Origin};
+use edgecheck_core::config::{self, Config, HeaderValue, Origin, Settings};
 use edgecheck_core::detail::ProbeDetail;
-use futures::future::{select, Either};
-use futures::{pin_mut, stream, StreamExt};
-use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response};
+use edgecheck_core::schedule::{self, Budget};
+use edgecheck_core::vantage;
+use futures::{stream, StreamExt};
+use worker::{AbortController, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response};
 
-use crate::now_ms;
+use crate::{now_ms, runtime};
 
 const USER_AGENT: &str = concat!("edgecheck/", env!("CARGO_PKG_VERSION"), " (health probe)");
 
@@ -74,7 +74,7 @@ pub async fn round(config: &Config, env: &Env, vantage: &str, shard: &[Origin], 
         .map(|job| async move {
             match job {
                 Job::Canary(url) => {
-                    let (ok, body) = probe_canary(url, settings, vantage, deadline_at).await;
+                    let (ok, body) = probe_canary(url, env, settings, vantage, deadline_at).await;
                     Done::Canary(ok, body)
                 }
                 Job::Origin(i, origin) => {
@@ -105,37 +105,33 @@ pub async fn round(config: &Config, env: &Env, vantage: &str, shard: &[Origin], 
     Probed { round, canary_ok, canary_body, details }
 }
 
-/// Whether the canary answered (any HTTP status) within `probe_timeout_ms`, cut
-/// to the deadline, and the body it answered with.
-async fn probe_canary(url: &str, settings: &config::Settings, vantage: &str, deadline_at: u64) -> (bool, Vec<u8>) {
-    let sent_at = now_ms();
-    if sent_at >= deadline_at {
+/// Whether the canary answered ([`vantage::canary_answered`]) within
+/// `probe_timeout_ms` under the round's budget ([`schedule::probe_budget`]),
+/// and the body it answered with.
+async fn probe_canary(url: &str, env: &Env, settings: &Settings, vantage: &str, deadline_at: u64) -> (bool, Vec<u8>) {
+    let Budget::Send { timeout_ms } = schedule::probe_budget(settings.probe_timeout_ms, deadline_at, now_ms()) else {
         return (false, Vec::new());
-    }
-    let headers = Headers::new();
-    let _ = headers.set("user-agent", USER_AGENT);
-    let _ = headers.set(VANTAGE_HEADER, vantage);
-    let _ = headers.set("connection", "close");
-    let mut init = RequestInit::new();
-    init.with_headers(headers).with_redirect(RequestRedirect::Manual);
-    let Ok(request) = Request::new_with_init(url, &init) else { return (false, Vec::new()) };
-    let timeout_ms = u64::from(settings.probe_timeout_ms).min(deadline_at - sent_at);
-    match fetch_within(request, config::Method::Get, settings.max_body_bytes, timeout_ms).await.0 {
-        Outcome::Answered { body, .. } => (true, body),
-        Outcome::BodyTooLarge { .. } => (true, Vec::new()),
-        _ => (false, Vec::new()),
+    };
+    let outcome = match request(url, config::Method::Get, &[], env, vantage) {
+        Ok(request) => fetch_within(request, config::Method::Get, settings.max_body_bytes, timeout_ms).await.0,
+        Err((nothing_sent, _)) => nothing_sent,
+    };
+    let answered = vantage::canary_answered(&outcome);
+    match outcome {
+        Outcome::Answered { body, .. } => (answered, body),
+        _ => (answered, Vec::new()),
     }
 }
 
-/// One probe, started now (this future is first polled when a slot is free).
+/// One probe, started now (this future is first polled when a slot is free),
+/// under the round's budget ([`schedule::probe_budget`]).
 async fn probe(origin: &Origin, env: &Env, vantage: &str, max_body: usize, deadline_at: u64) -> (Probe, ProbeDetail) {
     let sent_at = now_ms();
-    if sent_at >= deadline_at {
+    let Budget::Send { timeout_ms } = schedule::probe_budget(origin.timeout_ms, deadline_at, sent_at) else {
         let detail = ProbeDetail::new(Some("not started before the round's deadline"), Vec::new(), None);
         return (Probe { verdict: classify(origin, &Outcome::Skipped), latency_ms: None }, detail);
-    }
-    let timeout_ms = u64::from(origin.timeout_ms).min(deadline_at - sent_at);
-    let (outcome, detail, latency_ms) = match request(origin, env, vantage) {
+    };
+    let (outcome, detail, latency_ms) = match request(&origin.url, origin.method, &origin.headers, env, vantage) {
         Ok(request) => {
             let (outcome, detail) = fetch_within(request, origin.method, max_body, timeout_ms).await;
             (outcome, detail, Some(now_ms().saturating_sub(sent_at)))
@@ -145,34 +141,42 @@ async fn probe(origin: &Origin, env: &Env, vantage: &str, max_body: usize, deadl
     (Probe { verdict: classify(origin, &outcome), latency_ms }, detail)
 }
 
-/// The probe request, or why none could be built (with the runtime's error
-/// text): a header names a secret that is not set ([`Outcome::SecretMissing`]),
-/// or the runtime rejects a header value or the request
-/// ([`Outcome::RequestInvalid`]).
-fn request(origin: &Origin, env: &Env, vantage: &str) -> Result<Request, (Outcome, String)> {
+/// The one probe request builder, for origins and the canary alike: `method`
+/// to `url` with edgecheck's `User-Agent`, [`VANTAGE_HEADER`],
+/// `Connection: close` and `headers` (secrets read from `env`), redirects not
+/// followed. Or why none could be built (with the runtime's error text): a
+/// header names a secret that is not set ([`Outcome::SecretMissing`]), or the
+/// runtime rejects a header value or the request ([`Outcome::RequestInvalid`]).
+fn request(
+    url: &str,
+    method: config::Method,
+    headers: &[(String, HeaderValue)],
+    env: &Env,
+    vantage: &str,
+) -> Result<Request, (Outcome, String)> {
     let invalid = |e: worker::Error| (Outcome::RequestInvalid, e.to_string());
-    let headers = Headers::new();
-    headers.set("user-agent", USER_AGENT).map_err(invalid)?;
-    headers.set(VANTAGE_HEADER, vantage).map_err(invalid)?;
+    let sent = Headers::new();
+    sent.set("user-agent", USER_AGENT).map_err(invalid)?;
+    sent.set(VANTAGE_HEADER, vantage).map_err(invalid)?;
     // A health check measures a fresh connection and keeps none between rounds.
-    headers.set("connection", "close").map_err(invalid)?;
-    for (name, value) in &origin.headers {
+    sent.set("connection", "close").map_err(invalid)?;
+    for (name, value) in headers {
         let value = match value {
             HeaderValue::Plain(v) => v.clone(),
             HeaderValue::Secret(secret) => {
                 env.secret(secret).map_err(|e| (Outcome::SecretMissing, e.to_string()))?.to_string()
             }
         };
-        headers.set(name, &value).map_err(invalid)?;
+        sent.set(name, &value).map_err(invalid)?;
     }
     let mut init = RequestInit::new();
-    init.with_method(match origin.method {
+    init.with_method(match method {
         config::Method::Get => Method::Get,
         config::Method::Head => Method::Head,
     })
-    .with_headers(headers)
+    .with_headers(sent)
     .with_redirect(RequestRedirect::Manual);
-    Request::new_with_init(&origin.url, &init).map_err(invalid)
+    Request::new_with_init(url, &init).map_err(invalid)
 }
 
 /// What a probe saw of the answer so far, for its [`ProbeDetail`]; filled in as
@@ -214,16 +218,11 @@ async fn fetch_within(
             }
             read_answer(&mut response, method, max_body, &seen).await
         };
-        let timer = Delay::from(Duration::from_millis(timeout_ms));
-        pin_mut!(work, timer);
-        match select(work, timer).await {
-            Either::Left((outcome, _)) => outcome,
-            Either::Right(((), _)) => {
-                let mut seen = seen.borrow_mut();
-                seen.error = Some(format!("no complete answer within {timeout_ms} ms"));
-                Outcome::Timeout { status: seen.status }
-            }
-        }
+        runtime::within(timeout_ms, work).await.unwrap_or_else(|| {
+            let mut seen = seen.borrow_mut();
+            seen.error = Some(format!("no complete answer within {timeout_ms} ms"));
+            Outcome::Timeout { status: seen.status }
+        })
     };
     // Ends the connection whatever happened: a timed-out or over-long body stops here.
     controller.abort();

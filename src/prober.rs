@@ -15,9 +15,11 @@
 //!
 //! It keeps only the call it is about to run. Public traffic never reaches it.
 //!
-//! Fault injection for the end-to-end tests: a vantage named in the variable
+//! Fault injection for the end-to-end tests, compiled in only with the cargo
+//! feature `fault-injection` (the e2e builds enable it; a production build has
+//! no such code): a vantage named in the variable
 //! `EDGECHECK_FAULT_SILENT_VANTAGES` (comma-separated) probes but never
-//! reports, as a prober that died or hangs would. Unset in production.
+//! reports, as a prober that died or hangs would.
 
 use std::time::Duration;
 
@@ -25,9 +27,10 @@ use edgecheck_core::http;
 use edgecheck_core::vantage::{trace_colo, ProberCall, Report};
 use worker::{console_error, durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use crate::{call_monitor_at, config, probe, to_response, FLEET_DIGEST};
+use crate::{call_monitor_at, config, probe, respond, FLEET_DIGEST};
 
 /// The fault-injection variable (see the module docs).
+#[cfg(feature = "fault-injection")]
 const SILENT_VANTAGES: &str = "EDGECHECK_FAULT_SILENT_VANTAGES";
 
 /// The storage key of the call the alarm runs.
@@ -48,13 +51,22 @@ impl DurableObject for Prober {
         let body = req.text().await.unwrap_or_default();
         let call = match ProberCall::from_json(config(), &body) {
             Ok(call) => call,
-            Err(why) => return to_response(http::prober_refused(why)),
+            Err(why) => return respond(http::prober_refused(why)),
         };
         let storage = self.state.storage();
-        storage.put(CALL_KEY, &call).await?;
         // An alarm of its own: the probing runs in an invocation of its own.
-        storage.set_alarm(Duration::from_millis(0)).await?;
-        to_response(http::prober_accepted())
+        let stored = match storage.put(CALL_KEY, &call).await {
+            Ok(()) => storage.set_alarm(Duration::from_millis(0)).await,
+            Err(e) => Err(e),
+        };
+        match stored {
+            Ok(()) => respond(http::prober_accepted()),
+            Err(e) => {
+                // The monitor sees a refusal and logs it; this prober is `missing`.
+                console_error!("edgecheck: prober: storing round {}'s call failed: {e}", call.round);
+                respond(http::internal_error())
+            }
+        }
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -101,7 +113,14 @@ impl DurableObject for Prober {
 
 impl Prober {
     /// Whether fault injection silences `vantage`.
+    #[cfg(feature = "fault-injection")]
     fn silent(&self, vantage: &str) -> bool {
         self.env.var(SILENT_VANTAGES).is_ok_and(|v| v.to_string().split(',').any(|s| s.trim() == vantage))
+    }
+
+    /// Without the `fault-injection` feature no vantage is ever silenced.
+    #[cfg(not(feature = "fault-injection"))]
+    fn silent(&self, _vantage: &str) -> bool {
+        false
     }
 }

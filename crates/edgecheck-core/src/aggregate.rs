@@ -51,7 +51,6 @@ impl Overall {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RegionView {
     pub health: Health,
-    pub ready: bool,
     /// Origins by health.
     pub up: usize,
     pub degraded: usize,
@@ -85,7 +84,6 @@ pub struct Round {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct View {
     pub overall: Overall,
-    pub ready: bool,
     /// In [`Config::regions`] order.
     pub regions: Vec<RegionView>,
 }
@@ -113,7 +111,7 @@ impl Round {
 }
 
 /// Whether a status is ready: the one readiness rule of edgecheck, for the
-/// global view, a region and `/ready`. `None` is `unknown` (no trustworthy round
+/// global view, a region and an origin; only `view::shown` applies it. `None` is `unknown` (no trustworthy round
 /// within `max_stale_s`), which is never ready; `degraded` is ready only with
 /// `settings.degraded_is_ready`.
 pub fn readiness(health: Option<Health>, degraded_is_ready: bool) -> bool {
@@ -139,8 +137,7 @@ pub fn aggregate(config: &Config, healths: &[Health]) -> View {
     } else {
         Overall::Down
     };
-    let ready = readiness(Some(overall.health()), config.settings.degraded_is_ready);
-    View { overall, ready, regions }
+    View { overall, regions }
 }
 
 fn region_view(config: &Config, region: &Region, healths: &[Health]) -> RegionView {
@@ -164,6 +161,5 @@ fn region_view(config: &Config, region: &Region, healths: &[Health]) -> RegionVi
     } else {
         Health::Degraded
     };
-    let ready = readiness(Some(health), config.settings.degraded_is_ready);
-    RegionView { health, ready, up, degraded, down, total, needed }
+    RegionView { health, up, degraded, down, total, needed }
 }

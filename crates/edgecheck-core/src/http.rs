@@ -630,8 +630,7 @@ pub fn answer(config: &Config, target: Target, variant: Variant, view: &ShownVie
         }
         (Target::Health, Variant::HealthJson) => {
             let doc = render::health_json::document(config, view);
-            let status = if doc.status == "fail" { 503 } else { 200 };
-            let mut reply = Reply::json(status, &doc);
+            let mut reply = Reply::json(render::health_json::http_status(view), &doc);
             reply.set("content-type", "application/health+json".into());
             reply
         }
@@ -730,7 +729,12 @@ fn checked_at(reply: &Reply) -> Option<u64> {
 /// `None` when it must not be cached ([`cache_ttl_s`]). The copy lives until the
 /// snapshot's next refresh (`Cache-Control: public, max-age=<seconds left>`)
 /// and carries no `Age`: [`from_cache`] computes it when the copy is served.
+/// An answer marked `private` (the admin token's full view) is never copied,
+/// whatever else it carries.
 pub fn cache_copy(config: &Config, answer: &Reply, now_ms: u64) -> Option<Reply> {
+    if answer.header("cache-control").is_some_and(|v| v.split(',').any(|d| d.trim() == "private")) {
+        return None;
+    }
     let at = checked_at(answer)?;
     let ttl_s = cache_ttl_s(answer.status, at, config.settings.refresh_s, now_ms)?;
     let mut copy = answer.clone();
@@ -801,6 +805,14 @@ pub fn authorize(authorization: Option<&str>, token: Option<&str>) -> Result<(),
         reply.set("www-authenticate", "Bearer".into());
         Err(reply)
     }
+}
+
+/// The JSON 500 for an error the worker met (a runtime call that failed, a
+/// header it could not set): `{"error":"internal_error",..}` with
+/// `Cache-Control: no-store`, never the runtime's bare plain-text 500. The
+/// cause goes to the logs, not to the client.
+pub fn internal_error() -> Reply {
+    Reply::error(500, "internal_error", "edgecheck failed to answer; the cause is in its logs".into())
 }
 
 /// The answer when the monitor cannot be reached: 503, never cached, no detail

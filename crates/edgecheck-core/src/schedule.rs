@@ -104,3 +104,24 @@ impl Retention {
 }
 
 const _: () = assert!(MINUTE_ROLLUPS_KEPT_MS > Window::H24.length_ms(), "minute rollups cover the 24 h window");
+
+/// What a probe may do when its slot in the fan-out comes up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// Send it, with this timeout (ms) covering headers and body.
+    Send { timeout_ms: u64 },
+    /// The round's deadline has passed: do not send it; the origin is
+    /// `skipped` (the canary: not answered).
+    Skip,
+}
+
+/// The budget of a probe whose slot comes up at `now_ms`, in a round that must
+/// end by `deadline_at_ms` (ms since the Unix epoch): its own `timeout_ms` cut
+/// to what is left of the deadline, so the round ends by the deadline whatever
+/// the origins do, or [`Budget::Skip`] when nothing is left.
+pub fn probe_budget(timeout_ms: u32, deadline_at_ms: u64, now_ms: u64) -> Budget {
+    match deadline_at_ms.saturating_sub(now_ms) {
+        0 => Budget::Skip,
+        left => Budget::Send { timeout_ms: u64::from(timeout_ms).min(left) },
+    }
+}

@@ -40,7 +40,8 @@ pub fn daily(buckets: &[(String, u64, [u64; 3])], now_ms: u64) -> Daily {
             continue;
         };
         let slot = &mut sums.entry(name).or_insert([[0; 3]; DAYS])[day];
-        (0..3).for_each(|k| slot[k] += counts[k]);
+        // Counts come from stored rows: saturate rather than overflow.
+        (0..3).for_each(|k| slot[k] = slot[k].saturating_add(counts[k]));
     }
     sums.into_iter()
         .map(|(name, days)| (name.to_string(), days.iter().map(|[u, g, d]| Uptime::from_counts(*u, *g, *d)).collect()))
@@ -113,11 +114,13 @@ pub struct Uptime {
 }
 
 impl Uptime {
-    /// From counts of rounds; `None` when there are none.
+    /// From counts of rounds; `None` when there are none. Counts read from
+    /// storage may be anything up to `u64::MAX`: the total is summed as `f64`,
+    /// so no sum overflows.
     pub fn from_counts(up: u64, degraded: u64, down: u64) -> Option<Uptime> {
-        let total = up + degraded + down;
-        (total > 0).then(|| {
-            let frac = |n: u64| (n as f64 / total as f64 * 1e6).round() / 1e6;
+        let total = up as f64 + degraded as f64 + down as f64;
+        (total > 0.0).then(|| {
+            let frac = |n: u64| (n as f64 / total * 1e6).round() / 1e6;
             Uptime { up: frac(up), degraded: frac(degraded), down: frac(down) }
         })
     }

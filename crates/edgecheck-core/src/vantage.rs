@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Probe, Round};
-use crate::classify::Health;
+use crate::classify::{Health, Outcome};
 use crate::config::Config;
 use crate::detail::ProbeDetail;
 
@@ -289,6 +289,14 @@ fn unfit(config: &Config, fleet: &str, report: &Report) -> Option<&'static str> 
     } else {
         None
     }
+}
+
+/// Whether a canary probe's outcome means the canary answered: any HTTP
+/// status, even with a body over `max_body_bytes`, says the prober's path to
+/// the internet works; a timeout, a refused or reset connection or a request
+/// that could not be sent does not, and makes the vantage `isolated`.
+pub fn canary_answered(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Answered { .. } | Outcome::BodyTooLarge { .. })
 }
 
 /// The data centre in a Cloudflare trace answer (`/cdn-cgi/trace`, lines of

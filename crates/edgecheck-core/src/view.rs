@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::aggregate::{readiness, Overall, Probe};
-use crate::classify::Health;
+use crate::classify::{Health, Reason};
 use crate::config::Config;
 use crate::monitor::{age_s, damped_view, MonitorState, Snapshot};
 use crate::vantage::{failing_from, VantageState};
@@ -68,6 +68,11 @@ pub struct ShownOrigin {
     /// Whether the last refresh gave no merged verdict (too few vantages
     /// could vote), so `status` is the last known.
     pub stale: bool,
+    /// [`readiness`] of `status`.
+    pub ready: bool,
+    /// The last probe's reason class; `skipped` when it was never probed
+    /// (the one place that rule is written).
+    pub reason: Reason,
 }
 
 /// One vantage as shown: its state in the last refresh and the age of its
@@ -136,6 +141,8 @@ impl ShownView<'_> {
         let status = track.and_then(|t| t.health);
         ShownOrigin {
             status,
+            ready: readiness(status, config.settings.degraded_is_ready),
+            reason: track.map_or(Reason::Skipped, |t| t.last.verdict.reason),
             since_ms: track.filter(|_| status.is_some()).map(|t| t.since_ms),
             probe: track.map(|t| t.last),
             stale: track.is_some_and(|t| t.stale),

@@ -60,11 +60,46 @@ pub struct Check {
     pub output: Option<&'static str>,
 }
 
+/// The draft's words for a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Word {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Word {
+    /// The one mapping, for the document, its checks and its HTTP status
+    /// ([`http_status`]): `up` is `pass`, `degraded` and `unknown` are `warn`,
+    /// `down` is `fail`.
+    fn of(health: Option<Health>) -> Word {
+        match health {
+            Some(Health::Up) => Word::Pass,
+            Some(Health::Degraded) | None => Word::Warn,
+            Some(Health::Down) => Word::Fail,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Word::Pass => "pass",
+            Word::Warn => "warn",
+            Word::Fail => "fail",
+        }
+    }
+}
+
 fn word(health: Option<Health>) -> &'static str {
-    match health {
-        Some(Health::Up) => "pass",
-        Some(Health::Degraded) | None => "warn",
-        Some(Health::Down) => "fail",
+    Word::of(health).as_str()
+}
+
+/// The HTTP status of the view's document: 503 when its `status` is `fail`
+/// (the draft asks for a 4xx or 5xx then), else 200; decided from the view,
+/// never from rendered text.
+pub fn http_status(view: &ShownView) -> u16 {
+    match Word::of(view.status.map(Overall::health)) {
+        Word::Fail => 503,
+        Word::Pass | Word::Warn => 200,
     }
 }
 

@@ -353,7 +353,7 @@ fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Upti
         status: health_str(shown.status),
         since: shown.since_ms.map(rfc3339),
         probe_status: health_str(verdict.map(|v| v.health)),
-        reason: verdict.map_or("skipped", |v| v.reason.as_str()),
+        reason: shown.reason.as_str(),
         http_status: verdict.and_then(|v| v.http_status),
         latency_ms: shown.probe.and_then(|p| p.latency_ms),
         critical: origin.critical,

@@ -12,7 +12,6 @@
 
 use std::fmt::Write;
 
-use crate::aggregate::readiness;
 use crate::classify::Health;
 use crate::config::Config;
 use crate::view::ShownView;
@@ -48,13 +47,11 @@ pub fn ready(config: &Config, view: &ShownView) -> String {
 
 /// `/ready/{region}?verbose`: a line per origin of region `r`, then the region's verdict.
 pub fn region_ready(config: &Config, view: &ShownView, r: usize) -> String {
-    let degraded_is_ready = config.settings.degraded_is_ready;
     let mut out = String::new();
     for &i in &config.regions[r].origins {
         let origin = view.origin(config, i);
-        let ready = readiness(origin.status, degraded_is_ready);
-        let sign = if ready { '+' } else { '-' };
-        let reason = origin.probe.map_or("skipped", |p| p.verdict.reason.as_str());
+        let sign = if origin.ready { '+' } else { '-' };
+        let reason = origin.reason.as_str();
         let name = &config.origins[i].name;
         let _ = match origin.status {
             Some(Health::Up) => writeln!(out, "[{sign}]{name} ok"),

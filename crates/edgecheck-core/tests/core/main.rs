@@ -526,9 +526,7 @@ fn aggregation_quorum_critical_and_global() {
         let view = aggregate(&c, &healths(codes));
         let got: Vec<Health> = view.regions.iter().map(|r| r.health).collect();
         assert_eq!((got.as_slice(), view.overall), (&regions[..], overall), "{codes}");
-        assert_eq!(view.ready, overall == Overall::Ok, "{codes}");
         for r in &view.regions {
-            assert_eq!(r.ready, r.health == Up, "{codes}");
             assert_eq!(r.up + r.degraded + r.down, r.total);
         }
     }
@@ -537,10 +535,13 @@ fn aggregation_quorum_critical_and_global() {
 #[test]
 fn degraded_is_ready_opens_readiness_for_degraded_only() {
     let c = valid(&FLEET.replace("min_regions_up = 2", "min_regions_up = 2\ndegraded_is_ready = true"));
-    let view = aggregate(&c, &healths("duuuuuu"));
-    assert_eq!((view.overall, view.ready, view.regions[0].ready), (Overall::Degraded, true, true));
-    let view = aggregate(&c, &healths("xxuuuux"));
-    assert_eq!((view.overall, view.ready, view.regions[0].ready), (Overall::Down, false, false));
+    // (probes, global status, whether the global view, the first region and its first origin are ready)
+    for (codes, overall, ready) in [("duuuuuu", Overall::Degraded, true), ("xxuuuux", Overall::Down, false)] {
+        let state = advance(&c, None, &round(1_000, codes), true).state;
+        let view = shown(&c, Snapshot { state: &state, now_ms: 2_000 });
+        let first = view.origin(&c, 0);
+        assert_eq!((view.status, view.ready, view.regions[0].ready, first.ready), (Some(overall), ready, ready, ready));
+    }
 }
 
 fn health_strategy() -> impl Strategy<Value = Health> {
@@ -905,6 +906,70 @@ fn uptime_windows_and_arithmetic() {
     assert_eq!(Uptime::from_counts(0, 0, 0), None);
     assert_eq!(Uptime::from_counts(1998, 1, 1), Some(Uptime { up: 0.999, degraded: 0.0005, down: 0.0005 }));
     assert_eq!(Uptime::from_counts(1, 1, 1), Some(Uptime { up: 0.333333, degraded: 0.333333, down: 0.333333 }));
+    // Counts read back from storage can be anything: no sum overflows.
+    let huge = Uptime::from_counts(u64::MAX, u64::MAX, 0).unwrap();
+    assert_eq!((huge.up, huge.degraded, huge.down), (0.5, 0.5, 0.0));
+    let buckets = vec![("a".to_string(), bucket_start(now, HOUR_MS), [u64::MAX, 0, 0]); 2];
+    let daily = edgecheck_core::uptime::daily(&buckets, now);
+    assert_eq!(daily["a"].last().copied().flatten().map(|u| u.up), Some(1.0), "saturated, not wrapped");
+}
+
+/// A fleet of `n` origins in shards of 500 from 3 vantages.
+fn fleet_of(n: usize) -> String {
+    let mut toml = "[settings]\nshard_size = 500\nvantages = [\"enam\", \"weur\", \"apac\"]\n[regions.r]\n".to_string();
+    for i in 0..n {
+        toml += &format!("[[origins]]\nname = \"o{i}\"\nregion = \"r\"\nurl = \"https://o{i}.example.com/health\"\n");
+    }
+    toml
+}
+
+#[test]
+fn the_fleet_limit_is_held() {
+    use edgecheck_core::config::MAX_FLEET;
+    let at_limit = valid(&fleet_of(MAX_FLEET));
+    assert_eq!((at_limit.origins.len(), at_limit.shard_count()), (MAX_FLEET, MAX_FLEET / 500));
+    let errs = config(&fleet_of(MAX_FLEET + 1)).expect_err("one origin past the limit is refused");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].field, "origins");
+    assert!(errs[0].message.contains("10001 origins, more than the 10000"), "{}", errs[0].message);
+}
+
+#[test]
+fn the_probe_budget_cuts_timeouts_to_the_deadline_and_skips_past_it() {
+    use edgecheck_core::schedule::{probe_budget, Budget};
+    let rows: &[(u32, u64, u64, Budget)] = &[
+        // (timeout ms, deadline at, now, budget)
+        (2_000, 10_000, 1_000, Budget::Send { timeout_ms: 2_000 }),
+        (2_000, 10_000, 9_000, Budget::Send { timeout_ms: 1_000 }),
+        (2_000, 10_000, 9_999, Budget::Send { timeout_ms: 1 }),
+        (2_000, 10_000, 10_000, Budget::Skip),
+        (2_000, 10_000, 12_000, Budget::Skip),
+        (u32::MAX, u64::MAX, 0, Budget::Send { timeout_ms: u64::from(u32::MAX) }),
+    ];
+    for &(timeout, deadline, now, want) in rows {
+        assert_eq!(probe_budget(timeout, deadline, now), want, "timeout {timeout}, deadline {deadline}, now {now}");
+    }
+}
+
+#[test]
+fn a_canary_answers_with_any_status_and_nothing_else() {
+    use edgecheck_core::vantage::canary_answered;
+    let answered = |status| Outcome::Answered { status, content_type: None, body: Vec::new() };
+    let rows: &[(Outcome, bool)] = &[
+        (answered(200), true),
+        (answered(503), true),
+        (answered(404), true),
+        (Outcome::BodyTooLarge { status: 200 }, true),
+        (Outcome::Timeout { status: Some(200) }, false),
+        (Outcome::Timeout { status: None }, false),
+        (Outcome::ConnectError, false),
+        (Outcome::Skipped, false),
+        (Outcome::SecretMissing, false),
+        (Outcome::RequestInvalid, false),
+    ];
+    for (outcome, want) in rows {
+        assert_eq!(canary_answered(outcome), *want, "{outcome:?}");
+    }
 }
 
 proptest! {

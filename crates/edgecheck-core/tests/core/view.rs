@@ -142,6 +142,10 @@ fn cached_copies_and_answers() {
     assert_eq!((copy.status, header(&copy, "x-edgecheck-status")), (200, Some("503")));
     assert_eq!(copy.body, answer.body);
     assert_eq!(http::cache_copy(&c, &answer, at + 15_000), None, "due: not stored");
+    // A private answer is never copied, even one that carries a round's date.
+    let mut private = answer.clone();
+    private.set("cache-control", "private, no-store".into());
+    assert_eq!(http::cache_copy(&c, &private, at + 4_000), None, "private: not stored");
 
     // A hit: the public Cache-Control, Age from the round, marked hit.
     let hit = http::from_cache(&c, copy.clone(), at + 9_500, false);

@@ -1,0 +1,133 @@
+//! Each rule has one home. These tests read the sources of the core
+//! (`crates/edgecheck-core/src`) and of the shell (`src`) and fail when a rule
+//! is written a second time, or a decision the core owns appears in the shell.
+//! A table of behaviour (`readiness_is_one_rule` and the like) cannot see a
+//! second copy that agrees with the first today; these can.
+
+use std::path::{Path, PathBuf};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Every `.rs` file under `dir`, as (path relative to the workspace, text).
+fn sources(dir: &str) -> Vec<(String, String)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&Path::new(ROOT).join(dir), &mut files);
+    files.sort();
+    assert!(!files.is_empty(), "no sources under {dir}");
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            (path.strip_prefix(ROOT).unwrap().display().to_string(), text)
+        })
+        .collect()
+}
+
+/// Lines of code (comments left out) under the `dirs` holding `needle`, as
+/// `file:line`.
+fn places(dirs: &[&str], needle: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for dir in dirs {
+        for (file, text) in sources(dir) {
+            for (n, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if !code.starts_with("//") && code.contains(needle) {
+                    out.push(format!("{file}:{}", n + 1));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn files_of(places: &[String]) -> Vec<&str> {
+    let mut files: Vec<&str> = places.iter().map(|p| p.split(':').next().unwrap()).collect();
+    files.dedup();
+    files
+}
+
+const CORE: &str = "crates/edgecheck-core/src";
+const SHELL: &str = "src";
+
+#[test]
+fn readiness_is_decided_only_in_the_shown_view() {
+    let defined = places(&[CORE, SHELL], "fn readiness(");
+    assert_eq!(files_of(&defined), ["crates/edgecheck-core/src/aggregate.rs"], "{defined:?}");
+    let calls: Vec<String> =
+        places(&[CORE, SHELL], "readiness(").into_iter().filter(|p| !defined.contains(p)).collect();
+    assert!(!calls.is_empty());
+    assert_eq!(files_of(&calls), ["crates/edgecheck-core/src/view.rs"], "readiness applied outside view::shown");
+}
+
+#[test]
+fn never_probed_is_skipped_in_one_place_per_layer() {
+    // The monitor's placeholder for an origin no round has probed, and the
+    // view's for an origin the state does not hold: nowhere else, and never
+    // as a string in a renderer.
+    let skipped = places(&[CORE, SHELL], "Reason::Skipped");
+    let homes: Vec<&String> =
+        skipped.iter().filter(|p| !p.starts_with("crates/edgecheck-core/src/classify.rs:")).collect();
+    assert_eq!(
+        files_of(&homes.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+        ["crates/edgecheck-core/src/monitor.rs", "crates/edgecheck-core/src/view.rs"],
+        "{homes:?}"
+    );
+    assert_eq!(places(&[CORE, SHELL], "map_or(\"skipped\""), Vec::<String>::new());
+}
+
+#[test]
+fn status_codes_come_from_the_view_not_from_rendered_text() {
+    for needle in ["== \"fail\"", "== \"pass\"", "== \"warn\"", "contains(\"fail\")"] {
+        assert_eq!(places(&[CORE, SHELL], needle), Vec::<String>::new(), "{needle}");
+    }
+}
+
+#[test]
+fn the_shell_leaves_the_probe_budget_and_the_canary_rule_to_the_core() {
+    // The budget: cutting a timeout to the deadline, or skipping past it.
+    for needle in [".min(deadline", "deadline_at -", ">= deadline_at", "Outcome::Skipped"] {
+        let shell: Vec<String> = places(&[SHELL], needle)
+            .into_iter()
+            .filter(|p| needle != "Outcome::Skipped" || !p.starts_with("src/probe.rs:"))
+            .collect();
+        assert_eq!(shell, Vec::<String>::new(), "the shell decides the probe budget: {needle}");
+    }
+    assert_eq!(places(&[SHELL], "probe_budget(").len(), 2, "the origin's and the canary's");
+    // The canary: any answer counts; which outcomes do is the core's rule.
+    assert_eq!(places(&[SHELL], "Outcome::Answered { body, .. } => (true"), Vec::<String>::new());
+    assert_eq!(places(&[SHELL], "canary_answered(").len(), 1);
+}
+
+#[test]
+fn the_shell_has_one_timeout_race_and_one_probe_request_builder() {
+    for needle in ["Delay::from(", "select("] {
+        let found = places(&[SHELL], needle);
+        assert_eq!((found.len(), files_of(&found)), (1, vec!["src/runtime.rs"]), "one timeout race: {needle}");
+    }
+    let builders = places(&[SHELL], "RequestInit::new()");
+    let in_probe: Vec<&String> = builders.iter().filter(|p| p.starts_with("src/probe.rs:")).collect();
+    assert_eq!(in_probe.len(), 1, "one probe-request builder: {in_probe:?}");
+    assert_eq!(places(&[SHELL], "\"connection\", \"close\"").len(), 1, "Connection: close is set in one place");
+}
+
+#[test]
+fn fault_injection_is_compiled_only_with_its_feature() {
+    let hooks = places(&[SHELL], "EDGECHECK_FAULT_");
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    let (file, text) = sources(SHELL).into_iter().find(|(f, _)| hooks[0].starts_with(f.as_str())).unwrap();
+    let line: usize = hooks[0].rsplit(':').next().unwrap().parse().unwrap();
+    let before = text.lines().nth(line - 2).unwrap();
+    assert_eq!(before.trim(), "#[cfg(feature = \"fault-injection\")]", "{file}:{line}");
+    let build = std::fs::read_to_string(Path::new(ROOT).join("scripts/build-worker.sh")).unwrap();
+    assert!(!build.contains("fault-injection"), "the production build never enables it");
+}
