@@ -13,8 +13,12 @@
 //!   by the deadline whatever the origins do; probes that would start after it
 //!   are `skipped` (the core's [`schedule::probe_budget`] decides both).
 //! - Redirects are not followed; at most `max_body_bytes` of body are read.
-//! - Probes send `Connection: close`: each measures a fresh connection, and
-//!   none is kept for reuse between rounds.
+//! - Probes send `Connection: close`, asking the origin to close the connection
+//!   after its answer. What is measured is the time from sending the request to
+//!   the end of the body (or the timeout), a connect included when the runtime
+//!   opens one; whether workerd would otherwise reuse a connection is the
+//!   runtime's, and is not measured here (`demo_origins` answers one request
+//!   per connection).
 
 use std::cell::RefCell;
 
@@ -158,7 +162,7 @@ fn request(
     let sent = Headers::new();
     sent.set("user-agent", USER_AGENT).map_err(invalid)?;
     sent.set(VANTAGE_HEADER, vantage).map_err(invalid)?;
-    // A health check measures a fresh connection and keeps none between rounds.
+    // Asks the origin to close after answering: no connection is meant to be kept between rounds.
     sent.set("connection", "close").map_err(invalid)?;
     for (name, value) in headers {
         let value = match value {

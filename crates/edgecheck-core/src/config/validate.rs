@@ -159,83 +159,128 @@ impl Errors {
     }
 }
 
+/// One numeric setting of `[settings]`: its key, where the raw file has it,
+/// and its default and bounds, which may depend on the settings above it in
+/// [`SETTINGS`] (`v`, indexed by position: `v[DEADLINE]`, ...).
+struct Row {
+    key: &'static str,
+    raw: fn(&RawSettings) -> Option<i64>,
+    default: fn(&[i64]) -> i64,
+    min: fn(&[i64]) -> i64,
+    max: fn(&[i64]) -> i64,
+    unit: &'static str,
+}
+
+const DEADLINE: usize = 0;
+const TIMEOUT: usize = 1;
+const IN_FLIGHT: usize = 2;
+const BODY: usize = 3;
+const REFRESH: usize = 4;
+const STALE: usize = 5;
+const RISE: usize = 6;
+const FALL: usize = 7;
+const RETENTION: usize = 8;
+
+/// The numeric settings, in the order they are resolved: each row's bounds
+/// may read the rows above it.
+const SETTINGS: [Row; 9] = [
+    Row {
+        key: "deadline_ms",
+        raw: |r| r.deadline_ms,
+        default: |_| i64::from(DEFAULT_DEADLINE_MS),
+        min: |_| 1,
+        max: |_| i64::from(DEADLINE_LIMIT_MS),
+        unit: "ms",
+    },
+    Row {
+        key: "probe_timeout_ms",
+        raw: |r| r.probe_timeout_ms,
+        default: |v| i64::from(DEFAULT_PROBE_TIMEOUT_MS).min(v[DEADLINE]),
+        min: |_| 1,
+        max: |v| v[DEADLINE],
+        unit: "ms, at most settings.deadline_ms",
+    },
+    Row {
+        key: "max_in_flight",
+        raw: |r| r.max_in_flight,
+        default: |_| MAX_CONNECTIONS_WAITING as i64,
+        min: |_| 1,
+        max: |_| MAX_CONNECTIONS_WAITING as i64,
+        unit: "probes; Cloudflare Workers allow 6 connections waiting for headers, and a 7th would be queued and time out falsely",
+    },
+    Row {
+        key: "max_body_bytes",
+        raw: |r| r.max_body_bytes,
+        default: |_| DEFAULT_MAX_BODY_BYTES as i64,
+        min: |_| 1,
+        max: |_| MAX_BODY_BYTES_LIMIT as i64,
+        unit: "bytes",
+    },
+    Row {
+        key: "refresh_s",
+        raw: |r| r.refresh_s,
+        default: |v| i64::from(DEFAULT_REFRESH_S).max(v[DEADLINE] / 1000 + 1),
+        min: |v| v[DEADLINE] / 1000 + 1,
+        max: |_| 3600,
+        unit: "seconds, longer than settings.deadline_ms so that rounds never overlap",
+    },
+    Row {
+        key: "max_stale_s",
+        raw: |r| r.max_stale_s,
+        default: |v| i64::from(DEFAULT_MAX_STALE_S).max(v[REFRESH]),
+        min: |v| v[REFRESH],
+        max: |_| 7 * 24 * 3600,
+        unit: "seconds, at least settings.refresh_s",
+    },
+    Row {
+        key: "rise",
+        raw: |r| r.rise,
+        default: |_| i64::from(DEFAULT_RISE),
+        min: |_| 1,
+        max: |_| 10,
+        unit: "consecutive probes",
+    },
+    Row {
+        key: "fall",
+        raw: |r| r.fall,
+        default: |_| i64::from(DEFAULT_FALL),
+        min: |_| 1,
+        max: |_| 10,
+        unit: "consecutive probes",
+    },
+    Row {
+        key: "retention_days",
+        raw: |r| r.retention_days,
+        default: |_| i64::from(DEFAULT_RETENTION_DAYS),
+        min: |_| 1,
+        max: |_| 366,
+        unit: "days",
+    },
+];
+
 fn settings(raw: &RawSettings, errs: &mut Errors) -> Settings {
-    let deadline_ms = opt_ranged(
-        "settings.deadline_ms",
-        raw.deadline_ms,
-        DEFAULT_DEADLINE_MS as i64,
-        1,
-        DEADLINE_LIMIT_MS as i64,
-        "ms",
-        errs,
-    ) as u32;
-    let probe_timeout_ms = opt_ranged(
-        "settings.probe_timeout_ms",
-        raw.probe_timeout_ms,
-        (DEFAULT_PROBE_TIMEOUT_MS.min(deadline_ms)) as i64,
-        1,
-        deadline_ms as i64,
-        "ms, at most settings.deadline_ms",
-        errs,
-    ) as u32;
-    let max_in_flight = opt_ranged(
-        "settings.max_in_flight",
-        raw.max_in_flight,
-        MAX_CONNECTIONS_WAITING as i64,
-        1,
-        MAX_CONNECTIONS_WAITING as i64,
-        "probes; Cloudflare Workers allow 6 connections waiting for headers, and a 7th would be queued and time out falsely",
-        errs,
-    ) as usize;
-    let max_body_bytes = opt_ranged(
-        "settings.max_body_bytes",
-        raw.max_body_bytes,
-        DEFAULT_MAX_BODY_BYTES as i64,
-        1,
-        MAX_BODY_BYTES_LIMIT as i64,
-        "bytes",
-        errs,
-    ) as usize;
-    let refresh_s = opt_ranged(
-        "settings.refresh_s",
-        raw.refresh_s,
-        (DEFAULT_REFRESH_S as i64).max(deadline_ms as i64 / 1000 + 1),
-        deadline_ms as i64 / 1000 + 1,
-        3600,
-        "seconds, longer than settings.deadline_ms so that rounds never overlap",
-        errs,
-    ) as u32;
-    let max_stale_s = opt_ranged(
-        "settings.max_stale_s",
-        raw.max_stale_s,
-        (DEFAULT_MAX_STALE_S as i64).max(refresh_s as i64),
-        refresh_s as i64,
-        7 * 24 * 3600,
-        "seconds, at least settings.refresh_s",
-        errs,
-    ) as u32;
-    let canary = raw.canary.as_deref().map(|url| check_url("settings.canary", url, errs));
+    let mut v = [0i64; SETTINGS.len()];
+    for (i, row) in SETTINGS.iter().enumerate() {
+        let field = format!("settings.{}", row.key);
+        let (default, min, max) = ((row.default)(&v), (row.min)(&v), (row.max)(&v));
+        v[i] = opt_ranged(&field, (row.raw)(raw), default, min, max, row.unit, errs);
+    }
+    // In range by the table, so every value fits its type.
+    let as_u32 = |i: usize| u32::try_from(v[i]).expect("bounded by SETTINGS");
+    let as_usize = |i: usize| usize::try_from(v[i]).expect("bounded by SETTINGS");
     Settings {
-        probe_timeout_ms,
-        deadline_ms,
-        max_in_flight,
-        max_body_bytes,
+        probe_timeout_ms: as_u32(TIMEOUT),
+        deadline_ms: as_u32(DEADLINE),
+        max_in_flight: as_usize(IN_FLIGHT),
+        max_body_bytes: as_usize(BODY),
         degraded_is_ready: raw.degraded_is_ready.unwrap_or(false),
         min_regions_up: 1,
-        refresh_s,
-        rise: opt_ranged("settings.rise", raw.rise, DEFAULT_RISE as i64, 1, 10, "consecutive probes", errs) as u32,
-        fall: opt_ranged("settings.fall", raw.fall, DEFAULT_FALL as i64, 1, 10, "consecutive probes", errs) as u32,
-        retention_days: opt_ranged(
-            "settings.retention_days",
-            raw.retention_days,
-            DEFAULT_RETENTION_DAYS as i64,
-            1,
-            366,
-            "days",
-            errs,
-        ) as u32,
-        max_stale_s,
-        canary,
+        refresh_s: as_u32(REFRESH),
+        rise: as_u32(RISE),
+        fall: as_u32(FALL),
+        retention_days: as_u32(RETENTION),
+        max_stale_s: as_u32(STALE),
+        canary: raw.canary.as_deref().map(|url| check_url("settings.canary", url, errs)),
         vantages: Vec::new(),
         vantage_quorum: 1,
         shard_size: 1,
@@ -369,8 +414,22 @@ fn check_url(field: &str, raw: &str, errs: &mut Errors) -> String {
         errs.push(field, "credentials in the URL (user:pass@) are not allowed; send them as a header naming a secret");
     } else if url.host().is_none() {
         errs.push(field, format!("\"{raw}\" has no host"));
+    } else if url.fragment().is_some() {
+        errs.push(field, format!("\"{raw}\" has a fragment (#...), which is never sent; remove it"));
+    } else if !as_sent(raw, &url) {
+        // The URL standard's parser rewrites some URLs (dot segments, case,
+        // default ports, spaces, tabs): what would be probed is not what the
+        // file says, so the file must say it.
+        errs.push(field, format!("\"{raw}\" would be probed as \"{url}\"; write the URL as it is sent"));
     }
     url.to_string()
+}
+
+/// Whether `raw` is already `url` as it will be sent: the same text, or the
+/// same with the `/` that an empty path is sent as (RFC 9110, 4.2.3).
+fn as_sent(raw: &str, url: &url::Url) -> bool {
+    let sent = url.as_str();
+    sent == raw || (url.path() == "/" && url.query().is_none() && sent.strip_suffix('/') == Some(raw))
 }
 
 fn method(field: &str, raw: Option<&str>, errs: &mut Errors) -> Method {

@@ -103,6 +103,23 @@ fn config_errors_name_their_field() {
             "credentials",
         ),
         (BASE.replace("https://a.example.com/health", "not a url"), "origins[0].url", "not an absolute URL"),
+        // A URL the parser would rewrite is refused, saying what would be probed.
+        (
+            BASE.replace("https://a.example.com/health", "https://a.example.com/v1/../health"),
+            "origins[0].url",
+            "would be probed as \"https://a.example.com/health\"",
+        ),
+        (
+            BASE.replace("https://a.example.com/health", "HTTPS://A.example.com:443/health"),
+            "origins[0].url",
+            "would be probed as \"https://a.example.com/health\"",
+        ),
+        (
+            BASE.replace("https://a.example.com/health", "https://a.example.com/my health"),
+            "origins[0].url",
+            "would be probed as \"https://a.example.com/my%20health\"",
+        ),
+        (BASE.replace("https://a.example.com/health", "https://a.example.com/health#x"), "origins[0].url", "fragment"),
         (BASE.replace("name = \"a\"", "name = \"API A\""), "origins[0].name", "contains"),
         (BASE.replace("region = \"us-east\"", "region = \"eu-west\""), "origins[0].region", "not declared"),
         (origin("method = \"POST\""), "origins[0].method", "GET or HEAD"),
@@ -188,6 +205,18 @@ fn config_errors_name_their_field() {
             errs.iter().any(|e| e.field == field && e.message.contains(fragment)),
             "expected {field} containing {fragment:?}, got {errs:?}\nfor:\n{text}"
         );
+    }
+}
+
+#[test]
+fn a_url_is_probed_as_written() {
+    // The one rewrite allowed: an empty path is sent as "/" anyway.
+    let bare = valid(&BASE.replace("https://a.example.com/health", "https://a.example.com"));
+    assert_eq!(bare.origins[0].url, "https://a.example.com/");
+    for url in
+        ["https://a.example.com/health?x=1&y=%20", "http://127.0.0.1:9101/actuator/health", "https://[::1]:8443/h"]
+    {
+        assert_eq!(valid(&BASE.replace("https://a.example.com/health", url)).origins[0].url, url);
     }
 }
 
