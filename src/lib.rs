@@ -1,15 +1,16 @@
 //! The edgecheck worker: the thin shell around `edgecheck_core`. It converts and
 //! does I/O; the core decides (see `ARCHITECTURE.md`).
 //!
-//! - this file: the `fetch` and `scheduled` entry points, the Cache API in front
-//!   of the monitor, and the conversions between the core's
-//!   [`Reply`](edgecheck_core::http::Reply) and `worker::Response`;
+//! - this file: the `fetch` and `scheduled` entry points and the Cache API in
+//!   front of the monitor;
 //! - [`monitor`]: the `Monitor` Durable Object (alarm, joined refreshes, the
 //!   vantage merge, memory);
 //! - [`prober`]: the `Prober` Durable Object, one per vantage and shard;
 //! - [`probe`]: a prober's fan-out (fetch, timers, body reads);
 //! - [`store`]: the core's `Store` port over the Durable Object's SQLite;
-//! - [`runtime`]: what they all share of the runtime (the one timeout helper).
+//! - [`runtime`]: what they all share of the runtime: the embedded fleet, the
+//!   clock, calls to the monitor, [`Reply`](edgecheck_core::http::Reply) ↔
+//!   `worker::Response`, and the one timeout helper.
 //!
 //! The fleet is embedded at build time by `build.rs` (from `edgecheck.toml`, or
 //! the file named by `EDGECHECK_CONFIG`) as the JSON of a validated `Config`, so
@@ -25,32 +26,11 @@ use std::sync::OnceLock;
 
 use edgecheck_core::config::Config;
 use edgecheck_core::http::{self, Dispatch, MonitorCall, Reply, Target, Variant};
-use worker::{
-    event, Cache, Context, Date, Env, Headers, Method, Request, RequestInit, Response, ResponseBuilder, Result,
-    ScheduleContext, ScheduledEvent,
+use worker::{event, Cache, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+
+use runtime::{
+    call_monitor_at, config, from_response, now_ms, respond, to_response, FLEET_DIGEST, MONITOR_BINDING, MONITOR_NAME,
 };
-
-/// The validated fleet as JSON, written by `build.rs`.
-const EMBEDDED_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
-
-/// The digest of [`EMBEDDED_CONFIG_JSON`], written by `build.rs`.
-pub(crate) const FLEET_DIGEST: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.fleet-digest"));
-
-/// The Durable Object binding, as in `wrangler.toml`.
-const MONITOR_BINDING: &str = "MONITOR";
-/// The one monitor instance's name.
-const MONITOR_NAME: &str = "fleet";
-
-/// The validated fleet, parsed once per isolate. `build.rs` validated it and
-/// stops the build on any error.
-fn config() -> &'static Config {
-    static CONFIG: OnceLock<Config> = OnceLock::new();
-    CONFIG.get_or_init(|| serde_json::from_str(EMBEDDED_CONFIG_JSON).expect("build.rs embeds a validated Config"))
-}
-
-fn now_ms() -> u64 {
-    Date::now().as_millis()
-}
 
 #[event(start)]
 fn start() {
@@ -97,16 +77,6 @@ async fn serve(req: Request, env: &Env, ctx: &Context) -> Result<Reply> {
             reply.for_head(head)
         }
         Dispatch::Snapshot { target, variant, head } => snapshot(config, target, variant, head, env, ctx).await,
-    })
-}
-
-/// `reply` as the runtime's `Response`; when that fails (a header value the
-/// runtime refuses), the JSON [`http::internal_error`] instead, so no answer
-/// is ever the runtime's plain-text 500.
-pub(crate) fn respond(reply: Reply) -> Result<Response> {
-    to_response(reply).or_else(|e| {
-        worker::console_error!("edgecheck: building the answer failed: {e}");
-        to_response(http::internal_error())
     })
 }
 
@@ -177,45 +147,8 @@ async fn call_monitor(env: &Env, call: MonitorCall) -> Result<Reply> {
     call_monitor_at(env, "/", call.to_json()).await
 }
 
-/// A POST of `body` to `path` on the one `Monitor` instance (a [`MonitorCall`]
-/// at `/`, a prober's report at [`http::REPORT_PATH`]), its answer as a
-/// [`Reply`]; an error when it fails or does not answer within
-/// [`http::monitor_wait_ms`].
-pub(crate) async fn call_monitor_at(env: &Env, path: &str, body: String) -> Result<Reply> {
-    let stub = env.durable_object(MONITOR_BINDING)?.get_by_name(MONITOR_NAME)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let request = Request::new_with_init(&format!("https://monitor{path}"), &init)?;
-    let wait_ms = http::monitor_wait_ms(config());
-    let answer = async { from_response(stub.fetch_with_request(request).await?).await };
-    runtime::within(wait_ms, answer)
-        .await
-        .unwrap_or_else(|| Err(worker::Error::RustError(format!("no answer within {wait_ms} ms"))))
-}
-
 /// The JSON 503 when the monitor failed; the cause goes to the logs.
 fn unavailable(e: worker::Error) -> Reply {
     worker::console_error!("edgecheck: the monitor failed: {e}");
     http::monitor_unavailable()
-}
-
-/// A [`Reply`] as a `worker::Response`.
-fn to_response(reply: Reply) -> Result<Response> {
-    let headers = Headers::new();
-    for (name, value) in &reply.headers {
-        headers.set(name, value)?;
-    }
-    let builder = ResponseBuilder::new().with_status(reply.status).with_headers(headers);
-    Ok(match reply.body {
-        Some(body) => builder.fixed(body.into_bytes()),
-        None => builder.empty(),
-    })
-}
-
-/// A `worker::Response` (the monitor's, or a cached copy) as a [`Reply`].
-async fn from_response(mut response: Response) -> Result<Reply> {
-    let status = response.status_code();
-    let headers = response.headers().entries().collect();
-    let body = response.text().await?;
-    Ok(Reply { status, headers, body: (status != 204).then_some(body) })
 }

@@ -39,8 +39,8 @@ use worker::{
     console_error, durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
 };
 
+use crate::runtime::{self, config, now_ms, respond, FLEET_DIGEST};
 use crate::store::SqlStore;
-use crate::{config, now_ms, respond, runtime, FLEET_DIGEST};
 
 /// The prober Durable Object binding, as in `wrangler.toml`.
 const PROBER_BINDING: &str = "PROBER";

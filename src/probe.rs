@@ -31,7 +31,7 @@ use edgecheck_core::vantage;
 use futures::{stream, StreamExt};
 use worker::{AbortController, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response};
 
-use crate::{now_ms, runtime};
+use crate::runtime::{self, now_ms};
 
 const USER_AGENT: &str = concat!("edgecheck/", env!("CARGO_PKG_VERSION"), " (health probe)");
 

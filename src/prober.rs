@@ -27,7 +27,8 @@ use edgecheck_core::http;
 use edgecheck_core::vantage::{trace_colo, ProberCall, Report};
 use worker::{console_error, durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use crate::{call_monitor_at, config, probe, respond, FLEET_DIGEST};
+use crate::probe;
+use crate::runtime::{call_monitor_at, config, respond, FLEET_DIGEST};
 
 /// The fault-injection variable (see the module docs).
 #[cfg(feature = "fault-injection")]

@@ -1,12 +1,17 @@
-//! What the entry points, the `Monitor` and the `Prober` share of the
-//! runtime: the one timeout helper.
+//! What the entry points (`lib.rs`), the `Monitor` and the `Prober` share of
+//! the runtime: the embedded fleet and its digest, the clock, calls to the
+//! monitor, the conversions between the core's [`Reply`] and `Response`, and
+//! the one timeout helper.
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use edgecheck_core::config::Config;
+use edgecheck_core::http::{self, Reply};
 use futures::future::{select, Either};
 use futures::pin_mut;
-use worker::Delay;
+use worker::{Date, Delay, Env, Headers, Method, Request, RequestInit, Response, ResponseBuilder, Result};
 
 /// Runs `work` for at most `ms` milliseconds: its output, or `None` when the
 /// timer fired first. Whichever loses the race is dropped at once (a fetch's
@@ -19,4 +24,74 @@ pub(crate) async fn within<F: Future>(ms: u64, work: F) -> Option<F::Output> {
         Either::Left((output, _)) => Some(output),
         Either::Right(_) => None,
     }
+}
+
+/// The validated fleet as JSON, written by `build.rs`.
+const EMBEDDED_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
+
+/// The digest of [`EMBEDDED_CONFIG_JSON`], written by `build.rs`.
+pub(crate) const FLEET_DIGEST: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.fleet-digest"));
+
+/// The Durable Object binding, as in `wrangler.toml`.
+pub(crate) const MONITOR_BINDING: &str = "MONITOR";
+/// The one monitor instance's name.
+pub(crate) const MONITOR_NAME: &str = "fleet";
+
+/// The validated fleet, parsed once per isolate. `build.rs` validated it and
+/// stops the build on any error.
+pub(crate) fn config() -> &'static Config {
+    static CONFIG: OnceLock<Config> = OnceLock::new();
+    CONFIG.get_or_init(|| serde_json::from_str(EMBEDDED_CONFIG_JSON).expect("build.rs embeds a validated Config"))
+}
+
+/// Now, ms since the Unix epoch (the runtime's clock; the core reads none).
+pub(crate) fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+/// A POST of `body` to `path` on the one `Monitor` instance (a [`MonitorCall`]
+/// at `/`, a prober's report at [`http::REPORT_PATH`]), its answer as a
+/// [`Reply`]; an error when it fails or does not answer within
+/// [`http::monitor_wait_ms`].
+pub(crate) async fn call_monitor_at(env: &Env, path: &str, body: String) -> Result<Reply> {
+    let stub = env.durable_object(MONITOR_BINDING)?.get_by_name(MONITOR_NAME)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let request = Request::new_with_init(&format!("https://monitor{path}"), &init)?;
+    let wait_ms = http::monitor_wait_ms(config());
+    let answer = async { from_response(stub.fetch_with_request(request).await?).await };
+    within(wait_ms, answer)
+        .await
+        .unwrap_or_else(|| Err(worker::Error::RustError(format!("no answer within {wait_ms} ms"))))
+}
+
+/// `reply` as the runtime's `Response`; when that fails (a header value the
+/// runtime refuses), the JSON [`http::internal_error`] instead, so no answer
+/// is ever the runtime's plain-text 500.
+pub(crate) fn respond(reply: Reply) -> Result<Response> {
+    to_response(reply).or_else(|e| {
+        worker::console_error!("edgecheck: building the answer failed: {e}");
+        to_response(http::internal_error())
+    })
+}
+
+/// A [`Reply`] as a `worker::Response`.
+pub(crate) fn to_response(reply: Reply) -> Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in &reply.headers {
+        headers.set(name, value)?;
+    }
+    let builder = ResponseBuilder::new().with_status(reply.status).with_headers(headers);
+    Ok(match reply.body {
+        Some(body) => builder.fixed(body.into_bytes()),
+        None => builder.empty(),
+    })
+}
+
+/// A `worker::Response` (the monitor's, or a cached copy) as a [`Reply`].
+pub(crate) async fn from_response(mut response: Response) -> Result<Reply> {
+    let status = response.status_code();
+    let headers = response.headers().entries().collect();
+    let body = response.text().await?;
+    Ok(Reply { status, headers, body: (status != 204).then_some(body) })
 }
