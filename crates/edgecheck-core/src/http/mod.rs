@@ -1,0 +1,136 @@
+//! HTTP decided in one place: which route a request names, what the worker asks
+//! the monitor, how answers are cached, and the status code, headers and body of
+//! every answer, the monitor's own included. The shell only converts a [`Reply`]
+//! to and from a `worker::Response`.
+//!
+//! | path | answers |
+//! |---|---|
+//! | `/live` | always 200 `{"status":"live"}`; never probes |
+//! | `/ready` | 200 when ready, else 503; `{"status","ready"}` |
+//! | `/ready/{region}` | the same for one region; 404 for an unknown region |
+//! | `/health` | always 200; the whole view |
+//! | `/health/{name}` | 200 for a region or origin name, else 404 |
+//! | `/history` | 200; recorded status changes, newest first |
+//! | `/history/{name}` | 200 for a region or origin name, else 404 |
+//! | `/` | the status page, HTML |
+//! | `/metrics` | Prometheus text exposition format 0.0.4 |
+//! | `/badge/{scope}.json`, `.svg` | a shields.io endpoint document, or an SVG badge; scope `global`, a region or an origin |
+//! | `POST /refresh` | with `Authorization: Bearer <EDGECHECK_ADMIN_TOKEN>`: runs a round now, answers `/health` |
+//! | `/health?view=full` | with the same token: `/health` and what it hides ([`crate::detail`]); `private, no-store` |
+//!
+//! Variants, from a fixed set ([`Variant`]): `/health?format=health+json` or
+//! `Accept: application/health+json` (the IETF draft's format), `/health` and
+//! `/health/{region}` with `?detailed=false` (no per-origin lists), `/ready` and
+//! `/ready/{region}` with `?verbose` (Kubernetes-style text). Other query keys
+//! are ignored; a bad value of these is a JSON 400 naming it.
+//!
+//! Empty path segments are ignored (`//health/` is `/health`). Every route
+//! answers GET and HEAD (HEAD: same status and headers, no body) and OPTIONS
+//! (204, for CORS preflights); other methods get a JSON 405 with `Allow`.
+//! Snapshot answers are `public, max-age=<refresh_s>` with an `Age` counted from
+//! the round that made them, and are cached under a key made from the resolved
+//! route and variant ([`Target::cache_key`]), never from the raw path, query or
+//! headers; `/live` and errors are `no-store`.
+
+mod answer;
+mod auth;
+mod cache;
+mod call;
+mod route;
+
+pub use answer::*;
+pub use auth::*;
+pub use cache::*;
+pub use call::*;
+pub use route::*;
+
+use serde::Serialize;
+
+use crate::render;
+
+/// The header carrying the snapshot's round start (ms since the Unix epoch), so
+/// a cached copy can recompute `Age`.
+pub const CHECKED_AT_HEADER: &str = "x-edgecheck-checked-at";
+
+/// A complete HTTP answer. Header names are lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// JSON text; `None` for HEAD and 204.
+    pub body: Option<String>,
+}
+
+impl Reply {
+    /// An answer of `content_type` with the headers every answer has
+    /// (`no-store` until [`answer`] sets its freshness).
+    fn with_body(status: u16, content_type: &str, body: Option<String>) -> Reply {
+        let headers = [
+            ("content-type", content_type),
+            ("cache-control", "no-store"),
+            ("access-control-allow-origin", "*"),
+            ("x-content-type-options", "nosniff"),
+        ];
+        Reply { status, headers: headers.map(|(n, v)| (n.to_string(), v.to_string())).into(), body }
+    }
+
+    fn json(status: u16, doc: &impl Serialize) -> Reply {
+        let body = serde_json::to_string(doc).expect("wire documents serialize");
+        Reply::with_body(status, "application/json", Some(body))
+    }
+
+    /// 204: the headers of a JSON answer without a body.
+    fn no_content() -> Reply {
+        Reply::with_body(204, "application/json", None)
+    }
+
+    fn error(status: u16, error: &'static str, message: String) -> Reply {
+        Reply::json(status, &render::error(error, message))
+    }
+
+    /// A `text/plain; charset=utf-8` answer.
+    fn text(status: u16, body: String) -> Reply {
+        Reply::with_body(status, "text/plain; charset=utf-8", Some(body))
+    }
+
+    /// Sets header `name` (lower case), replacing any value it had.
+    pub fn set(&mut self, name: &str, value: String) {
+        self.remove(name);
+        self.headers.push((name.to_string(), value));
+    }
+
+    /// Removes header `name` (lower case).
+    pub fn remove(&mut self, name: &str) {
+        self.headers.retain(|(n, _)| n != name);
+    }
+
+    /// The value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The same answer for a HEAD request when `head`: status and headers kept,
+    /// with the `Content-Length` GET would have, body dropped.
+    pub fn for_head(mut self, head: bool) -> Reply {
+        if head {
+            if let Some(body) = self.body.take() {
+                self.set("content-length", body.len().to_string());
+            }
+        }
+        self
+    }
+}
+
+/// The JSON 500 for an error the worker met (a runtime call that failed, a
+/// header it could not set): `{"error":"internal_error",..}` with
+/// `Cache-Control: no-store`, never the runtime's bare plain-text 500. The
+/// cause goes to the logs, not to the client.
+pub fn internal_error() -> Reply {
+    Reply::error(500, "internal_error", "edgecheck failed to answer; the cause is in its logs".into())
+}
+
+/// The answer when the monitor cannot be reached: 503, never cached, no detail
+/// (the cause goes to the logs, not to the public).
+pub fn monitor_unavailable() -> Reply {
+    Reply::error(503, "monitor_unavailable", "the monitor could not be reached; try again shortly".into())
+}

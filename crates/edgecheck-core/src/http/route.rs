@@ -1,0 +1,391 @@
+//! Routing: which [`Target`] and [`Variant`] a request names, answered at
+//! once ([`Dispatch::Answer`]) or handed on; cache keys from the resolved route.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Named};
+use crate::render;
+
+use super::{Reply, CACHE_ORIGIN};
+
+/// The admin route that runs a round now.
+pub const REFRESH_PATH: &str = "/refresh";
+
+/// The methods every route allows.
+pub const ALLOW: &str = "GET, HEAD, OPTIONS";
+
+/// A route answered from the monitor's snapshot. Indices are into the
+/// [`Config`] both the worker and the monitor embed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Target {
+    Ready,
+    /// Index into [`Config::regions`].
+    ReadyRegion(usize),
+    Health,
+    HealthRegion(usize),
+    /// Index into [`Config::origins`].
+    HealthOrigin(usize),
+    /// All recorded changes.
+    History,
+    /// Changes of one region or origin.
+    HistoryOf(Named),
+    /// `/`: the status page.
+    StatusPage,
+    /// `/metrics`: Prometheus.
+    Metrics,
+    /// `/badge/{scope}.{json,svg}`: `None` is `global`.
+    Badge(Option<Named>, BadgeFormat),
+}
+
+/// The two badge formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BadgeFormat {
+    /// The shields.io endpoint schema (`schemaVersion`, `label`, `message`, `color`).
+    Json,
+    /// A self-contained SVG badge.
+    Svg,
+}
+
+/// The form of an answer, from a fixed set, so that no query string or header
+/// makes a cache key of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Variant {
+    /// The whole document.
+    #[default]
+    Full,
+    /// `/health` and `/health/{region}` with `?detailed=false`: no per-origin lists.
+    Summary,
+    /// `/health` as `application/health+json` (IETF draft "Health Check Response
+    /// Format for HTTP APIs").
+    HealthJson,
+    /// `/ready` and `/ready/{region}` with `?verbose`: `text/plain`, one line per
+    /// region or origin, as Kubernetes' `/readyz?verbose`.
+    Verbose,
+}
+
+impl Variant {
+    /// The canonical query of this variant in a cache key.
+    fn query(self) -> &'static str {
+        match self {
+            Variant::Full => "",
+            Variant::Summary => "?detailed=false",
+            Variant::HealthJson => "?format=health+json",
+            Variant::Verbose => "?verbose",
+        }
+    }
+}
+
+/// A request as the core routes it: method, path, query string (without `?`)
+/// and the `Accept` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Incoming<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub accept: Option<&'a str>,
+}
+
+impl<'a> Incoming<'a> {
+    /// `method path`, without query or `Accept`.
+    pub fn new(method: &'a str, path: &'a str) -> Incoming<'a> {
+        Incoming { method, path, query: "", accept: None }
+    }
+}
+
+impl Target {
+    /// The region or origin name whose history this target shows: `Some(None)`
+    /// for all of them (`/history`, and the status page's recent changes),
+    /// `None` for targets that show no history.
+    pub fn history_name(self, config: &Config) -> Option<Option<&str>> {
+        match self {
+            Target::History | Target::StatusPage => Some(None),
+            Target::HistoryOf(named) => Some(Some(named_str(config, named))),
+            _ => None,
+        }
+    }
+
+    /// The canonical path of this route, e.g. `/health/api-use1-a`: every
+    /// spelling that resolves to it (`//health/api-use1-a/`) shares it.
+    pub fn path(self, config: &Config) -> String {
+        match self {
+            Target::Ready => "/ready".into(),
+            Target::ReadyRegion(r) => format!("/ready/{}", config.regions[r].name),
+            Target::Health => "/health".into(),
+            Target::HealthRegion(r) => format!("/health/{}", config.regions[r].name),
+            Target::HealthOrigin(i) => format!("/health/{}", config.origins[i].name),
+            Target::History => "/history".into(),
+            Target::HistoryOf(named) => format!("/history/{}", named_str(config, named)),
+            Target::StatusPage => "/".into(),
+            Target::Metrics => "/metrics".into(),
+            Target::Badge(scope, format) => {
+                let scope = scope.map_or("global", |named| named_str(config, named));
+                format!("/badge/{scope}.{}", if format == BadgeFormat::Json { "json" } else { "svg" })
+            }
+        }
+    }
+
+    /// The Cache API key of this route's answer in `variant`, for the
+    /// deployment called `deployment`: [`CACHE_ORIGIN`], the deployment, the
+    /// canonical path and the variant's canonical query. Other query keys,
+    /// headers and spellings never make new keys; another deployment, or this
+    /// one with another fleet, never shares one (`caches.default` is one cache
+    /// per zone). `deployment` is made by [`deployment`].
+    pub fn cache_key(self, config: &Config, variant: Variant, deployment: &str) -> String {
+        format!("{CACHE_ORIGIN}/{deployment}{}{}", self.path(config), variant.query())
+    }
+
+    /// Whether the answer shows the 30-day strips (the status page).
+    pub fn is_status_page(self) -> bool {
+        self == Target::StatusPage
+    }
+
+    /// Whether the indices exist in `config` (a call from a build with another
+    /// fleet would not).
+    pub(super) fn fits(self, config: &Config) -> bool {
+        let region = |r: usize| r < config.regions.len();
+        let origin = |i: usize| i < config.origins.len();
+        match self {
+            Target::Ready
+            | Target::Health
+            | Target::History
+            | Target::StatusPage
+            | Target::Metrics
+            | Target::Badge(None, _) => true,
+            Target::ReadyRegion(r)
+            | Target::HealthRegion(r)
+            | Target::HistoryOf(Named::Region(r))
+            | Target::Badge(Some(Named::Region(r)), _) => region(r),
+            Target::HealthOrigin(i)
+            | Target::HistoryOf(Named::Origin(i))
+            | Target::Badge(Some(Named::Origin(i)), _) => origin(i),
+        }
+    }
+}
+
+pub(super) fn named_str(config: &Config, named: Named) -> &str {
+    match named {
+        Named::Region(r) => &config.regions[r].name,
+        Named::Origin(i) => &config.origins[i].name,
+    }
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dispatch {
+    /// Answer now, without the monitor.
+    Answer(Reply),
+    /// Answer from the snapshot: the cached copy ([`from_cache`]) or the
+    /// monitor's answer to [`MonitorCall::Answer`] ([`from_monitor`]). `head`:
+    /// the request is HEAD, so the answer has no body.
+    Snapshot { target: Target, variant: Variant, head: bool },
+    /// `POST /refresh`: check [`authorize`], then [`MonitorCall::Refresh`].
+    Refresh,
+    /// `/health?view=full`: check [`authorize`], then [`MonitorCall::Detail`];
+    /// never cached. `head`: the request is HEAD.
+    Detail { head: bool },
+}
+
+/// Routes a request: which answer, which target and variant.
+pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
+    let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
+    let method = req.method;
+    if segments == ["refresh"] {
+        return match method {
+            "POST" => Dispatch::Refresh,
+            "OPTIONS" => Dispatch::Answer(preflight(REFRESH_ALLOW)),
+            _ => {
+                let mut reply =
+                    Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use POST"));
+                reply.set("allow", REFRESH_ALLOW.into());
+                Dispatch::Answer(reply)
+            }
+        };
+    }
+    let route = route(config, &segments);
+    let head = method == "HEAD";
+    match method {
+        "GET" | "HEAD" => {}
+        "OPTIONS" if route.is_ok() => return Dispatch::Answer(preflight(ALLOW)),
+        _ if route.is_ok() => {
+            let mut reply =
+                Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use {ALLOW}"));
+            reply.set("allow", ALLOW.into());
+            return Dispatch::Answer(reply);
+        }
+        _ => {}
+    }
+    let target = match route {
+        Ok(Some(target)) => target,
+        Ok(None) => return Dispatch::Answer(Reply::json(200, &render::live()).for_head(head)),
+        Err(reply) => return Dispatch::Answer(reply.for_head(head)),
+    };
+    if target == Target::Health {
+        match full_view(req.query) {
+            Ok(true) => return Dispatch::Detail { head },
+            Ok(false) => {}
+            Err(reply) => return Dispatch::Answer(reply.for_head(head)),
+        }
+    }
+    match variant(target, req.query, req.accept) {
+        Ok(variant) => Dispatch::Snapshot { target, variant, head },
+        Err(reply) => Dispatch::Answer(reply.for_head(head)),
+    }
+}
+
+/// Whether `/health`'s query asks for the full view (`view=full`); `view=public`
+/// or no `view` is the public one, any other value a JSON 400.
+pub(super) fn full_view(query: &str) -> Result<bool, Reply> {
+    let mut full = false;
+    for (key, value) in query.split('&').filter_map(|p| p.split_once('=').or(Some((p, "")))) {
+        if key == "view" {
+            match value {
+                "full" => full = true,
+                "public" => full = false,
+                _ => {
+                    return Err(Reply::error(
+                        400,
+                        "bad_request",
+                        format!("view={} is not understood here; use view=full or view=public", printable(value)),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(full)
+}
+
+/// The methods of `POST /refresh`.
+pub const REFRESH_ALLOW: &str = "POST, OPTIONS";
+
+/// The 204 answer to `OPTIONS` (a CORS preflight) on a route allowing `allow`.
+pub(super) fn preflight(allow: &str) -> Reply {
+    let mut reply = Reply::no_content();
+    reply.set("allow", allow.into());
+    reply.set("access-control-allow-methods", allow.into());
+    reply.set("access-control-allow-headers", "authorization, accept".into());
+    reply.set("access-control-max-age", "86400".into());
+    reply
+}
+
+/// `Ok(None)` is `/live`.
+pub(super) fn route(config: &Config, segments: &[&str]) -> Result<Option<Target>, Reply> {
+    let not_found = |what: String| {
+        Reply::error(
+            404,
+            "not_found",
+            format!("{what}; try /, /live, /ready, /ready/{{region}}, /health, /health/{{name}}, /metrics or /badge/global.svg"),
+        )
+    };
+    let named = |name: &str| {
+        config.find(name).ok_or_else(|| not_found(format!("no region or origin is called \"{}\"", printable(name))))
+    };
+    match segments {
+        [] => Ok(Some(Target::StatusPage)),
+        ["live"] => Ok(None),
+        ["ready"] => Ok(Some(Target::Ready)),
+        ["health"] => Ok(Some(Target::Health)),
+        ["history"] => Ok(Some(Target::History)),
+        ["metrics"] => Ok(Some(Target::Metrics)),
+        ["ready", name] => match config.find(name) {
+            Some(Named::Region(r)) => Ok(Some(Target::ReadyRegion(r))),
+            _ => Err(not_found(format!("no region is called \"{}\"", printable(name)))),
+        },
+        ["health", name] => match named(name)? {
+            Named::Region(r) => Ok(Some(Target::HealthRegion(r))),
+            Named::Origin(i) => Ok(Some(Target::HealthOrigin(i))),
+        },
+        ["history", name] => Ok(Some(Target::HistoryOf(named(name)?))),
+        ["badge", file] => {
+            let (scope, format) = match file.rsplit_once('.') {
+                Some((scope, "json")) => (scope, BadgeFormat::Json),
+                Some((scope, "svg")) => (scope, BadgeFormat::Svg),
+                _ => {
+                    return Err(not_found(format!(
+                        "\"{}\" is not a badge: use /badge/{{scope}}.json or /badge/{{scope}}.svg",
+                        printable(file)
+                    )))
+                }
+            };
+            let scope = if scope == "global" { None } else { Some(named(scope)?) };
+            Ok(Some(Target::Badge(scope, format)))
+        }
+        _ => Err(not_found("no such path".into())),
+    }
+}
+
+/// At most 64 characters of what was asked for, without control characters,
+/// to name it in an error.
+pub(super) fn printable(asked: &str) -> String {
+    asked.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+/// The variant a request asks for. Only `format` and `detailed` (`/health`,
+/// `/health/{region}`), `verbose` (`/ready`, `/ready/{region}`) and `Accept`
+/// (`/health`) matter; other keys are ignored.
+pub(super) fn variant(target: Target, query: &str, accept: Option<&str>) -> Result<Variant, Reply> {
+    let bad = |key: &str, value: &str, expected: &str| {
+        Reply::error(400, "bad_request", format!("{key}={} is not understood here; {expected}", printable(value)))
+    };
+    let params = query.split('&').filter(|p| !p.is_empty()).map(|p| {
+        let (key, value) = p.split_once('=').unwrap_or((p, ""));
+        (key, value.replace("%2B", "+").replace("%2b", "+").replace("%20", "+"))
+    });
+    let mut variant = Variant::Full;
+    let mut format_asked = false;
+    for (key, value) in params {
+        match (target, key) {
+            (Target::Health, "format") => {
+                format_asked = true;
+                match value.as_str() {
+                    "json" => {}
+                    // In a query string '+' may arrive as a space.
+                    "health+json" | "health json" => variant = Variant::HealthJson,
+                    _ => return Err(bad(key, &value, "use format=json or format=health+json")),
+                }
+            }
+            (Target::Health | Target::HealthRegion(_), "detailed") => match value.as_str() {
+                "true" | "" => {}
+                "false" if variant == Variant::Full => variant = Variant::Summary,
+                "false" => {}
+                _ => return Err(bad(key, &value, "use detailed=true or detailed=false")),
+            },
+            (Target::Ready | Target::ReadyRegion(_), "verbose") => match value.as_str() {
+                "" | "true" | "1" => variant = Variant::Verbose,
+                "false" | "0" => {}
+                _ => return Err(bad(key, &value, "use verbose, verbose=true or verbose=false")),
+            },
+            _ => {}
+        }
+    }
+    if target == Target::Health && !format_asked && prefers_health_json(accept.unwrap_or("")) {
+        variant = Variant::HealthJson;
+    }
+    Ok(variant)
+}
+
+/// Whether `Accept` asks for `application/health+json` at least as much as for
+/// plain JSON. An `Accept` that names neither falls back to plain JSON.
+pub(super) fn prefers_health_json(accept: &str) -> bool {
+    let q = |wanted: &str| {
+        accept
+            .split(',')
+            .filter_map(|range| {
+                let mut parts = range.split(';');
+                let media = parts.next()?.trim();
+                if !media.eq_ignore_ascii_case(wanted) {
+                    return None;
+                }
+                let q = parts
+                    .filter_map(|p| p.trim().strip_prefix("q="))
+                    .find_map(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                Some(q)
+            })
+            .fold(None, |best: Option<f32>, q| Some(best.map_or(q, |b| b.max(q))))
+    };
+    match (q("application/health+json"), q("application/json")) {
+        (Some(h), Some(j)) => h > 0.0 && h >= j,
+        (Some(h), None) => h > 0.0,
+        _ => false,
+    }
+}
