@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check of the workspace: rustfmt and clippy (-D warnings), host tests of the pure core (crates/edgecheck-core),
-# then the end-to-end tests (tests/e2e.rs), which first build every test worker, one
+# then the end-to-end tests (tests/e2e/), which first build every test worker, one
 # at a time, and then run them in workerd (wrangler dev) against demo origins on loopback;
 # last, the fuzz targets of the core (scripts/fuzz.sh).
 set -euo pipefail

@@ -1,0 +1,285 @@
+//! The harness: demo fleets, worker builds, `wrangler dev` runs and HTTP helpers.
+
+use super::*;
+
+/// A running `demo_origins`; killed on drop (and it exits when our stdin pipe closes).
+pub(crate) struct Fleet {
+    pub(crate) child: Child,
+    pub(crate) _stdin: ChildStdin,
+    pub(crate) control: u16,
+    pub(crate) ports: BTreeMap<String, u16>,
+    /// Every origin on one port, named by the first path segment.
+    pub(crate) shared: bool,
+}
+
+/// `demo_origins`, built by [`prepare`].
+pub(crate) fn demo_origins() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| Path::new(ROOT).join("target"), PathBuf::from);
+    target.join("debug").join("demo_origins")
+}
+
+impl Fleet {
+    /// `specs`: (origin name, mode); `shared`: every origin on one port.
+    pub(crate) fn start(specs: &[(String, String)], shared: bool) -> Fleet {
+        let mut child = Command::new(demo_origins())
+            .args(["--control", "127.0.0.1:0", "--until-stdin-closes"])
+            .args(if shared { &["--shared-port", "0"][..] } else { &[] })
+            .args(specs.iter().map(|(name, mode)| format!("{name}={mode}")))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("demo_origins starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("demo_origins prints its ports");
+        let doc: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad demo_origins line {line:?}: {e}"));
+        let ports =
+            doc["origins"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap() as u16)).collect();
+        let control = doc["control"].as_u64().unwrap() as u16;
+        Fleet { _stdin: child.stdin.take().unwrap(), child, control, ports, shared }
+    }
+
+    pub(crate) fn url(&self, name: &str, path: &str) -> String {
+        let prefix = if self.shared { format!("/{name}") } else { String::new() };
+        format!("http://127.0.0.1:{}{prefix}{path}", self.ports[name])
+    }
+
+    /// Requests `name` has answered or is answering.
+    pub(crate) fn hits(&self, name: &str) -> u64 {
+        let (_, body) = request("GET", &format!("http://127.0.0.1:{}/origins", self.control));
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        doc[name]["hits"].as_u64().unwrap_or_else(|| panic!("no origin {name}: {doc}"))
+    }
+
+    pub(crate) fn set(&self, name: &str, mode: &str) {
+        let (status, body) = request("POST", &format!("http://127.0.0.1:{}/origins/{name}/mode/{mode}", self.control));
+        assert_eq!(status, 200, "{body}");
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The worker built with one config, running in `wrangler dev`.
+pub(crate) struct Worker {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
+}
+
+pub(crate) fn e2e_dir(name: &str) -> PathBuf {
+    Path::new(ROOT).join("target/e2e").join(name)
+}
+
+/// Builds the worker with `config` as its `edgecheck.toml`; returns the build's
+/// exit status and its output (stdout + stderr).
+pub(crate) fn build(name: &str, config: &str) -> (bool, String) {
+    let dir = e2e_dir(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config_path = dir.join("edgecheck.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let out = Command::new("bash")
+        .arg(Path::new(ROOT).join("scripts/build-worker.sh"))
+        .arg("--out-dir")
+        .arg(dir.join("build"))
+        // cargo's arguments after `--`: the fault-injection hook (src/prober.rs).
+        .args(["--", "--features", "fault-injection"])
+        .env("EDGECHECK_CONFIG", &config_path)
+        .output()
+        .expect("bash runs scripts/build-worker.sh");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Worker {
+    /// Runs the last build of `name` in `wrangler dev`, keeping its persisted state.
+    pub(crate) fn run(name: &str) -> Worker {
+        Worker::run_with_state(name, &e2e_dir(name).join("state"))
+    }
+
+    /// Runs the last build of `name`, its state (Durable Objects, Cache API)
+    /// persisted in `state`, which several workers may share.
+    pub(crate) fn run_with_state(name: &str, state: &Path) -> Worker {
+        Worker::run_with(name, state, "")
+    }
+
+    /// Runs the last build of `name` with `state` and extra `.dev.vars` lines.
+    pub(crate) fn run_with(name: &str, state: &Path, extra_vars: &str) -> Worker {
+        Worker::run_as(name, name, state, extra_vars)
+    }
+
+    /// Runs the last build of `name` as the worker `as_name` (whose Durable
+    /// Objects, in `state`, it takes over: a redeploy), with extra `.dev.vars` lines.
+    pub(crate) fn run_as(name: &str, as_name: &str, state: &Path, extra_vars: &str) -> Worker {
+        let dir = e2e_dir(name);
+        let wrangler_toml = format!(
+            "name = \"edgecheck-e2e-{as_name}\"\nmain = \"build/worker/shim.mjs\"\ncompatibility_date = \"2026-04-01\"\n\
+             [[durable_objects.bindings]]\nname = \"MONITOR\"\nclass_name = \"Monitor\"\n\
+             [[durable_objects.bindings]]\nname = \"PROBER\"\nclass_name = \"Prober\"\n\
+             [[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Monitor\"]\n\
+             [[migrations]]\ntag = \"v2\"\nnew_sqlite_classes = [\"Prober\"]\n\
+             [triggers]\ncrons = [\"* * * * *\"]\n"
+        );
+        std::fs::write(dir.join("wrangler.toml"), wrangler_toml).unwrap();
+        // E2E_BAD_HEADER: dotenv turns the \n into a line break, which no header value may carry.
+        let vars = format!(
+            "E2E_TOKEN=\"{SECRET}\"\nEDGECHECK_ADMIN_TOKEN=\"{ADMIN}\"\nE2E_BAD_HEADER=\"line one\\nline two\"\n"
+        );
+        std::fs::write(dir.join(".dev.vars"), vars + extra_vars).unwrap();
+        let port = free_port();
+        // wrangler dev through its API, with the devtools inspector off (see the script).
+        let wrangler = Path::new(ROOT).join("scripts/wrangler-dev.mjs");
+        let mut command = Command::new("node");
+        command
+            .current_dir(&dir)
+            .arg(&wrangler)
+            .args(["--config", "wrangler.toml", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--log-level", "warn"])
+            .arg("--persist-to")
+            .arg(state)
+            .arg("--test-scheduled")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} does not start ({e}); run scripts/setup.sh", wrangler.display()));
+        let worker = Worker { child, port };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(120) {
+            if let Some((200, _)) = try_request("GET", &worker.url("/live")) {
+                return worker;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("wrangler dev did not answer /live within 120 s");
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub(crate) fn get(&self, path: &str) -> (u16, Value) {
+        let (status, body) = request("GET", &self.url(path));
+        let doc = serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {body:?}"));
+        (status, doc)
+    }
+
+    /// Polls `GET path` until `done` holds for its JSON body, for at most `secs`
+    /// seconds; returns the last body.
+    pub(crate) fn until(&self, path: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
+        let started = Instant::now();
+        loop {
+            let (_, doc) = self.get(path);
+            if done(&doc) {
+                return doc;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(secs),
+                "{path} never met the condition in {secs} s; last: {doc}"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    pub(crate) fn call(&self, method: &str, path: &str) -> ureq::http::Response<ureq::Body> {
+        self.call_with(method, path, &[])
+    }
+
+    /// `method path` with extra request headers.
+    pub(crate) fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> ureq::http::Response<ureq::Body> {
+        let mut builder = ureq::http::Request::builder().method(method).uri(self.url(path));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        agent().run(builder.body(()).unwrap()).unwrap()
+    }
+
+    /// The open file descriptors of this worker's workerd process.
+    pub(crate) fn workerd_fds(&self) -> usize {
+        Worker::fds_of_group(self.child.id())
+    }
+
+    /// The open file descriptors of the workerd processes (wrangler runs two)
+    /// in process group `group`.
+    pub(crate) fn fds_of_group(group: u32) -> usize {
+        let group = group.to_string();
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|entry| entry.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+            .filter(|entry| {
+                let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+                // pid (comm) state ppid pgrp ...: the comm may hold spaces, so split after ')'.
+                let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+                let pgrp = after.split_whitespace().nth(2);
+                stat.contains("(workerd)") && pgrp == Some(group.as_str())
+            })
+            .map(|workerd| std::fs::read_dir(workerd.path().join("fd")).map_or(0, |fds| fds.count()))
+            .sum()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // wrangler runs workerd as a child: stop the whole process group.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Whatever did not stop on TERM; the group is usually gone by now.
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+pub(crate) fn try_request(method: &str, url: &str) -> Option<(u16, String)> {
+    let req = ureq::http::Request::builder().method(method).uri(url).body(()).ok()?;
+    let mut response = agent().run(req).ok()?;
+    let status = response.status().as_u16();
+    let mut body = String::new();
+    response.body_mut().as_reader().read_to_string(&mut body).ok()?;
+    Some((status, body))
+}
+
+pub(crate) fn request(method: &str, url: &str) -> (u16, String) {
+    try_request(method, url).unwrap_or_else(|| panic!("{method} {url} failed"))
+}
+
+/// The origins of `/health`, by name.
+pub(crate) fn origins(health: &Value) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for region in health["regions"].as_object().unwrap().values() {
+        for origin in region["origins"].as_array().unwrap() {
+            out.insert(origin["name"].as_str().unwrap().to_string(), origin.clone());
+        }
+    }
+    out
+}

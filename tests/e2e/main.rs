@@ -1,0 +1,249 @@
+//! End-to-end tests: the built worker runs in workerd (`wrangler dev`) and probes
+//! real demo origins (`demo_origins`) over real sockets on 127.0.0.1.
+//!
+//! A harness of its own (libtest-mimic), in two phases, so that no test measures
+//! time while a release build runs on the same cores:
+//!
+//! 1. **Prepare**, for every selected test, one at a time: start its demo fleet,
+//!    write its config, build the worker with it
+//!    (`scripts/build-worker.sh --out-dir target/e2e/<name>/build`).
+//! 2. **Run** the tests, `--test-threads` at a time (default: `RUST_TEST_THREADS`,
+//!    else 2). Each starts `wrangler dev` on free ports and stops it when it ends,
+//!    pass or fail; the fleets stop when the harness ends.
+//!
+//! One test binary: this file holds the table of tests and the two phases;
+//! `harness.rs` the fleets, builds and workers; one module per concern holds
+//! its tests (`scenarios`, `deadline`, `config_error`, `monitor`, `vantages`,
+//! `zones`, `limits`, `surfaces`).
+//!
+//! Needs the tools `scripts/setup.sh` installs.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Arguments, Trial};
+use serde_json::{json, Value};
+
+mod config_error;
+mod deadline;
+mod harness;
+mod limits;
+mod monitor;
+mod scenarios;
+mod surfaces;
+mod vantages;
+mod zones;
+
+use config_error::*;
+use deadline::*;
+use harness::*;
+use limits::*;
+use monitor::*;
+use scenarios::*;
+use surfaces::*;
+use vantages::*;
+use zones::*;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const SECRET: &str = "Bearer demo-only-token";
+const ADMIN: &str = "e2e-admin-token";
+
+// ---------------------------------------------------------------------------
+// The tests, and the harness that prepares and runs them
+// ---------------------------------------------------------------------------
+
+/// One end-to-end test: its demo fleet (origin name, mode), its config, its body.
+struct Case {
+    name: &'static str,
+    fleet: fn() -> Vec<(String, String)>,
+    config: fn(&Fleet) -> String,
+    run: fn(&Prepared),
+    /// A second worker on the same fleet, built as `<name>-b`.
+    also: Option<fn(&Fleet) -> String>,
+    /// Whether the fleet serves every origin on one port (`--shared-port`).
+    shared_port: bool,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "every_format_and_fault_is_classified_and_served",
+        fleet: scenario_fleet,
+        config: scenario_config,
+        run: every_format_and_fault_is_classified_and_served,
+        also: None,
+        shared_port: false,
+    },
+    Case {
+        name: "hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline",
+        fleet: hanging_fleet,
+        config: hanging_config,
+        run: hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline,
+        also: None,
+        shared_port: false,
+    },
+    Case {
+        name: "a_config_error_stops_the_build_naming_file_and_field",
+        fleet: || pairs(&[("ok", "plain")]),
+        config: bad_config,
+        run: a_config_error_stops_the_build_naming_file_and_field,
+        also: None,
+        shared_port: false,
+    },
+    Case {
+        name: "a_flapping_origin_does_not_flip",
+        fleet: || pairs(&[("flapper", "flap"), ("steady", "spring")]),
+        config: |f| monitor_config(f, &["flapper", "steady"], ""),
+        run: a_flapping_origin_does_not_flip,
+        also: None,
+        shared_port: false,
+    },
+    Case {
+        name: "public_traffic_reaches_origins_at_most_once_per_refresh",
+        fleet: || pairs(&[("o1", "spring"), ("o2", "spring"), ("o3", "spring")]),
+        config: |f| monitor_config(f, &["o1", "o2", "o3"], ""),
+        run: public_traffic_reaches_origins_at_most_once_per_refresh,
+        also: None,
+        shared_port: false,
+    },
+    Case {
+        name: "a_monitor_cut_off_goes_stale_then_unknown_never_down",
+        fleet: || pairs(&[("a", "spring"), ("b", "hassette"), ("canary", "plain")]),
+        config: |f| monitor_config(f, &["a", "b"], &format!("max_stale_s = 6\ncanary = \"{}\"", f.url("canary", "/"))),
+        run: a_monitor_cut_off_goes_stale_then_unknown_never_down,
+        also: None,
+        shared_port: false,
+    },
+    Case {
+        name: "state_survives_a_restart",
+        fleet: || {
+            pairs(&[("solo", "spring"), ("other", "spring"), ("keep", "spring"), ("away", "spring"), ("new", "spring")])
+        },
+        config: restart_config,
+        run: state_survives_a_restart,
+        also: Some(redeployed_config),
+        shared_port: false,
+    },
+    Case {
+        name: "the_surfaces_people_plug_into",
+        fleet: surfaces_fleet,
+        config: surfaces_config,
+        run: the_surfaces_people_plug_into,
+        also: None,
+        shared_port: false,
+    },
+    Case {
+        name: "two_deployments_in_one_zone_never_share_answers",
+        fleet: || pairs(&[("a1", "spring"), ("a2", "spring"), ("b1", "503")]),
+        config: |f| monitor_config(f, &["a1", "a2"], ""),
+        run: two_deployments_in_one_zone_never_share_answers,
+        also: Some(|f| monitor_config(f, &["b1"], "")),
+        shared_port: false,
+    },
+    Case {
+        name: "vantages_agree_before_an_origin_fails",
+        fleet: || pairs(&[("o1", "spring"), ("o2", "spring"), ("o3", "spring"), ("trace", "trace")]),
+        config: vantage_config,
+        run: vantages_agree_before_an_origin_fails,
+        also: None,
+        shared_port: false,
+    },
+    Case {
+        name: "a_thousand_origin_round_keeps_descriptors_flat",
+        fleet: thousand_fleet,
+        config: thousand_config,
+        run: a_thousand_origin_round_keeps_descriptors_flat,
+        also: None,
+        shared_port: true,
+    },
+    Case {
+        name: "no_more_than_max_in_flight_requests_wait_for_headers_canary_included",
+        fleet: waiting_fleet,
+        config: waiting_config,
+        run: no_more_than_max_in_flight_requests_wait_for_headers_canary_included,
+        also: None,
+        shared_port: false,
+    },
+];
+
+/// A test's fleet and its build, made in the prepare phase.
+struct Prepared {
+    /// The test's name: its directory under `target/e2e/`.
+    name: &'static str,
+    fleet: Fleet,
+    /// Whether the worker build succeeded, and its output.
+    build: (bool, String),
+    /// The same for [`Case::also`], built as `<name>-b`.
+    also: Option<(bool, String)>,
+}
+
+fn main() {
+    let mut args = Arguments::from_args();
+    if args.test_threads.is_none() {
+        let threads = std::env::var("RUST_TEST_THREADS").ok().and_then(|t| t.parse().ok());
+        args.test_threads = Some(threads.unwrap_or(2));
+    }
+    let selected: Vec<&Case> =
+        CASES.iter().filter(|case| !args.is_filtered_out(&Trial::test(case.name, || Ok(())))).collect();
+    let prepared: Vec<Arc<Prepared>> = if args.list { Vec::new() } else { prepare(&selected) };
+    let trials = CASES
+        .iter()
+        .map(|case| {
+            let prepared = prepared.iter().find(|p| p.name == case.name).cloned();
+            let run = case.run;
+            Trial::test(case.name, move || {
+                run(prepared.as_deref().expect("prepared before it runs"));
+                Ok(())
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(prepared); // stops the fleets
+    conclusion.exit();
+}
+
+/// Builds `demo_origins`, then for each case, one at a time: starts its fleet
+/// and builds its worker.
+fn prepare(cases: &[&Case]) -> Vec<Arc<Prepared>> {
+    if cases.is_empty() {
+        return Vec::new();
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(ROOT)
+        .args(["build", "--quiet", "-p", "demo-origins", "--bin", "demo_origins"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building demo_origins failed");
+    cases
+        .iter()
+        .map(|case| {
+            let started = Instant::now();
+            let specs = (case.fleet)();
+            let fleet = Fleet::start(&specs, case.shared_port);
+            let config = (case.config)(&fleet);
+            let also = case.also.map(|config| build(&format!("{}-b", case.name), &config(&fleet)));
+            let build = build(case.name, &config);
+            eprintln!("e2e: prepared {} in {:.0?} (build ok: {})", case.name, started.elapsed(), build.0);
+            Arc::new(Prepared { name: case.name, fleet, build, also })
+        })
+        .collect()
+}
+
+impl Prepared {
+    /// Runs the worker built for this test with fresh state.
+    fn fresh_worker(&self) -> Worker {
+        let (ok, output) = &self.build;
+        assert!(ok, "worker build failed (run scripts/setup.sh first?):\n{output}");
+        let _ = std::fs::remove_dir_all(e2e_dir(self.name).join("state"));
+        Worker::run(self.name)
+    }
+}
+
+fn pairs(specs: &[(&str, &str)]) -> Vec<(String, String)> {
+    specs.iter().map(|(n, m)| (n.to_string(), m.to_string())).collect()
+}

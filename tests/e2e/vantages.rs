@@ -1,0 +1,103 @@
+//! Vantages: several probers, a quorum, isolated and missing vantages.
+
+use super::*;
+
+/// Three vantages, majority quorum, one origin per region, rise = fall = 1.
+pub(crate) fn vantage_config(fleet: &Fleet) -> String {
+    // The canary answers as Cloudflare's /cdn-cgi/trace does, so each vantage shows its colo.
+    let mut toml = format!(
+        "[settings]\nprobe_timeout_ms = 500\ndeadline_ms = 1500\nrefresh_s = 2\nrise = 1\nfall = 1\n\
+         vantages = [\"enam\", \"weur\", \"apac\"]\nvantage_quorum = \"majority\"\ncanary = \"{}\"\n",
+        fleet.url("trace", "/cdn-cgi/trace")
+    );
+    for name in ["o1", "o2", "o3"] {
+        toml += &format!(
+            "[regions.r-{name}]\n[[origins]]\nname = \"{name}\"\nregion = \"r-{name}\"\nurl = \"{}\"\n",
+            fleet.url(name, "/health")
+        );
+    }
+    toml
+}
+
+/// The vantages' changes in `/history`, oldest first: (name, from, to).
+pub(crate) fn vantage_history(worker: &Worker) -> Vec<(String, String, String)> {
+    let (_, history) = worker.get("/history");
+    let mut changes: Vec<(String, String, String)> = history["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "vantage")
+        .map(|c| (c["name"].to_string(), c["from"].to_string(), c["to"].to_string()))
+        .collect();
+    changes.reverse();
+    changes
+}
+
+pub(crate) fn vantages_agree_before_an_origin_fails(p: &Prepared) {
+    let fleet = &p.fleet;
+    let worker = p.fresh_worker();
+    let all_reporting = json!({
+        "enam": "reporting", "weur": "reporting", "apac": "reporting"
+    });
+    let states = |h: &Value| {
+        h["vantages"].as_object().map(|v| v.iter().map(|(k, s)| (k.clone(), s["state"].clone())).collect::<Value>())
+    };
+    let health = worker.until("/health", 30, |h| h["status"] == "ok" && states(h) == Some(all_reporting.clone()));
+    assert_schema("health.schema.json", &health, "/health with vantages");
+    for vantage in ["enam", "weur", "apac"] {
+        assert_eq!(health["vantages"][vantage]["colo"], "LHR", "where {vantage} ran, from the trace canary: {health}");
+    }
+    let o1 = &origins(&health)["o1"];
+    assert_eq!(o1["vantages"].as_object().unwrap().len(), 3, "{o1}");
+    assert!(o1.get("failing_from").is_none() && o1["stale"] == false, "{o1}");
+
+    // Failing from one vantage of three: still up, and the disagreement is shown.
+    fleet.set("o1", "fail-from-apac");
+    let o1 = worker.until("/health/o1", 20, |o| o["vantages"]["apac"]["status"] == "down");
+    assert_eq!((o1["status"].as_str(), o1["failing_from"].clone()), (Some("up"), json!(["apac"])), "{o1}");
+    assert_eq!(o1["vantages"]["weur"]["status"], "up");
+    assert_schema("health-origin.schema.json", &o1, "/health/o1");
+    assert_eq!(worker.get("/ready/r-o1"), (200, json!({"region": "r-o1", "status": "up", "ready": true})));
+
+    // Failing from two: down.
+    fleet.set("o1", "fail-from-apac+weur");
+    let o1 = worker.until("/health/o1", 20, |o| o["status"] == "down");
+    assert_eq!((o1["reason"].as_str(), o1["http_status"].as_u64()), (Some("status_mismatch"), Some(503)), "{o1}");
+    assert_eq!(worker.get("/ready/r-o1").0, 503);
+
+    // A vantage that reaches no origin is isolated and stops voting: no false down.
+    fleet.set("*", "refuse-from-enam");
+    let h = worker.until("/health", 20, |h| h["vantages"]["enam"]["state"] == "isolated");
+    for (name, o) in origins(&h) {
+        assert_eq!(o["vantages"]["enam"]["reason"], "connect_error", "{name}: {o}");
+    }
+    let h = worker.until("/health", 20, |h| h["status"] == "ok");
+    assert!(origins(&h).values().all(|o| o["status"] == "up" && o["stale"] == false), "{h}");
+    assert_eq!(worker.get("/ready"), (200, json!({"status": "ok", "ready": true})));
+    fleet.set("*", "spring");
+    worker.until("/health", 20, |h| h["vantages"]["enam"]["state"] == "reporting");
+    let expected = [("enam", "reporting", "isolated"), ("enam", "isolated", "reporting")]
+        .map(|(n, f, t)| (format!("\"{n}\""), format!("\"{f}\""), format!("\"{t}\"")));
+    assert_eq!(vantage_history(&worker), expected, "/history records the vantage leaving and coming back");
+    let (_, history) = worker.get("/history");
+    assert_schema("history.schema.json", &history, "/history with vantage changes");
+    drop(worker);
+
+    // A prober that stops reporting is missing; the two left still make the quorum.
+    let worker = Worker::run_with(p.name, &e2e_dir(p.name).join("state"), "EDGECHECK_FAULT_SILENT_VANTAGES=\"weur\"\n");
+    let h = worker.until("/health", 30, |h| h["vantages"]["weur"]["state"] == "missing");
+    assert!(h["vantages"]["weur"]["age_s"].as_u64().is_some(), "the age of its last report: {h}");
+    assert_eq!(h["status"], "ok", "{h}");
+    assert!(origins(&h).values().all(|o| o["stale"] == false && o["vantages"].get("weur").is_none()), "{h}");
+    fleet.set("o2", "fail-from-apac");
+    let o2 = worker.until("/health/o2", 20, |o| o["vantages"]["apac"]["status"] == "down");
+    assert_eq!((o2["status"].as_str(), o2["failing_from"].clone()), (Some("up"), json!(["apac"])), "{o2}");
+    fleet.set("o2", "fail-from-apac+enam");
+    worker.until("/health/o2", 20, |o| o["status"] == "down");
+    // Both of the two voters cut off: no quorum, so o3 keeps its status, stale.
+    fleet.set("*", "refuse-from-enam+apac");
+    let h = worker.until("/health", 20, |h| h["vantages"]["apac"]["state"] == "isolated");
+    assert!(origins(&h).values().all(|o| o["stale"] == true), "{h}");
+    assert_eq!(origins(&h)["o3"]["status"], "up", "no quorum keeps the last status: {h}");
+    assert!(vantage_history(&worker).contains(&("\"weur\"".into(), "\"reporting\"".into(), "\"missing\"".into())));
+}
