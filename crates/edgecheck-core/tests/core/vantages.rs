@@ -351,3 +351,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_canary_answers_with_any_status_and_nothing_else() {
+    use edgecheck_core::classify::Outcome;
+    use edgecheck_core::vantage::canary_answered;
+    let answered = |status| Outcome::Answered { status, content_type: None, body: Vec::new() };
+    let rows: &[(Outcome, bool)] = &[
+        (answered(200), true),
+        (answered(503), true),
+        (answered(404), true),
+        (Outcome::BodyTooLarge { status: 200 }, true),
+        (Outcome::Timeout { status: Some(200) }, false),
+        (Outcome::Timeout { status: None }, false),
+        (Outcome::ConnectError, false),
+        (Outcome::Skipped, false),
+        (Outcome::SecretMissing, false),
+        (Outcome::RequestInvalid, false),
+    ];
+    for (outcome, want) in rows {
+        assert_eq!(canary_answered(outcome), *want, "{outcome:?}");
+    }
+}
