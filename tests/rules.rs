@@ -131,3 +131,39 @@ fn fault_injection_is_compiled_only_with_its_feature() {
     let build = std::fs::read_to_string(Path::new(ROOT).join("scripts/build-worker.sh")).unwrap();
     assert!(!build.contains("fault-injection"), "the production build never enables it");
 }
+
+#[test]
+fn every_test_the_docs_name_exists() {
+    // A name of four or more words in backticks in the docs (a test, a metric,
+    // a function) must be in the code: an invariant "held by" a test that was
+    // renamed or deleted is held by nothing.
+    let mut code = String::new();
+    for dir in [CORE, SHELL, "tests", "crates/edgecheck-core/tests", "fuzz/fuzz_targets", "build.rs"] {
+        let path = Path::new(ROOT).join(dir);
+        if path.is_file() {
+            code += &std::fs::read_to_string(path).unwrap();
+        } else {
+            code += &sources(dir).into_iter().map(|(_, text)| text).collect::<String>();
+        }
+    }
+    let word = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+    let mut missing = Vec::new();
+    for doc in ["ARCHITECTURE.md", "README.md", "SECURITY.md", "docs/fault-matrix.md"] {
+        let text = std::fs::read_to_string(Path::new(ROOT).join(doc)).unwrap();
+        for (i, quoted) in text.split('`').enumerate() {
+            let is_name = i % 2 == 1
+                && quoted.split('_').count() >= 4
+                && quoted.starts_with(|c: char| c.is_ascii_lowercase())
+                && quoted.chars().all(word);
+            let found = code.match_indices(quoted).any(|(at, _)| {
+                let before = code[..at].chars().next_back().is_none_or(|c| !word(c));
+                let after = code[at + quoted.len()..].chars().next().is_none_or(|c| !word(c));
+                before && after
+            });
+            if is_name && !found {
+                missing.push(format!("{doc}: `{quoted}`"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "named in the docs, absent from the code: {missing:?}");
+}
