@@ -67,32 +67,48 @@ pub(crate) fn public_traffic_reaches_origins_at_most_once_per_refresh(p: &Prepar
             let url = worker.url(&format!("/{}?r={i}&nonce={}", ["health", "ready", "health/o1"][i % 3], i * 7919));
             std::thread::spawn(move || {
                 barrier.wait();
-                let req = ureq::http::Request::builder().uri(url).body(()).unwrap();
-                // 1,000 connects at once can overflow a listener's backlog:
-                // the kernel drops SYNs, and the client retries them after 1,
-                // 3, 7, 15 and 31 s. Seen on a loaded 2-core machine: 3 of
-                // 1,000 unanswered after 30 s. What is tested here is the
-                // probes, not latency, so each request gets 120 s.
+                // Under 1,000 connections at once a few requests now and then
+                // get no answer at all (seen: 3 and 5 of 1,000 after 30 s and
+                // 120 s). Most likely `wrangler dev`'s proxy in front of
+                // workerd lost them, a known failure of its
+                // (cloudflare/workers-sdk#15317: the request never reaches
+                // the worker); not proven here. What is tested is the probes,
+                // so a request without an answer is sent again, at most twice.
                 let patient: ureq::Agent = ureq::Agent::config_builder()
                     .http_status_as_error(false)
-                    .timeout_global(Some(Duration::from_secs(120)))
+                    .timeout_global(Some(Duration::from_secs(20)))
                     .build()
                     .into();
-                let mut response = patient.run(req).expect("answered");
-                let cache = response.headers().get("x-edgecheck-cache").map(|v| v.to_str().unwrap().to_string());
-                let body = response.body_mut().read_to_string().unwrap();
-                (response.status().as_u16(), cache, body)
+                let mut lost = 0;
+                loop {
+                    let req = ureq::http::Request::builder().uri(&url).body(()).unwrap();
+                    match patient.run(req) {
+                        Ok(mut response) => {
+                            let cache =
+                                response.headers().get("x-edgecheck-cache").map(|v| v.to_str().unwrap().to_string());
+                            let body = response.body_mut().read_to_string().unwrap();
+                            return (response.status().as_u16(), cache, body, lost);
+                        }
+                        Err(e) if lost < 2 => {
+                            eprintln!("e2e: {url}: no answer ({e}); sending it again");
+                            lost += 1;
+                        }
+                        Err(e) => panic!("{url}: no answer in 3 attempts of 20 s: {e}"),
+                    }
+                }
             })
         })
         .collect();
-    let answers: Vec<(u16, Option<String>, String)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let answers: Vec<(u16, Option<String>, String, u32)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     let elapsed = started.elapsed();
+    let resent: u32 = answers.iter().map(|a| a.3).sum();
+    eprintln!("e2e: 1,000 concurrent public requests answered in {elapsed:?}; {resent} sent again after a loss");
     let after = hits(fleet);
-    for (status, _, body) in &answers {
+    for (status, _, body, _) in &answers {
         assert_eq!(*status, 200, "{body}");
         assert!(body.contains("\"status\":\"ok\"") || body.contains("\"status\":\"up\""), "{body}");
     }
-    let cached = answers.iter().filter(|(_, c, _)| c.as_deref() == Some("hit")).count();
+    let cached = answers.iter().filter(|(_, c, _, _)| c.as_deref() == Some("hit")).count();
     assert!(cached > 0, "some answers come from the Cache API");
     let allowed = elapsed.as_secs() / 2 + 2;
     for (i, name) in names.iter().enumerate() {
