@@ -396,32 +396,33 @@ def scale(results):
     fleet.close()
 
 
-def workerd_rss_kib(proc):
-    """Resident memory of the workerd processes started by `proc`, KiB."""
-    total = 0
+def workerd_procs(proc):
+    """(/proc/<pid> directory, fields of its stat after the command) of each
+    workerd process in the process group `proc` started."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
             if int(fields[2]) == proc.pid and "workerd" in (stat.parent / "comm").read_text():
-                status = (stat.parent / "status").read_text()
-                total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-        except (OSError, IndexError, AttributeError):
+                yield stat.parent, fields
+        except (OSError, IndexError, ValueError):
+            pass
+
+
+def workerd_rss_kib(proc):
+    """Resident memory of the workerd processes started by `proc`, KiB."""
+    total = 0
+    for d, _ in workerd_procs(proc):
+        try:
+            total += int(re.search(r"VmRSS:\s+(\d+)", (d / "status").read_text()).group(1))
+        except (OSError, AttributeError):
             pass
     return total
 
 
 def workerd_cpu_s(proc):
     """CPU seconds (user + system) used so far by the workerd processes started by `proc`."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == proc.pid and "workerd" in (stat.parent / "comm").read_text():
-                total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / ticks
+    ticks = sum(int(f[11]) + int(f[12]) for _, f in workerd_procs(proc))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def largest_stored(d):
