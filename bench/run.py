@@ -127,13 +127,17 @@ def edgecheck_config(fleet, names, settings):
     return toml
 
 
-def build_edgecheck(name, config):
+def build_edgecheck(name, config, fault_injection=False):
+    """Builds the worker for `config` as scripts/build-worker.sh does; with
+    `fault_injection`, with the cargo feature of the e2e builds (its hooks are
+    variables in .dev.vars, off unless set)."""
     d = WORK / name
     d.mkdir(parents=True, exist_ok=True)
     (d / "edgecheck.toml").write_text(config)
     log(f"building the worker for {name}")
     env = dict(os.environ, EDGECHECK_CONFIG=str(d / "edgecheck.toml"))
-    subprocess.run(["bash", str(ROOT / "scripts/build-worker.sh"), "--out-dir", str(d / "build")],
+    features = ["--", "--features", "fault-injection"] if fault_injection else []
+    subprocess.run(["bash", str(ROOT / "scripts/build-worker.sh"), "--out-dir", str(d / "build")] + features,
                    env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wrangler_toml = (f'name = "bench-{name}"\nmain = "build/worker/shim.mjs"\ncompatibility_date = "2026-04-01"\n'
                      '[[durable_objects.bindings]]\nname = "MONITOR"\nclass_name = "Monitor"\n'
@@ -266,7 +270,7 @@ def throughput_and_size(results):
                 request("GET", worker.url(path))
             status, headers, _ = request("GET", worker.url(path))
             if label == "edgecheck":
-                assert headers.get("x-edgecheck-cache") == "hit", headers
+                assert headers.get("x-edgecheck-cache") == "memory", headers
             rps, p99, errors = wrk(worker.url(path))
             rows[f"{label} {path}"] = (rps, p99, errors)
             log(f"throughput {label} {path}: {rps:.0f} req/s, p99 {p99:.1f} ms")
@@ -303,31 +307,49 @@ def throughput_and_size(results):
 
 
 def probe_load(results):
+    """1,000 concurrent public requests on a cold isolate, then 1,000 more a
+    refresh later: probes counted at the origins, and the monitor's calls
+    counted as the answers that asked it (`x-edgecheck-cache: miss`); with the
+    Cache API, and without it (the fault-injection hook EDGECHECK_FAULT_NO_CACHE,
+    which skips every Cache API call, as on a `*.workers.dev` hostname)."""
     names = [f"o{i}" for i in range(6)]
     refresh_s = 2
     fleet = Fleet([(n, "spring") for n in names])
     d = build_edgecheck("probe-load", edgecheck_config(
-        fleet, names, f"probe_timeout_ms = 500\ndeadline_ms = 1500\nrefresh_s = {refresh_s}"))
-    worker = Worker(d)
-    worker.refresh()
-    before = fleet.hits()
-    t = time.perf_counter()
+        fleet, names, f"probe_timeout_ms = 500\ndeadline_ms = 1500\nrefresh_s = {refresh_s}"), fault_injection=True)
+    for label, extra in [("with the Cache API", ""), ("without it", 'EDGECHECK_FAULT_NO_CACHE="1"\n')]:
+        (d / ".dev.vars").write_text(f'EDGECHECK_ADMIN_TOKEN="{ADMIN}"\n' + extra)
+        shutil.rmtree(d / "state", ignore_errors=True)
+        worker = Worker(d)
+        worker.refresh()
+        before = fleet.hits()
+        t = time.perf_counter()
 
-    def one(i):
-        path = random.choice(["/health", "/ready", "/health/o1", "/ready/a"])
-        return request("GET", worker.url(f"{path}?r={random.random()}&i={i}"))[0]
+        def one(i):
+            path = random.choice(["/health", "/ready", "/health/o1", "/ready/a"])
+            status, headers, _ = request("GET", worker.url(f"{path}?r={random.random()}&i={i}"))
+            return status, headers.get("x-edgecheck-cache")
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1000) as pool:
-        statuses = list(pool.map(one, range(1000)))
-    elapsed = time.perf_counter() - t
-    after = fleet.hits()
-    worker.close()
+        answers = []
+        for burst in range(2):
+            if burst:
+                time.sleep(refresh_s + 1)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1000) as pool:
+                answers += list(pool.map(one, range(1000)))
+        elapsed = time.perf_counter() - t
+        after = fleet.hits()
+        worker.close()
+        probes = [after[n] - before[n] for n in names]
+        allowed = math.floor(elapsed / refresh_s) + 1
+        asked = sum(1 for _, source in answers if source == "miss")
+        results.append({"section": "probe_load", "what": label, "requests": len(answers),
+                        "ok": sum(1 for status, _ in answers if status == 200), "elapsed_s": elapsed,
+                        "max_probes": max(probes), "allowed": allowed, "naive": len(answers), "asked": asked,
+                        "from_cache": sum(1 for _, source in answers if source == "hit"),
+                        "refreshes": elapsed / refresh_s})
+        log(f"probe load {label}: at most {max(probes)} probes per origin in {elapsed:.1f} s (allowed {allowed}); "
+            f"{asked} answers asked the monitor")
     fleet.close()
-    probes = [after[n] - before[n] for n in names]
-    allowed = math.floor(elapsed / refresh_s) + 1
-    results.append({"section": "probe_load", "requests": 1000, "ok": statuses.count(200), "elapsed_s": elapsed,
-                    "max_probes": max(probes), "allowed": allowed, "naive": 1000})
-    log(f"probe load: at most {max(probes)} probes per origin in {elapsed:.1f} s (allowed {allowed})")
 
 
 SCALE_TIMEOUT_MS, SCALE_DEADLINE_MS = 2000, 6000
@@ -534,7 +556,7 @@ def wasm_core(results):
 
 
 CORE_OPS = ["classify_200B", "classify_4KB", "aggregate_50", "aggregate_1000", "render_health_50",
-            "render_health_1000"]
+            "render_health_1000", "reuse_health_1000", "parse_snapshot_1000"]
 LIMIT_OPS = ["render_health_10000x3", "render_summary_10000x3"]
 
 
@@ -681,7 +703,7 @@ def report(results, when):
                    f"{r['worst_ms'] / r['deadline_ms']:.2f}"] for r in section("deadline")])
     out += ["\n## 3. Throughput of cached answers\n",
             "wrk, 2 threads, 32 connections, 10 s each, against `wrangler dev` (one workerd per worker, run one",
-            "after another in this run). edgecheck answers come from the Cache API (`x-edgecheck-cache: hit`).\n",
+            "after another in this run). edgecheck answers are rendered from the snapshot the isolate holds (`x-edgecheck-cache: memory`).\n",
             ]
     out += table(["what", "req/s", "p99 ms", "non-2xx", "vs hello-world JS", "vs hello-world Rust"],
                  [[r["what"], f"{r['rps']:.0f}", f"{r['p99_ms']:.1f}", r["errors"], f"{r['vs_js']:.2f}",
@@ -704,50 +726,80 @@ def report(results, when):
     out += table(["operation", "host", "wasm in workerd", "K", "wasm / host"],
                  [[r["what"], fmt_ns(r["ns"]), fmt_ns(r["wasm_ns"]), r["iterations"], f"{r['slowdown']:.1f}"]
                   for r in section("cpu")])
-    out += ["\n## 6. Probe load under public traffic\n",
-            "1,000 concurrent GETs of `/health`, `/ready`, `/health/o1`, `/ready/a` with random query strings;",
-            "`refresh_s = 2`; hits counted at the origins.\n",
+    out += ["\n## 6. Probe load and monitor calls under public traffic\n",
+            "Two bursts of 1,000 concurrent GETs of `/health`, `/ready`, `/health/o1`, `/ready/a` with random query",
+            "strings, the first on a cold isolate, the second a refresh later; `refresh_s = 2`; probes counted at",
+            "the origins; monitor calls counted as the answers that asked the monitor (`x-edgecheck-cache: miss`).",
+            "\"Without the Cache API\": the same build with the fault-injection hook `EDGECHECK_FAULT_NO_CACHE=1`,",
+            "which skips every Cache API call, as on a `*.workers.dev` hostname. Locally one isolate serves all.\n",
             ]
-    out += table(["requests", "200s", "seconds", "most probes at one origin", "allowed by refresh", "without a monitor"],
-                 [[r["requests"], r["ok"], f"{r['elapsed_s']:.1f}", r["max_probes"], r["allowed"], r["naive"]]
-                  for r in section("probe_load")])
+    out += table(["run", "requests", "200s", "seconds", "refreshes", "monitor calls", "from the Cache API",
+                  "most probes at one origin", "allowed by refresh", "without a monitor"],
+                 [[r["what"], r["requests"], r["ok"], f"{r['elapsed_s']:.1f}", f"{r['refreshes']:.1f}", r["asked"],
+                   r["from_cache"], r["max_probes"], r["allowed"], r["naive"]] for r in section("probe_load")])
     out += scale_section(results)
     return "\n".join(out) + "\n"
+
+
+SERVING = ["3", "4", "5", "6"]
+
+
+def splice(old, new, numbers):
+    """`old` (BENCHMARKS.md) with its sections numbered `numbers` replaced by those of `new`."""
+    def split(text):
+        head, *parts = text.split("\n## ")
+        return head, {p.split(".", 1)[0]: p for p in parts}
+    head, old_parts = split(old)
+    _, new_parts = split(new)
+    parts = [new_parts[n] if n in numbers else p for n, p in old_parts.items()]
+    return "\n## ".join([head] + parts)
 
 
 def main():
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is missing; scripts/bench.sh installs it")
-    only = sys.argv[1:] == ["scale"]
-    if sys.argv[1:] and not only:
-        sys.exit("usage: bench/run.py [scale]  (scale: run section 7 alone and replace it in BENCHMARKS.md)")
+    mode = sys.argv[1] if sys.argv[1:] else "all"
+    if sys.argv[2:] or mode not in ("all", "scale", "serving"):
+        sys.exit("usage: bench/run.py [scale|serving]  (scale: section 7 alone; serving: sections 3 to 6;"
+                 " each replaces only its sections in BENCHMARKS.md)")
     WORK.mkdir(parents=True, exist_ok=True)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results = []
     try:
-        if not only:
+        if mode == "all":
             latency(results)
             deadline(results)
+        if mode in ("all", "serving"):
             throughput_and_size(results)
             probe_load(results)
-        scale(results)
-        limit(results)
-        if not only:
+        if mode in ("all", "scale"):
+            scale(results)
+            limit(results)
+        if mode in ("all", "serving"):
             criterion(results, CORE_OPS)
-        criterion(results, LIMIT_OPS, "render")
+        if mode in ("all", "scale"):
+            criterion(results, LIMIT_OPS, "render")
         wasm_core(results)
     finally:
         for proc in STARTED:
             stop(proc)
-    if only:
-        old = (ROOT / "BENCHMARKS.md").read_text()
-        head = old[:old.index("## 7. ")].replace("Every figure below comes from that one run;",
-                                                  "Sections 1 to 6 come from that one run, section 7 from a run of its own;")
+    old = (ROOT / "BENCHMARKS.md").read_text()
+    if mode == "scale":
+        head = old[:old.index("## 7. ")]
         text = head + "\n".join(scale_section(results, when)) + "\n"
+    elif mode == "serving":
+        text = splice(old, report(results, when), SERVING)
+        marker = "Sections 3 to 6 come from a run of their own"
+        if marker not in text:
+            lines = text.split("\n")
+            lines.insert(3, f"{marker}: {when}, `scripts/bench.sh serving`, on the same machine.")
+            text = "\n".join(lines)
+        else:
+            text = re.sub(marker + r": [^,]*,", f"{marker}: {when},", text)
     else:
         text = report(results, when)
     (ROOT / "BENCHMARKS.md").write_text(text)
-    (WORK / ("results-scale.json" if only else "results.json")).write_text(json.dumps(results, indent=1))
+    (WORK / f"results-{mode}.json").write_text(json.dumps(results, indent=1))
     print(text)
 
 

@@ -2,7 +2,9 @@
 # The benchmark command of README.md (not part of the tests): installs what is
 # missing, then measures latency, deadline adherence, cached throughput, size,
 # CPU, probe load and scale side by side, prints the table and writes BENCHMARKS.md.
-# `scripts/bench.sh scale` runs only section 7 (scale) and replaces it in BENCHMARKS.md.
+# `scripts/bench.sh scale` runs only section 7 (scale), `scripts/bench.sh serving` only sections
+# 3 to 6 (throughput, size, CPU of the core, probe load and monitor calls); each replaces only its
+# sections in BENCHMARKS.md.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

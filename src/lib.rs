@@ -1,8 +1,9 @@
 //! The edgecheck worker: the thin shell around `edgecheck_core`. It converts and
 //! does I/O; the core decides (see `ARCHITECTURE.md`).
 //!
-//! - this file: the `fetch` and `scheduled` entry points and the Cache API in
-//!   front of the monitor;
+//! - this file: the `fetch` and `scheduled` entry points;
+//! - [`snapshot`]: the isolate's held snapshot, the answers rendered from it,
+//!   and the Cache API and the monitor behind it;
 //! - [`monitor`]: the `Monitor` Durable Object (alarm, joined refreshes, the
 //!   vantage merge, memory);
 //! - [`prober`]: the `Prober` Durable Object, one per vantage and shard;
@@ -20,17 +21,13 @@ mod monitor;
 mod probe;
 mod prober;
 mod runtime;
+mod snapshot;
 mod store;
 
-use std::sync::OnceLock;
+use edgecheck_core::http::{self, Dispatch, MonitorCall, Reply, Source};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
-use edgecheck_core::config::Config;
-use edgecheck_core::http::{self, Dispatch, MonitorCall, Reply, Target, Variant};
-use worker::{event, Cache, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
-
-use runtime::{
-    call_monitor_at, config, from_response, now_ms, respond, to_response, FLEET_DIGEST, MONITOR_BINDING, MONITOR_NAME,
-};
+use runtime::{call_monitor_at, config, respond};
 
 #[event(start)]
 fn start() {
@@ -69,14 +66,14 @@ async fn serve(req: Request, env: &Env, ctx: &Context) -> Result<Reply> {
         Dispatch::Detail { head } => {
             let reply = match authorize(&req, env)? {
                 Ok(()) => match call_monitor(env, MonitorCall::Detail).await {
-                    Ok(answer) => http::from_monitor(answer, false),
+                    Ok(answer) => http::served(answer, Source::Monitor, head),
                     Err(e) => unavailable(e),
                 },
-                Err(reply) => reply,
+                Err(reply) => reply.for_head(head),
             };
-            reply.for_head(head)
+            reply
         }
-        Dispatch::Snapshot { target, variant, head } => snapshot(config, target, variant, head, env, ctx).await,
+        Dispatch::Snapshot { target, variant, head } => snapshot::serve(config, target, variant, head, env, ctx).await,
     })
 }
 
@@ -96,54 +93,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
 }
 
-/// Serves a snapshot route: the cached copy if there is one, else the monitor's
-/// answer, stored in the cache as the core says.
-async fn snapshot(config: &Config, target: Target, variant: Variant, head: bool, env: &Env, ctx: &Context) -> Reply {
-    let deployment = match deployment(env) {
-        Ok(deployment) => deployment,
-        Err(e) => return unavailable(e),
-    };
-    let key = target.cache_key(config, variant, deployment);
-    match Cache::default().get(key.as_str(), false).await {
-        Ok(Some(hit)) => match from_response(hit).await {
-            Ok(copy) => return http::from_cache(config, copy, now_ms(), head),
-            Err(e) => worker::console_error!("edgecheck: reading a cached answer failed: {e}"),
-        },
-        Ok(None) => {}
-        Err(e) => worker::console_error!("edgecheck: cache lookup failed: {e}"),
-    }
-    let answer = match call_monitor(env, MonitorCall::Answer(target, variant)).await {
-        Ok(answer) => answer,
-        Err(e) => return unavailable(e),
-    };
-    if let Some(copy) = http::cache_copy(config, &answer, now_ms()) {
-        ctx.wait_until(async move {
-            let stored = match to_response(copy) {
-                Ok(stored) => Cache::default().put(key.as_str(), stored).await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = stored {
-                worker::console_error!("edgecheck: cache put failed: {e}");
-            }
-        });
-    }
-    http::from_monitor(answer, head)
-}
-
-/// This deployment's identity in cache keys ([`http::deployment`]): the id of
-/// its monitor, unique to the worker, and the fleet's digest. Made once per isolate.
-fn deployment(env: &Env) -> Result<&'static str> {
-    static DEPLOYMENT: OnceLock<String> = OnceLock::new();
-    if let Some(deployment) = DEPLOYMENT.get() {
-        return Ok(deployment);
-    }
-    let monitor_id = env.durable_object(MONITOR_BINDING)?.id_from_name(MONITOR_NAME)?.to_string();
-    Ok(DEPLOYMENT.get_or_init(|| http::deployment(&monitor_id, FLEET_DIGEST)))
-}
-
 /// One call on the one `Monitor` instance, its answer as a [`Reply`]; an error
 /// when it fails or does not answer within [`http::monitor_wait_ms`].
-async fn call_monitor(env: &Env, call: MonitorCall) -> Result<Reply> {
+pub(crate) async fn call_monitor(env: &Env, call: MonitorCall) -> Result<Reply> {
     call_monitor_at(env, "/", call.to_json()).await
 }
 

@@ -26,8 +26,9 @@ use std::time::Duration;
 
 use edgecheck_core::config::{Config, MAX_CONNECTIONS_WAITING};
 use edgecheck_core::detail::ProbeDetail;
-use edgecheck_core::http::{self, MonitorCall, Reply, Target, ToMonitor, Variant};
+use edgecheck_core::http::{self, MonitorCall, Reply, ToMonitor};
 use edgecheck_core::monitor::{self, Snapshot};
+use edgecheck_core::publish::Published;
 use edgecheck_core::schedule;
 use edgecheck_core::store::{self, Memory, Problem};
 use edgecheck_core::vantage::{self, Dropped, ProberCall, Report, RoundInProgress, PROBER_ACCEPT_MS, PROBER_GRACE_MS};
@@ -54,6 +55,8 @@ pub struct Monitor {
     memory: RefCell<Option<Memory>>,
     /// The last round's [`ProbeDetail`]s, for the full view; in memory only.
     details: RefCell<Vec<Option<ProbeDetail>>>,
+    /// The last published snapshot: its round start (ms) and its JSON.
+    published: RefCell<Option<(u64, String)>>,
     loaded: Cell<bool>,
     /// The round in progress, if any.
     round: RefCell<Option<RoundInProgress>>,
@@ -71,6 +74,7 @@ impl DurableObject for Monitor {
             storage,
             memory: RefCell::new(None),
             details: RefCell::new(Vec::new()),
+            published: RefCell::new(None),
             loaded: Cell::new(false),
             round: RefCell::new(None),
             waiters: RefCell::new(Vec::new()),
@@ -81,7 +85,7 @@ impl DurableObject for Monitor {
         self.load().await;
         let path = req.path();
         let body = req.text().await.unwrap_or_default();
-        let reply = match ToMonitor::from_request(config(), &path, &body) {
+        let reply = match ToMonitor::from_request(&path, &body) {
             Err(reply) => reply,
             Ok(ToMonitor::Report(report)) => self.take_report(report).await,
             Ok(ToMonitor::Call(MonitorCall::EnsureAlarm)) => {
@@ -96,9 +100,16 @@ impl DurableObject for Monitor {
                 self.run_round().await;
                 self.serve(Asked::Refreshed)
             }
-            Ok(ToMonitor::Call(MonitorCall::Answer(target, variant))) => {
-                self.round_if_due().await;
-                self.serve(Asked::Answer(target, variant))
+            Ok(ToMonitor::Call(MonitorCall::Snapshot)) => {
+                // An isolate asks when the round should be merged: a round
+                // still in progress is joined, so that it gets that round's
+                // snapshot and need not ask again in this refresh.
+                if self.round.borrow().is_some() {
+                    self.run_round().await;
+                } else {
+                    self.round_if_due().await;
+                }
+                self.published()
             }
             Ok(ToMonitor::Call(MonitorCall::Detail)) => {
                 self.round_if_due().await;
@@ -124,11 +135,10 @@ impl DurableObject for Monitor {
     }
 }
 
-/// What a call asks the monitor to serve.
+/// What a call asks the monitor to serve itself (public answers are rendered
+/// by the worker from [`Monitor::published`]).
 #[derive(Clone, Copy)]
 enum Asked {
-    /// A snapshot route in a variant.
-    Answer(Target, Variant),
     /// The `/health` of the round an authorized `POST /refresh` just ran.
     Refreshed,
     /// The full view (`/health?view=full`).
@@ -159,34 +169,52 @@ impl Monitor {
     /// The answer to what was asked, from memory, now.
     fn serve(&self, asked: Asked) -> Reply {
         let config = config();
-        let now = now_ms();
-        let store = self.store();
-        let target = match asked {
-            Asked::Answer(target, _) => Some(target),
-            Asked::Refreshed | Asked::Detail => None,
-        };
-        let page = target.is_some_and(Target::is_status_page);
-        let changes = target.and_then(|t| t.history_name(config)).map_or_else(Vec::new, |name| {
-            store::history(&store, name).unwrap_or_else(|e| {
-                console_error!("edgecheck: reading history failed: {e}");
-                Vec::new()
-            })
-        });
-        let daily = page.then(|| store::daily_uptimes(&store, now)).and_then(|daily| {
-            daily.map_err(|e| console_error!("edgecheck: reading the daily uptime failed: {e}")).ok()
-        });
         let memory = self.memory.borrow();
         let Some(memory) = memory.as_ref() else {
             // Unreachable in practice: a round always leaves a state in memory.
             return http::monitor_unavailable();
         };
-        let view = view::shown(config, Snapshot { state: &memory.state, now_ms: now });
-        let extras = http::Extras { uptimes: Some(&memory.uptimes), changes: &changes, daily: daily.as_ref() };
+        let view = view::shown(config, Snapshot { state: &memory.state, now_ms: now_ms() });
         match asked {
-            Asked::Answer(target, variant) => http::answer(config, target, variant, &view, extras),
             Asked::Refreshed => http::refreshed(config, &view, &memory.uptimes),
             Asked::Detail => http::detail(config, &view, &memory.uptimes, &self.details.borrow()),
         }
+    }
+
+    /// The published snapshot of the last round ([`Published`]), as the
+    /// answer to [`MonitorCall::Snapshot`]. Made once per round, when first
+    /// asked for: the newest changes and the 30-day strips are read from
+    /// storage then (a failed read is logged and shows as none).
+    fn published(&self) -> Reply {
+        let memory = self.memory.borrow();
+        let Some(memory) = memory.as_ref() else {
+            return http::monitor_unavailable();
+        };
+        let round = memory.state.checked_at_ms;
+        if let Some((at, json)) = self.published.borrow().as_ref() {
+            if *at == round {
+                return http::snapshot(json.clone());
+            }
+        }
+        let store = self.store();
+        let changes = store::history(&store, None).unwrap_or_else(|e| {
+            console_error!("edgecheck: reading history failed: {e}");
+            Vec::new()
+        });
+        let daily = store::daily_uptimes(&store, now_ms()).unwrap_or_else(|e| {
+            console_error!("edgecheck: reading the daily uptime failed: {e}");
+            Default::default()
+        });
+        let doc = Published {
+            fleet: FLEET_DIGEST.to_string(),
+            state: memory.state.clone(),
+            uptimes: memory.uptimes.clone(),
+            daily,
+            changes,
+        };
+        let json = doc.to_json();
+        *self.published.borrow_mut() = Some((round, json.clone()));
+        http::snapshot(json)
     }
 
     /// Loads and repairs the persisted state once per instance, and arms the

@@ -122,12 +122,20 @@ fn the_shell_has_one_timeout_race_and_one_probe_request_builder() {
 
 #[test]
 fn fault_injection_is_compiled_only_with_its_feature() {
-    let hooks = places(&[SHELL], "EDGECHECK_FAULT_");
-    assert_eq!(hooks.len(), 1, "{hooks:?}");
-    let (file, text) = sources(SHELL).into_iter().find(|(f, _)| hooks[0].starts_with(f.as_str())).unwrap();
-    let line: usize = hooks[0].rsplit(':').next().unwrap().parse().unwrap();
-    let before = text.lines().nth(line - 2).unwrap();
-    assert_eq!(before.trim(), "#[cfg(feature = \"fault-injection\")]", "{file}:{line}");
+    // Each hook is one constant, compiled only with the feature: a silent
+    // vantage (prober.rs) and no Cache API (snapshot.rs).
+    let hooks = places(&[SHELL], "const NO_CACHE: &str = \"EDGECHECK_FAULT_")
+        .into_iter()
+        .chain(places(&[SHELL], "const SILENT_VANTAGES: &str = \"EDGECHECK_FAULT_"))
+        .collect::<Vec<_>>();
+    assert_eq!(hooks.len(), 2, "{hooks:?}");
+    assert_eq!(places(&[SHELL], "\"EDGECHECK_FAULT_").len(), 2, "no hook outside its constant");
+    for hook in &hooks {
+        let (file, text) = sources(SHELL).into_iter().find(|(f, _)| hook.starts_with(f.as_str())).unwrap();
+        let line: usize = hook.rsplit(':').next().unwrap().parse().unwrap();
+        let before = text.lines().nth(line - 2).unwrap();
+        assert_eq!(before.trim(), "#[cfg(feature = \"fault-injection\")]", "{file}:{line}");
+    }
     let build = std::fs::read_to_string(Path::new(ROOT).join("scripts/build-worker.sh")).unwrap();
     assert!(!build.contains("fault-injection"), "the production build never enables it");
 }

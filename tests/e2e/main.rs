@@ -13,8 +13,8 @@
 //!
 //! One test binary: this file holds the table of tests and the two phases;
 //! `harness.rs` the fleets, builds and workers; one module per concern holds
-//! its tests (`scenarios`, `deadline`, `config_error`, `monitor`, `vantages`,
-//! `zones`, `limits`, `surfaces`).
+//! its tests (`scenarios`, `deadline`, `config_error`, `monitor`, `served`,
+//! `vantages`, `zones`, `limits`, `surfaces`).
 //!
 //! Needs the tools `scripts/setup.sh` installs.
 
@@ -35,6 +35,7 @@ mod harness;
 mod limits;
 mod monitor;
 mod scenarios;
+mod served;
 mod surfaces;
 mod vantages;
 mod zones;
@@ -45,6 +46,7 @@ use harness::*;
 use limits::*;
 use monitor::*;
 use scenarios::*;
+use served::*;
 use surfaces::*;
 use vantages::*;
 use zones::*;
@@ -115,6 +117,22 @@ const CASES: &[Case] = &[
         fleet: || pairs(&[("a", "spring"), ("b", "hassette"), ("canary", "plain")]),
         config: |f| monitor_config(f, &["a", "b"], &format!("max_stale_s = 6\ncanary = \"{}\"", f.url("canary", "/"))),
         run: a_monitor_cut_off_goes_stale_then_unknown_never_down,
+        also: None,
+        shared_port: false,
+    },
+    Case {
+        name: "answers_are_rendered_where_they_are_served",
+        fleet: || pairs(&[("a", "spring"), ("b", "hassette")]),
+        config: served_config,
+        run: answers_are_rendered_where_they_are_served,
+        also: None,
+        shared_port: false,
+    },
+    Case {
+        name: "an_unknown_starts_while_a_snapshot_is_held",
+        fleet: || pairs(&[("a", "spring"), ("b", "503")]),
+        config: unknown_config,
+        run: an_unknown_starts_while_a_snapshot_is_held,
         also: None,
         shared_port: false,
     },

@@ -1,4 +1,4 @@
-//! Two deployments in one zone share one Cache API store and never each other's answers.
+//! Two deployments in one zone share one Cache API store and never each other's snapshot.
 
 use super::*;
 
@@ -18,12 +18,12 @@ pub(crate) fn two_deployments_in_one_zone_never_share_answers(p: &Prepared) {
             assert_eq!(doc["origin_count"], count, "a deployment served another's /health ({cache}): {doc}");
             let answer = worker.call("GET", "/ready");
             assert_eq!(answer.status().as_u16(), ready, "a deployment served another's /ready");
-            *hit |= cache == "hit";
+            *hit |= cache != "miss";
         }
         if a_hit && b_hit {
             break;
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    assert!(a_hit && b_hit, "both deployments answer from the shared cache: a {a_hit}, b {b_hit}");
+    assert!(a_hit && b_hit, "both deployments answer without their monitor: a {a_hit}, b {b_hit}");
 }

@@ -9,20 +9,26 @@ use edgecheck_core::classify::{classify, Health, Outcome, Reason, Verdict};
 use edgecheck_core::config::{Config, RawConfig};
 use edgecheck_core::http::{answer, Extras, Target, Variant};
 use edgecheck_core::monitor::{advance, advance_merged, MonitorState, Snapshot};
+use edgecheck_core::publish::{self, Published};
 use edgecheck_core::uptime::Uptimes;
 use edgecheck_core::vantage::{merge, Report};
 use edgecheck_core::view::shown;
 
 /// The operations measured, by name. `render_*_10000x3` render the fleet limit
 /// (10,000 origins in shards of 500) merged from 3 vantages: `/health` in full
-/// and `/health?detailed=false`.
-pub const OPS: [&str; 8] = [
+/// and `/health?detailed=false`. `reuse_health_1000` is what serving an answer
+/// the isolate already rendered costs (a copy of the kept `Reply`), against
+/// `render_health_1000`, rendering it again; `parse_snapshot_1000` reads a
+/// 1,000-origin published snapshot, once per refresh per isolate.
+pub const OPS: [&str; 10] = [
     "classify_200B",
     "classify_4KB",
     "aggregate_50",
     "aggregate_1000",
     "render_health_50",
     "render_health_1000",
+    "reuse_health_1000",
+    "parse_snapshot_1000",
     "render_health_10000x3",
     "render_summary_10000x3",
 ];
@@ -116,6 +122,15 @@ pub fn prepare(op: &str) -> Option<Box<dyn Fn() -> usize>> {
                     .map_or(0, |b| b.len())
             })
         }
+        "reuse_health_1000" => {
+            let doc = published(1000);
+            let kept = publish::answer(&fleet(1000), &doc, Target::Health, Variant::Full, 1_795_000_003_000);
+            Box::new(move || black_box(&kept).clone().body.map_or(0, |b| b.len()))
+        }
+        "parse_snapshot_1000" => {
+            let json = published(1000).to_json();
+            Box::new(move || Published::from_json("bench", black_box(&json)).map_or(0, |d| d.state.origins.len()))
+        }
         "render_health_10000x3" | "render_summary_10000x3" => {
             let config = sharded_fleet(10_000, Some(LIMIT_SHARD), &LIMIT_VANTAGES);
             let state = merged_state(&config, 1_795_000_000_000);
@@ -129,6 +144,14 @@ pub fn prepare(op: &str) -> Option<Box<dyn Fn() -> usize>> {
         }
         _ => return None,
     })
+}
+
+/// The published snapshot of `n` origins after one round of [`probes`].
+pub fn published(n: usize) -> Published {
+    let config = fleet(n);
+    let round = Round { checked_at_ms: 1_795_000_000_000, duration_ms: 40, probes: probes(n) };
+    let state = advance(&config, None, &round, true).state;
+    Published { fleet: "bench".into(), state, uptimes: Uptimes::new(), daily: Default::default(), changes: Vec::new() }
 }
 
 /// The monitor's state after one round in which every prober of `config`

@@ -21,8 +21,10 @@
 //! - [`view`]: the view one answer shows, `unknown` included, computed once;
 //! - [`detail`]: what the public view hides, for the admin token's full view;
 //! - [`render`]: every public document's wire shape, mapped from the view;
-//! - [`http`]: routes, the monitor call, caching, and every answer's status,
-//!   headers and body.
+//! - [`http`]: routes, the monitor call, and every answer's status, headers
+//!   and body;
+//! - [`publish`]: the round's published snapshot, the public answers rendered
+//!   from it where they are served, and when an isolate asks for a newer one.
 
 pub mod aggregate;
 pub mod classify;
@@ -30,6 +32,7 @@ pub mod config;
 pub mod detail;
 pub mod http;
 pub mod monitor;
+pub mod publish;
 pub mod render;
 pub mod schedule;
 pub mod store;

@@ -341,16 +341,25 @@ impl Snapshot<'_> {
 
     /// The global status shown, given `damped`, the view of the damped
     /// statuses under the current config ([`damped_view`]); `None` is
-    /// `unknown`: no trustworthy round ever, or the last one is more than
-    /// `max_stale_s` old. The status is always the current fleet's under its
-    /// current rules (`min_regions_up`, quorums, `critical`), never one a
-    /// round of another fleet stored.
+    /// `unknown`, the one home of that rule:
+    ///
+    /// - no trustworthy round ever;
+    /// - the last round was self-isolated and the last trustworthy one is more
+    ///   than `max_stale_s` old;
+    /// - no round at all for `refresh_s` + `max_stale_s` (the monitor, or the
+    ///   way to it, is gone: a held snapshot is not believed for ever).
+    ///
+    /// The status is always the current fleet's under its current rules
+    /// (`min_regions_up`, quorums, `critical`), never one a round of another
+    /// fleet stored.
     pub fn status(&self, config: &Config, damped: &View) -> Option<Overall> {
         let fresh_at = self.state.fresh_at_ms?;
         self.state.overall?;
-        let stale_for_ms = self.now_ms.saturating_sub(fresh_at);
-        let too_old = self.state.isolated && stale_for_ms > u64::from(config.settings.max_stale_s) * 1000;
-        (!too_old).then_some(damped.overall)
+        let max_stale_ms = u64::from(config.settings.max_stale_s) * 1000;
+        let isolated_too_long = self.state.isolated && self.now_ms.saturating_sub(fresh_at) > max_stale_ms;
+        let no_round_for_ms = self.now_ms.saturating_sub(self.state.checked_at_ms);
+        let abandoned = no_round_for_ms > u64::from(config.settings.refresh_s) * 1000 + max_stale_ms;
+        (!isolated_too_long && !abandoned).then_some(damped.overall)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::classify::Health;
 use crate::config::Config;
@@ -106,7 +106,7 @@ pub fn bucket_start(at_ms: u64, width_ms: u64) -> u64 {
 }
 
 /// Fractions of probes up, degraded and down in a window; they sum to 1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Uptime {
     pub up: f64,
     pub degraded: f64,

@@ -96,7 +96,7 @@ pub fn freshness_headers(checked_at_ms: u64, refresh_s: u32, now_ms: u64) -> [(&
     [("cache-control", format!("public, max-age={refresh_s}")), ("age", age_s(checked_at_ms, now_ms).to_string())]
 }
 
-pub(super) fn set_freshness(reply: &mut Reply, refresh_s: u32, age_s: u64) {
+fn set_freshness(reply: &mut Reply, refresh_s: u32, age_s: u64) {
     reply.set("cache-control", format!("public, max-age={refresh_s}"));
     reply.set("age", age_s.to_string());
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::vantage::{Dropped, Report};
 
-use super::{Reply, Target, Variant};
+use super::Reply;
 
 /// How long the worker waits for the monitor beyond the round it may have to
 /// run (`deadline_ms`), ms; then it answers a JSON 503 ([`monitor_unavailable`]).
@@ -18,9 +18,10 @@ pub const MONITOR_GRACE_MS: u64 = 5_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MonitorCall {
-    /// The answer for a snapshot route in a variant (the monitor runs a round
-    /// first only when [`crate::schedule::needs_round`] says so).
-    Answer(Target, Variant),
+    /// The round's published snapshot ([`crate::publish::Published`]), answered
+    /// by [`snapshot`] (the monitor runs a round first only when
+    /// [`crate::schedule::round_due`] says so).
+    Snapshot,
     /// An authorized `POST /refresh`: run a round now, answer [`refreshed`].
     Refresh,
     /// The cron trigger: arm the alarm if none is set; answers [`alarm_armed`].
@@ -35,13 +36,10 @@ impl MonitorCall {
         serde_json::to_string(&self).expect("a MonitorCall serializes")
     }
 
-    /// Reads a request body; anything else than a call that fits `config` is a
-    /// JSON 400 (the caller is a worker of another build, or not ours).
-    pub fn from_json(config: &Config, body: &str) -> Result<MonitorCall, Reply> {
+    /// Reads a request body; anything else than a call is a JSON 400 (the
+    /// caller is not ours).
+    pub fn from_json(body: &str) -> Result<MonitorCall, Reply> {
         match serde_json::from_str::<MonitorCall>(body) {
-            Ok(MonitorCall::Answer(target, _)) if !target.fits(config) => {
-                Err(Reply::error(400, "bad_monitor_call", "the target names no region or origin of this fleet".into()))
-            }
             Ok(call) => Ok(call),
             Err(_) => Err(Reply::error(400, "bad_monitor_call", "expected a monitor call as JSON".into())),
         }
@@ -60,15 +58,15 @@ pub enum ToMonitor {
 }
 
 impl ToMonitor {
-    /// Reads a request to the monitor by its path and JSON body; anything that
-    /// does not fit `config` is a JSON 400.
-    pub fn from_request(config: &Config, path: &str, body: &str) -> Result<ToMonitor, Reply> {
+    /// Reads a request to the monitor by its path and JSON body; anything else
+    /// is a JSON 400 (a report is checked against the round when it is kept).
+    pub fn from_request(path: &str, body: &str) -> Result<ToMonitor, Reply> {
         if path == REPORT_PATH {
             return serde_json::from_str::<Report>(body)
                 .map(ToMonitor::Report)
                 .map_err(|_| Reply::error(400, "bad_report", "expected a prober report as JSON".into()));
         }
-        MonitorCall::from_json(config, body).map(ToMonitor::Call)
+        MonitorCall::from_json(body).map(ToMonitor::Call)
     }
 }
 
@@ -97,6 +95,12 @@ pub fn prober_refused(why: &str) -> Reply {
 /// Whether a prober's or the monitor's answer means it took the call: a 2xx.
 pub fn accepted(status: u16) -> bool {
     (200..300).contains(&status)
+}
+
+/// The monitor's answer to [`MonitorCall::Snapshot`]: 200, the document's
+/// JSON (`json`), `no-store` (the worker keeps it, [`snapshot_copy`] caches it).
+pub fn snapshot(json: String) -> Reply {
+    Reply::with_body(200, "application/json", Some(json))
 }
 
 /// The monitor's answer to [`MonitorCall::EnsureAlarm`]: 204.

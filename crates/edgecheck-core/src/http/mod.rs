@@ -1,6 +1,6 @@
 //! HTTP decided in one place: which route a request names, what the worker asks
-//! the monitor, how answers are cached, and the status code, headers and body of
-//! every answer, the monitor's own included. The shell only converts a [`Reply`]
+//! the monitor, what the Cache API holds, and the status code, headers and body
+//! of every answer, the monitor's own included. The shell only converts a [`Reply`]
 //! to and from a `worker::Response`.
 //!
 //! | path | answers |
@@ -27,10 +27,10 @@
 //! Empty path segments are ignored (`//health/` is `/health`). Every route
 //! answers GET and HEAD (HEAD: same status and headers, no body) and OPTIONS
 //! (204, for CORS preflights); other methods get a JSON 405 with `Allow`.
-//! Snapshot answers are `public, max-age=<refresh_s>` with an `Age` counted from
-//! the round that made them, and are cached under a key made from the resolved
-//! route and variant ([`Target::cache_key`]), never from the raw path, query or
-//! headers; `/live` and errors are `no-store`.
+//! Snapshot answers are rendered where they are served, from the round's
+//! published snapshot at the time of the request ([`crate::publish`]): they are
+//! `public, max-age=<refresh_s>` with an `Age` counted from the round that
+//! made them; `/live` and errors are `no-store`.
 
 mod answer;
 mod auth;
@@ -48,8 +48,8 @@ use serde::Serialize;
 
 use crate::render;
 
-/// The header carrying the snapshot's round start (ms since the Unix epoch), so
-/// a cached copy can recompute `Age`.
+/// The header carrying the snapshot's round start (ms since the Unix epoch):
+/// which round an answer shows.
 pub const CHECKED_AT_HEADER: &str = "x-edgecheck-checked-at";
 
 /// A complete HTTP answer. Header names are lower case.

@@ -1,12 +1,12 @@
 //! Routing: which [`Target`] and [`Variant`] a request names, answered at
-//! once ([`Dispatch::Answer`]) or handed on; cache keys from the resolved route.
+//! once ([`Dispatch::Answer`]) or handed on.
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Named};
 use crate::render;
 
-use super::{Reply, CACHE_ORIGIN};
+use super::Reply;
 
 /// The admin route that runs a round now.
 pub const REFRESH_PATH: &str = "/refresh";
@@ -63,18 +63,6 @@ pub enum Variant {
     Verbose,
 }
 
-impl Variant {
-    /// The canonical query of this variant in a cache key.
-    fn query(self) -> &'static str {
-        match self {
-            Variant::Full => "",
-            Variant::Summary => "?detailed=false",
-            Variant::HealthJson => "?format=health+json",
-            Variant::Verbose => "?verbose",
-        }
-    }
-}
-
 /// A request as the core routes it: method, path, query string (without `?`)
 /// and the `Accept` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,41 +112,9 @@ impl Target {
         }
     }
 
-    /// The Cache API key of this route's answer in `variant`, for the
-    /// deployment called `deployment`: [`CACHE_ORIGIN`], the deployment, the
-    /// canonical path and the variant's canonical query. Other query keys,
-    /// headers and spellings never make new keys; another deployment, or this
-    /// one with another fleet, never shares one (`caches.default` is one cache
-    /// per zone). `deployment` is made by [`deployment`].
-    pub fn cache_key(self, config: &Config, variant: Variant, deployment: &str) -> String {
-        format!("{CACHE_ORIGIN}/{deployment}{}{}", self.path(config), variant.query())
-    }
-
     /// Whether the answer shows the 30-day strips (the status page).
     pub fn is_status_page(self) -> bool {
         self == Target::StatusPage
-    }
-
-    /// Whether the indices exist in `config` (a call from a build with another
-    /// fleet would not).
-    pub(super) fn fits(self, config: &Config) -> bool {
-        let region = |r: usize| r < config.regions.len();
-        let origin = |i: usize| i < config.origins.len();
-        match self {
-            Target::Ready
-            | Target::Health
-            | Target::History
-            | Target::StatusPage
-            | Target::Metrics
-            | Target::Badge(None, _) => true,
-            Target::ReadyRegion(r)
-            | Target::HealthRegion(r)
-            | Target::HistoryOf(Named::Region(r))
-            | Target::Badge(Some(Named::Region(r)), _) => region(r),
-            Target::HealthOrigin(i)
-            | Target::HistoryOf(Named::Origin(i))
-            | Target::Badge(Some(Named::Origin(i)), _) => origin(i),
-        }
     }
 }
 
@@ -174,9 +130,9 @@ pub(super) fn named_str(config: &Config, named: Named) -> &str {
 pub enum Dispatch {
     /// Answer now, without the monitor.
     Answer(Reply),
-    /// Answer from the snapshot: the cached copy ([`from_cache`]) or the
-    /// monitor's answer to [`MonitorCall::Answer`] ([`from_monitor`]). `head`:
-    /// the request is HEAD, so the answer has no body.
+    /// Answer from the round's published snapshot
+    /// ([`crate::publish::answer`]), rendered where it is served. `head`: the
+    /// request is HEAD, so the answer has no body.
     Snapshot { target: Target, variant: Variant, head: bool },
     /// `POST /refresh`: check [`authorize`], then [`MonitorCall::Refresh`].
     Refresh,

@@ -1,11 +1,10 @@
 //! The shown view and the HTTP around it: the readiness rule (one table for the
 //! global view, regions and `/ready`), the view computed once per answer, routes
-//! that share one cache key, the typed monitor call, and the cache path
-//! (the stored copy, a hit, a miss, HEAD).
+//! that resolve once, the snapshot's cache key and the typed monitor call.
 
 use edgecheck_core::aggregate::readiness;
 use edgecheck_core::classify::Health;
-use edgecheck_core::http::{self, dispatch, Dispatch, Extras, Incoming, MonitorCall, Target, Variant};
+use edgecheck_core::http::{self, dispatch, Dispatch, Incoming, MonitorCall, Target};
 use edgecheck_core::monitor::{advance, Snapshot};
 use edgecheck_core::view::shown;
 
@@ -61,12 +60,12 @@ fn the_shown_view_carries_unknown_and_readiness() {
     assert_eq!(view.origin(&c, 0).status, Some(Health::Up), "the damped status is kept");
 }
 
-/// Every spelling of a route shares one cache key, made from the route itself.
+/// Every spelling of a route resolves to one target and variant.
 #[test]
-fn routes_resolve_once_and_key_the_cache() {
+fn routes_resolve_once() {
     let c = valid(FLEET);
-    let key = |path: &str| match dispatch(&c, Incoming::new("GET", path)) {
-        Dispatch::Snapshot { target, variant, .. } => target.cache_key(&c, variant, "prod.0123456789abcdef"),
+    let path = |path: &str| match dispatch(&c, Incoming::new("GET", path)) {
+        Dispatch::Snapshot { target, .. } => target.path(&c),
         other => panic!("{path}: {other:?}"),
     };
     let spellings: &[(&[&str], &str)] = &[
@@ -77,22 +76,22 @@ fn routes_resolve_once_and_key_the_cache() {
         (&["/history/south", "/history/south/"], "/history/south"),
     ];
     for &(paths, canonical) in spellings {
-        for path in paths {
-            assert_eq!(
-                key(path),
-                format!("https://edgecheck.cache.invalid/prod.0123456789abcdef{canonical}"),
-                "{path}"
-            );
+        for p in paths {
+            assert_eq!(path(p), canonical, "{p}");
         }
     }
     assert_eq!(Target::HealthOrigin(2).path(&c), "/health/e3");
-    // Two deployments in one zone, or one with a changed fleet, never share a key.
+}
+
+/// The snapshot's Cache API key: one per deployment and fleet.
+#[test]
+fn two_deployments_never_share_a_snapshot_key() {
     let prod = http::deployment("a1b2c3", "00ff00ff00ff00ff");
     let staging = http::deployment("d4e5f6", "00ff00ff00ff00ff");
     let changed = http::deployment("a1b2c3", "11ee11ee11ee11ee");
     assert_eq!(prod, "a1b2c3.00ff00ff00ff00ff");
-    let keys: std::collections::BTreeSet<String> =
-        [&prod, &staging, &changed].iter().map(|d| Target::Health.cache_key(&c, Variant::Full, d)).collect();
+    assert_eq!(http::snapshot_key(&prod), "https://edgecheck.cache.invalid/a1b2c3.00ff00ff00ff00ff/snapshot");
+    let keys: std::collections::BTreeSet<String> = [&prod, &staging, &changed].map(|d| http::snapshot_key(d)).into();
     assert_eq!(keys.len(), 3);
     assert_eq!(http::deployment("../x/?#", "y z"), "x.yz", "only alphanumerics reach a key");
 }
@@ -100,84 +99,14 @@ fn routes_resolve_once_and_key_the_cache() {
 /// The worker hands the monitor a typed call; anything else gets a JSON 400.
 #[test]
 fn the_monitor_call_is_typed() {
-    let c = valid(FLEET);
-    for call in [
-        MonitorCall::Answer(Target::HealthOrigin(6), Variant::Full),
-        MonitorCall::Answer(Target::HistoryOf(edgecheck_core::config::Named::Region(0)), Variant::Full),
-        MonitorCall::Answer(Target::Health, Variant::HealthJson),
-        MonitorCall::Refresh,
-        MonitorCall::EnsureAlarm,
-    ] {
-        assert_eq!(MonitorCall::from_json(&c, &call.to_json()), Ok(call));
+    for call in [MonitorCall::Snapshot, MonitorCall::Refresh, MonitorCall::EnsureAlarm, MonitorCall::Detail] {
+        assert_eq!(MonitorCall::from_json(&call.to_json()), Ok(call));
     }
-    for bad in [
-        "",
-        "GET /health",
-        r#"{"answer":"nowhere"}"#,
-        r#"{"answer":[{"HealthOrigin":7},"Full"]}"#,
-        r#"{"answer":[{"ReadyRegion":3},"Full"]}"#,
-    ] {
-        let reply = MonitorCall::from_json(&c, bad).expect_err(bad);
+    for bad in ["", "GET /health", r#"{"answer":"nowhere"}"#, r#"{"answer":[{"HealthOrigin":7},"Full"]}"#] {
+        let reply = MonitorCall::from_json(bad).expect_err(bad);
         assert_eq!((reply.status, header(&reply, "content-type")), (400, Some("application/json")), "{bad}");
         assert!(reply.body.unwrap().contains("bad_monitor_call"));
     }
     let armed = http::alarm_armed();
     assert_eq!((armed.status, armed.body), (204, None));
-}
-
-/// The cache path: what is stored, what a hit and a miss look like, HEAD.
-#[test]
-fn cached_copies_and_answers() {
-    let c = valid(FLEET); // refresh_s = 15
-    let at = 1_795_000_000_000;
-    let state = advance(&c, None, &round(at, "uuxuuud"), true).state;
-    let view = shown(&c, Snapshot { state: &state, now_ms: at + 4_000 });
-    let answer = http::answer(&c, Target::Ready, Variant::Full, &view, Extras::default());
-    assert_eq!((answer.status, header(&answer, "age")), (503, Some("4")));
-
-    // Stored until the next refresh, without Age; as a 200 carrying its status,
-    // because the Cache API keeps no 503.
-    let copy = http::cache_copy(&c, &answer, at + 4_000).expect("a 503 /ready is cached");
-    assert_eq!((header(&copy, "cache-control"), header(&copy, "age")), (Some("public, max-age=11"), None));
-    assert_eq!((copy.status, header(&copy, "x-edgecheck-status")), (200, Some("503")));
-    assert_eq!(copy.body, answer.body);
-    assert_eq!(http::cache_copy(&c, &answer, at + 15_000), None, "due: not stored");
-    // A private answer is never copied, even one that carries a round's date.
-    let mut private = answer.clone();
-    private.set("cache-control", "private, no-store".into());
-    assert_eq!(http::cache_copy(&c, &private, at + 4_000), None, "private: not stored");
-
-    // A hit: the public Cache-Control, Age from the round, marked hit.
-    let hit = http::from_cache(&c, copy.clone(), at + 9_500, false);
-    assert_eq!(
-        (hit.status, header(&hit, "cache-control"), header(&hit, "age"), header(&hit, "x-edgecheck-cache")),
-        (503, Some("public, max-age=15"), Some("9"), Some("hit"))
-    );
-    assert_eq!((hit.body.as_ref(), header(&hit, "x-edgecheck-status")), (answer.body.as_ref(), None));
-    let head = http::from_cache(&c, copy, at + 9_500, true);
-    assert_eq!(head.body, None, "HEAD: no body");
-    assert_eq!(header(&head, "content-length"), Some(answer.body.as_ref().unwrap().len().to_string().as_str()));
-
-    // A cached /health says the same age in its body as in Age.
-    let health = http::answer(&c, Target::Health, Variant::Full, &view, Extras::default());
-    assert!(health.body.as_ref().unwrap().contains("\"age_s\":4,"));
-    let copy = http::cache_copy(&c, &health, at + 4_000).unwrap();
-    let hit = http::from_cache(&c, copy, at + 12_000, false);
-    let doc: serde_json::Value = serde_json::from_str(hit.body.as_deref().unwrap()).unwrap();
-    assert_eq!((header(&hit, "age"), doc["age_s"].as_u64()), (Some("12"), Some(12)));
-    assert_eq!(doc["checked_at"], "2026-11-18T11:06:40.000Z", "nothing else changed");
-
-    // A copy never lives longer than refresh_s, whatever its round's date says.
-    assert_eq!(http::cache_ttl_s(200, u64::MAX, 15, at), Some(15));
-    assert_eq!(http::cache_ttl_s(200, at + 3_600_000, 15, at), Some(15));
-
-    // A miss: the monitor's answer as it is, marked miss.
-    let miss = http::from_monitor(answer.clone(), false);
-    assert_eq!((header(&miss, "x-edgecheck-cache"), miss.body.is_some()), (Some("miss"), true));
-    let head = http::from_monitor(answer, true);
-    assert_eq!((head.status, header(&head, "content-type"), head.body.clone()), (503, Some("application/json"), None));
-
-    // Errors and /live are never stored.
-    let Dispatch::Answer(missing) = dispatch(&c, Incoming::new("GET", "/nope")) else { panic!() };
-    assert_eq!(http::cache_copy(&c, &missing, at), None);
 }
