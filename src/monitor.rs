@@ -126,7 +126,7 @@ impl DurableObject for Monitor {
         match merge_by {
             Some(merge_by) if now >= merge_by => self.finish_round().await,
             Some(merge_by) => self.arm_in(merge_by.saturating_sub(now)).await,
-            None if schedule::alarm_starts_round(self.last_round(), config().settings.refresh_s, now) => {
+            None if schedule::alarm_starts_round(self.last_round(), config().settings().refresh_s, now) => {
                 self.start_round().await;
             }
             None => self.schedule_next().await,
@@ -159,7 +159,12 @@ impl Monitor {
     async fn round_if_due(&self) {
         let due = {
             let memory = self.memory.borrow();
-            schedule::round_due(memory.as_ref().map(|m| &m.state), FLEET_DIGEST, config().settings.refresh_s, now_ms())
+            schedule::round_due(
+                memory.as_ref().map(|m| &m.state),
+                FLEET_DIGEST,
+                config().settings().refresh_s,
+                now_ms(),
+            )
         };
         if due {
             self.run_round().await;
@@ -243,7 +248,7 @@ impl Monitor {
 
     /// Arms the alarm for the next round.
     async fn schedule_next(&self) {
-        let wait_ms = schedule::next_alarm_in_ms(self.last_round(), config().settings.refresh_s, now_ms());
+        let wait_ms = schedule::next_alarm_in_ms(self.last_round(), config().settings().refresh_s, now_ms());
         self.arm_in(wait_ms).await;
     }
 
@@ -351,7 +356,7 @@ async fn ask_prober(env: &Env, config: &Config, call: ProberCall) {
     let name = vantage::prober_name(config, call.vantage, call.shard);
     let answer = async {
         let namespace = env.durable_object(PROBER_BINDING)?;
-        let hint = config.settings.vantages.get(call.vantage).and_then(|v| v.hint.as_deref());
+        let hint = config.settings().vantages.get(call.vantage).and_then(|v| v.hint.as_deref());
         let stub = match hint {
             Some(hint) => namespace.get_by_name_with_location_hint(&name, hint)?,
             None => namespace.get_by_name(&name)?,

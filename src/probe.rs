@@ -70,7 +70,7 @@ pub struct Probed {
 /// for [`VANTAGE_HEADER`]), by `deadline_at` (ms since the Unix epoch).
 /// Indices in the result are within the shard.
 pub async fn round(config: &Config, env: &Env, vantage: &str, shard: &[Origin], deadline_at: u64) -> Probed {
-    let settings = &config.settings;
+    let settings = config.settings();
     let started = now_ms();
     let canary = settings.canary.as_deref().map(Job::Canary);
     let jobs = canary.into_iter().chain(shard.iter().enumerate().map(|(i, o)| Job::Origin(i, o)));

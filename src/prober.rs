@@ -77,8 +77,8 @@ impl DurableObject for Prober {
         };
         storage.delete(CALL_KEY).await?;
         let config = config();
-        let vantage = &config.settings.vantages[call.vantage];
-        let shard = &config.origins[config.shard(call.shard)];
+        let vantage = &config.settings().vantages[call.vantage];
+        let shard = &config.origins()[config.shard(call.shard)];
         let probed = probe::round(config, &self.env, &vantage.name, shard, call.deadline_at_ms).await;
         let report = Report {
             fleet: FLEET_DIGEST.to_string(),
@@ -86,7 +86,7 @@ impl DurableObject for Prober {
             vantage: call.vantage,
             shard: call.shard,
             canary_ok: probed.canary_ok,
-            colo: config.settings.canary.as_deref().and_then(|url| trace_colo(url, &probed.canary_body)),
+            colo: config.settings().canary.as_deref().and_then(|url| trace_colo(url, &probed.canary_body)),
             duration_ms: probed.round.duration_ms,
             probes: probed.round.probes,
             details: probed.details,

@@ -41,7 +41,7 @@ pub(crate) const MONITOR_NAME: &str = "fleet";
 /// stops the build on any error.
 pub(crate) fn config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
-    CONFIG.get_or_init(|| serde_json::from_str(EMBEDDED_CONFIG_JSON).expect("build.rs embeds a validated Config"))
+    CONFIG.get_or_init(|| Config::from_embedded_json(EMBEDDED_CONFIG_JSON).expect("build.rs embeds a validated Config"))
 }
 
 /// Now, ms since the Unix epoch (the runtime's clock; the core reads none).

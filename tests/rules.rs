@@ -86,6 +86,41 @@ fn never_probed_is_skipped_in_one_place_per_layer() {
 }
 
 #[test]
+fn who_votes_is_decided_in_one_place() {
+    let homes = places(&[CORE, SHELL], "== VantageState::Reporting");
+    assert_eq!(files_of(&homes), ["crates/edgecheck-core/src/vantage.rs"], "{homes:?}");
+    assert_eq!(homes.len(), 1, "only VantageState::votes: {homes:?}");
+    assert!(places(&[CORE, SHELL], ".votes()").len() >= 2, "the merge and the shown disagreement ask it");
+}
+
+#[test]
+fn unknown_is_decided_in_one_place() {
+    // Snapshot::status is the only rule that turns a view unknown: nothing
+    // else compares an age with max_stale_s (validation only bounds it).
+    let rules: Vec<String> = places(&[CORE, SHELL], ".max_stale_s")
+        .into_iter()
+        .filter(|p| !p.starts_with("crates/edgecheck-core/src/config/"))
+        .collect();
+    assert_eq!(files_of(&rules), ["crates/edgecheck-core/src/monitor.rs"], "{rules:?}");
+    assert_eq!(places(&[CORE, SHELL], "fn status(&self, config: &Config, damped: &View)").len(), 1);
+}
+
+#[test]
+fn config_is_sealed_and_nothing_downstream_rechecks_it() {
+    let text = std::fs::read_to_string(Path::new(ROOT).join(CORE).join("config/mod.rs")).unwrap();
+    let start = text.find("pub struct Config {").expect("the Config struct");
+    let body = &text[start..start + text[start..].find("\n}").unwrap()];
+    assert!(!body.lines().skip(1).any(|l| l.trim_start().starts_with("pub ")), "a pub field of Config: {body}");
+    let derive = text[..start].lines().rev().find(|l| l.starts_with("#[derive(")).unwrap();
+    assert!(!derive.contains("Deserialize"), "only from_raw and from_embedded_json make a Config: {derive}");
+    let rechecks: Vec<String> = places(&[CORE, SHELL], ".max(1)")
+        .into_iter()
+        .filter(|p| !p.starts_with("crates/edgecheck-core/src/config/validate.rs:"))
+        .collect();
+    assert_eq!(rechecks, Vec::<String>::new(), "a validated value re-checked downstream");
+}
+
+#[test]
 fn status_codes_come_from_the_view_not_from_rendered_text() {
     for needle in ["== \"fail\"", "== \"pass\"", "== \"warn\"", "contains(\"fail\")"] {
         assert_eq!(places(&[CORE, SHELL], needle), Vec::<String>::new(), "{needle}");

@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     let config = common::fleet();
     let outcome = Outcome::Answered { status, content_type: content_type.map(String::from), body: body.to_vec() };
     for i in [common::GET_AUTO, common::HEAD, common::STATUS_CODE] {
-        let origin = &config.origins[i];
+        let origin = &config.origins()[i];
         let verdict = classify(origin, &outcome);
         let interim = (100..200).contains(&status) && status != 101;
         if interim {

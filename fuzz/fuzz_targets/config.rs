@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
 
     // build.rs embeds the config as JSON; the worker loads it back.
     let json = serde_json::to_string(&config).expect("a Config serializes");
-    let back: Config = serde_json::from_str(&json).expect("an embedded Config loads");
+    let back = Config::from_embedded_json(&json).expect("an embedded Config loads");
     assert_eq!(back, config, "the embedded config is the validated one");
 
     // Every answer, before the first round and after one.
@@ -52,15 +52,15 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn check_invariants(config: &Config) {
-    let s = &config.settings;
+    let s = &config.settings();
     assert!((1..=6).contains(&s.max_in_flight), "max_in_flight {}", s.max_in_flight);
-    assert!((1..=config.regions.len()).contains(&s.min_regions_up), "min_regions_up {}", s.min_regions_up);
-    for (r, region) in config.regions.iter().enumerate() {
+    assert!((1..=config.regions().len()).contains(&s.min_regions_up), "min_regions_up {}", s.min_regions_up);
+    for (r, region) in config.regions().iter().enumerate() {
         assert!(!region.origins.is_empty(), "region {} has no origin", region.name);
-        let needed = region.quorum.needed(region.origins.len());
+        let needed = region.min_up;
         assert!(needed <= region.origins.len(), "region {} needs {needed} of {}", region.name, region.origins.len());
         for &i in &region.origins {
-            assert_eq!(config.origins.get(i).map(|o| o.region), Some(r), "region {} lists origin {i}", region.name);
+            assert_eq!(config.origins().get(i).map(|o| o.region), Some(r), "region {} lists origin {i}", region.name);
         }
         assert_eq!(config.find(&region.name), Some(Named::Region(r)), "region {} is found", region.name);
         routes_to(config, &format!("/health/{}", region.name), Target::HealthRegion(r));
@@ -71,9 +71,9 @@ fn check_invariants(config: &Config) {
             Target::Badge(Some(Named::Region(r)), BadgeFormat::Svg),
         );
     }
-    for (i, origin) in config.origins.iter().enumerate() {
-        assert!(origin.region < config.regions.len(), "origin {} has region {}", origin.name, origin.region);
-        assert!(config.regions[origin.region].origins.contains(&i), "origin {} is not in its region", origin.name);
+    for (i, origin) in config.origins().iter().enumerate() {
+        assert!(origin.region < config.regions().len(), "origin {} has region {}", origin.name, origin.region);
+        assert!(config.regions()[origin.region].origins.contains(&i), "origin {} is not in its region", origin.name);
         assert!(origin.timeout_ms >= 1 && origin.timeout_ms <= s.deadline_ms, "origin {} timeout", origin.name);
         assert_eq!(config.find(&origin.name), Some(Named::Origin(i)), "origin {} is found", origin.name);
         routes_to(config, &format!("/health/{}", origin.name), Target::HealthOrigin(i));

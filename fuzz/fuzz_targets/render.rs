@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
 
     // The loaded row advanced by one round, each origin's health from two bits
     // of `now_ms` (a loaded `better` at u32::MAX once overflowed here).
-    let probes = (0..config.origins.len())
+    let probes = (0..config.origins().len())
         .map(|i| {
             let (health, reason) = match (now_ms >> (2 * i)) & 3 {
                 0 => (Health::Down, Reason::Timeout),

@@ -44,12 +44,11 @@ fuzz_target!(|data: &[u8]| {
                 Dispatch::Snapshot { target: again, .. } => assert_eq!(again, target, "GET {canonical}"),
                 other => panic!("the canonical path {canonical} of {target:?} routes to {other:?}"),
             }
-            // The worker sends the resolved route to the monitor as JSON.
-            let call = MonitorCall::Answer(target, variant);
-            assert_eq!(MonitorCall::from_json(config, &call.to_json()), Ok(call));
-            let _ = target.cache_key(config, variant, &http::deployment(common::MONITOR_ID, common::FLEET_DIGEST));
+            // The worker asks the monitor for the snapshot only, and renders the route itself.
+            let call = MonitorCall::Snapshot;
+            assert_eq!(MonitorCall::from_json(&call.to_json()), Ok(call));
             let reply = http::answer(config, target, variant, &view, Extras::default());
-            let served = http::from_monitor(reply, head);
+            let served = http::served(reply, http::Source::Memory, head);
             assert!(!head || served.body.is_none(), "HEAD {path} has a body");
         }
         Dispatch::Refresh => {
@@ -69,18 +68,18 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(authorize(Some(&header), None).map_err(|r| r.status), Err(403));
 
     // The whole input as a monitor call.
-    common::monitor_call(config, &header, &view, now_ms);
+    common::monitor_call(&header);
 
     // The whole input as a prober's report to the monitor, and as a call to a
     // prober: a clean answer or a clean refusal, never a panic.
     if let Ok(edgecheck_core::http::ToMonitor::Report(report)) =
-        edgecheck_core::http::ToMonitor::from_request(config, http::REPORT_PATH, &header)
+        edgecheck_core::http::ToMonitor::from_request(http::REPORT_PATH, &header)
     {
         let mut round = edgecheck_core::vantage::RoundInProgress::start(config, now_ms);
         let _ = round.accept(config, common::FLEET_DIGEST, report);
         let _ = round.finish(config, common::FLEET_DIGEST, now_ms);
     }
     if let Ok(call) = edgecheck_core::vantage::ProberCall::from_json(config, &header) {
-        assert!(call.vantage < config.settings.vantages.len() && !config.shard(call.shard).is_empty());
+        assert!(call.vantage < config.settings().vantages.len() && !config.shard(call.shard).is_empty());
     }
 });

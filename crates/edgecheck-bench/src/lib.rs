@@ -101,17 +101,17 @@ pub fn prepare(op: &str) -> Option<Box<dyn Fn() -> usize>> {
                 content_type: Some("application/json".into()),
                 body: spring_body(size),
             };
-            Box::new(move || classify(black_box(&config.origins[0]), black_box(&outcome)).health as usize)
+            Box::new(move || classify(black_box(&config.origins()[0]), black_box(&outcome)).health as usize)
         }
         "aggregate_50" | "aggregate_1000" => {
             let config = fleet(n(op)?);
-            let healths: Vec<Health> = probes(config.origins.len()).iter().map(|p| p.verdict.health).collect();
+            let healths: Vec<Health> = probes(config.origins().len()).iter().map(|p| p.verdict.health).collect();
             Box::new(move || aggregate(black_box(&config), black_box(&healths)).regions.len())
         }
         "render_health_50" | "render_health_1000" => {
             let config = fleet(n(op)?);
             let round =
-                Round { checked_at_ms: 1_795_000_000_000, duration_ms: 40, probes: probes(config.origins.len()) };
+                Round { checked_at_ms: 1_795_000_000_000, duration_ms: 40, probes: probes(config.origins().len()) };
             let state = advance(&config, None, &round, true).state;
             let uptimes = Uptimes::new();
             Box::new(move || {

@@ -124,15 +124,15 @@ pub fn readiness(health: Option<Health>, degraded_is_ready: bool) -> bool {
 
 /// Merges `healths` (one per origin, in [`Config::origins`] order) into a view.
 ///
-/// Panics if `healths.len() != config.origins.len()`: callers give one health
+/// Panics if `healths.len() != config.origins().len()`: callers give one health
 /// per origin, skipped ones included.
 pub fn aggregate(config: &Config, healths: &[Health]) -> View {
-    assert_eq!(healths.len(), config.origins.len(), "one health per origin");
-    let regions: Vec<RegionView> = config.regions.iter().map(|region| region_view(config, region, healths)).collect();
+    assert_eq!(healths.len(), config.origins().len(), "one health per origin");
+    let regions: Vec<RegionView> = config.regions().iter().map(|region| region_view(config, region, healths)).collect();
     let standing = regions.iter().filter(|r| r.health != Health::Down).count();
     let overall = if regions.iter().all(|r| r.health == Health::Up) {
         Overall::Ok
-    } else if standing >= config.settings.min_regions_up {
+    } else if standing >= config.settings().min_regions_up {
         Overall::Degraded
     } else {
         Overall::Down
@@ -148,12 +148,12 @@ fn region_view(config: &Config, region: &Region, healths: &[Health]) -> RegionVi
             Health::Degraded => degraded += 1,
             Health::Down => {
                 down += 1;
-                critical_down |= config.origins[i].critical;
+                critical_down |= config.origins()[i].critical;
             }
         }
     }
     let total = region.origins.len();
-    let needed = region.quorum.needed(total);
+    let needed = region.min_up;
     let health = if critical_down || up + degraded < needed {
         Health::Down
     } else if up == total {

@@ -177,11 +177,11 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
     };
 
     let mut origins = BTreeMap::new();
-    for (i, origin) in config.origins.iter().enumerate() {
+    for (i, origin) in config.origins().iter().enumerate() {
         let prev_track = prev.and_then(|s| s.origins.get(&origin.name));
         let seen = merged.by_vantage.get(i).map(Vec::as_slice).unwrap_or_default();
         let by_vantage: BTreeMap<String, Probe> = config
-            .settings
+            .settings()
             .vantages
             .iter()
             .zip(seen)
@@ -219,7 +219,7 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
     } else {
         let view = damped_view(config, &origins);
         let mut regions = BTreeMap::new();
-        for (region, rv) in config.regions.iter().zip(&view.regions) {
+        for (region, rv) in config.regions().iter().zip(&view.regions) {
             let before = prev.and_then(|s| s.regions.get(&region.name)).copied();
             let track = track_change(before, rv.health, at, Kind::Region, &region.name, Health::as_str, &mut changes);
             regions.insert(region.name.clone(), track);
@@ -229,7 +229,7 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
     };
 
     let mut vantages = BTreeMap::new();
-    for (v, (vantage, &now)) in config.settings.vantages.iter().zip(&merged.vantages).enumerate() {
+    for (v, (vantage, &now)) in config.settings().vantages.iter().zip(&merged.vantages).enumerate() {
         let before = prev.and_then(|s| s.vantages.get(&vantage.name)).cloned();
         if before.as_ref().map_or(now != VantageState::Reporting, |b| b.state != now) {
             changes.push(Change {
@@ -355,10 +355,10 @@ impl Snapshot<'_> {
     pub fn status(&self, config: &Config, damped: &View) -> Option<Overall> {
         let fresh_at = self.state.fresh_at_ms?;
         self.state.overall?;
-        let max_stale_ms = u64::from(config.settings.max_stale_s) * 1000;
+        let max_stale_ms = u64::from(config.settings().max_stale_s) * 1000;
         let isolated_too_long = self.state.isolated && self.now_ms.saturating_sub(fresh_at) > max_stale_ms;
         let no_round_for_ms = self.now_ms.saturating_sub(self.state.checked_at_ms);
-        let abandoned = no_round_for_ms > u64::from(config.settings.refresh_s) * 1000 + max_stale_ms;
+        let abandoned = no_round_for_ms > u64::from(config.settings().refresh_s) * 1000 + max_stale_ms;
         (!isolated_too_long && !abandoned).then_some(damped.overall)
     }
 }
@@ -367,6 +367,6 @@ impl Snapshot<'_> {
 /// (the view is `unknown` then anyway, see [`Snapshot::status`]).
 pub fn damped_view(config: &Config, origins: &BTreeMap<String, OriginTrack>) -> View {
     let healths: Vec<Health> =
-        config.origins.iter().map(|o| origins.get(&o.name).and_then(|t| t.health).unwrap_or(Health::Down)).collect();
+        config.origins().iter().map(|o| origins.get(&o.name).and_then(|t| t.health).unwrap_or(Health::Down)).collect();
     aggregate(config, &healths)
 }

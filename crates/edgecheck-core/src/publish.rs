@@ -114,12 +114,12 @@ pub const ASK_MARGIN_MS: u64 = 1_000;
 /// So an isolate asks once per refresh while rounds keep their pace, never
 /// more than twice.
 pub fn next_ask_ms(config: &Config, checked_at_ms: u64, duration_ms: u64, fruitless: u32, now_ms: u64) -> u64 {
-    let refresh_ms = u64::from(config.settings.refresh_s) * 1000;
+    let refresh_ms = u64::from(config.settings().refresh_s) * 1000;
     let next_round = checked_at_ms.saturating_add(refresh_ms);
     match fruitless {
         0 => next_round.saturating_add(duration_ms).saturating_add(ASK_MARGIN_MS),
         1 => next_round
-            .saturating_add(u64::from(config.settings.deadline_ms) + PROBER_GRACE_MS)
+            .saturating_add(u64::from(config.settings().deadline_ms) + PROBER_GRACE_MS)
             .saturating_add(ASK_MARGIN_MS)
             .max(now_ms.saturating_add(ASK_MARGIN_MS)),
         _ => now_ms.saturating_add(refresh_ms),
@@ -132,5 +132,5 @@ pub fn next_ask_ms(config: &Config, checked_at_ms: u64, duration_ms: u64, fruitl
 /// most `refresh_s` (a round dated in the future cannot pin a copy).
 pub fn cache_ttl_s(config: &Config, checked_at_ms: u64, duration_ms: u64, now_ms: u64) -> u64 {
     let until = next_ask_ms(config, checked_at_ms, duration_ms, 0, now_ms);
-    (until.saturating_sub(now_ms) / 1000).clamp(1, u64::from(config.settings.refresh_s))
+    (until.saturating_sub(now_ms) / 1000).clamp(1, u64::from(config.settings().refresh_s))
 }

@@ -260,7 +260,7 @@ fn repair(
         state.fresh_at_ms = Some(round);
     }
     let removed: Vec<String> =
-        state.origins.keys().filter(|name| !config.origins.iter().any(|o| &o.name == *name)).cloned().collect();
+        state.origins.keys().filter(|name| !config.origins().iter().any(|o| &o.name == *name)).cloned().collect();
     for name in removed {
         note(format!("origin {name:?} is no longer in the fleet; its row is dropped"));
         state.origins.remove(&name);
@@ -277,7 +277,7 @@ fn repair(
         }
     }
     state.regions.retain(|name, _| {
-        let kept = config.regions.iter().any(|r| &r.name == name);
+        let kept = config.regions().iter().any(|r| &r.name == name);
         if !kept {
             note(format!("region {name:?} is no longer in the fleet; dropped"));
         }
@@ -294,7 +294,7 @@ fn repair(
         overall.since_ms = round;
     }
     state.vantages.retain(|name, _| {
-        let kept = config.settings.vantages.iter().any(|v| &v.name == name);
+        let kept = config.settings().vantages.iter().any(|v| &v.name == name);
         if !kept {
             note(format!("vantage {name:?} is no longer in the fleet; dropped"));
         }
@@ -364,7 +364,7 @@ pub fn round_writes(config: &Config, prev: Option<&Memory>, advance: &Advance) -
         writes.push(Write::Change { at_ms: change.at_ms, name: change.name.clone(), json });
     }
     writes.extend(rollup_adds(config, advance).into_iter().map(Write::Rollup));
-    writes.push(Write::Prune(Retention::at(&config.settings, state.checked_at_ms)));
+    writes.push(Write::Prune(Retention::at(config.settings(), state.checked_at_ms)));
     Ok(writes)
 }
 

@@ -147,8 +147,8 @@ pub fn rollup_adds(config: &Config, advance: &Advance) -> Vec<RollupAdd> {
     if state.isolated {
         return Vec::new();
     }
-    let origins = config.origins.iter().filter_map(|o| Some((&o.name, state.origins.get(&o.name)?.health?)));
-    let regions = config.regions.iter().filter_map(|r| Some((&r.name, state.regions.get(&r.name)?.status)));
+    let origins = config.origins().iter().filter_map(|o| Some((&o.name, state.origins.get(&o.name)?.health?)));
+    let regions = config.regions().iter().filter_map(|r| Some((&r.name, state.regions.get(&r.name)?.status)));
     let mut adds = Vec::new();
     for (name, health) in origins.chain(regions) {
         for width_ms in [MINUTE_MS, HOUR_MS] {

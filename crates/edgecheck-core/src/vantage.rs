@@ -55,7 +55,7 @@ impl ProberCall {
     /// the shard exist. `Err` says what is wrong, for a 400.
     pub fn from_json(config: &Config, body: &str) -> Result<ProberCall, &'static str> {
         let call: ProberCall = serde_json::from_str(body).map_err(|_| "expected a prober call as JSON")?;
-        if call.vantage >= config.settings.vantages.len() {
+        if call.vantage >= config.settings().vantages.len() {
             return Err("no such vantage in this fleet");
         }
         if config.shard(call.shard).is_empty() {
@@ -68,7 +68,7 @@ impl ProberCall {
 /// The Durable Object name of the prober for vantage `v` and shard `s`:
 /// `<vantage>.<shard>`, e.g. `weur.3`.
 pub fn prober_name(config: &Config, v: usize, s: usize) -> String {
-    let vantage = config.settings.vantages.get(v).map_or("unknown", |v| v.name.as_str());
+    let vantage = config.settings().vantages.get(v).map_or("unknown", |v| v.name.as_str());
     format!("{vantage}.{s}")
 }
 
@@ -115,6 +115,13 @@ pub enum VantageState {
 }
 
 impl VantageState {
+    /// Whether a vantage in this state votes on the origins it probed: only
+    /// `reporting`; an isolated or missing one does not. The one home of who
+    /// votes ([`merge`] and the shown disagreement both ask it).
+    pub fn votes(self) -> bool {
+        self == VantageState::Reporting
+    }
+
     /// The wire name: `reporting`, `isolated` or `missing`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -222,13 +229,13 @@ pub struct RoundInProgress {
 impl RoundInProgress {
     /// A round of `config` starting at `now_ms`.
     pub fn start(config: &Config, now_ms: u64) -> RoundInProgress {
-        let deadline_at_ms = now_ms.saturating_add(u64::from(config.settings.deadline_ms));
+        let deadline_at_ms = now_ms.saturating_add(u64::from(config.settings().deadline_ms));
         RoundInProgress {
             round: now_ms,
             deadline_at_ms,
             merge_by_ms: deadline_at_ms.saturating_add(PROBER_GRACE_MS),
             reports: BTreeMap::new(),
-            expected: config.settings.vantages.len() * config.shard_count(),
+            expected: config.settings().vantages.len() * config.shard_count(),
         }
     }
 
@@ -282,7 +289,7 @@ impl RoundInProgress {
 fn unfit(config: &Config, fleet: &str, report: &Report) -> Option<&'static str> {
     if report.fleet != fleet {
         Some("built for another fleet")
-    } else if report.vantage >= config.settings.vantages.len() || report.shard >= config.shard_count() {
+    } else if report.vantage >= config.settings().vantages.len() || report.shard >= config.shard_count() {
         Some("no such prober in this fleet")
     } else if report.probes.len() != config.shard(report.shard).len() {
         Some("wrong number of probes for its shard")
@@ -325,7 +332,7 @@ pub fn merge(
     duration_ms: u64,
     reports: Vec<Report>,
 ) -> (Merged, Vec<Dropped>) {
-    let vantage_count = config.settings.vantages.len();
+    let vantage_count = config.settings().vantages.len();
     let mut dropped = Vec::new();
     let mut kept: BTreeMap<(usize, usize), Report> = BTreeMap::new();
     for report in reports {
@@ -340,7 +347,7 @@ pub fn merge(
         }
     }
 
-    let origins = config.origins.len();
+    let origins = config.origins().len();
     let mut by_vantage = vec![vec![None; vantage_count]; origins];
     let mut details = vec![None; origins];
     let mut vantages = vec![VantageState::Missing; vantage_count];
@@ -365,16 +372,12 @@ pub fn merge(
         }
     }
 
-    let quorum = config.settings.vantage_quorum;
+    let quorum = config.settings().vantage_quorum;
     let probes = by_vantage
         .iter()
         .map(|seen| {
-            let votes: Vec<Probe> = seen
-                .iter()
-                .zip(&vantages)
-                .filter(|(_, state)| **state == VantageState::Reporting)
-                .filter_map(|(probe, _)| *probe)
-                .collect();
+            let votes: Vec<Probe> =
+                seen.iter().zip(&vantages).filter(|(_, state)| state.votes()).filter_map(|(probe, _)| *probe).collect();
             quorum_verdict(&votes, quorum)
         })
         .collect();
@@ -416,7 +419,7 @@ pub fn quorum_verdict(votes: &[Probe], quorum: usize) -> Option<Probe> {
 pub fn failing_from<'c>(config: &'c Config, merged: Option<Health>, seen: &BTreeMap<String, Probe>) -> Vec<&'c str> {
     let Some(merged) = merged else { return Vec::new() };
     config
-        .settings
+        .settings()
         .vantages
         .iter()
         .filter(|v| seen.get(&v.name).is_some_and(|p| p.verdict.health < merged))

@@ -100,9 +100,9 @@ pub fn shown<'s>(config: &Config, snap: Snapshot<'s>) -> ShownView<'s> {
     let state = snap.state;
     let damped = damped_view(config, &state.origins);
     let status = snap.status(config, &damped);
-    let degraded_is_ready = config.settings.degraded_is_ready;
+    let degraded_is_ready = config.settings().degraded_is_ready;
     let regions = config
-        .regions
+        .regions()
         .iter()
         .zip(&damped.regions)
         .map(|(region, rv)| {
@@ -137,11 +137,11 @@ impl ShownView<'_> {
     /// Origin `i` (an index into [`Config::origins`]) as shown. Computed on
     /// demand, so answers that show no origin (`/ready`) read none.
     pub fn origin(&self, config: &Config, i: usize) -> ShownOrigin {
-        let track = config.origins.get(i).and_then(|o| self.state.origins.get(&o.name));
+        let track = config.origins().get(i).and_then(|o| self.state.origins.get(&o.name));
         let status = track.and_then(|t| t.health);
         ShownOrigin {
             status,
-            ready: readiness(status, config.settings.degraded_is_ready),
+            ready: readiness(status, config.settings().degraded_is_ready),
             reason: track.map_or(Reason::Skipped, |t| t.last.verdict.reason),
             since_ms: track.filter(|_| status.is_some()).map(|t| t.since_ms),
             probe: track.map(|t| t.last),
@@ -153,7 +153,7 @@ impl ShownView<'_> {
     /// vantage the state does not know yet is `missing`.
     pub fn vantages<'c>(&self, config: &'c Config) -> Vec<ShownVantage<'c>> {
         config
-            .settings
+            .settings()
             .vantages
             .iter()
             .map(|v| {
@@ -170,10 +170,10 @@ impl ShownView<'_> {
 
     /// What the vantages saw of origin `i` in the last refresh.
     pub fn disagreement<'c>(&self, config: &'c Config, i: usize) -> ShownDisagreement<'c> {
-        let track = config.origins.get(i).and_then(|o| self.state.origins.get(&o.name));
+        let track = config.origins().get(i).and_then(|o| self.state.origins.get(&o.name));
         let Some(track) = track else { return ShownDisagreement { seen: Vec::new(), failing_from: Vec::new() } };
         let seen: Vec<(&str, Probe)> = config
-            .settings
+            .settings()
             .vantages
             .iter()
             .filter_map(|v| track.by_vantage.get(&v.name).map(|p| (v.name.as_str(), *p)))
@@ -181,7 +181,7 @@ impl ShownView<'_> {
         let voting: BTreeMap<String, Probe> = track
             .by_vantage
             .iter()
-            .filter(|(name, _)| self.state.vantages.get(*name).is_none_or(|t| t.state == VantageState::Reporting))
+            .filter(|(name, _)| self.state.vantages.get(*name).is_some_and(|t| t.state.votes()))
             .map(|(name, p)| (name.clone(), *p))
             .collect();
         let merged = (!track.stale).then_some(track.last.verdict.health);

@@ -12,6 +12,7 @@ use edgecheck_core::classify::{Health, Reason, Verdict};
 use edgecheck_core::config::{parse_toml, Config, Named};
 use edgecheck_core::http::{self, BadgeFormat, Extras, MonitorCall, Target, Variant};
 use edgecheck_core::monitor::{advance, Change, MonitorState, Snapshot};
+use edgecheck_core::publish::{self, Published, RenderKey};
 use edgecheck_core::uptime::{Daily, Uptimes};
 use edgecheck_core::view::{shown, ShownView};
 
@@ -98,12 +99,12 @@ pub const VARIANTS: [Variant; 4] = [Variant::Full, Variant::Summary, Variant::He
 /// Every snapshot route of `config`.
 pub fn every_target(config: &Config) -> Vec<Target> {
     let mut targets = vec![Target::Ready, Target::Health, Target::History, Target::StatusPage, Target::Metrics];
-    let mut named: Vec<Named> = (0..config.regions.len()).map(Named::Region).collect();
-    named.extend((0..config.origins.len()).map(Named::Origin));
-    for r in 0..config.regions.len() {
+    let mut named: Vec<Named> = (0..config.regions().len()).map(Named::Region).collect();
+    named.extend((0..config.origins().len()).map(Named::Origin));
+    for r in 0..config.regions().len() {
         targets.extend([Target::ReadyRegion(r), Target::HealthRegion(r)]);
     }
-    for i in 0..config.origins.len() {
+    for i in 0..config.origins().len() {
         targets.push(Target::HealthOrigin(i));
     }
     for n in named {
@@ -135,7 +136,7 @@ pub fn empty_state() -> MonitorState {
 
 /// One round over `config`, each origin's health picked by a byte of `pick`.
 pub fn round(config: &Config, at_ms: u64, pick: &[u8]) -> Round {
-    let probes = (0..config.origins.len())
+    let probes = (0..config.origins().len())
         .map(|i| {
             let (health, reason, status) = match pick.get(i).copied().unwrap_or(0) % 4 {
                 0 => (Health::Up, Reason::Ok, Some(200)),
@@ -160,20 +161,17 @@ pub fn fleet_state() -> &'static MonitorState {
     })
 }
 
-/// The monitor's answer to `target` in `variant`, through the same steps as in
-/// the worker: the monitor answers, the worker caches a copy and serves the
-/// answer (for GET or HEAD), and serves the copy later.
+/// The answer to `target` in `variant` from the view, served as the worker
+/// serves it (from memory, the Cache API's snapshot or the monitor's; GET or HEAD).
 pub fn serve(config: &Config, target: Target, variant: Variant, view: &ShownView, extras: Extras, now_ms: u64) {
     let reply = http::answer(config, target, variant, view, extras);
     assert!(matches!(reply.status, 200 | 503), "{target:?} {variant:?} answered {}", reply.status);
-    let _ = target.cache_key(config, variant, &http::deployment(MONITOR_ID, FLEET_DIGEST));
     let _ = target.history_name(config);
-    if let Some(copy) = http::cache_copy(config, &reply, now_ms) {
-        let _ = http::from_cache(config, copy.clone(), now_ms, false);
-        let _ = http::from_cache(config, copy, now_ms.saturating_add(1_000), true);
+    let _ = now_ms;
+    for source in [http::Source::Memory, http::Source::Cache, http::Source::Monitor] {
+        let _ = http::served(reply.clone(), source, true);
+        let _ = http::served(reply.clone(), source, false);
     }
-    let _ = http::from_monitor(reply.clone(), true);
-    let _ = http::from_monitor(reply, false);
 }
 
 /// Every answer of `config` for the view of `state` at `now_ms`, and the
@@ -188,23 +186,33 @@ pub fn serve_all(
 ) {
     let view = shown(config, Snapshot { state, now_ms });
     let extras = Extras { uptimes: Some(uptimes), changes, daily };
+    // The published snapshot, through its JSON as the worker receives it.
+    let doc = Published {
+        fleet: FLEET_DIGEST.into(),
+        state: state.clone(),
+        uptimes: uptimes.clone(),
+        daily: daily.cloned().unwrap_or_default(),
+        changes: changes.to_vec(),
+    };
+    let doc = Published::from_json(FLEET_DIGEST, &doc.to_json()).expect("a published snapshot reads back");
+    let _ = http::snapshot_key(&http::deployment(MONITOR_ID, FLEET_DIGEST));
+    let _ = publish::next_ask_ms(config, state.checked_at_ms, state.duration_ms, 0, now_ms);
+    let _ = publish::cache_ttl_s(config, state.checked_at_ms, state.duration_ms, now_ms);
     for target in every_target(config) {
         for variant in VARIANTS {
             serve(config, target, variant, &view, extras, now_ms);
+            let reply = publish::answer(config, &doc, target, variant, now_ms);
+            assert!(matches!(reply.status, 200 | 503), "{target:?} {variant:?} answered {}", reply.status);
+            let _ = RenderKey::new(&doc, target, variant, now_ms);
         }
     }
     let refreshed = http::refreshed(config, &view, uptimes);
     assert_eq!(refreshed.status, 200);
 }
 
-/// What the Durable Object does with a call's body: read it, and answer a
-/// call for a snapshot route.
-pub fn monitor_call(config: &Config, body: &str, view: &ShownView, now_ms: u64) {
-    match MonitorCall::from_json(config, body) {
-        Ok(MonitorCall::Answer(target, variant)) => {
-            serve(config, target, variant, view, Extras::default(), now_ms);
-        }
-        Ok(_) => {}
-        Err(reply) => assert_eq!(reply.status, 400, "a bad monitor call is a 400"),
+/// What the Durable Object does with a call's body: a call, or a JSON 400.
+pub fn monitor_call(body: &str) {
+    if let Err(reply) = MonitorCall::from_json(body) {
+        assert_eq!(reply.status, 400, "a bad monitor call is a 400");
     }
 }

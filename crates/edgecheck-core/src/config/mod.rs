@@ -60,16 +60,28 @@ pub const MAX_ORIGINS: usize = 1_000;
 /// every origin's region exists; every region has at least one origin; every
 /// quorum can be met; timeouts fit inside the deadline.
 ///
-/// Built only by [`Config::from_raw`]. It is serializable so that `build.rs` can
-/// embed the config it validated; the worker loads that JSON and never parses or
-/// validates user input at run time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Sealed: made only by [`Config::from_raw`] (validation), or read back from
+/// the JSON `build.rs` wrote of one ([`Config::from_embedded_json`]); its
+/// fields are private and read through [`Config::settings`],
+/// [`Config::regions`] and [`Config::origins`], so nothing downstream can
+/// change, or has to re-check, a validated value. It serializes so that
+/// `build.rs` can embed it; the worker never parses or validates user input
+/// at run time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Config {
-    pub settings: Settings,
+    settings: Settings,
     /// Regions in name order.
-    pub regions: Vec<Region>,
+    regions: Vec<Region>,
     /// Origins in file order (the order in which probes are started).
-    pub origins: Vec<Origin>,
+    origins: Vec<Origin>,
+}
+
+/// The shape of an embedded [`Config`], read only by [`Config::from_embedded_json`].
+#[derive(Deserialize)]
+struct Embedded {
+    settings: Settings,
+    regions: Vec<Region>,
+    origins: Vec<Origin>,
 }
 
 /// `[settings]` with defaults applied.
@@ -134,14 +146,38 @@ pub const DEFAULT_VANTAGE: &str = "default";
 pub const MAX_FLEET: usize = 10_000;
 
 impl Config {
-    /// Shards of the fleet: ⌈origins / shard_size⌉.
+    /// The config `build.rs` validated and embedded as JSON (its
+    /// `serde_json` serialization); the one way the worker gets its fleet.
+    /// The text is trusted as `build.rs`'s output, not validated again (the
+    /// worker carries no validation code); an error when it is not that shape.
+    pub fn from_embedded_json(json: &str) -> Result<Config, serde_json::Error> {
+        let Embedded { settings, regions, origins } = serde_json::from_str(json)?;
+        Ok(Config { settings, regions, origins })
+    }
+
+    /// `[settings]` with defaults applied and quorums resolved.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Regions in name order.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// Origins in file order (the order in which probes are started).
+    pub fn origins(&self) -> &[Origin] {
+        &self.origins
+    }
+
+    /// Shards of the fleet: ⌈origins / shard_size⌉ (`shard_size` is at least 1).
     pub fn shard_count(&self) -> usize {
-        self.origins.len().div_ceil(self.settings.shard_size.max(1))
+        self.origins.len().div_ceil(self.settings.shard_size)
     }
 
     /// The origin indices of shard `shard` (empty for a shard outside the fleet).
     pub fn shard(&self, shard: usize) -> std::ops::Range<usize> {
-        let size = self.settings.shard_size.max(1);
+        let size = self.settings.shard_size;
         let start = shard.saturating_mul(size).min(self.origins.len());
         start..start.saturating_add(size).min(self.origins.len())
     }
@@ -156,7 +192,10 @@ impl Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Region {
     pub name: String,
-    pub quorum: Quorum,
+    /// Origins that must be up or degraded for the region not to be down:
+    /// `min_up` (a number, `"majority"` or `"all"`, default 1) resolved at
+    /// build time against the region's origin count.
+    pub min_up: usize,
     pub origins: Vec<usize>,
 }
 

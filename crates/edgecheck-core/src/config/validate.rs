@@ -38,7 +38,7 @@ fn declared_regions(raw: &RawConfig, errs: &mut Errors) -> Vec<Region> {
         .keys()
         .map(|name| {
             check_name(&format!("regions.{name}"), name, errs);
-            Region { name: name.clone(), quorum: Quorum::AtLeast(1), origins: Vec::new() }
+            Region { name: name.clone(), min_up: 1, origins: Vec::new() }
         })
         .collect()
 }
@@ -128,7 +128,7 @@ fn quorums(raw: &RawConfig, regions: &mut [Region], errs: &mut Errors) {
         if let Some(q) = &raw_region.min_up {
             let total = region.origins.len();
             let unit = format!("origins, at most the {total} in this region");
-            region.quorum = quorum(&format!("{path}.min_up"), q, total, &unit, errs);
+            region.min_up = quorum(&format!("{path}.min_up"), q, total, &unit, errs).needed(total);
         }
     }
 }

@@ -69,7 +69,7 @@ pub fn answer(config: &Config, target: Target, variant: Variant, view: &ShownVie
     if target == Target::Health {
         reply.set("vary", "Accept".into());
     }
-    set_freshness(&mut reply, config.settings.refresh_s, view.age_s);
+    set_freshness(&mut reply, config.settings().refresh_s, view.age_s);
     reply.set(CHECKED_AT_HEADER, view.checked_at_ms.to_string());
     reply
 }

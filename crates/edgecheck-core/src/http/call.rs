@@ -111,5 +111,5 @@ pub fn alarm_armed() -> Reply {
 /// How long the worker waits for the monitor, ms: the round a call may have to
 /// run first (`deadline_ms`) and [`MONITOR_GRACE_MS`].
 pub fn monitor_wait_ms(config: &Config) -> u64 {
-    u64::from(config.settings.deadline_ms) + MONITOR_GRACE_MS
+    u64::from(config.settings().deadline_ms) + MONITOR_GRACE_MS
 }

@@ -97,10 +97,10 @@ impl Target {
     pub fn path(self, config: &Config) -> String {
         match self {
             Target::Ready => "/ready".into(),
-            Target::ReadyRegion(r) => format!("/ready/{}", config.regions[r].name),
+            Target::ReadyRegion(r) => format!("/ready/{}", config.regions()[r].name),
             Target::Health => "/health".into(),
-            Target::HealthRegion(r) => format!("/health/{}", config.regions[r].name),
-            Target::HealthOrigin(i) => format!("/health/{}", config.origins[i].name),
+            Target::HealthRegion(r) => format!("/health/{}", config.regions()[r].name),
+            Target::HealthOrigin(i) => format!("/health/{}", config.origins()[i].name),
             Target::History => "/history".into(),
             Target::HistoryOf(named) => format!("/history/{}", named_str(config, named)),
             Target::StatusPage => "/".into(),
@@ -120,8 +120,8 @@ impl Target {
 
 pub(super) fn named_str(config: &Config, named: Named) -> &str {
     match named {
-        Named::Region(r) => &config.regions[r].name,
-        Named::Origin(i) => &config.origins[i].name,
+        Named::Region(r) => &config.regions()[r].name,
+        Named::Origin(i) => &config.origins()[i].name,
     }
 }
 

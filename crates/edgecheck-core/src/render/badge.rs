@@ -33,11 +33,11 @@ fn parts<'a>(config: &'a Config, view: &ShownView, scope: Option<Named>) -> (&'a
         None => ("edgecheck", overall_str(view.status), view.status.map(|s| s.health())),
         Some(Named::Region(r)) => {
             let status = view.regions[r].status;
-            (&config.regions[r].name, health_str(status), status)
+            (&config.regions()[r].name, health_str(status), status)
         }
         Some(Named::Origin(i)) => {
             let status = view.origin(config, i).status;
-            (&config.origins[i].name, health_str(status), status)
+            (&config.origins()[i].name, health_str(status), status)
         }
     }
 }

@@ -50,13 +50,13 @@ pub fn document<'a>(
 ) -> FullDoc<'a> {
     const NONE: &[(String, String)] = &[];
     let probes = config
-        .origins
+        .origins()
         .iter()
         .enumerate()
         .map(|(i, origin)| {
             let detail = details.get(i).and_then(Option::as_ref);
             let doc = ProbeDoc {
-                region: &config.regions[origin.region].name,
+                region: &config.regions()[origin.region].name,
                 url: redact_url(&origin.url),
                 error: detail.and_then(|d| d.error.as_deref()),
                 headers: detail.map_or(NONE, |d| d.headers.as_slice()),

@@ -107,7 +107,7 @@ pub fn http_status(view: &ShownView) -> u16 {
 pub fn document(config: &Config, view: &ShownView) -> HealthJson {
     let time = rfc3339(view.checked_at_ms);
     let checks = config
-        .origins
+        .origins()
         .iter()
         .enumerate()
         .map(|(i, origin)| {
@@ -122,7 +122,7 @@ pub fn document(config: &Config, view: &ShownView) -> HealthJson {
                 time: time.clone(),
                 output: reason.map(Reason::as_str),
             };
-            (format!("{}:{}", config.regions[origin.region].name, origin.name), [check])
+            (format!("{}:{}", config.regions()[origin.region].name, origin.name), [check])
         })
         .collect();
     let output = match view.status {

@@ -52,7 +52,7 @@ fn flag(value: bool) -> u8 {
 
 /// The exposition of the view.
 pub fn exposition(config: &Config, view: &ShownView) -> String {
-    let mut out = String::with_capacity(256 + config.origins.len() * 400);
+    let mut out = String::with_capacity(256 + config.origins().len() * 400);
     family(&mut out, "edgecheck_status", "The global view of the fleet: 1 for its state, 0 for the others.");
     let global = overall_str(view.status);
     for state in GLOBAL_STATES {
@@ -64,7 +64,7 @@ pub fn exposition(config: &Config, view: &ShownView) -> String {
     let _ = writeln!(out, "edgecheck_stale {}", flag(view.stale));
 
     family(&mut out, "edgecheck_region_status", "Each region's status: 1 for its state, 0 for the others.");
-    for (region, shown) in config.regions.iter().zip(&view.regions) {
+    for (region, shown) in config.regions().iter().zip(&view.regions) {
         let current = health_str(shown.status);
         for state in HEALTH_STATES {
             let _ = writeln!(
@@ -76,19 +76,19 @@ pub fn exposition(config: &Config, view: &ShownView) -> String {
         }
     }
     family(&mut out, "edgecheck_region_ready", "Whether /ready/{region} answers 200 (1) or 503 (0).");
-    for (region, shown) in config.regions.iter().zip(&view.regions) {
+    for (region, shown) in config.regions().iter().zip(&view.regions) {
         let _ = writeln!(out, "edgecheck_region_ready{{region=\"{}\"}} {}", label(&region.name), flag(shown.ready));
     }
 
-    let origins: Vec<_> = (0..config.origins.len()).map(|i| view.origin(config, i)).collect();
+    let origins: Vec<_> = (0..config.origins().len()).map(|i| view.origin(config, i)).collect();
     family(
         &mut out,
         "edgecheck_origin_status",
         "Each origin's status, damped by rise/fall: 1 for its state, 0 for the others.",
     );
-    for (origin, shown) in config.origins.iter().zip(&origins) {
+    for (origin, shown) in config.origins().iter().zip(&origins) {
         let current = health_str(shown.status);
-        let (region, name) = (label(&config.regions[origin.region].name), label(&origin.name));
+        let (region, name) = (label(&config.regions()[origin.region].name), label(&origin.name));
         for state in HEALTH_STATES {
             let _ = writeln!(
                 out,
@@ -102,9 +102,9 @@ pub fn exposition(config: &Config, view: &ShownView) -> String {
         "edgecheck_origin_probe_latency_seconds",
         "The last probe's latency, from sending the request to the end of the body or the timeout.",
     );
-    for (origin, shown) in config.origins.iter().zip(&origins) {
+    for (origin, shown) in config.origins().iter().zip(&origins) {
         if let Some(ms) = shown.probe.and_then(|p| p.latency_ms) {
-            let (region, name) = (label(&config.regions[origin.region].name), label(&origin.name));
+            let (region, name) = (label(&config.regions()[origin.region].name), label(&origin.name));
             let _ = writeln!(
                 out,
                 "edgecheck_origin_probe_latency_seconds{{region=\"{region}\",origin=\"{name}\"}} {:.3}",

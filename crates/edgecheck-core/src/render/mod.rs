@@ -257,7 +257,7 @@ pub fn ready(view: &ShownView) -> ReadyDoc {
 /// `/ready/{region}` for region `r`.
 pub fn region_ready<'a>(config: &'a Config, view: &ShownView, r: usize) -> RegionReadyDoc<'a> {
     let region = &view.regions[r];
-    RegionReadyDoc { region: &config.regions[r].name, status: health_str(region.status), ready: region.ready }
+    RegionReadyDoc { region: &config.regions()[r].name, status: health_str(region.status), ready: region.ready }
 }
 
 /// The `/health` document; without per-origin lists when `summary` (`?detailed=false`).
@@ -270,10 +270,10 @@ pub fn health<'a>(config: &'a Config, view: &ShownView, uptimes: &Uptimes, summa
         stale: view.stale,
         since: view.since_ms.map(rfc3339),
         duration_ms: view.duration_ms,
-        origin_count: config.origins.len(),
-        region_count: config.regions.len(),
+        origin_count: config.origins().len(),
+        region_count: config.regions().len(),
         regions: config
-            .regions
+            .regions()
             .iter()
             .enumerate()
             .map(|(r, region)| (region.name.as_str(), region_doc(config, view, r, uptimes, summary)))
@@ -295,7 +295,7 @@ pub fn named_region<'a>(
     summary: bool,
 ) -> NamedRegionDoc<'a> {
     NamedRegionDoc {
-        region: &config.regions[r].name,
+        region: &config.regions()[r].name,
         checked_at: rfc3339(view.checked_at_ms),
         stale: view.stale,
         detail: region_doc(config, view, r, uptimes, summary),
@@ -305,7 +305,7 @@ pub fn named_region<'a>(
 /// `/health/{origin}` for origin `i`.
 pub fn named_origin<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Uptimes) -> NamedOriginDoc<'a> {
     NamedOriginDoc {
-        region: &config.regions[config.origins[i].region].name,
+        region: &config.regions()[config.origins()[i].region].name,
         checked_at: rfc3339(view.checked_at_ms),
         detail: origin_doc(config, view, i, uptimes),
     }
@@ -313,7 +313,7 @@ pub fn named_origin<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes:
 
 /// The part of `/health` for region `r`.
 fn region_doc<'a>(config: &'a Config, view: &ShownView, r: usize, uptimes: &Uptimes, summary: bool) -> RegionDoc<'a> {
-    let region = &config.regions[r];
+    let region = &config.regions()[r];
     let shown = &view.regions[r];
     RegionDoc {
         status: health_str(shown.status),
@@ -331,7 +331,7 @@ fn region_doc<'a>(config: &'a Config, view: &ShownView, r: usize, uptimes: &Upti
 
 /// The part of `/health` for origin `i`.
 fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Uptimes) -> OriginDoc<'a> {
-    let origin = &config.origins[i];
+    let origin = &config.origins()[i];
     let shown = view.origin(config, i);
     let verdict = shown.probe.map(|p| p.verdict);
     let disagreement = view.disagreement(config, i);

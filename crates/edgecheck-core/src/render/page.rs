@@ -198,8 +198,8 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
     let now = view.now_ms;
     let global = overall_str(view.status);
     let word = capitalized(global);
-    let mut out = String::with_capacity(8 * 1024 + config.origins.len() * 2048);
-    let refresh = config.settings.refresh_s.max(10);
+    let mut out = String::with_capacity(8 * 1024 + config.origins().len() * 2048);
+    let refresh = config.settings().refresh_s.max(10);
     let _ = write!(
         out,
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="{refresh}"><meta name="color-scheme" content="light dark"><title>Fleet status: {word}</title><style>:root{{{light}}}@media (prefers-color-scheme:dark){{:root{{{dark}}}}}{STYLE}</style></head><body>"#,
@@ -220,7 +220,7 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
         checked = rfc3339(view.checked_at_ms),
     );
     let daily_of = |name: &str| daily.and_then(|d| d.get(name));
-    for (r, region) in config.regions.iter().enumerate() {
+    for (r, region) in config.regions().iter().enumerate() {
         let shown = &view.regions[r];
         let id = format!("region-{}", escape_html(&region.name));
         let _ = write!(
@@ -241,7 +241,7 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
         );
         for &i in &region.origins {
             let origin = view.origin(config, i);
-            let name = &config.origins[i].name;
+            let name = &config.origins()[i].name;
             let mut status = status_html(origin.status, health_str(origin.status));
             if let Some(reason) = origin.probe.map(|p| p.verdict.reason).filter(|r| r.as_str() != "ok") {
                 let _ = write!(status, " <small>({})</small>", reason.as_str());

@@ -21,7 +21,7 @@ use super::{health_str, overall_str};
 /// `/ready?verbose`: a line per region, then the global verdict.
 pub fn ready(config: &Config, view: &ShownView) -> String {
     let mut out = String::new();
-    for (region, shown) in config.regions.iter().zip(&view.regions) {
+    for (region, shown) in config.regions().iter().zip(&view.regions) {
         let sign = if shown.ready { '+' } else { '-' };
         let status = match shown.status {
             Some(Health::Up) => "ok".to_string(),
@@ -48,11 +48,11 @@ pub fn ready(config: &Config, view: &ShownView) -> String {
 /// `/ready/{region}?verbose`: a line per origin of region `r`, then the region's verdict.
 pub fn region_ready(config: &Config, view: &ShownView, r: usize) -> String {
     let mut out = String::new();
-    for &i in &config.regions[r].origins {
+    for &i in &config.regions()[r].origins {
         let origin = view.origin(config, i);
         let sign = if origin.ready { '+' } else { '-' };
         let reason = origin.reason.as_str();
-        let name = &config.origins[i].name;
+        let name = &config.origins()[i].name;
         let _ = match origin.status {
             Some(Health::Up) => writeln!(out, "[{sign}]{name} ok"),
             status => writeln!(out, "[{sign}]{name} {}: {reason}", health_str(status)),
@@ -60,7 +60,7 @@ pub fn region_ready(config: &Config, view: &ShownView, r: usize) -> String {
     }
     let shown = &view.regions[r];
     let verdict = health_str(shown.status);
-    let name = &config.regions[r].name;
+    let name = &config.regions()[r].name;
     if shown.ready {
         let _ = writeln!(out, "readiness check passed: {name} is {verdict}");
     } else {

@@ -94,7 +94,7 @@ fn classification_by_status_and_body() {
         let c = valid(&format!("{BASE}{extra}\n"));
         let outcome =
             Outcome::Answered { status, content_type: content_type.map(String::from), body: body.as_bytes().to_vec() };
-        let got = classify(&c.origins[0], &outcome);
+        let got = classify(&c.origins()[0], &outcome);
         assert_eq!(
             (got.health, got.reason, got.http_status),
             (health, reason, Some(status)),
@@ -117,7 +117,7 @@ fn classification_of_failures() {
     ];
     for (outcome, reason, http_status) in rows {
         assert_eq!(
-            classify(&c.origins[0], &outcome),
+            classify(&c.origins()[0], &outcome),
             Verdict { health: Health::Down, reason, http_status },
             "{outcome:?}"
         );
@@ -131,7 +131,7 @@ fn interim_answers_are_looked_past() {
     let c = valid(BASE);
     let judge = |status: u16, body: &[u8]| {
         let outcome = Outcome::Answered { status, content_type: None, body: body.to_vec() };
-        let v = classify(&c.origins[0], &outcome);
+        let v = classify(&c.origins()[0], &outcome);
         (v.health, v.reason, v.http_status)
     };
     let up = br#"{"status":"UP"}"#;

@@ -5,12 +5,12 @@ use super::*;
 #[test]
 fn config_defaults() {
     let c = valid(BASE);
-    let s = &c.settings;
+    let s = c.settings();
     assert_eq!((s.probe_timeout_ms, s.deadline_ms, s.max_in_flight, s.max_body_bytes), (2000, 5000, 6, 65536));
     assert!(!s.degraded_is_ready);
     assert_eq!(s.min_regions_up, 1);
-    assert_eq!(c.regions[0].quorum, Quorum::AtLeast(1));
-    let o = &c.origins[0];
+    assert_eq!(c.regions()[0].min_up, 1);
+    let o = &c.origins()[0];
     assert_eq!((o.timeout_ms, o.critical, o.region), (2000, false, 0));
     assert!(o.expect_status.contains(204) && !o.expect_status.contains(302));
 }
@@ -41,12 +41,12 @@ critical = true
 headers = { Authorization = { secret = "USE1_TOKEN" }, X-Env = "prod" }
 "#,
     );
-    let o = &c.origins[0];
+    let o = &c.origins()[0];
     assert_eq!(o.timeout_ms, 1500);
-    assert!(o.critical && c.settings.degraded_is_ready);
+    assert!(o.critical && c.settings().degraded_is_ready);
     assert!(o.expect_status.contains(429) && o.expect_status.contains(301) && o.expect_status.contains(200));
     assert!(!o.expect_status.contains(428));
-    assert_eq!(c.regions[0].quorum, Quorum::Majority);
+    assert_eq!(c.regions()[0].min_up, 1, "a majority of 1");
     assert_eq!(o.headers.len(), 2);
 }
 
@@ -174,11 +174,11 @@ fn config_errors_name_their_field() {
 fn a_url_is_probed_as_written() {
     // The one rewrite allowed: an empty path is sent as "/" anyway.
     let bare = valid(&BASE.replace("https://a.example.com/health", "https://a.example.com"));
-    assert_eq!(bare.origins[0].url, "https://a.example.com/");
+    assert_eq!(bare.origins()[0].url, "https://a.example.com/");
     for url in
         ["https://a.example.com/health?x=1&y=%20", "http://127.0.0.1:9101/actuator/health", "https://[::1]:8443/h"]
     {
-        assert_eq!(valid(&BASE.replace("https://a.example.com/health", url)).origins[0].url, url);
+        assert_eq!(valid(&BASE.replace("https://a.example.com/health", url)).origins()[0].url, url);
     }
 }
 
@@ -202,7 +202,7 @@ fn config_holds_250_origins_and_warns_about_waves() {
         );
     }
     let c = valid(&text);
-    assert_eq!((c.origins.len(), c.regions[0].origins.len(), c.regions[1].origins.len()), (250, 125, 125));
+    assert_eq!((c.origins().len(), c.regions()[0].origins.len(), c.regions()[1].origins.len()), (250, 125, 125));
     let warnings = c.warnings();
     assert!(
         warnings.iter().any(|w| w.field == "settings.deadline_ms" && w.message.contains("skipped")),
@@ -236,10 +236,10 @@ fn config_holds_250_origins_and_warns_about_waves() {
 #[test]
 fn the_shipped_demo_config_is_valid() {
     let c = valid(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../edgecheck.toml")));
-    assert_eq!((c.regions.len(), c.origins.len()), (3, 10));
+    assert_eq!((c.regions().len(), c.origins().len()), (3, 10));
     assert!(c.warnings().is_empty(), "{:?}", c.warnings());
     // build.rs embeds the validated config as JSON; the worker reads it back.
-    let embedded: Config = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+    let embedded = Config::from_embedded_json(&serde_json::to_string(&c).unwrap()).unwrap();
     assert_eq!(embedded, c, "the embedded config is the validated one");
 }
 
@@ -256,7 +256,7 @@ fn fleet_of(n: usize) -> String {
 fn the_fleet_limit_is_held() {
     use edgecheck_core::config::MAX_FLEET;
     let at_limit = valid(&fleet_of(MAX_FLEET));
-    assert_eq!((at_limit.origins.len(), at_limit.shard_count()), (MAX_FLEET, MAX_FLEET / 500));
+    assert_eq!((at_limit.origins().len(), at_limit.shard_count()), (MAX_FLEET, MAX_FLEET / 500));
     let errs = config(&fleet_of(MAX_FLEET + 1)).expect_err("one origin past the limit is refused");
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert_eq!(errs[0].field, "origins");

@@ -50,7 +50,7 @@ fn the_full_view_shows_what_public_hides_and_is_never_cached() {
     let c = valid(&FLEET.replace("https://e1.example.com/", "https://e1.example.com:8443/hc?key=abc123&v"));
     let state = advance(&c, None, &round(1_000, "uuuuuuu"), true).state;
     let view = shown(&c, Snapshot { state: &state, now_ms: 3_000 });
-    let mut details = vec![None; c.origins.len()];
+    let mut details = vec![None; c.origins().len()];
     details[0] = Some(ProbeDetail::new(
         Some("connection refused"),
         vec![("Content-Type".into(), "application/json".into())],

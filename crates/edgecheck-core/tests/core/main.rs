@@ -7,7 +7,7 @@
 
 use edgecheck_core::aggregate::{aggregate, Overall, Probe, Round};
 use edgecheck_core::classify::{classify, read_body, BodyHealth, Health, Outcome, Reason, Verdict};
-use edgecheck_core::config::{parse_toml, Config, ConfigError, Named, Quorum};
+use edgecheck_core::config::{parse_toml, Config, ConfigError, Named};
 use edgecheck_core::http::{dispatch, Dispatch, Extras, Incoming, Target, Variant};
 use edgecheck_core::monitor::{advance, Kind, Snapshot};
 use edgecheck_core::uptime::Uptimes;

@@ -133,13 +133,13 @@ fn rows_past_retention_are_pruned() {
 fn retention_cut_offs() {
     let c = valid(PAIR); // retention_days = 30
     let now = 40 * 24 * HOUR_MS;
-    let r = Retention::at(&c.settings, now);
+    let r = Retention::at(c.settings(), now);
     assert_eq!(
         (r.changes_before_ms, r.minute_rollups_before_ms, r.hour_rollups_before_ms),
         (10 * 24 * HOUR_MS, now - 25 * HOUR_MS, 10 * 24 * HOUR_MS)
     );
     assert_eq!((r.rollups_before_ms(MINUTE_MS), r.rollups_before_ms(HOUR_MS)), (now - 25 * HOUR_MS, 10 * 24 * HOUR_MS));
-    assert_eq!(Retention::at(&c.settings, 5).changes_before_ms, 0, "no underflow near the epoch");
+    assert_eq!(Retention::at(c.settings(), 5).changes_before_ms, 0, "no underflow near the epoch");
 }
 
 #[test]
@@ -399,7 +399,7 @@ fn damaged_storage_is_repaired_with_a_log_line() {
         // Renders truthfully: no time after now, and nothing shown as fresh that is not.
         let view = shown(&c, Snapshot { state: &memory.state, now_ms: now });
         assert!(view.checked_at_ms <= now && view.since_ms.is_none_or(|s| s <= now), "{what}");
-        for i in 0..c.origins.len() {
+        for i in 0..c.origins().len() {
             assert!(view.origin(&c, i).since_ms.is_none_or(|s| s <= now), "{what}: origin {i}");
         }
         let history = store::history(&db, None).unwrap();
