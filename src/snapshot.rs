@@ -76,7 +76,7 @@ impl Drop for Asking {
 
 /// How often a request of a cold isolate looks whether the request that is
 /// asking has brought the snapshot, ms.
-const COLD_POLL_MS: u64 = 20;
+const COLD_POLL_MS: u64 = 50;
 
 /// The snapshot to serve and where it came from. The isolate's held snapshot
 /// serves with no I/O until [`publish::next_ask_ms`], and while another
@@ -102,7 +102,12 @@ async fn held_snapshot(config: &Config, env: &Env, ctx: &Context) -> Option<(Rc<
     }
     let held = held().map(|(doc, _)| doc);
     let _asking = Asking::start();
-    match newer(config, held.as_deref(), env, ctx).await {
+    // The monitor's call has its own bound; this one also bounds the Cache API.
+    let wait_ms = http::monitor_wait_ms(config) + publish::ASK_MARGIN_MS;
+    let found = runtime::within(wait_ms, newer(config, held.as_deref(), env, ctx))
+        .await
+        .unwrap_or_else(|| Err(worker::Error::RustError(format!("no snapshot within {wait_ms} ms"))));
+    match found {
         Ok((Some(doc), source)) => {
             let doc = Rc::new(doc);
             let next_ask_ms = publish::next_ask_ms(config, doc.checked_at_ms(), doc.state.duration_ms, 0, now_ms());
