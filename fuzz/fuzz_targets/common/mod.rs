@@ -163,11 +163,10 @@ pub fn fleet_state() -> &'static MonitorState {
 
 /// The answer to `target` in `variant` from the view, served as the worker
 /// serves it (from memory, the Cache API's snapshot or the monitor's; GET or HEAD).
-pub fn serve(config: &Config, target: Target, variant: Variant, view: &ShownView, extras: Extras, now_ms: u64) {
+pub fn serve(config: &Config, target: Target, variant: Variant, view: &ShownView, extras: Extras) {
     let reply = http::answer(config, target, variant, view, extras);
     assert!(matches!(reply.status, 200 | 503), "{target:?} {variant:?} answered {}", reply.status);
     let _ = target.history_name(config);
-    let _ = now_ms;
     for source in [http::Source::Memory, http::Source::Cache, http::Source::Monitor] {
         let _ = http::served(reply.clone(), source, true);
         let _ = http::served(reply.clone(), source, false);
@@ -200,7 +199,7 @@ pub fn serve_all(
     let _ = publish::cache_ttl_s(config, state.checked_at_ms, state.duration_ms, now_ms);
     for target in every_target(config) {
         for variant in VARIANTS {
-            serve(config, target, variant, &view, extras, now_ms);
+            serve(config, target, variant, &view, extras);
             let reply = publish::answer(config, &doc, target, variant, now_ms);
             assert!(matches!(reply.status, 200 | 503), "{target:?} {variant:?} answered {}", reply.status);
             let _ = RenderKey::new(&doc, target, variant, now_ms);
