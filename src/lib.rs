@@ -18,6 +18,7 @@
 //! the worker carries no TOML parser, no URL parser and no validation code.
 
 mod monitor;
+mod notify;
 mod probe;
 mod prober;
 mod runtime;

@@ -17,6 +17,11 @@
 //!    commits the round atomically. Callers waiting on the round are woken,
 //!    and the alarm is armed for the next round.
 //!
+//! 4. **Notifications** the round caused are in its commit (the core's
+//!    `notify::plan`, inside `store::record`); they are delivered by later
+//!    alarms with no round in progress ([`Monitor::deliver`]), before the next
+//!    round is due.
+//!
 //! A round in progress is joined, never duplicated (alarm, request and
 //! `POST /refresh` can all ask for one). Storage problems are logged and the
 //! monitor serves from memory.
@@ -24,13 +29,14 @@
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
-use edgecheck_core::config::{Config, MAX_CONNECTIONS_WAITING};
+use edgecheck_core::config::{Channel, Config, MAX_CONNECTIONS_WAITING};
 use edgecheck_core::detail::ProbeDetail;
 use edgecheck_core::http::{self, MonitorCall, Reply, ToMonitor};
 use edgecheck_core::monitor::{self, Snapshot};
+use edgecheck_core::notify::{self, Notice, Outcome};
 use edgecheck_core::publish::Published;
 use edgecheck_core::schedule;
-use edgecheck_core::store::{self, Memory, Problem};
+use edgecheck_core::store::{self, Memory, Problem, Store};
 use edgecheck_core::vantage::{self, Dropped, ProberCall, Report, RoundInProgress, PROBER_ACCEPT_MS, PROBER_GRACE_MS};
 use edgecheck_core::view;
 use futures::channel::oneshot;
@@ -129,7 +135,10 @@ impl DurableObject for Monitor {
             None if schedule::alarm_starts_round(self.last_round(), config().settings().refresh_s, now) => {
                 self.start_round().await;
             }
-            None => self.schedule_next().await,
+            None => {
+                self.deliver().await;
+                self.schedule_next().await;
+            }
         }
         Response::empty()
     }
@@ -182,7 +191,7 @@ impl Monitor {
         let view = view::shown(config, Snapshot { state: &memory.state, now_ms: now_ms() });
         match asked {
             Asked::Refreshed => http::refreshed(config, &view, &memory.uptimes),
-            Asked::Detail => http::detail(config, &view, &memory.uptimes, &self.details.borrow()),
+            Asked::Detail => http::detail(config, &view, &memory.uptimes, &self.details.borrow(), &memory.notify),
         }
     }
 
@@ -216,6 +225,7 @@ impl Monitor {
             uptimes: memory.uptimes.clone(),
             daily,
             changes,
+            notify: notify::summaries(&memory.notify),
         };
         let json = doc.to_json();
         *self.published.borrow_mut() = Some((round, json.clone()));
@@ -246,10 +256,81 @@ impl Monitor {
         }
     }
 
-    /// Arms the alarm for the next round.
+    /// Arms the alarm for the next round, or sooner when a notice is due.
     async fn schedule_next(&self) {
-        let wait_ms = schedule::next_alarm_in_ms(self.last_round(), config().settings().refresh_s, now_ms());
+        let now = now_ms();
+        let round_in = schedule::next_alarm_in_ms(self.last_round(), config().settings().refresh_s, now);
+        let wait_ms = match self.memory.borrow().as_ref() {
+            Some(memory) => notify::alarm_in_ms(round_in, &memory.notify, now),
+            None => round_in,
+        };
         self.arm_in(wait_ms).await;
+    }
+
+    /// Attempts the notices that are due (the oldest of each channel, at most
+    /// [`notify::MAX_DELIVERIES`] at once), within the time left before the
+    /// next round ([`notify::delivery_budget_ms`]), and commits what their
+    /// answers settled. Never runs while a round is in progress.
+    async fn deliver(&self) {
+        let config = config();
+        let now = now_ms();
+        let round_in = schedule::next_alarm_in_ms(self.last_round(), config.settings().refresh_s, now);
+        let Some(budget) = notify::delivery_budget_ms(round_in) else { return };
+        let attempts: Vec<(Channel, u64, Notice)> = {
+            let memory = self.memory.borrow();
+            let Some(memory) = memory.as_ref() else { return };
+            notify::due(&memory.notify, now)
+                .into_iter()
+                .filter_map(|(name, seq)| {
+                    let channel = config.channels().iter().find(|c| c.name == name)?.clone();
+                    let pending = memory.notify.get(&name)?.pending.first()?;
+                    Some((channel, seq, pending.notice.clone()))
+                })
+                .collect()
+        };
+        if attempts.is_empty() {
+            return;
+        }
+        let done: RefCell<Vec<(String, u64, Outcome)>> = RefCell::new(Vec::new());
+        let batch = stream::iter(&attempts)
+            .map(|(channel, seq, notice)| {
+                let done = &done;
+                async move {
+                    let outcome = crate::notify::attempt(&self.env, channel, notice, now_ms()).await;
+                    done.borrow_mut().push((channel.name.clone(), *seq, outcome));
+                }
+            })
+            .buffer_unordered(notify::MAX_DELIVERIES)
+            .collect::<Vec<()>>();
+        let _ = runtime::within(budget, batch).await;
+        let mut done = done.into_inner();
+        // Attempts cut by the round's start count as timed out.
+        for (channel, seq, _) in &attempts {
+            if !done.iter().any(|(c, s, _)| c == &channel.name && s == seq) {
+                done.push((channel.name.clone(), *seq, Outcome::TimedOut));
+            }
+        }
+        let now = now_ms();
+        let mut writes = Vec::new();
+        {
+            let mut memory = self.memory.borrow_mut();
+            let Some(memory) = memory.as_mut() else { return };
+            for (name, seq, outcome) in &done {
+                let (Some(channel), Some(cs)) =
+                    (config.channels().iter().find(|c| &c.name == name), memory.notify.get_mut(name))
+                else {
+                    continue;
+                };
+                let settled = notify::settle(channel, cs, *seq, outcome, now);
+                if let Some(line) = settled.log {
+                    console_error!("edgecheck: {line}");
+                }
+                writes.extend(settled.writes);
+            }
+        }
+        if let Err(e) = self.store().commit(&writes) {
+            console_error!("edgecheck: recording deliveries failed (they may be repeated, with the same ids): {e}");
+        }
     }
 
     async fn arm_in(&self, wait_ms: u64) {

@@ -33,7 +33,7 @@ use worker::{AbortController, Env, Fetch, Headers, Method, Request, RequestInit,
 
 use crate::runtime::{self, now_ms};
 
-const USER_AGENT: &str = concat!("edgecheck/", env!("CARGO_PKG_VERSION"), " (health probe)");
+pub(crate) const USER_AGENT: &str = concat!("edgecheck/", env!("CARGO_PKG_VERSION"), " (health probe)");
 
 /// The header every probe carries, naming the vantage that sent it, so origin
 /// operators can see which vantage probed them and allow-list the checker.

@@ -23,6 +23,18 @@ const TABLES: &[(&str, &str)] = &[
         "CREATE TABLE IF NOT EXISTS rollups (name TEXT NOT NULL, width_ms INTEGER NOT NULL, bucket_ms INTEGER NOT NULL, \
          up INTEGER NOT NULL, degraded INTEGER NOT NULL, down INTEGER NOT NULL, PRIMARY KEY (name, width_ms, bucket_ms))",
     ),
+    // Per notify channel: what it last told and its delivery record.
+    (
+        "notify_channels",
+        "CREATE TABLE IF NOT EXISTS notify_channels (channel TEXT PRIMARY KEY, notified TEXT NOT NULL DEFAULT '{}', \
+         stats TEXT NOT NULL DEFAULT '{}')",
+    ),
+    // The outbox: every notice not yet delivered or dropped, per channel in order.
+    (
+        "outbox",
+        "CREATE TABLE IF NOT EXISTS outbox (channel TEXT NOT NULL, seq INTEGER NOT NULL, json TEXT NOT NULL, \
+         PRIMARY KEY (channel, seq))",
+    ),
 ];
 
 const INDEXES: &[&str] = &[
@@ -103,6 +115,27 @@ fn statements(write: &Write) -> Vec<(&'static str, Vec<SqlStorageValue>)> {
             ],
         )],
         Write::Prune(retention) => prune(retention),
+        Write::Notified { channel, json } => vec![(
+            "INSERT INTO notify_channels (channel, notified) VALUES (?, ?) \
+             ON CONFLICT (channel) DO UPDATE SET notified = excluded.notified",
+            vec![channel.as_str().into(), json.as_str().into()],
+        )],
+        Write::ChannelStats { channel, json } => vec![(
+            "INSERT INTO notify_channels (channel, stats) VALUES (?, ?) \
+             ON CONFLICT (channel) DO UPDATE SET stats = excluded.stats",
+            vec![channel.as_str().into(), json.as_str().into()],
+        )],
+        Write::Enqueue { channel, seq, json } => vec![(
+            "INSERT OR REPLACE INTO outbox (channel, seq, json) VALUES (?, ?, ?)",
+            vec![channel.as_str().into(), int(*seq), json.as_str().into()],
+        )],
+        Write::Dequeue { channel, seq } => {
+            vec![("DELETE FROM outbox WHERE channel = ? AND seq = ?", vec![channel.as_str().into(), int(*seq)])]
+        }
+        Write::DropChannel(channel) => vec![
+            ("DELETE FROM notify_channels WHERE channel = ?", vec![channel.as_str().into()]),
+            ("DELETE FROM outbox WHERE channel = ?", vec![channel.as_str().into()]),
+        ],
         Write::DropAfter(at_ms) => vec![
             ("DELETE FROM changes WHERE at_ms > ?", vec![int(*at_ms)]),
             ("DELETE FROM rollups WHERE bucket_ms > ?", vec![int(*at_ms)]),
@@ -123,6 +156,30 @@ fn prune(retention: &Retention) -> Vec<(&'static str, Vec<SqlStorageValue>)> {
 
 impl Store for SqlStore {
     type Error = worker::Error;
+
+    fn read_channels(&self) -> worker::Result<Vec<(String, String, String)>> {
+        #[derive(Deserialize)]
+        struct ChannelRow {
+            channel: String,
+            notified: String,
+            stats: String,
+        }
+        let rows: Vec<ChannelRow> =
+            self.sql.exec("SELECT channel, notified, stats FROM notify_channels", None)?.to_array()?;
+        Ok(rows.into_iter().map(|r| (r.channel, r.notified, r.stats)).collect())
+    }
+
+    fn read_outbox(&self) -> worker::Result<Vec<(String, u64, String)>> {
+        #[derive(Deserialize)]
+        struct OutboxRow {
+            channel: String,
+            seq: f64,
+            json: String,
+        }
+        let rows: Vec<OutboxRow> =
+            self.sql.exec("SELECT channel, seq, json FROM outbox ORDER BY channel, seq", None)?.to_array()?;
+        Ok(rows.into_iter().map(|r| (r.channel, r.seq as u64, r.json)).collect())
+    }
 
     fn read_monitor(&self) -> worker::Result<Option<String>> {
         let rows: Vec<JsonRow> = self.sql.exec("SELECT json FROM monitor_state WHERE id = 1", None)?.to_array()?;

@@ -283,3 +283,43 @@ pub(crate) fn origins(health: &Value) -> BTreeMap<String, Value> {
     }
     out
 }
+
+impl Worker {
+    /// Kills workerd and wrangler at once (SIGKILL, as a crash would), without
+    /// the orderly stop of [`Drop`]; the state on disk is left as it was.
+    pub(crate) fn crash(mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = self.child.wait();
+        // Drop then only finds the group gone.
+    }
+}
+
+impl Prepared {
+    /// Runs the worker built for this test with fresh state and extra `.dev.vars` lines.
+    pub(crate) fn fresh_worker_with(&self, vars: &str) -> Worker {
+        let (ok, output) = &self.build;
+        assert!(ok, "worker build failed (run scripts/setup.sh first?):\n{output}");
+        let _ = std::fs::remove_dir_all(e2e_dir(self.name).join("state"));
+        Worker::run_with(self.name, &e2e_dir(self.name).join("state"), vars)
+    }
+}
+
+/// Receivers started while a test's config is written (its URLs go into the
+/// config), by test and name, kept until the harness ends ([`stop_receivers`]).
+static RECEIVERS: std::sync::Mutex<BTreeMap<String, Arc<Receiver>>> = std::sync::Mutex::new(BTreeMap::new());
+
+/// The receiver `key`, started by `start` the first time it is asked for.
+pub(crate) fn receiver(key: &str, start: impl FnOnce() -> Receiver) -> Arc<Receiver> {
+    RECEIVERS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key.to_string())
+        .or_insert_with(|| Arc::new(start()))
+        .clone()
+}
+
+/// Stops every receiver (each stops its server on drop).
+pub(crate) fn stop_receivers() {
+    RECEIVERS.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}

@@ -14,7 +14,8 @@
 //! One test binary: this file holds the table of tests and the two phases;
 //! `harness.rs` the fleets, builds and workers; one module per concern holds
 //! its tests (`scenarios`, `deadline`, `config_error`, `monitor`, `served`,
-//! `vantages`, `zones`, `limits`, `surfaces`).
+//! `vantages`, `zones`, `limits`, `surfaces`, `notify`); `receiver.rs` holds
+//! the loopback stand-ins for the services notifications go to.
 //!
 //! Needs the tools `scripts/setup.sh` installs.
 
@@ -34,6 +35,8 @@ mod deadline;
 mod harness;
 mod limits;
 mod monitor;
+mod notify;
+mod receiver;
 mod scenarios;
 mod served;
 mod surfaces;
@@ -45,6 +48,8 @@ use deadline::*;
 use harness::*;
 use limits::*;
 use monitor::*;
+use notify::*;
+use receiver::*;
 use scenarios::*;
 use served::*;
 use surfaces::*;
@@ -186,6 +191,22 @@ const CASES: &[Case] = &[
         also: None,
         shared_port: false,
     },
+    Case {
+        name: "notifications_arrive_in_order_through_outages_crashes_and_hangs",
+        fleet: outbox_fleet,
+        config: outbox_config,
+        run: notifications_arrive_in_order_through_outages_crashes_and_hangs,
+        also: None,
+        shared_port: true,
+    },
+    Case {
+        name: "a_cloudflare_pool_follows_readiness_fail_static_and_damped",
+        fleet: pools_fleet,
+        config: pools_config,
+        run: a_cloudflare_pool_follows_readiness_fail_static_and_damped,
+        also: Some(pools_redeployed),
+        shared_port: false,
+    },
 ];
 
 /// A test's fleet and its build, made in the prepare phase.
@@ -221,6 +242,7 @@ fn main() {
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     drop(prepared); // stops the fleets
+    stop_receivers();
     conclusion.exit();
 }
 

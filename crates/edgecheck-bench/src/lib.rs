@@ -151,7 +151,14 @@ pub fn published(n: usize) -> Published {
     let config = fleet(n);
     let round = Round { checked_at_ms: 1_795_000_000_000, duration_ms: 40, probes: probes(n) };
     let state = advance(&config, None, &round, true).state;
-    Published { fleet: "bench".into(), state, uptimes: Uptimes::new(), daily: Default::default(), changes: Vec::new() }
+    Published {
+        fleet: "bench".into(),
+        state,
+        uptimes: Uptimes::new(),
+        daily: Default::default(),
+        changes: Vec::new(),
+        notify: Default::default(),
+    }
 }
 
 /// The monitor's state after one round in which every prober of `config`

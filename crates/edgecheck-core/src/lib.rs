@@ -13,6 +13,8 @@
 //! - [`vantage`]: the vantage quorum, several probers' reports merged into one
 //!   verdict per origin;
 //! - [`monitor`]: hysteresis, fail-static and history, the state machine of rounds;
+//! - [`notify`]: what each notification channel is told after a round, the
+//!   requests that deliver it, and its retries;
 //! - [`uptime`]: uptime windows and rollup buckets;
 //! - [`schedule`]: when the alarm fires, when a request needs a round, what is
 //!   past retention;
@@ -32,6 +34,7 @@ pub mod config;
 pub mod detail;
 pub mod http;
 pub mod monitor;
+pub mod notify;
 pub mod publish;
 pub mod render;
 pub mod schedule;

@@ -13,11 +13,14 @@
 //! more at the latest time it can be merged; after that once per `refresh_s`.
 //! Until then the held document goes on being served with its true age.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::http::{self, Extras, Reply, Target, Variant};
 use crate::monitor::{age_s, Change, MonitorState, Snapshot};
+use crate::notify::ChannelSummary;
 use crate::uptime::{Daily, Uptimes};
 use crate::vantage::PROBER_GRACE_MS;
 use crate::view;
@@ -38,6 +41,9 @@ pub struct Published {
     /// Recorded changes, newest first, at most [`crate::store::HISTORY_LIMIT`]
     /// of the whole fleet: `/history/{name}` shows the ones of that name.
     pub changes: Vec<Change>,
+    /// Each notify channel's counts when the round was published.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notify: BTreeMap<String, ChannelSummary>,
 }
 
 impl Published {
@@ -73,7 +79,13 @@ pub fn answer(config: &Config, doc: &Published, target: Target, variant: Variant
         Some(Some(name)) => doc.changes.iter().filter(|c| c.name == name).cloned().collect(),
     };
     let daily = target.is_status_page().then_some(&doc.daily);
-    http::answer(config, target, variant, &view, Extras { uptimes: Some(&doc.uptimes), changes: &changes, daily })
+    http::answer(
+        config,
+        target,
+        variant,
+        &view,
+        Extras { uptimes: Some(&doc.uptimes), changes: &changes, daily, notify: Some(&doc.notify) },
+    )
 }
 
 /// What makes two answers from one document the same bytes: the target, the

@@ -63,6 +63,16 @@ pub enum Write {
     /// Deletes changes and rollup buckets dated after this time, ms (damage:
     /// they would never be pruned).
     DropAfter(u64),
+    /// Replaces what a notify channel last told ([`crate::notify::Notified`], JSON).
+    Notified { channel: String, json: String },
+    /// Replaces a notify channel's delivery record ([`crate::notify::Stats`], JSON).
+    ChannelStats { channel: String, json: String },
+    /// Queues, or replaces, a channel's notice `seq` ([`crate::notify::Pending`], JSON).
+    Enqueue { channel: String, seq: u64, json: String },
+    /// Removes a channel's notice `seq` from the queue (delivered or dropped).
+    Dequeue { channel: String, seq: u64 },
+    /// Deletes a channel's state and queue (no longer in the config).
+    DropChannel(String),
 }
 
 impl Write {
@@ -75,6 +85,10 @@ impl Write {
             Write::Change { name, json, .. } => name.len() + json.len(),
             Write::DropOrigin(name) => name.len(),
             Write::Rollup(add) => add.name.len() + 40,
+            Write::Notified { channel, json }
+            | Write::ChannelStats { channel, json }
+            | Write::Enqueue { channel, json, .. } => channel.len() + json.len(),
+            Write::Dequeue { channel, .. } | Write::DropChannel(channel) => channel.len(),
             Write::Prune(_) | Write::DropAfter(_) => 0,
         }
     }
@@ -102,6 +116,10 @@ pub trait Store {
     /// The rollup buckets of `width_ms` starting at or after `from_ms`:
     /// `(name, bucket start ms, counts)`.
     fn rollup_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Counts)>, Self::Error>;
+    /// Every notify channel's row: `(channel, notified JSON, stats JSON)`.
+    fn read_channels(&self) -> Result<Vec<(String, String, String)>, Self::Error>;
+    /// Every queued notice: `(channel, seq, pending JSON)`.
+    fn read_outbox(&self) -> Result<Vec<(String, u64, String)>, Self::Error>;
 }
 
 /// A storage problem the monitor survived, or a repair it made; for the log,
@@ -125,6 +143,8 @@ pub struct Memory {
     pub saved: bool,
     /// Changes of rounds whose commit failed, written with the next one.
     pub unsaved: Vec<Change>,
+    /// Every notify channel's notified statuses, record and queue, as stored.
+    pub notify: crate::notify::NotifyState,
 }
 
 /// Loads the persisted state, with uptimes at `now_ms`, and repairs it against
@@ -204,6 +224,17 @@ pub fn restore(store: &impl Store, config: &Config, now_ms: u64) -> (Option<Memo
         }
         Err(e) => problems.push(Problem(format!("reading the newest stored times failed: {e}"))),
     }
+    let channels = store.read_channels().unwrap_or_else(|e| {
+        problems.push(Problem(format!("reading the notify channels failed, they start afresh: {e}")));
+        Vec::new()
+    });
+    let outbox = store.read_outbox().unwrap_or_else(|e| {
+        problems.push(Problem(format!("reading the notify outbox failed: {e}")));
+        Vec::new()
+    });
+    let (notify, notify_repairs, notify_problems) = crate::notify::restore(config, channels, outbox);
+    problems.extend(notify_problems.into_iter().map(Problem));
+    repairs.extend(notify_repairs);
     let mut saved = true;
     if !problems.is_empty() {
         // The repaired monitor's row, with the origins' repairs, in one commit.
@@ -217,7 +248,7 @@ pub fn restore(store: &impl Store, config: &Config, now_ms: u64) -> (Option<Memo
         }
     }
     let uptimes = uptimes_or_log(store, now_ms, &mut problems, None);
-    (Some(Memory { state, uptimes, saved, unsaved: Vec::new() }), problems)
+    (Some(Memory { state, uptimes, saved, unsaved: Vec::new(), notify }), problems)
 }
 
 /// The state of a monitor that knows nothing yet (no round, no view).
@@ -375,8 +406,20 @@ pub fn round_writes(config: &Config, prev: Option<&Memory>, advance: &Advance) -
 /// next round writes it in full with the changes not saved.
 pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance: Advance) -> (Memory, Vec<Problem>) {
     let mut problems = Vec::new();
-    let committed = round_writes(config, prev.as_ref(), &advance)
-        .and_then(|writes| store.commit(&writes).map_err(|e| e.to_string()));
+    let told = prev.as_ref().map(|m| m.notify.clone()).unwrap_or_default();
+    let planned = crate::notify::plan(
+        config,
+        &told,
+        prev.as_ref().map(|m| &m.state),
+        &advance.state,
+        advance.state.checked_at_ms,
+    );
+    let committed = round_writes(config, prev.as_ref(), &advance).and_then(|mut writes| {
+        writes.extend(planned.writes);
+        store.commit(&writes).map_err(|e| e.to_string())
+    });
+    // A failed commit told nothing: the next round plans again from what was told.
+    let notify = if committed.is_ok() { planned.state } else { told };
     let (saved, unsaved) = match committed {
         Ok(()) => (true, Vec::new()),
         Err(e) => {
@@ -389,7 +432,7 @@ pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance
     };
     let at = advance.state.checked_at_ms;
     let uptimes = uptimes_or_log(store, at, &mut problems, prev.map(|m| m.uptimes));
-    (Memory { state: advance.state, uptimes, saved, unsaved }, problems)
+    (Memory { state: advance.state, uptimes, saved, unsaved, notify }, problems)
 }
 
 fn uptimes_or_log(store: &impl Store, now_ms: u64, problems: &mut Vec<Problem>, fallback: Option<Uptimes>) -> Uptimes {
@@ -445,6 +488,10 @@ struct Tables {
     /// (name, width_ms, bucket_ms) -> counts.
     rollups: BTreeMap<(String, u64, u64), Counts>,
     appended: u64,
+    /// channel -> (notified JSON, stats JSON).
+    channels: BTreeMap<String, (String, String)>,
+    /// (channel, seq) -> pending JSON.
+    outbox: BTreeMap<(String, u64), String>,
 }
 
 /// Why a [`MemoryStore`] refused a commit.
@@ -498,6 +545,11 @@ impl MemoryStore {
         (t.monitor.clone(), t.origins.clone())
     }
 
+    /// The notify outbox as stored: `(channel, seq) -> pending JSON`.
+    pub fn outbox(&self) -> BTreeMap<(String, u64), String> {
+        self.tables.borrow().outbox.clone()
+    }
+
     /// Rows held: (changes, rollup buckets).
     pub fn rows(&self) -> (usize, usize) {
         let t = self.tables.borrow();
@@ -533,11 +585,35 @@ fn apply(t: &mut Tables, write: &Write) {
             t.changes.retain(|(at, ..)| at <= at_ms);
             t.rollups.retain(|(_, _, bucket), _| bucket <= at_ms);
         }
+        Write::Notified { channel, json } => {
+            t.channels.entry(channel.clone()).or_insert_with(|| ("{}".into(), "{}".into())).0 = json.clone();
+        }
+        Write::ChannelStats { channel, json } => {
+            t.channels.entry(channel.clone()).or_insert_with(|| ("{}".into(), "{}".into())).1 = json.clone();
+        }
+        Write::Enqueue { channel, seq, json } => {
+            t.outbox.insert((channel.clone(), *seq), json.clone());
+        }
+        Write::Dequeue { channel, seq } => {
+            t.outbox.remove(&(channel.clone(), *seq));
+        }
+        Write::DropChannel(channel) => {
+            t.channels.remove(channel);
+            t.outbox.retain(|(c, _), _| c != channel);
+        }
     }
 }
 
 impl Store for MemoryStore {
     type Error = WriteRefused;
+
+    fn read_channels(&self) -> Result<Vec<(String, String, String)>, WriteRefused> {
+        Ok(self.tables.borrow().channels.iter().map(|(c, (n, s))| (c.clone(), n.clone(), s.clone())).collect())
+    }
+
+    fn read_outbox(&self) -> Result<Vec<(String, u64, String)>, WriteRefused> {
+        Ok(self.tables.borrow().outbox.iter().map(|((c, seq), j)| (c.clone(), *seq, j.clone())).collect())
+    }
 
     fn read_monitor(&self) -> Result<Option<String>, WriteRefused> {
         Ok(self.tables.borrow().monitor.clone())

@@ -13,10 +13,12 @@
 
 use std::fmt;
 
+mod notify;
 mod raw;
 mod validate;
 
-pub use raw::{parse_toml, RawConfig, RawHeader, RawOrigin, RawQuorum, RawRegion, RawSettings, RawStatus};
+pub use notify::{Channel, ChannelKind, Covers, Events, MAX_CHANNELS};
+pub use raw::{parse_toml, RawChannel, RawConfig, RawHeader, RawOrigin, RawQuorum, RawRegion, RawSettings, RawStatus};
 
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +76,8 @@ pub struct Config {
     regions: Vec<Region>,
     /// Origins in file order (the order in which probes are started).
     origins: Vec<Origin>,
+    /// `[[notify]]` channels in file order.
+    channels: Vec<Channel>,
 }
 
 /// The shape of an embedded [`Config`], read only by [`Config::from_embedded_json`].
@@ -82,6 +86,8 @@ struct Embedded {
     settings: Settings,
     regions: Vec<Region>,
     origins: Vec<Origin>,
+    #[serde(default)]
+    channels: Vec<Channel>,
 }
 
 /// `[settings]` with defaults applied.
@@ -151,8 +157,8 @@ impl Config {
     /// The text is trusted as `build.rs`'s output, not validated again (the
     /// worker carries no validation code); an error when it is not that shape.
     pub fn from_embedded_json(json: &str) -> Result<Config, serde_json::Error> {
-        let Embedded { settings, regions, origins } = serde_json::from_str(json)?;
-        Ok(Config { settings, regions, origins })
+        let Embedded { settings, regions, origins, channels } = serde_json::from_str(json)?;
+        Ok(Config { settings, regions, origins, channels })
     }
 
     /// `[settings]` with defaults applied and quorums resolved.
@@ -168,6 +174,11 @@ impl Config {
     /// Origins in file order (the order in which probes are started).
     pub fn origins(&self) -> &[Origin] {
         &self.origins
+    }
+
+    /// `[[notify]]` channels in file order.
+    pub fn channels(&self) -> &[Channel] {
+        &self.channels
     }
 
     /// Shards of the fleet: ⌈origins / shard_size⌉ (`shard_size` is at least 1).

@@ -19,6 +19,33 @@ pub struct RawConfig {
     pub regions: BTreeMap<String, RawRegion>,
     #[serde(default)]
     pub origins: Vec<RawOrigin>,
+    /// `[[notify]]`: where changes are sent.
+    #[serde(default)]
+    pub notify: Vec<RawChannel>,
+}
+
+/// One `[[notify]]` channel as written. Secrets are named (`*_secret`: the
+/// name of a wrangler secret), never written in the file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannel {
+    pub name: String,
+    pub kind: String,
+    pub url_secret: Option<String>,
+    pub signing_secret: Option<String>,
+    pub routing_key_secret: Option<String>,
+    pub api_token_secret: Option<String>,
+    pub base_url: Option<String>,
+    pub account_id: Option<String>,
+    pub pool_id: Option<String>,
+    pub pool_origin: Option<String>,
+    pub follows: Option<String>,
+    pub global: Option<bool>,
+    pub regions: Option<Vec<String>>,
+    pub origins: Option<Vec<String>>,
+    pub events: Option<Vec<String>>,
+    pub timeout_ms: Option<i64>,
+    pub max_age_s: Option<i64>,
 }
 
 /// `[settings]`; every key is optional and has a documented default.

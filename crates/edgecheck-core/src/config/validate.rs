@@ -24,8 +24,9 @@ impl Config {
         let origins = origins(raw, &settings, &mut regions, &mut errs);
         quorums(raw, &mut regions, &mut errs);
         settings.min_regions_up = min_regions_up(&raw.settings, raw.regions.len(), &mut errs);
+        let channels = super::notify::channels(&raw.notify, &regions, &origins, &mut errs);
         if errs.0.is_empty() {
-            Ok(Config { settings, regions, origins })
+            Ok(Config { settings, regions, origins, channels })
         } else {
             Err(errs.0)
         }
@@ -151,10 +152,10 @@ fn min_regions_up(raw: &RawSettings, declared: usize, errs: &mut Errors) -> usiz
 }
 
 #[derive(Default)]
-struct Errors(Vec<ConfigError>);
+pub(super) struct Errors(Vec<ConfigError>);
 
 impl Errors {
-    fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(ConfigError { field: field.into(), message: message.into() });
     }
 }
@@ -346,7 +347,15 @@ fn shard_size(raw: &RawSettings, origins: usize, errs: &mut Errors) -> usize {
     }
 }
 
-fn opt_ranged(field: &str, value: Option<i64>, default: i64, min: i64, max: i64, unit: &str, errs: &mut Errors) -> i64 {
+pub(super) fn opt_ranged(
+    field: &str,
+    value: Option<i64>,
+    default: i64,
+    min: i64,
+    max: i64,
+    unit: &str,
+    errs: &mut Errors,
+) -> i64 {
     match value {
         None => default,
         Some(v) => ranged(field, v, min, max, unit, errs).unwrap_or(default),
@@ -363,7 +372,7 @@ fn ranged(field: &str, value: i64, min: i64, max: i64, unit: &str, errs: &mut Er
 }
 
 /// Names appear in paths (`/health/{name}`): 1 to 64 of `[a-z0-9-_.]`.
-fn check_name(field: &str, name: &str, errs: &mut Errors) {
+pub(super) fn check_name(field: &str, name: &str, errs: &mut Errors) {
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
     if name.is_empty() || name.len() > 64 {
         errs.push(field, format!("\"{name}\" must be 1 to 64 characters long"));
@@ -400,7 +409,7 @@ const RUNTIME_HEADERS: &[&str] = &[
     "expect",
 ];
 
-fn check_url(field: &str, raw: &str, errs: &mut Errors) -> String {
+pub(super) fn check_url(field: &str, raw: &str, errs: &mut Errors) -> String {
     let url = match url::Url::parse(raw) {
         Ok(url) => url,
         Err(e) => {
@@ -535,18 +544,20 @@ fn headers(field: &str, raw: &BTreeMap<String, RawHeader>, errs: &mut Errors) ->
                 HeaderValue::Plain(v.clone())
             }
             RawHeader::Secret { secret } => {
-                let ok = secret.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                    && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                if !ok {
-                    errs.push(
-                        format!("{path}.secret"),
-                        format!("\"{secret}\" is not a secret name; use letters, digits and '_'"),
-                    );
-                }
+                check_secret_name(&format!("{path}.secret"), secret, errs);
                 HeaderValue::Secret(secret.clone())
             }
         };
         out.push((name.clone(), value));
     }
     out
+}
+
+/// A wrangler secret's name: a letter or `_`, then letters, digits and `_`.
+pub(super) fn check_secret_name(field: &str, secret: &str, errs: &mut Errors) {
+    let ok = secret.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        errs.push(field, format!("\"{secret}\" is not a secret name; use letters, digits and '_'"));
+    }
 }

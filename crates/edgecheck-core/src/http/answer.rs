@@ -1,9 +1,12 @@
 //! The answers of snapshot routes, `POST /refresh` and the full view, from the
 //! shown view, with their freshness headers.
 
+use std::collections::BTreeMap;
+
 use crate::config::Config;
 use crate::detail::ProbeDetail;
 use crate::monitor::{age_s, Change};
+use crate::notify::{ChannelSummary, NotifyState};
 use crate::render;
 use crate::uptime::{Daily, Uptimes};
 use crate::view::ShownView;
@@ -20,6 +23,8 @@ pub struct Extras<'a> {
     pub changes: &'a [Change],
     /// 30-day strips, for the status page.
     pub daily: Option<&'a Daily>,
+    /// Each notify channel's counts, for `/metrics`.
+    pub notify: Option<&'a BTreeMap<String, ChannelSummary>>,
 }
 
 /// The monitor's answer for `target` in `variant` from the view it shows.
@@ -59,7 +64,9 @@ pub fn answer(config: &Config, target: Target, variant: Variant, view: &ShownVie
             reply
         }
         (Target::Metrics, _) => {
-            Reply::with_body(200, render::metrics::CONTENT_TYPE, Some(render::metrics::exposition(config, view)))
+            let empty = BTreeMap::new();
+            let text = render::metrics::exposition(config, view, extras.notify.unwrap_or(&empty));
+            Reply::with_body(200, render::metrics::CONTENT_TYPE, Some(text))
         }
         (Target::Badge(scope, BadgeFormat::Json), _) => Reply::json(200, &render::badge::endpoint(config, view, scope)),
         (Target::Badge(scope, BadgeFormat::Svg), _) => {
@@ -81,10 +88,16 @@ pub fn refreshed(config: &Config, view: &ShownView, uptimes: &Uptimes) -> Reply 
 }
 
 /// The answer to an authorized `/health?view=full`: the full view
-/// ([`render::detail`]) from the shown view and the last round's details,
-/// `Cache-Control: private, no-store`.
-pub fn detail(config: &Config, view: &ShownView, uptimes: &Uptimes, details: &[Option<ProbeDetail>]) -> Reply {
-    let mut reply = Reply::json(200, &render::detail::document(config, view, uptimes, details));
+/// ([`render::detail`]) from the shown view, the last round's details and the
+/// notify channels' state, `Cache-Control: private, no-store`.
+pub fn detail(
+    config: &Config,
+    view: &ShownView,
+    uptimes: &Uptimes,
+    details: &[Option<ProbeDetail>],
+    notify: &NotifyState,
+) -> Reply {
+    let mut reply = Reply::json(200, &render::detail::document(config, view, uptimes, details, notify));
     reply.set("cache-control", "private, no-store".into());
     reply
 }

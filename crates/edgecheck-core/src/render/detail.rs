@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{health, HealthDoc};
 use crate::config::Config;
 use crate::detail::{redact_url, ProbeDetail};
+use crate::notify::NotifyState;
 use crate::uptime::Uptimes;
 use crate::view::ShownView;
 
@@ -17,6 +18,26 @@ pub struct FullDoc<'a> {
     #[serde(flatten)]
     pub health: HealthDoc<'a>,
     pub probes: BTreeMap<&'a str, ProbeDoc<'a>>,
+    /// Each notify channel's delivery state, keyed by channel name.
+    pub notify: BTreeMap<&'a str, ChannelDoc<'a>>,
+}
+
+/// One notify channel for operators: `{"kind","pending","delivered","dropped",
+/// "last_success","last_error","last_error_at","next_attempt"}`; times RFC 3339.
+/// Never a URL or a secret.
+#[derive(Debug, Serialize)]
+pub struct ChannelDoc<'a> {
+    pub kind: &'static str,
+    /// Notices queued, not yet delivered or dropped.
+    pub pending: usize,
+    pub delivered: u64,
+    pub dropped: u64,
+    pub last_success: Option<String>,
+    /// What the last failed attempt got (a status, a timeout, a secret not set).
+    pub last_error: Option<&'a str>,
+    pub last_error_at: Option<String>,
+    /// When the oldest queued notice is attempted next.
+    pub next_attempt: Option<String>,
 }
 
 /// One origin's hidden detail: `{"region","url","error","headers","body","body_bytes"}`.
@@ -47,6 +68,7 @@ pub fn document<'a>(
     view: &ShownView,
     uptimes: &Uptimes,
     details: &'a [Option<ProbeDetail>],
+    notify: &'a NotifyState,
 ) -> FullDoc<'a> {
     const NONE: &[(String, String)] = &[];
     let probes = config
@@ -67,5 +89,24 @@ pub fn document<'a>(
             (origin.name.as_str(), doc)
         })
         .collect();
-    FullDoc { health: health(config, view, uptimes, false), probes }
+    let channels = config
+        .channels()
+        .iter()
+        .map(|channel| {
+            let cs = notify.get(&channel.name);
+            let stats = cs.map(|cs| &cs.stats);
+            let doc = ChannelDoc {
+                kind: channel.kind.as_str(),
+                pending: cs.map_or(0, |cs| cs.pending.len()),
+                delivered: stats.map_or(0, |s| s.delivered),
+                dropped: stats.map_or(0, |s| s.dropped),
+                last_success: stats.and_then(|s| s.last_success_ms).map(super::rfc3339),
+                last_error: stats.and_then(|s| s.last_error.as_deref()),
+                last_error_at: stats.and_then(|s| s.last_error_ms).map(super::rfc3339),
+                next_attempt: cs.and_then(|cs| cs.pending.first()).map(|p| super::rfc3339(p.due_ms)),
+            };
+            (channel.name.as_str(), doc)
+        })
+        .collect();
+    FullDoc { health: health(config, view, uptimes, false), probes, notify: channels }
 }

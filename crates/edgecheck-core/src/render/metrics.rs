@@ -22,11 +22,18 @@
 //! | `edgecheck_round_duration_seconds` | | wall time of the last round |
 //! | `edgecheck_round_timestamp_seconds` | | Unix time the last round started |
 //! | `edgecheck_snapshot_age_seconds` | | seconds since the last round started |
+//! | `edgecheck_notify_pending` | `channel` | notifications queued, as of the round's publication |
+//! | `edgecheck_notify_delivered_total` | `channel` | counter: notifications accepted by the receiver |
+//! | `edgecheck_notify_dropped_total` | `channel` | counter: notifications given up on |
+//!
+//! The `edgecheck_notify_*` families appear only when `[[notify]]` channels are configured.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::classify::Reason;
 use crate::config::Config;
+use crate::notify::ChannelSummary;
 use crate::view::ShownView;
 
 use super::{health_str, overall_str};
@@ -50,8 +57,9 @@ fn flag(value: bool) -> u8 {
     u8::from(value)
 }
 
-/// The exposition of the view.
-pub fn exposition(config: &Config, view: &ShownView) -> String {
+/// The exposition of the view, and of the notify channels' counts (`notify`,
+/// by channel name; a channel without counts shows zeros).
+pub fn exposition(config: &Config, view: &ShownView, notify: &BTreeMap<String, ChannelSummary>) -> String {
     let mut out = String::with_capacity(256 + config.origins().len() * 400);
     family(&mut out, "edgecheck_status", "The global view of the fleet: 1 for its state, 0 for the others.");
     let global = overall_str(view.status);
@@ -124,5 +132,38 @@ pub fn exposition(config: &Config, view: &ShownView) -> String {
     let _ = writeln!(out, "edgecheck_round_timestamp_seconds {:.3}", view.checked_at_ms as f64 / 1000.0);
     family(&mut out, "edgecheck_snapshot_age_seconds", "Seconds since the last probing round started.");
     let _ = writeln!(out, "edgecheck_snapshot_age_seconds {}", view.age_s);
+    if !config.channels().is_empty() {
+        notify_families(&mut out, config, notify);
+    }
     out
+}
+
+fn notify_families(out: &mut String, config: &Config, notify: &BTreeMap<String, ChannelSummary>) {
+    let summary = |name: &str| notify.get(name).copied().unwrap_or_default();
+    family(out, "edgecheck_notify_pending", "Notifications queued for a channel, not yet delivered or dropped.");
+    for channel in config.channels() {
+        let _ = writeln!(
+            out,
+            "edgecheck_notify_pending{{channel=\"{}\"}} {}",
+            label(&channel.name),
+            summary(&channel.name).pending
+        );
+    }
+    for (name, help, count) in [
+        (
+            "edgecheck_notify_delivered_total",
+            "Notifications a channel's receiver accepted.",
+            (|s: ChannelSummary| s.delivered) as fn(ChannelSummary) -> u64,
+        ),
+        (
+            "edgecheck_notify_dropped_total",
+            "Notifications given up on: refused for good, or older than the channel's max_age_s.",
+            |s: ChannelSummary| s.dropped,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for channel in config.channels() {
+            let _ = writeln!(out, "{name}{{channel=\"{}\"}} {}", label(&channel.name), count(summary(&channel.name)));
+        }
+    }
 }

@@ -56,7 +56,7 @@ fn the_full_view_shows_what_public_hides_and_is_never_cached() {
         vec![("Content-Type".into(), "application/json".into())],
         Some(br#"{"status":"UP"}"#),
     ));
-    let reply = http::detail(&c, &view, &Uptimes::new(), &details);
+    let reply = http::detail(&c, &view, &Uptimes::new(), &details, &Default::default());
     assert_eq!((reply.status, reply.header("cache-control")), (200, Some("private, no-store")));
     assert_eq!(reply.header("x-edgecheck-checked-at"), None, "no round date: not a snapshot answer");
     let doc: Value = serde_json::from_str(reply.body.as_deref().unwrap()).unwrap();

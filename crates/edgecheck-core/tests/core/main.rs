@@ -20,6 +20,7 @@ mod config;
 mod detail;
 mod http;
 mod monitor;
+mod notify;
 mod publish;
 mod robust;
 mod schedule;

@@ -13,7 +13,14 @@ use super::{header, round, valid, FLEET, PAIR};
 const AT: u64 = 1_795_000_000_000;
 
 fn doc(state: edgecheck_core::monitor::MonitorState, changes: Vec<Change>) -> Published {
-    Published { fleet: "f00d".into(), state, uptimes: Uptimes::new(), daily: Daily::new(), changes }
+    Published {
+        fleet: "f00d".into(),
+        state,
+        uptimes: Uptimes::new(),
+        daily: Daily::new(),
+        changes,
+        notify: Default::default(),
+    }
 }
 
 fn body(reply: &http::Reply) -> &str {

@@ -1,0 +1,428 @@
+//! Notifications: what a round tells each channel, through the store as the
+//! monitor commits it, and how deliveries are settled and shaped.
+
+use std::collections::BTreeMap;
+
+use edgecheck_core::config::Config;
+use edgecheck_core::monitor::advance;
+use edgecheck_core::notify::deliver::{self, pool_patch, request};
+use edgecheck_core::notify::{self, Action, Notice, NotifyState, Outcome, RETRY_CAP_MS};
+use edgecheck_core::store::{self, Memory, MemoryStore, Write};
+use serde_json::{json, Value};
+
+use super::{config, round, valid};
+
+/// `n` origins in two regions (`r0`, `r1`), rise 1 and fall 1, and `channels`.
+fn fleet(n: usize, channels: &str) -> String {
+    let mut toml = String::from("[settings]\nrise = 1\nfall = 1\n[regions.r0]\n[regions.r1]\n");
+    for i in 0..n {
+        toml +=
+            &format!("[[origins]]\nname = \"o{i:03}\"\nregion = \"r{}\"\nurl = \"https://o{i}.example.com/\"\n", i % 2);
+    }
+    toml + channels
+}
+
+const HOOK: &str = r#"
+[[notify]]
+name = "hook"
+kind = "webhook"
+url_secret = "HOOK_URL"
+signing_secret = "HOOK_SECRET"
+global = true
+origins = ["*"]
+"#;
+
+/// Runs rounds (`codes` per origin) through the store as the monitor does;
+/// returns the memory and, per round, the notices it queued.
+fn rounds(
+    store: &MemoryStore,
+    c: &Config,
+    mut memory: Option<Memory>,
+    rounds: &[(u64, &str)],
+) -> (Memory, Vec<Vec<Notice>>) {
+    let mut queued = Vec::new();
+    for &(at, codes) in rounds {
+        let before: Vec<u64> = pending_seqs(memory.as_ref());
+        let next = advance(c, memory.as_ref().map(|m| &m.state), &round(at, codes), true);
+        let (m, problems) = store::record(store, c, memory, next);
+        assert!(problems.is_empty(), "{problems:?}");
+        queued.push(
+            m.notify
+                .values()
+                .flat_map(|cs| &cs.pending)
+                .filter(|p| !before.contains(&p.seq))
+                .map(|p| p.notice.clone())
+                .collect(),
+        );
+        memory = Some(m);
+    }
+    (memory.expect("a round"), queued)
+}
+
+fn pending_seqs(memory: Option<&Memory>) -> Vec<u64> {
+    memory.map(|m| m.notify.values().flat_map(|cs| cs.pending.iter().map(|p| p.seq)).collect()).unwrap_or_default()
+}
+
+fn secrets(name: &str) -> Option<String> {
+    match name {
+        "HOOK_URL" => Some("http://127.0.0.1:9/hook".into()),
+        // Standard Webhooks' example secret.
+        "HOOK_SECRET" => Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
+        "PD_KEY" => Some("R0UTINGKEY".into()),
+        "CF_TOKEN" => Some("cf-token".into()),
+        _ => None,
+    }
+}
+
+#[test]
+fn bad_channels_stop_the_build_naming_the_field() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("[[notify]]\nname = \"n\"\nkind = \"sms\"\n", "notify[0].kind", "unknown kind \"sms\""),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\n", "notify[0].url_secret", "needs url_secret"),
+        ("[[notify]]\nname = \"n\"\nkind = \"webhook\"\nurl_secret = \"U\"\n", "notify[0].signing_secret", "needs signing_secret"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\norigins = [\"nope\"]\n", "notify[0].origins[0]", "names no origin"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nregions = [\"o000\"]\n", "notify[0].regions[0]", "names no region"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nevents = []\n", "notify[0].events", "empty list"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nevents = [\"late\"]\n", "notify[0].events[0]", "unknown event"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"bad-name\"\n", "notify[0].url_secret", "not a secret name"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nrouting_key_secret = \"K\"\n", "notify[0].routing_key_secret", "does not apply"),
+        ("[[notify]]\nname = \"n\"\nkind = \"pagerduty\"\nrouting_key_secret = \"K\"\nevents = [\"vantage\"]\n", "notify[0].events[0]", "does not apply to PagerDuty"),
+        ("[[notify]]\nname = \"n\"\nkind = \"cloudflare_pool\"\napi_token_secret = \"T\"\naccount_id = \"x\"\npool_id = \"0123456789abcdef0123456789abcdef\"\nfollows = \"r0\"\n", "notify[0].account_id", "not a Cloudflare identifier"),
+        ("[[notify]]\nname = \"n\"\nkind = \"cloudflare_pool\"\napi_token_secret = \"T\"\naccount_id = \"0123456789abcdef0123456789abcdef\"\npool_id = \"0123456789abcdef0123456789abcdef\"\nfollows = \"mars\"\n", "notify[0].follows", "names no region or origin"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nglobal = false\n", "notify[0].global", "covers nothing"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\n[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\n", "notify[1].name", "already a channel"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\ntimeout_ms = 0\n", "notify[0].timeout_ms", "out of range"),
+        ("[[notify]]\nname = \"n\"\nkind = \"pagerduty\"\nrouting_key_secret = \"K\"\nbase_url = \"ftp://x\"\n", "notify[0].base_url", "scheme"),
+    ];
+    for (channel, field, message) in cases {
+        let errs = config(&fleet(2, channel)).expect_err(channel);
+        assert!(
+            errs.iter().any(|e| e.field == *field && e.message.contains(message)),
+            "{channel}: expected {field}: …{message}…, got {errs:?}"
+        );
+    }
+    let ok = valid(&fleet(2, HOOK));
+    assert_eq!(ok.channels().len(), 1);
+    assert!(ok.channels()[0].events.vantage && ok.channels()[0].covers.global);
+}
+
+#[test]
+fn a_round_tells_each_channel_one_rolled_up_notice() {
+    let c = valid(&fleet(200, HOOK));
+    let store = MemoryStore::default();
+    let up = "u".repeat(200);
+    let down = "x".repeat(200);
+    let (memory, queued) = rounds(&store, &c, None, &[(0, &up), (15_000, &down), (30_000, &down)]);
+    assert!(queued[0].is_empty(), "a first up is a baseline, not news: {:?}", queued[0]);
+    assert_eq!(queued[1].len(), 1, "200 origins down in one round: one notice");
+    let notice = &queued[1][0];
+    assert_eq!(notice.counts.get("down"), Some(&201), "200 origins and the global view");
+    assert_eq!(notice.changes.len(), 201);
+    assert_eq!(notice.changes[0].scope, "global");
+    assert_eq!(notice.changes[1].name, "o000");
+    assert_eq!(notice.changes[1].from.as_deref(), Some("up"));
+    assert_eq!(notice.id, "hook-15000-1");
+    assert!(queued[2].is_empty(), "nothing changed: nothing told");
+    // The queued notice is in storage, written in the round's commit.
+    assert_eq!(store.outbox().len(), 1);
+    assert_eq!(memory.notify["hook"].pending.len(), 1);
+}
+
+#[test]
+fn a_restart_a_redeploy_and_a_new_fleet_tell_nothing_unchanged() {
+    let c = valid(&fleet(3, HOOK));
+    let store = MemoryStore::default();
+    let (memory, queued) = rounds(&store, &c, None, &[(0, "uuu"), (15_000, "xuu")]);
+    assert_eq!(queued[1].len(), 1);
+    // A restart: the state read back, with its queue and what was told.
+    let (restored, problems) = store::restore(&store, &c, 20_000);
+    assert!(problems.is_empty(), "{problems:?}");
+    let restored = restored.unwrap();
+    assert_eq!(restored.notify, memory.notify, "what was told and the queue read back");
+    let (_, queued) = rounds(&store, &c, Some(restored), &[(30_000, "xuu")]);
+    assert!(queued[0].is_empty(), "a restart re-tells nothing: {:?}", queued[0]);
+    // A new fleet (one origin more): the unchanged origins tell nothing; the new one's up is a baseline.
+    let bigger = valid(&fleet(4, HOOK));
+    let (restored, _) = store::restore(&store, &bigger, 40_000);
+    let (_, queued) = rounds(&store, &bigger, restored, &[(45_000, "xuuu")]);
+    assert!(queued[0].is_empty(), "{:?}", queued[0]);
+}
+
+#[test]
+fn a_failed_commit_tells_nothing_and_the_next_round_tells_it() {
+    let c = valid(&fleet(2, HOOK));
+    let store = MemoryStore::default();
+    let (memory, _) = rounds(&store, &c, None, &[(0, "uu")]);
+    store.fail_writes.set(true);
+    let next = advance(&c, Some(&memory.state), &round(15_000, "xu"), true);
+    let (memory, problems) = store::record(&store, &c, Some(memory), next);
+    assert_eq!(problems.len(), 1);
+    assert!(memory.notify["hook"].pending.is_empty(), "not committed, not queued");
+    assert!(store.outbox().is_empty());
+    store.fail_writes.set(false);
+    let (_, queued) = rounds(&store, &c, Some(memory), &[(30_000, "xu")]);
+    assert_eq!(queued[0].len(), 1, "told by the next round");
+    assert_eq!(queued[0][0].changes[1].to, "down");
+}
+
+#[test]
+fn answers_are_settled_retried_dropped_or_waited_for() {
+    let c = valid(&fleet(2, HOOK));
+    let channel = &c.channels()[0];
+    let store = MemoryStore::default();
+    let (mut memory, _) = rounds(&store, &c, None, &[(0, "uu"), (15_000, "xu"), (30_000, "uu")]);
+    let cs = memory.notify.get_mut("hook").unwrap();
+    assert_eq!(cs.pending.len(), 2, "down, then up again");
+    let first = cs.pending[0].seq;
+    let at = 30_000;
+    let due = |state: &NotifyState, now| notify::due(state, now);
+    assert_eq!(due(&memory.notify, at), vec![("hook".to_string(), first)], "only the oldest of a channel is attempted");
+    let cs = memory.notify.get_mut("hook").unwrap();
+
+    let answered = |status| Outcome::Answered { status, retry_after: None };
+    let s = notify::settle(channel, cs, first, &answered(503), at);
+    assert!(s.log.unwrap().contains("answered 503"));
+    assert_eq!(cs.pending[0].attempts, 1);
+    let wait = cs.pending[0].due_ms - at;
+    assert!((500..=1000).contains(&wait), "first retry within the first backoff: {wait} ms");
+
+    let s = notify::settle(channel, cs, first, &Outcome::Answered { status: 429, retry_after: Some("7".into()) }, at);
+    assert!(s.writes.iter().any(|w| matches!(w, Write::Enqueue { .. })));
+    assert_eq!(cs.pending[0].due_ms, at + 7_000, "Retry-After is honoured");
+
+    let s = notify::settle(channel, cs, first, &Outcome::SecretMissing("HOOK_URL".into()), at);
+    assert_eq!(cs.pending[0].attempts, 2, "a missing secret is not an attempt");
+    assert!(s.log.unwrap().contains("the secret HOOK_URL is not set"));
+
+    let s = notify::settle(channel, cs, first, &answered(204), at);
+    assert!(s.log.is_none());
+    assert_eq!(cs.pending.len(), 1);
+    assert_eq!((cs.stats.delivered, cs.stats.last_success_ms), (1, Some(at)));
+    assert!(s.writes.contains(&Write::Dequeue { channel: "hook".into(), seq: first }));
+
+    let second = cs.pending[0].seq;
+    let s = notify::settle(channel, cs, second, &answered(404), at);
+    assert!(s.log.unwrap().contains("dropped"), "a 404 never succeeds");
+    assert_eq!((cs.stats.dropped, cs.pending.len()), (1, 0));
+    assert_eq!(cs.stats.last_error.as_deref(), Some("answered 404"));
+
+    // Retried until the maximum age, then dropped.
+    let (mut memory, _) = rounds(&store, &c, Some(memory), &[(45_000, "xu")]);
+    let cs = memory.notify.get_mut("hook").unwrap();
+    let seq = cs.pending[0].seq;
+    let late = 45_000 + u64::from(channel.max_age_s) * 1000;
+    let s = notify::settle(channel, cs, seq, &Outcome::TimedOut, late);
+    assert!(s.log.unwrap().contains("dropped"));
+    assert!(cs.pending.is_empty());
+}
+
+#[test]
+fn retry_waits_double_capped_with_jitter() {
+    let waits: Vec<u64> = (0..30).map(|a| notify::retry_wait_ms("hook-1-1", a)).collect();
+    for (a, w) in waits.iter().enumerate() {
+        let ceiling = (1000u64 << a.min(20)).min(RETRY_CAP_MS);
+        assert!((ceiling / 2..=ceiling).contains(w), "attempt {a}: {w} ms outside [{}, {ceiling}]", ceiling / 2);
+    }
+    assert_ne!(notify::retry_wait_ms("a", 5), notify::retry_wait_ms("b", 5), "jitter differs across notices");
+    assert_eq!(notify::retry_after_ms(" 12 "), Some(12_000));
+    assert_eq!(notify::retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+}
+
+#[test]
+// The reference verifier checks the timestamp against the host's clock, so the
+// send time is the host's now (a test, not the core).
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)]
+fn a_webhook_is_signed_as_standard_webhooks_says() {
+    let c = valid(&fleet(2, HOOK));
+    let store = MemoryStore::default();
+    let (_, queued) = rounds(&store, &c, None, &[(0, "uu"), (15_000, "xu")]);
+    // The verifier checks the timestamp against its own clock.
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let req = request(&c.channels()[0], &queued[1][0], &secrets, now_ms).unwrap();
+    assert_eq!((req.method, req.url.as_str()), ("POST", "http://127.0.0.1:9/hook"));
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &req.headers {
+        headers.insert(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
+    }
+    assert_eq!(headers["webhook-id"], "hook-15000-1");
+    assert_eq!(headers["webhook-timestamp"], (now_ms / 1000).to_string().as_str());
+    // Verified by the Standard Webhooks reference library, not by our code.
+    let verifier = standardwebhooks::Webhook::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+    let body = req.body.unwrap();
+    verifier.verify(body.as_bytes(), &headers).expect("the signature verifies");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["type"], "edgecheck.changes");
+    let changes = doc["data"]["changes"].as_array().unwrap();
+    assert_eq!(
+        changes.last().unwrap(),
+        &json!({"scope": "origin", "name": "o000", "from": "up", "to": "down", "reason": "status_mismatch"})
+    );
+    // Tampered: refused.
+    let tampered = body.replace("down", "up");
+    assert!(verifier.verify(tampered.as_bytes(), &headers).is_err());
+}
+
+const PAGER: &str = r#"
+[[notify]]
+name = "pager"
+kind = "pagerduty"
+routing_key_secret = "PD_KEY"
+base_url = "http://127.0.0.1:9"
+regions = ["r0"]
+"#;
+
+#[test]
+fn pagerduty_opens_one_incident_and_resolves_it() {
+    let c = valid(&fleet(2, PAGER));
+    let store = MemoryStore::default();
+    // r0 holds o000; rounds: up, down, down, up.
+    let (_, queued) = rounds(&store, &c, None, &[(0, "uu"), (15_000, "xu"), (30_000, "xu"), (45_000, "uu")]);
+    let actions: Vec<Vec<Action>> = queued.iter().map(|n| n.iter().map(|n| n.action.clone()).collect()).collect();
+    assert_eq!(
+        actions,
+        vec![vec![], vec![Action::Trigger { severity: "critical".into() }], vec![], vec![Action::Resolve]]
+    );
+    let channel = &c.channels()[0];
+    let sent = request(channel, &queued[1][0], &secrets, 0).unwrap();
+    assert_eq!((sent.method, sent.url.as_str()), ("POST", "http://127.0.0.1:9/v2/enqueue"), "base_url + /v2/enqueue");
+    let trigger: Value = serde_json::from_str(&sent.body.unwrap()).unwrap();
+    let resolve: Value =
+        serde_json::from_str(&request(channel, &queued[3][0], &secrets, 0).unwrap().body.unwrap()).unwrap();
+    assert_eq!(trigger["event_action"], "trigger");
+    assert_eq!(trigger["payload"]["severity"], "critical");
+    assert_eq!(trigger["payload"]["source"], "edgecheck");
+    assert!(trigger["payload"]["summary"].as_str().unwrap().contains("region r0: up → down"));
+    assert_eq!(resolve["event_action"], "resolve");
+    assert_eq!(trigger["dedup_key"], resolve["dedup_key"], "one incident: the same dedup_key");
+    assert_eq!(trigger["routing_key"], "R0UTINGKEY");
+}
+
+const POOL: &str = r#"
+[[notify]]
+name = "lb"
+kind = "cloudflare_pool"
+api_token_secret = "CF_TOKEN"
+base_url = "http://127.0.0.1:9/client/v4"
+account_id = "0123456789abcdef0123456789abcdef"
+pool_id = "fedcba9876543210fedcba9876543210"
+pool_origin = "east-1"
+follows = "r0"
+"#;
+
+#[test]
+fn a_cloudflare_pool_follows_readiness_and_holds_when_isolated() {
+    let c = valid(&fleet(2, POOL));
+    let store = MemoryStore::default();
+    // `t` everywhere: a self-isolated round, which sets nothing.
+    let (_, queued) =
+        rounds(&store, &c, None, &[(0, "uu"), (15_000, "xu"), (30_000, "tt"), (45_000, "tt"), (60_000, "uu")]);
+    let actions: Vec<Vec<Action>> = queued.iter().map(|n| n.iter().map(|n| n.action.clone()).collect()).collect();
+    assert_eq!(
+        actions,
+        vec![vec![], vec![Action::Pool { enabled: false }], vec![], vec![], vec![Action::Pool { enabled: true }]]
+    );
+    let channel = &c.channels()[0];
+    let notice = &queued[1][0];
+    let get = request(channel, notice, &secrets, 0).unwrap();
+    assert_eq!(get.method, "GET");
+    assert_eq!(
+        get.url,
+        "http://127.0.0.1:9/client/v4/accounts/0123456789abcdef0123456789abcdef/load_balancers/pools/fedcba9876543210fedcba9876543210"
+    );
+    assert!(get.headers.contains(&("authorization".into(), "Bearer cf-token".into())));
+    let pool = json!({"success": true, "errors": [], "messages": [], "result": {
+    "id": "fedcba9876543210fedcba9876543210", "name": "east", "enabled": true, "minimum_origins": 1,
+    "origins": [
+        {"name": "east-1", "address": "192.0.2.1", "enabled": true, "weight": 0.5, "header": {"Host": ["a.example.com"]}},
+        {"name": "east-2", "address": "192.0.2.2", "enabled": true, "weight": 1}
+    ]}});
+    let patch = pool_patch(channel, notice, &secrets, 200, &pool.to_string()).unwrap();
+    assert_eq!(patch.method, "PATCH");
+    let body: Value = serde_json::from_str(&patch.body.unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({"origins": [
+            {"name": "east-1", "address": "192.0.2.1", "enabled": false, "weight": 0.5, "header": {"Host": ["a.example.com"]}},
+            {"name": "east-2", "address": "192.0.2.2", "enabled": true, "weight": 1}
+        ]}),
+        "only east-1's enabled changes; every other field is sent as it was read"
+    );
+    // Already as asked: nothing to send; a 403 is the GET's own outcome.
+    let disabled = pool.to_string().replacen("\"enabled\":true,\"header\"", "\"enabled\":false,\"header\"", 1);
+    assert_eq!(pool_patch(channel, notice, &secrets, 200, &disabled), Err(Outcome::AlreadyDone));
+    assert_eq!(
+        pool_patch(channel, notice, &secrets, 403, "{}"),
+        Err(Outcome::Answered { status: 403, retry_after: None })
+    );
+}
+
+#[test]
+fn chat_messages_stay_within_their_services_limits() {
+    let channels = r#"
+[[notify]]
+name = "slack"
+kind = "slack"
+url_secret = "HOOK_URL"
+origins = ["*"]
+[[notify]]
+name = "discord"
+kind = "discord"
+url_secret = "HOOK_URL"
+origins = ["*"]
+"#;
+    let c = valid(&fleet(600, channels));
+    let store = MemoryStore::default();
+    let (_, queued) = rounds(&store, &c, None, &[(0, &"u".repeat(600)), (15_000, &"x".repeat(600))]);
+    let by_channel: BTreeMap<&str, &Notice> = queued[1].iter().map(|n| (n.channel.as_str(), n)).collect();
+    let slack = deliver::slack_body(by_channel["slack"]);
+    assert!(slack["text"].as_str().unwrap().chars().count() <= 40_000);
+    assert!(slack["blocks"].as_array().unwrap().len() <= 50);
+    for block in slack["blocks"].as_array().unwrap() {
+        if let Some(text) = block["text"]["text"].as_str() {
+            assert!(text.chars().count() <= 3_000, "a section of {} characters", text.chars().count());
+        }
+    }
+    assert!(slack["blocks"][1]["text"]["text"].as_str().unwrap().ends_with("more"), "the rest is counted");
+    assert!(slack["blocks"][0]["text"]["text"].as_str().unwrap().contains("600 down"));
+    let discord = deliver::discord_body(by_channel["discord"]);
+    assert!(discord["content"].as_str().unwrap().chars().count() <= 2_000);
+    let embed = &discord["embeds"][0];
+    let description = embed["description"].as_str().unwrap().chars().count();
+    assert!(description <= 4_096, "{description}");
+    assert!(description + embed["title"].as_str().unwrap().chars().count() <= 6_000);
+    assert_eq!(discord["allowed_mentions"], json!({"parse": []}));
+}
+
+#[test]
+fn what_a_channel_told_fits_a_row_at_the_fleet_limit() {
+    // 10,000 origins and 10,000 regions with 64-character names, all down at
+    // once, told to a channel that covers everything.
+    let long = |kind: &str, i: usize| format!("{kind}-{i:05}-{}", "x".repeat(64 - kind.len() - 7));
+    let mut text = String::from("[settings]\nshard_size = 1000\nrise = 1\nfall = 1\n");
+    for i in 0..10_000 {
+        text += &format!("[regions.{}]\n", long("region", i));
+    }
+    for i in 0..10_000 {
+        text += &format!(
+            "[[origins]]\nname = \"{}\"\nregion = \"{}\"\nurl = \"https://o{i}.example.com/\"\n",
+            long("origin", i),
+            long("region", i)
+        );
+    }
+    text += "[[notify]]\nname = \"everything\"\nkind = \"webhook\"\nurl_secret = \"U\"\nsigning_secret = \"S\"\n\
+             global = true\nregions = [\"*\"]\norigins = [\"*\"]\n";
+    let c = valid(&text);
+    assert_eq!(long("origin", 1).len(), 64);
+    let store = MemoryStore::default();
+    let (memory, queued) = rounds(&store, &c, None, &[(0, &"u".repeat(10_000)), (15_000, &"x".repeat(10_000))]);
+    assert_eq!(queued[1].len(), 1);
+    assert_eq!(queued[1][0].changes.len(), notify::NOTICE_CHANGES, "the first 1,000 listed");
+    assert_eq!(queued[1][0].more, 20_001 - notify::NOTICE_CHANGES, "the rest counted");
+    assert_eq!(memory.notify["everything"].notified.statuses.len(), 20_001);
+    let largest = store.largest_value.get();
+    assert!(largest <= store::MAX_ROW_BYTES, "{largest} bytes");
+    assert!(largest < 1_900_000, "{largest} bytes");
+    let outbox = store.outbox();
+    let notice = outbox.values().next().unwrap();
+    assert!(notice.len() < 200_000, "a notice row of {} bytes", notice.len());
+}

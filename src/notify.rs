@@ -1,0 +1,92 @@
+//! Delivering notifications: the requests `edgecheck_core::notify::deliver`
+//! builds, sent with the channel's timeout, and the answers as the core's
+//! [`Outcome`]s. What is sent, when, and what an answer means is decided by
+//! the core.
+
+use edgecheck_core::config::{Channel, ChannelKind};
+use edgecheck_core::notify::deliver::{self, OutRequest};
+use edgecheck_core::notify::{Notice, Outcome};
+use futures::StreamExt;
+use worker::{AbortController, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
+
+use crate::runtime;
+
+/// The most bytes of a receiver's answer read (a Cloudflare pool is a few KB).
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// Attempts one delivery of `notice` to `channel` at `now_ms`: one request,
+/// or for a Cloudflare pool its `GET` and then its `PATCH`, each within the
+/// channel's `timeout_ms`.
+pub(crate) async fn attempt(env: &Env, channel: &Channel, notice: &Notice, now_ms: u64) -> Outcome {
+    let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
+    let first = match deliver::request(channel, notice, &secret, now_ms) {
+        Ok(request) => request,
+        Err(outcome) => return outcome,
+    };
+    let answer = send(&first, channel.timeout_ms).await;
+    if !matches!(channel.kind, ChannelKind::CloudflarePool { .. }) {
+        return answer.map_or_else(|o| o, |(status, retry_after, _)| Outcome::Answered { status, retry_after });
+    }
+    let (status, _, body) = match answer {
+        Ok(answer) => answer,
+        Err(outcome) => return outcome,
+    };
+    match deliver::pool_patch(channel, notice, &secret, status, &body) {
+        Ok(patch) => match send(&patch, channel.timeout_ms).await {
+            Ok((status, retry_after, _)) => Outcome::Answered { status, retry_after },
+            Err(outcome) => outcome,
+        },
+        Err(outcome) => outcome,
+    }
+}
+
+/// Sends `request` and reads its answer within `timeout_ms`: `(status,
+/// Retry-After, body)`, or the failure. The connection is aborted either way.
+/// An error never carries the URL (it may be a secret).
+async fn send(request: &OutRequest, timeout_ms: u32) -> Result<(u16, Option<String>, String), Outcome> {
+    let failed = |what: &str, e: worker::Error| Outcome::Failed(format!("{what}: {}", scrub(&e.to_string(), request)));
+    let headers = Headers::new();
+    headers.set("user-agent", crate::probe::USER_AGENT).map_err(|e| failed("a header", e))?;
+    for (name, value) in &request.headers {
+        headers.set(name, value).map_err(|e| failed("a header", e))?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(match request.method {
+        "GET" => Method::Get,
+        "PATCH" => Method::Patch,
+        _ => Method::Post,
+    })
+    .with_headers(headers)
+    .with_redirect(RequestRedirect::Manual);
+    if let Some(body) = &request.body {
+        init.with_body(Some(body.as_str().into()));
+    }
+    let built = Request::new_with_init(&request.url, &init).map_err(|e| failed("the request", e))?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let work = async {
+        let mut response = Fetch::Request(built).send_with_signal(&signal).await.map_err(|e| failed("sending", e))?;
+        let status = response.status_code();
+        let retry_after = response.headers().get("retry-after").ok().flatten();
+        let mut body = Vec::new();
+        if let Ok(mut chunks) = response.stream() {
+            while let Some(chunk) = chunks.next().await {
+                let Ok(chunk) = chunk else { break };
+                body.extend_from_slice(&chunk[..chunk.len().min(MAX_ANSWER_BYTES - body.len())]);
+                if body.len() >= MAX_ANSWER_BYTES {
+                    break;
+                }
+            }
+        }
+        Ok((status, retry_after, String::from_utf8_lossy(&body).into_owned()))
+    };
+    let answer = runtime::within(u64::from(timeout_ms), work).await.unwrap_or(Err(Outcome::TimedOut));
+    controller.abort();
+    answer
+}
+
+/// The runtime's error text without the request's URL (a Slack or Discord
+/// webhook URL is a secret).
+fn scrub(text: &str, request: &OutRequest) -> String {
+    text.replace(&request.url, "<the channel's URL>")
+}
