@@ -274,8 +274,9 @@ impl Monitor {
     async fn deliver(&self) {
         let config = config();
         let now = now_ms();
-        let round_in = schedule::next_alarm_in_ms(self.last_round(), config.settings().refresh_s, now);
-        let Some(budget) = notify::delivery_budget_ms(round_in) else { return };
+        let Some(budget) = notify::delivery_budget_ms(self.last_round(), config.settings().refresh_s, now) else {
+            return;
+        };
         let attempts: Vec<(Channel, u64, Notice)> = {
             let memory = self.memory.borrow();
             let Some(memory) = memory.as_ref() else { return };

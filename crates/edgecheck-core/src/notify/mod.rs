@@ -50,6 +50,7 @@ pub const SECRET_WAIT_MS: u64 = 60_000;
 /// (10,000 origins and regions of 64-character names, all down) the row is
 /// under 1.8 MB, inside Durable Object SQLite's 2 MB.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Notified {
     /// Scope key (`global`, `region:<name>`, `origin:<name>`, `vantage:<name>`,
     /// `incident` for PagerDuty, `pool` for a Cloudflare pool) to the status told.
@@ -60,6 +61,7 @@ pub struct Notified {
 
 /// A channel's delivery record, persisted per channel; shown to operators.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Stats {
     pub delivered: u64,
     /// Notices given up on: refused for good, or older than `max_age_s`.
@@ -588,11 +590,13 @@ pub fn restore(
 /// Time kept free before the next round starts when delivering, ms.
 pub const ROUND_MARGIN_MS: u64 = 250;
 
-/// How long one alarm's deliveries may take, ms, when the next round starts in
-/// `round_in_ms`: until then, less [`ROUND_MARGIN_MS`], so delivery never
-/// delays a round; `None` when under 500 ms would remain (they go after the round).
-pub fn delivery_budget_ms(round_in_ms: u64) -> Option<u64> {
-    let budget = round_in_ms.saturating_sub(ROUND_MARGIN_MS);
+/// How long one alarm's deliveries may take, ms: until the next round is due
+/// (`refresh_s` after the last round started at `last_round_ms`), less
+/// [`ROUND_MARGIN_MS`], so delivery never delays a round; `None` when under
+/// 500 ms would remain, or before any round (they go after the round).
+pub fn delivery_budget_ms(last_round_ms: Option<u64>, refresh_s: u32, now_ms: u64) -> Option<u64> {
+    let next_round = last_round_ms?.saturating_add(u64::from(refresh_s) * 1000);
+    let budget = next_round.saturating_sub(now_ms).saturating_sub(ROUND_MARGIN_MS);
     (budget >= 500).then_some(budget)
 }
 

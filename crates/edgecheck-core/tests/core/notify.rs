@@ -229,6 +229,25 @@ fn retry_waits_double_capped_with_jitter() {
 }
 
 #[test]
+fn delivery_stops_before_the_next_round_and_the_alarm_wakes_for_it() {
+    use notify::{alarm_in_ms, delivery_budget_ms};
+    // Rounds every 15 s, the last at 100 s.
+    assert_eq!(delivery_budget_ms(Some(100_000), 15, 101_000), Some(13_750), "until 250 ms before the round");
+    assert_eq!(delivery_budget_ms(Some(100_000), 15, 114_000), Some(750));
+    assert_eq!(delivery_budget_ms(Some(100_000), 15, 114_400), None, "the round is too close: after it");
+    assert_eq!(delivery_budget_ms(Some(100_000), 15, 120_000), None, "the round is due");
+    assert_eq!(delivery_budget_ms(None, 15, 1_000), None, "no round yet");
+    let c = valid(&fleet(2, HOOK));
+    let store = MemoryStore::default();
+    let (memory, _) = rounds(&store, &c, None, &[(0, "uu"), (15_000, "xu")]);
+    assert_eq!(alarm_in_ms(9_000, &NotifyState::new(), 16_000), 9_000, "nothing due: the round's time");
+    assert_eq!(alarm_in_ms(9_000, &memory.notify, 20_000), 1_000, "a notice due: soon, at least 1 s");
+    // "{}" (a channel row with only its record) reads back as nothing told.
+    let restored = notify::restore(&c, vec![("hook".into(), "{}".into(), "{}".into())], Vec::new());
+    assert!(restored.2.is_empty(), "{:?}", restored.2);
+}
+
+#[test]
 // The reference verifier checks the timestamp against the host's clock, so the
 // send time is the host's now (a test, not the core).
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)]
