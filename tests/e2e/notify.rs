@@ -254,6 +254,7 @@ pub(crate) fn notifications_arrive_in_order_through_outages_crashes_and_hangs(p:
     // Visible to operators: the admin view and /metrics, never a URL.
     let mut full = worker.call_with("GET", "/health?view=full", &[("authorization", &format!("Bearer {ADMIN}"))]);
     let full: Value = serde_json::from_str(&full.body_mut().read_to_string().unwrap()).unwrap();
+    assert_schema("health-full.schema.json", &full, "/health?view=full with channels");
     let hook_view = &full["notify"]["hook"];
     assert_eq!(hook_view["kind"], "webhook", "{full}");
     assert_eq!(hook_view["pending"], 0);
