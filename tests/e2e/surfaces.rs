@@ -52,6 +52,48 @@ pub(crate) fn chromium(profile: &Path, args: &[&str]) -> std::process::Output {
         .expect("chromium runs (scripts/setup.sh installs Debian's chromium)")
 }
 
+/// The elements of `html` that reach outside a `width`-px viewport, as laid
+/// out by headless Chromium: `(viewport width, ["tag.class right-edge", …])`.
+/// Chromium's window is at least 500 px wide, so the page is laid out in an
+/// iframe of `width` px (`srcdoc`, same origin), where its media queries see
+/// that width, and a script of the test's measures every element's box.
+pub(crate) fn overflowing(profile: &Path, dir: &Path, html: &str, width: u32) -> (u64, Vec<String>) {
+    const MEASURE: &str = "<script>{const w=document.documentElement.clientWidth;\
+        const wide=[...document.querySelectorAll('body *')].filter(e=>{const r=e.getBoundingClientRect();\
+        return r.width>0&&(r.right>w+0.5||r.left<-0.5)}).map(e=>e.tagName.toLowerCase()+'.'+e.className+' '+Math.round(e.getBoundingClientRect().right));\
+        const pre=parent.document.createElement('pre');pre.id='fit';pre.textContent=JSON.stringify({viewport:w,wide});\
+        parent.document.body.appendChild(pre)}</script>";
+    let page = html.replacen("</body>", &format!("{MEASURE}</body>"), 1);
+    let srcdoc = page.replace('&', "&amp;").replace('"', "&quot;");
+    let frame = dir.join(format!("fit-{width}.html"));
+    std::fs::write(
+        &frame,
+        format!(r#"<!doctype html><html><body style="margin:0"><iframe width="{width}" height="4000" style="border:0" srcdoc="{srcdoc}"></iframe></body></html>"#),
+    )
+    .unwrap();
+    let out = chromium(profile, &["--window-size=800,1000", "--dump-dom", &format!("file://{}", frame.display())]);
+    assert!(out.status.success(), "chromium --dump-dom failed: {}", String::from_utf8_lossy(&out.stderr));
+    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
+    let json = dom
+        .split_once("<pre id=\"fit\">")
+        .and_then(|(_, rest)| rest.split_once("</pre>"))
+        .unwrap_or_else(|| panic!("the measuring script did not run:\n{dom}"))
+        .0
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let fit: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let wide = fit["wide"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    (fit["viewport"].as_u64().unwrap(), wide)
+}
+
+/// The page, as a phone shows it: no element wider than a 390 px viewport.
+pub(crate) fn assert_fits_a_phone(profile: &Path, dir: &Path, html: &str) {
+    let (viewport, wide) = overflowing(profile, dir, html, 390);
+    assert_eq!(viewport, 390, "laid out at 390 px");
+    assert!(wide.is_empty(), "elements reach outside a 390 px viewport: {wide:?}");
+}
+
 pub(crate) fn the_surfaces_people_plug_into(p: &Prepared) {
     let worker = p.fresh_worker();
     let health = worker
@@ -88,6 +130,7 @@ pub(crate) fn the_surfaces_people_plug_into(p: &Prepared) {
     let png = std::fs::read(&shot).expect("the screenshot is kept as a test artifact");
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{} bytes", png.len());
     eprintln!("e2e: status page screenshot at {}", shot.display());
+    assert_fits_a_phone(&profile, &dir, &html);
 
     // Prometheus: the exposition parses and lints clean with promtool.
     let (status, content_type, metrics) = get_with(&worker, "/metrics", None);

@@ -58,6 +58,23 @@ pub(crate) fn vantages_agree_before_an_origin_fails(p: &Prepared) {
     assert_eq!(o1["vantages"]["weur"]["status"], "up");
     assert_schema("health-origin.schema.json", &o1, "/health/o1");
     assert_eq!(worker.get("/ready/r-o1"), (200, json!({"region": "r-o1", "status": "up", "ready": true})));
+    // The page marks it with the vantage and has a line per vantage, in a real browser, and fits a phone.
+    let (status, _, html) = get_with(&worker, "/", Some("text/html"));
+    assert_eq!(status, 200, "{html}");
+    let dir = e2e_dir(p.name);
+    let profile = dir.join("chromium-profile");
+    let dom = chromium(&profile, &["--dump-dom", &worker.url("/")]);
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    let row = dom.split("<th scope=\"row\">o1</th>").nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default();
+    assert!(
+        row.contains("Up</span> <small class=\"s-degraded\">· failing from apac</small>"),
+        "the o1 row: {row}\n{dom}"
+    );
+    for vantage in ["enam", "weur", "apac"] {
+        let line = format!("<li><strong>{vantage}</strong> <span class=\"s-up\"><span aria-hidden=\"true\">✓</span> Reporting</span> · last report ");
+        assert!(dom.contains(&line) && dom.contains(" · ran in LHR</li>"), "no line {line:?} on the page:\n{dom}");
+    }
+    assert_fits_a_phone(&profile, &dir, &html);
 
     // Failing from two: down.
     fleet.set("o1", "fail-from-apac+weur");
@@ -89,6 +106,13 @@ pub(crate) fn vantages_agree_before_an_origin_fails(p: &Prepared) {
     assert!(h["vantages"]["weur"]["age_s"].as_u64().is_some(), "the age of its last report: {h}");
     assert_eq!(h["status"], "ok", "{h}");
     assert!(origins(&h).values().all(|o| o["stale"] == false && o["vantages"].get("weur").is_none()), "{h}");
+    let (_, _, html) = get_with(&worker, "/", Some("text/html"));
+    assert!(
+        html.contains(
+            "<li><strong>weur</strong> <span class=\"s-unknown\"><span aria-hidden=\"true\">?</span> Missing</span>"
+        ),
+        "{html}"
+    );
     fleet.set("o2", "fail-from-apac");
     let o2 = worker.until("/health/o2", 20, |o| o["vantages"]["apac"]["status"] == "down");
     assert_eq!((o2["status"].as_str(), o2["failing_from"].clone()), (Some("up"), json!(["apac"])), "{o2}");

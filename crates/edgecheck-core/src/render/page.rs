@@ -7,6 +7,12 @@
 //! its origins (status, latency, time since the last change); a 30-day strip
 //! per region and origin (one bar per UTC day: up, degraded, down, or no data,
 //! each with a text alternative); and the recent changes from the history.
+//! A line per vantage (reporting, isolated or
+//! missing, the age of its last report, where it ran), and each origin that
+//! some voting vantages see failing, below the quorum, is marked
+//! "· failing from <vantages>" beside its status.
+//! Below 40rem (a 390 px phone) each table row reflows into a block of
+//! labelled lines, so no column is hidden or cut off.
 //! Status is never colour alone: every status has its word and a symbol.
 //! Landmarks (`header`, `main`, `footer`), a table caption and row headers, and
 //! text alternatives for every strip keep it usable with a screen reader; the
@@ -18,7 +24,8 @@ use crate::classify::Health;
 use crate::config::Config;
 use crate::monitor::{Change, Kind};
 use crate::uptime::{first_day, Daily, Uptime, DAYS, DAY_MS};
-use crate::view::ShownView;
+use crate::vantage::VantageState;
+use crate::view::{ShownVantage, ShownView};
 
 use super::{escape_html, health_str, overall_str, rfc3339};
 
@@ -92,7 +99,16 @@ td.num{font-variant-numeric:tabular-nums}\
 .strip .b-none{background:repeating-linear-gradient(45deg,var(--none) 0 3px,transparent 3px 6px)}\
 .legend{color:var(--unknown);font-size:.9rem}\
 ol{padding-left:1.2rem}\
-@media (max-width:40rem){th:nth-child(4),td:nth-child(4){display:none}td .strip{min-width:5rem}}";
+.vantages{padding-left:0;list-style:none}.vantages li{margin:.15rem 0}\
+small{overflow-wrap:anywhere}\
+@media (max-width:40rem){\
+table,caption,tbody,tr,th,td{display:block;width:100%}\
+thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
+tr{border-bottom:1px solid var(--none);padding:.35rem 0}\
+th,td{border:0;padding:.1rem 0}th[scope=row]{white-space:normal;overflow-wrap:anywhere;font-size:1.05rem}\
+td[data-label]{display:flex;gap:.5rem;align-items:center}\
+td[data-label]::before{content:attr(data-label);flex:0 0 6.5rem;color:var(--unknown)}\
+td .strip{flex:1;min-width:0}}";
 
 /// A status as a word with a symbol: never colour alone.
 fn status_html(status: Option<Health>, word: &str) -> String {
@@ -174,6 +190,23 @@ fn strip(name: &str, days: Option<&Vec<Option<Uptime>>>, now_ms: u64) -> String 
     format!(r#"<div class="strip" role="img" aria-label="{label}">{bars}</div>"#)
 }
 
+/// One vantage's line: its state in words and a symbol, the age of its last
+/// report, and the data centre it ran in when known.
+fn vantage_line(v: &ShownVantage) -> String {
+    let (class, symbol, note) = match v.state {
+        VantageState::Reporting => ("up", "✓", ""),
+        VantageState::Isolated => ("degraded", "!", " (its own path failed: it does not vote)"),
+        VantageState::Missing => ("unknown", "?", " (no report in the last round: it does not vote)"),
+    };
+    let age = v.age_s.map_or("no report yet".to_string(), |s| format!("last report {} ago", duration(s * 1000)));
+    let colo = v.colo.as_deref().map_or(String::new(), |c| format!(" · ran in {}", escape_html(c)));
+    format!(
+        r#"<li><strong>{}</strong> <span class="s-{class}"><span aria-hidden="true">{symbol}</span> {}</span>{note} · {age}{colo}</li>"#,
+        escape_html(v.name),
+        capitalized(v.state.as_str()),
+    )
+}
+
 fn change_line(c: &Change) -> String {
     let what = match c.kind {
         Kind::Global => "The fleet".to_string(),
@@ -219,6 +252,11 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
         },
         checked = rfc3339(view.checked_at_ms),
     );
+    out.push_str(r#"<section aria-labelledby="vantages"><h2 id="vantages">Vantages</h2><ul class="vantages">"#);
+    for v in &view.vantages(config) {
+        out.push_str(&vantage_line(v));
+    }
+    out.push_str("</ul></section>");
     let daily_of = |name: &str| daily.and_then(|d| d.get(name));
     for (r, region) in config.regions().iter().enumerate() {
         let shown = &view.regions[r];
@@ -246,11 +284,16 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
             if let Some(reason) = origin.probe.map(|p| p.verdict.reason).filter(|r| r.as_str() != "ok") {
                 let _ = write!(status, " <small>({})</small>", reason.as_str());
             }
+            let failing_from = view.disagreement(config, i).failing_from;
+            if !failing_from.is_empty() {
+                let names: Vec<String> = failing_from.iter().map(|v| escape_html(v)).collect();
+                let _ = write!(status, r#" <small class="s-degraded">· failing from {}</small>"#, names.join(", "));
+            }
             let latency = origin.probe.and_then(|p| p.latency_ms).map_or("–".to_string(), |ms| format!("{ms} ms"));
             let since = origin.since_ms.map_or("–".to_string(), |s| duration(now.saturating_sub(s)));
             let _ = write!(
                 out,
-                r#"<tr><th scope="row">{}</th><td>{status}</td><td class="num">{latency}</td><td class="num">{since}</td><td>{}</td></tr>"#,
+                r#"<tr><th scope="row">{}</th><td data-label="Status">{status}</td><td class="num" data-label="Latency">{latency}</td><td class="num" data-label="Since">{since}</td><td data-label="Last {DAYS} days">{}</td></tr>"#,
                 escape_html(name),
                 strip(name, daily_of(name), now),
             );

@@ -158,13 +158,16 @@ fn latency_is_the_median_of_the_voters() {
     assert_eq!(quorum_verdict(&[with(5)], 2), None);
 }
 
+/// One refresh at `at` ms: vantage `v` reports `codes[v]` ([`reports`]).
+fn refresh(c: &Config, at: u64, codes: [&str; 3]) -> edgecheck_core::vantage::Merged {
+    let all = (0..3).flat_map(|v| reports(c, v, codes[v])).collect();
+    merge(c, "f", at, 10, all).0
+}
+
 #[test]
 fn vantage_changes_are_history_and_stale_origins_keep_their_status() {
     let c = fleet("\"majority\"");
-    let refresh = |at, codes: [&str; 3]| {
-        let all = (0..3).flat_map(|v| reports(&c, v, codes[v])).collect();
-        merge(&c, "f", at, 10, all).0
-    };
+    let refresh = |at, codes: [&str; 3]| refresh(&c, at, codes);
     let first = advance_merged(&c, None, &refresh(0, ["uuu", "uuu", "uuu"]));
     assert!(first.changes.iter().all(|ch| ch.kind != Kind::Vantage), "reporting from the start is no news");
     let second = advance_merged(&c, Some(&first.state), &refresh(10_000, ["-", "ttt", "uxu"]));
@@ -371,5 +374,38 @@ fn a_canary_answers_with_any_status_and_nothing_else() {
     ];
     for (outcome, want) in rows {
         assert_eq!(canary_answered(outcome), *want, "{outcome:?}");
+    }
+}
+
+/// The page names the vantages that see an origin failing below the quorum,
+/// and has a line per vantage with its state and the age of its last report.
+#[test]
+fn the_page_shows_the_vantages_and_who_sees_a_failure() {
+    use edgecheck_core::monitor::Snapshot;
+    use edgecheck_core::render::page::status_page;
+    use edgecheck_core::view::shown;
+    let c = fleet("\"majority\"");
+    let refresh = |at, codes: [&str; 3]| refresh(&c, at, codes);
+    let first = advance_merged(&c, None, &refresh(0, ["uuu", "uuu", "uuu"]));
+    // apac sees b down: below the majority, so b stays up, marked; enam does not report.
+    let second = advance_merged(&c, Some(&first.state), &refresh(10_000, ["-", "uuu", "uxu"]));
+    let view = shown(&c, Snapshot { state: &second.state, now_ms: 12_000 });
+    let html = status_page(&c, &view, None, &second.changes);
+    let row = |name: &str| {
+        let at = html.find(&format!("<th scope=\"row\">{name}</th>")).unwrap_or_else(|| panic!("{name}: {html}"));
+        html[at..at + html[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(
+        row("b").contains("✓</span> Up</span> <small class=\"s-degraded\">· failing from apac</small>"),
+        "{}",
+        row("b")
+    );
+    assert!(!row("a").contains("failing from"), "{}", row("a"));
+    for line in [
+        "<li><strong>enam</strong> <span class=\"s-unknown\"><span aria-hidden=\"true\">?</span> Missing</span> (no report in the last round: it does not vote) · last report 12 s ago</li>",
+        "<li><strong>weur</strong> <span class=\"s-up\"><span aria-hidden=\"true\">✓</span> Reporting</span> · last report 2 s ago</li>",
+        "<li><strong>apac</strong> <span class=\"s-up\"><span aria-hidden=\"true\">✓</span> Reporting</span> · last report 2 s ago</li>",
+    ] {
+        assert!(html.contains(line), "missing {line:?} in\n{html}");
     }
 }
