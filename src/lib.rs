@@ -74,7 +74,30 @@ async fn serve(req: Request, env: &Env, ctx: &Context) -> Result<Reply> {
             };
             reply
         }
+        Dispatch::Drain { named, lift } => match authorize(&req, env)? {
+            Ok(()) => drain(config, named, lift, req, env).await?,
+            Err(reply) => reply,
+        },
         Dispatch::Snapshot { target, variant, head } => snapshot::serve(config, target, variant, head, env, ctx).await,
+    })
+}
+
+/// An authorized drain request: its body read (bounded before reading),
+/// validated by the core, and handed to the monitor.
+async fn drain(
+    config: &edgecheck_core::config::Config,
+    named: edgecheck_core::config::Named,
+    lift: bool,
+    mut req: Request,
+    env: &Env,
+) -> Result<Reply> {
+    if let Some(reply) = http::drain_body_too_large(req.headers().get("content-length")?.as_deref()) {
+        return Ok(reply);
+    }
+    let body = if lift { String::new() } else { req.text().await? };
+    Ok(match http::drain_call(config, named, lift, &body, runtime::now_ms()) {
+        Ok(call) => call_monitor(env, call).await.unwrap_or_else(unavailable),
+        Err(reply) => reply,
     })
 }
 

@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use edgecheck_core::config::{Channel, Config, MAX_CONNECTIONS_WAITING};
 use edgecheck_core::detail::ProbeDetail;
+use edgecheck_core::drain::Drain;
 use edgecheck_core::http::{self, MonitorCall, Reply, ToMonitor};
 use edgecheck_core::monitor::{self, Snapshot};
 use edgecheck_core::notify::{self, Notice, Outcome};
@@ -43,7 +44,8 @@ use futures::channel::oneshot;
 use futures::{stream, StreamExt};
 use wasm_bindgen::JsValue;
 use worker::{
-    console_error, durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
+    console_error, console_log, durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result,
+    State,
 };
 
 use crate::runtime::{self, config, now_ms, respond, FLEET_DIGEST};
@@ -121,6 +123,10 @@ impl DurableObject for Monitor {
                 self.round_if_due().await;
                 self.serve(Asked::Detail)
             }
+            Ok(ToMonitor::Call(MonitorCall::Drain { name, drain })) => {
+                self.round_if_due().await;
+                self.set_drain(&name, drain)
+            }
         };
         respond(reply)
     }
@@ -193,6 +199,39 @@ impl Monitor {
             Asked::Refreshed => http::refreshed(config, &view, &memory.uptimes),
             Asked::Detail => http::detail(config, &view, &memory.uptimes, &self.details.borrow(), &memory.notify),
         }
+    }
+
+    /// Sets or lifts the drain of `name`, commits it, and answers with the
+    /// view after it. The next published snapshot carries it: every isolate
+    /// serves it from the round after (within `refresh_s`).
+    fn set_drain(&self, name: &str, drain: Option<Drain>) -> Reply {
+        let config = config();
+        let now = now_ms();
+        let mut memory = self.memory.borrow_mut();
+        let Some(memory) = memory.as_mut() else {
+            return http::monitor_unavailable();
+        };
+        let before = memory.state.drains.clone();
+        if let Err(reply) = http::apply_drain(&mut memory.state, name, drain.clone(), now) {
+            return reply;
+        }
+        if let Err(e) = store::save_drains(&self.store(), &memory.state) {
+            memory.state.drains = before;
+            console_error!("edgecheck: saving the drain of {name} failed, nothing changed: {e}");
+            return http::internal_error();
+        }
+        *self.published.borrow_mut() = None;
+        match &drain {
+            Some(d) => console_log!("edgecheck: {name} drained: {}", d.reason),
+            None => console_log!("edgecheck: the drain of {name} lifted"),
+        }
+        let view = view::shown(config, Snapshot { state: &memory.state, now_ms: now });
+        if view.no_region_left_ready() {
+            console_error!(
+                "edgecheck: WARNING: no region is left ready (drained or down): /ready answers 503 to every load balancer"
+            );
+        }
+        http::drained(config, &view, name)
     }
 
     /// The published snapshot of the last round ([`Published`]), as the

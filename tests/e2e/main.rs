@@ -14,7 +14,7 @@
 //! One test binary: this file holds the table of tests and the two phases;
 //! `harness.rs` the fleets, builds and workers; one module per concern holds
 //! its tests (`scenarios`, `deadline`, `config_error`, `monitor`, `served`,
-//! `vantages`, `zones`, `limits`, `surfaces`, `notify`); `receiver.rs` holds
+//! `vantages`, `zones`, `limits`, `surfaces`, `notify`, `operations`); `receiver.rs` holds
 //! the loopback stand-ins for the services notifications go to.
 //!
 //! Needs the tools `scripts/setup.sh` installs.
@@ -36,6 +36,7 @@ mod harness;
 mod limits;
 mod monitor;
 mod notify;
+mod operations;
 mod receiver;
 mod scenarios;
 mod served;
@@ -49,6 +50,7 @@ use harness::*;
 use limits::*;
 use monitor::*;
 use notify::*;
+use operations::*;
 use receiver::*;
 use scenarios::*;
 use served::*;
@@ -149,6 +151,14 @@ const CASES: &[Case] = &[
         config: restart_config,
         run: state_survives_a_restart,
         also: Some(redeployed_config),
+        shared_port: false,
+    },
+    Case {
+        name: "a_drain_holds_across_a_restart_and_lapses_on_time",
+        fleet: drain_fleet,
+        config: drain_config,
+        run: a_drain_holds_across_a_restart_and_lapses_on_time,
+        also: None,
         shared_port: false,
     },
     Case {

@@ -129,15 +129,22 @@ pub fn readiness(health: Option<Health>, degraded_is_ready: bool) -> bool {
 pub fn aggregate(config: &Config, healths: &[Health]) -> View {
     assert_eq!(healths.len(), config.origins().len(), "one health per origin");
     let regions: Vec<RegionView> = config.regions().iter().map(|region| region_view(config, region, healths)).collect();
-    let standing = regions.iter().filter(|r| r.health != Health::Down).count();
-    let overall = if regions.iter().all(|r| r.health == Health::Up) {
+    let overall = overall_of(config, regions.iter().map(|r| r.health));
+    View { overall, regions }
+}
+
+/// The global status from each region's health (in [`Config::regions`]
+/// order): `ok` when all are up, `degraded` when at least `min_regions_up`
+/// are up or degraded, else `down`.
+pub fn overall_of(config: &Config, regions: impl Iterator<Item = Health> + Clone) -> Overall {
+    let standing = regions.clone().filter(|&h| h != Health::Down).count();
+    if regions.clone().all(|h| h == Health::Up) {
         Overall::Ok
     } else if standing >= config.settings().min_regions_up {
         Overall::Degraded
     } else {
         Overall::Down
-    };
-    View { overall, regions }
+    }
 }
 
 fn region_view(config: &Config, region: &Region, healths: &[Health]) -> RegionView {

@@ -32,6 +32,7 @@ pub mod aggregate;
 pub mod classify;
 pub mod config;
 pub mod detail;
+pub mod drain;
 pub mod http;
 pub mod monitor;
 pub mod notify;

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::aggregate::{aggregate, Overall, Probe, Round, View};
 use crate::classify::{Health, Reason, Verdict};
 use crate::config::Config;
+use crate::drain::Drain;
 use crate::vantage::{Merged, VantageState};
 
 /// One origin's tracked state.
@@ -106,6 +107,10 @@ pub struct MonitorState {
     /// Each vantage's state, by name.
     #[serde(default)]
     pub vantages: BTreeMap<String, VantageTrack>,
+    /// Manual drains, by region or origin name ([`crate::drain`]); kept
+    /// across rounds, set and lifted only by the admin API.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub drains: BTreeMap<String, Drain>,
 }
 
 /// What changed, for `/history`.
@@ -258,6 +263,7 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
         fresh_at_ms: if isolated { prev.and_then(|s| s.fresh_at_ms) } else { Some(at) },
         isolated,
         vantages,
+        drains: prev.map(|s| s.drains.clone()).unwrap_or_default(),
     };
     Advance { state, changes }
 }

@@ -263,6 +263,7 @@ fn empty_state() -> MonitorState {
         fresh_at_ms: None,
         isolated: true,
         vantages: BTreeMap::new(),
+        drains: BTreeMap::new(),
     }
 }
 
@@ -338,6 +339,26 @@ fn repair(
             track.reported_at_ms = track.reported_at_ms.map(|at| at.min(round));
         }
     }
+    state.drains.retain(|name, _| {
+        let kept = config.find(name).is_some();
+        if !kept {
+            note(format!("the drain of {name:?} names nothing in the fleet; dropped"));
+        }
+        kept
+    });
+    // A drain that lapsed while the monitor was down is no problem: it is simply over.
+    state.drains.retain(|_, drain| drain.active(now_ms));
+}
+
+/// Commits `state`'s drains: they are part of the monitor's row, which is
+/// written whole (a drain is rare; the row is written by every round anyway).
+/// An error, saying why, when the commit failed: storage is then as before.
+pub fn save_drains(store: &impl Store, state: &MonitorState) -> Result<(), String> {
+    let json = monitor_json(state)?;
+    if json.len() > MAX_ROW_BYTES {
+        return Err(format!("the monitor's row would be {} bytes, over {MAX_ROW_BYTES}", json.len()));
+    }
+    store.commit(&[Write::Monitor(json)]).map_err(|e| e.to_string())
 }
 
 fn origin_json(track: &OriginTrack) -> String {
@@ -356,6 +377,8 @@ fn monitor_json(state: &MonitorState) -> Result<String, String> {
         fresh_at_ms: Option<u64>,
         isolated: bool,
         vantages: &'a BTreeMap<String, crate::monitor::VantageTrack>,
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        drains: &'a BTreeMap<String, crate::drain::Drain>,
     }
     serde_json::to_string(&Row {
         fleet: &state.fleet,
@@ -366,6 +389,7 @@ fn monitor_json(state: &MonitorState) -> Result<String, String> {
         fresh_at_ms: state.fresh_at_ms,
         isolated: state.isolated,
         vantages: &state.vantages,
+        drains: &state.drains,
     })
     .map_err(|e| e.to_string())
 }

@@ -7,13 +7,18 @@
 //!   the last one is older than `max_stale_s` ([`Snapshot::status`]).
 //! - While the global status is `unknown`, so is every region's.
 //! - An origin is `unknown` until a trustworthy round has judged it.
+//! - Drains ([`crate::drain`]) apply at the time of the answer: a drained
+//!   origin counts as down in its region's quorum and is not ready; a drained
+//!   region is not ready and counts as down in the global view. Statuses of the
+//!   drained scopes themselves stay what the probes saw.
 
 use std::collections::BTreeMap;
 
-use crate::aggregate::{readiness, Overall, Probe};
+use crate::aggregate::{aggregate, overall_of, readiness, Overall, Probe, View};
 use crate::classify::{Health, Reason};
 use crate::config::Config;
-use crate::monitor::{age_s, damped_view, MonitorState, Snapshot};
+use crate::drain::Drain;
+use crate::monitor::{age_s, MonitorState, Snapshot};
 use crate::vantage::{failing_from, VantageState};
 
 /// The whole view shown by one answer.
@@ -54,6 +59,8 @@ pub struct ShownRegion {
     pub total: usize,
     /// Origins that must be up or degraded (the quorum resolved).
     pub min_up: usize,
+    /// An active drain holds it out of rotation ([`ShownView::drain`] says why).
+    pub drained: bool,
 }
 
 /// One origin as shown: the damped status and the raw last probe.
@@ -73,6 +80,8 @@ pub struct ShownOrigin {
     /// The last probe's reason class; `skipped` when it was never probed
     /// (the one place that rule is written).
     pub reason: Reason,
+    /// An active drain holds it out of rotation ([`ShownView::drain`] says why).
+    pub drained: bool,
 }
 
 /// One vantage as shown: its state in the last refresh and the age of its
@@ -98,18 +107,37 @@ pub struct ShownDisagreement<'c> {
 /// The view `snap` shows under `config`. Aggregates once.
 pub fn shown<'s>(config: &Config, snap: Snapshot<'s>) -> ShownView<'s> {
     let state = snap.state;
-    let damped = damped_view(config, &state.origins);
+    let drained = |name: &str| state.drains.get(name).is_some_and(|d| d.active(snap.now_ms));
+    // The damped statuses, a drained origin counting as down (one not yet
+    // judged too: the view is `unknown` then anyway, see `Snapshot::status`).
+    let healths: Vec<Health> = config
+        .origins()
+        .iter()
+        .map(|o| match state.origins.get(&o.name).and_then(|t| t.health) {
+            Some(health) if !drained(&o.name) => health,
+            _ => Health::Down,
+        })
+        .collect();
+    let mut damped = aggregate(config, &healths);
+    let region_drained: Vec<bool> = config.regions().iter().map(|r| drained(&r.name)).collect();
+    if region_drained.contains(&true) {
+        let healths =
+            damped.regions.iter().zip(&region_drained).map(|(rv, &d)| if d { Health::Down } else { rv.health });
+        damped = View { overall: overall_of(config, healths), regions: damped.regions };
+    }
     let status = snap.status(config, &damped);
     let degraded_is_ready = config.settings().degraded_is_ready;
     let regions = config
         .regions()
         .iter()
         .zip(&damped.regions)
-        .map(|(region, rv)| {
+        .zip(region_drained)
+        .map(|((region, rv), drained)| {
             let region_status = status.map(|_| rv.health);
             ShownRegion {
                 status: region_status,
-                ready: readiness(region_status, degraded_is_ready),
+                ready: readiness(region_status, degraded_is_ready) && !drained,
+                drained,
                 since_ms: state.regions.get(&region.name).map(|t| t.since_ms),
                 up: rv.up,
                 degraded: rv.degraded,
@@ -139,14 +167,27 @@ impl ShownView<'_> {
     pub fn origin(&self, config: &Config, i: usize) -> ShownOrigin {
         let track = config.origins().get(i).and_then(|o| self.state.origins.get(&o.name));
         let status = track.and_then(|t| t.health);
+        let drained = config.origins().get(i).is_some_and(|o| self.drain(&o.name).is_some());
         ShownOrigin {
             status,
-            ready: readiness(status, config.settings().degraded_is_ready),
+            ready: readiness(status, config.settings().degraded_is_ready) && !drained,
+            drained,
             reason: track.map_or(Reason::Skipped, |t| t.last.verdict.reason),
             since_ms: track.filter(|_| status.is_some()).map(|t| t.since_ms),
             probe: track.map(|t| t.last),
             stale: track.is_some_and(|t| t.stale),
         }
+    }
+
+    /// The active drain of region or origin `name`, if any.
+    pub fn drain(&self, name: &str) -> Option<&Drain> {
+        self.state.drains.get(name).filter(|d| d.active(self.now_ms))
+    }
+
+    /// Whether the operators drained every region that is not down, so that
+    /// no region is left ready: allowed, and said loudly.
+    pub fn no_region_left_ready(&self) -> bool {
+        self.regions.iter().any(|r| r.drained) && self.regions.iter().all(|r| !r.ready)
     }
 
     /// Every configured vantage as shown, in `settings.vantages` order; a

@@ -131,6 +131,7 @@ pub fn empty_state() -> MonitorState {
         fresh_at_ms: None,
         isolated: false,
         vantages: Default::default(),
+        drains: Default::default(),
     }
 }
 

@@ -15,7 +15,7 @@ pub const MONITOR_GRACE_MS: u64 = 5_000;
 
 /// What the worker asks the `Monitor` Durable Object, as the JSON body of its
 /// request: the route already resolved, never a path to route again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MonitorCall {
     /// The round's published snapshot ([`crate::publish::Published`]), answered
@@ -28,12 +28,16 @@ pub enum MonitorCall {
     EnsureAlarm,
     /// An authorized `/health?view=full`: answers [`detail`].
     Detail,
+    /// An authorized drain request, validated ([`drain_call`]): set (`Some`)
+    /// or lift (`None`) the drain of region or origin `name`; answers
+    /// [`drained`].
+    Drain { name: String, drain: Option<crate::drain::Drain> },
 }
 
 impl MonitorCall {
     /// The request body.
-    pub fn to_json(self) -> String {
-        serde_json::to_string(&self).expect("a MonitorCall serializes")
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a MonitorCall serializes")
     }
 
     /// Reads a request body; anything else than a call is a JSON 400 (the

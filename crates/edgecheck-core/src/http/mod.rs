@@ -17,6 +17,7 @@
 //! | `/badge/{scope}.json`, `.svg` | a shields.io endpoint document, or an SVG badge; scope `global`, a region or an origin |
 //! | `POST /refresh` | with `Authorization: Bearer <EDGECHECK_ADMIN_TOKEN>`: runs a round now, answers `/health` |
 //! | `/health?view=full` | with the same token: `/health` and what it hides ([`crate::detail`]); `private, no-store` |
+//! | `POST`, `DELETE /admin/drain/{name}` | with the same token: drains a region or origin, or lifts its drain ([`admin`]) |
 //!
 //! Variants, from a fixed set ([`Variant`]): `/health?format=health+json` or
 //! `Accept: application/health+json` (the IETF draft's format), `/health` and
@@ -32,12 +33,14 @@
 //! `public, max-age=<refresh_s>` with an `Age` counted from the round that
 //! made them; `/live` and errors are `no-store`.
 
+mod admin;
 mod answer;
 mod auth;
 mod cache;
 mod call;
 mod route;
 
+pub use admin::*;
 pub use answer::*;
 pub use auth::*;
 pub use cache::*;

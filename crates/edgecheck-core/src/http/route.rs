@@ -139,6 +139,10 @@ pub enum Dispatch {
     /// `/health?view=full`: check [`authorize`], then [`MonitorCall::Detail`];
     /// never cached. `head`: the request is HEAD.
     Detail { head: bool },
+    /// `POST` (`lift` false) or `DELETE` (`lift` true) `/admin/drain/{name}`:
+    /// check [`authorize`], read the body ([`drain_body_too_large`]), then
+    /// [`drain_call`].
+    Drain { named: Named, lift: bool },
 }
 
 /// Routes a request: which answer, which target and variant.
@@ -155,6 +159,12 @@ pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
                 reply.set("allow", REFRESH_ALLOW.into());
                 Dispatch::Answer(reply)
             }
+        };
+    }
+    if let ["admin", "drain", name] = segments[..] {
+        return match super::admin::route_drain(config, method, name) {
+            Ok((named, lift)) => Dispatch::Drain { named, lift },
+            Err(reply) => Dispatch::Answer(reply),
         };
     }
     let route = route(config, &segments);

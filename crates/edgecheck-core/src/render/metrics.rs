@@ -16,6 +16,7 @@
 //! | `edgecheck_stale` | | 1 while the last round was self-isolated |
 //! | `edgecheck_region_status` | `region`, `state` (`up`, `degraded`, `down`, `unknown`) | 1 or 0 |
 //! | `edgecheck_region_ready` | `region` | 1 when `/ready/{region}` answers 200 |
+//! | `edgecheck_drained` | `scope` (`region`, `origin`), `name` | 1 per active drain; the family is absent without one |
 //! | `edgecheck_origin_status` | `region`, `origin`, `state` | 1 or 0 (damped by rise/fall) |
 //! | `edgecheck_origin_probe_latency_seconds` | `region`, `origin` | the last probe's latency; absent when none was sent |
 //! | `edgecheck_round_probes` | `reason` | probes of the last round with that reason class |
@@ -86,6 +87,24 @@ pub fn exposition(config: &Config, view: &ShownView, notify: &BTreeMap<String, C
     family(&mut out, "edgecheck_region_ready", "Whether /ready/{region} answers 200 (1) or 503 (0).");
     for (region, shown) in config.regions().iter().zip(&view.regions) {
         let _ = writeln!(out, "edgecheck_region_ready{{region=\"{}\"}} {}", label(&region.name), flag(shown.ready));
+    }
+    let drained: Vec<(&str, &str)> = config
+        .regions()
+        .iter()
+        .zip(&view.regions)
+        .filter(|(_, shown)| shown.drained)
+        .map(|(region, _)| ("region", region.name.as_str()))
+        .chain(config.origins().iter().filter(|o| view.drain(&o.name).is_some()).map(|o| ("origin", o.name.as_str())))
+        .collect();
+    if !drained.is_empty() {
+        family(
+            &mut out,
+            "edgecheck_drained",
+            "1 for each region or origin an active manual drain holds out of rotation.",
+        );
+        for (scope, name) in drained {
+            let _ = writeln!(out, "edgecheck_drained{{scope=\"{scope}\",name=\"{}\"}} 1", label(name));
+        }
     }
 
     let origins: Vec<_> = (0..config.origins().len()).map(|i| view.origin(config, i)).collect();

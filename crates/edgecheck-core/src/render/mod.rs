@@ -23,6 +23,7 @@ use serde::Serialize;
 use crate::aggregate::Overall;
 use crate::classify::{Health, Reason};
 use crate::config::Config;
+use crate::drain::Drain;
 use crate::monitor::{Change, Kind};
 use crate::uptime::{Uptime, Uptimes};
 use crate::view::ShownView;
@@ -40,12 +41,35 @@ pub struct ReadyDoc {
     pub ready: bool,
 }
 
-/// `/ready/{region}`: `{"region":..,"status":"up|degraded|down|unknown","ready":bool}`.
+/// `/ready/{region}`: `{"region":..,"status":"up|degraded|down|unknown","ready":bool}`;
+/// a drained region adds `"reason":"drained"` and its `drain`.
 #[derive(Debug, Serialize)]
 pub struct RegionReadyDoc<'a> {
     pub region: &'a str,
     pub status: &'static str,
     pub ready: bool,
+    /// `drained` while an operator holds the region out of rotation; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain: Option<DrainDoc>,
+}
+
+/// An active drain ([`crate::drain`]): `{"reason":..,"since":..,"until":..}`.
+#[derive(Debug, Serialize)]
+pub struct DrainDoc {
+    /// Why, as the operator said it.
+    pub reason: String,
+    /// RFC 3339: when it was set.
+    pub since: String,
+    /// RFC 3339: when it lapses; absent when it holds until lifted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// The document of `drain`.
+pub fn drain_doc(drain: &Drain) -> DrainDoc {
+    DrainDoc { reason: drain.reason.clone(), since: rfc3339(drain.since_ms), until: drain.until_ms.map(rfc3339) }
 }
 
 /// Uptime per window: `{"1h":{"up":0.999,"degraded":0.0005,"down":0.0005},"24h":..,"7d":..,"30d":..}`;
@@ -130,6 +154,10 @@ pub struct RegionDoc<'a> {
     /// Absent with `?detailed=false`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origins: Option<Vec<OriginDoc<'a>>>,
+    /// The active drain that holds the region out of rotation (`ready` is
+    /// false); absent when none does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain: Option<DrainDoc>,
 }
 
 /// One origin: the damped `status` with `since` and `uptime`, and the raw last
@@ -161,6 +189,12 @@ pub struct OriginDoc<'a> {
     /// when fewer than the quorum do; absent when none does.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failing_from: Vec<&'a str>,
+    /// Whether it is ready: its status, and no drain.
+    pub ready: bool,
+    /// The active drain that holds the origin out of rotation (it counts as
+    /// down in its region's quorum); absent when none does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain: Option<DrainDoc>,
 }
 
 /// `/health/{region}`.
@@ -257,7 +291,15 @@ pub fn ready(view: &ShownView) -> ReadyDoc {
 /// `/ready/{region}` for region `r`.
 pub fn region_ready<'a>(config: &'a Config, view: &ShownView, r: usize) -> RegionReadyDoc<'a> {
     let region = &view.regions[r];
-    RegionReadyDoc { region: &config.regions()[r].name, status: health_str(region.status), ready: region.ready }
+    let name = &config.regions()[r].name;
+    let drain = view.drain(name).filter(|_| region.drained);
+    RegionReadyDoc {
+        region: name,
+        status: health_str(region.status),
+        ready: region.ready,
+        reason: drain.map(|_| "drained"),
+        drain: drain.map(drain_doc),
+    }
 }
 
 /// The `/health` document; without per-origin lists when `summary` (`?detailed=false`).
@@ -326,6 +368,7 @@ fn region_doc<'a>(config: &'a Config, view: &ShownView, r: usize, uptimes: &Upti
         min_up: shown.min_up,
         uptime: uptime_doc(uptimes, &region.name),
         origins: (!summary).then(|| region.origins.iter().map(|&i| origin_doc(config, view, i, uptimes)).collect()),
+        drain: view.drain(&region.name).map(drain_doc),
     }
 }
 
@@ -361,6 +404,8 @@ fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Upti
         stale: shown.stale,
         vantages,
         failing_from: disagreement.failing_from,
+        ready: shown.ready,
+        drain: view.drain(&origin.name).map(drain_doc),
     }
 }
 

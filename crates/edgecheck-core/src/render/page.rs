@@ -11,6 +11,8 @@
 //! missing, the age of its last report, where it ran), and each origin that
 //! some voting vantages see failing, below the quorum, is marked
 //! "· failing from <vantages>" beside its status.
+//! A drained region or origin says so, with its reason and until when; when
+//! no region is left ready, an alert at the top says so.
 //! Below 40rem (a 390 px phone) each table row reflows into a block of
 //! labelled lines, so no column is hidden or cut off.
 //! Status is never colour alone: every status has its word and a symbol.
@@ -22,6 +24,7 @@ use std::fmt::Write;
 
 use crate::classify::Health;
 use crate::config::Config;
+use crate::drain::Drain;
 use crate::monitor::{Change, Kind};
 use crate::uptime::{first_day, Daily, Uptime, DAYS, DAY_MS};
 use crate::vantage::VantageState;
@@ -207,6 +210,15 @@ fn vantage_line(v: &ShownVantage) -> String {
     )
 }
 
+/// How long a drain has held, and until when.
+fn drain_time(drain: &Drain, now: u64) -> String {
+    let until = drain.until_ms.map_or("until lifted".to_string(), |u| {
+        let at = rfc3339(u);
+        format!(r#"until <time datetime="{at}">{} {} UTC</time>"#, &at[..10], &at[11..16])
+    });
+    format!("for {}, {until}", duration(now.saturating_sub(drain.since_ms)))
+}
+
 fn change_line(c: &Change) -> String {
     let what = match c.kind {
         Kind::Global => "The fleet".to_string(),
@@ -252,6 +264,9 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
         },
         checked = rfc3339(view.checked_at_ms),
     );
+    if view.no_region_left_ready() {
+        out.push_str(r#"<p class="overall s-down" role="alert">No region is left ready: every region is drained or down, so /ready answers 503 to every load balancer.</p>"#);
+    }
     out.push_str(r#"<section aria-labelledby="vantages"><h2 id="vantages">Vantages</h2><ul class="vantages">"#);
     for v in &view.vantages(config) {
         out.push_str(&vantage_line(v));
@@ -272,6 +287,14 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
             shown.since_ms.map_or(String::new(), |s| format!("; for {}", duration(now.saturating_sub(s)))),
             strip(&region.name, daily_of(&region.name), now),
         );
+        if let Some(drain) = view.drain(&region.name) {
+            let _ = write!(
+                out,
+                r#"<p class="s-degraded"><span aria-hidden="true">⏸</span> Drained: {} · {}; not ready for load balancers</p>"#,
+                escape_html(&drain.reason),
+                drain_time(drain, now),
+            );
+        }
         let _ = write!(
             out,
             r#"<div class="scroll"><table><caption>Origins in {}</caption><thead><tr><th scope="col">Origin</th><th scope="col">Status</th><th scope="col">Latency</th><th scope="col">Since</th><th scope="col">Last {DAYS} days</th></tr></thead><tbody>"#,
@@ -283,6 +306,14 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
             let mut status = status_html(origin.status, health_str(origin.status));
             if let Some(reason) = origin.probe.map(|p| p.verdict.reason).filter(|r| r.as_str() != "ok") {
                 let _ = write!(status, " <small>({})</small>", reason.as_str());
+            }
+            if let Some(drain) = view.drain(name) {
+                let _ = write!(
+                    status,
+                    r#" <small class="s-degraded">· drained: {} · {}</small>"#,
+                    escape_html(&drain.reason),
+                    drain_time(drain, now)
+                );
             }
             let failing_from = view.disagreement(config, i).failing_from;
             if !failing_from.is_empty() {

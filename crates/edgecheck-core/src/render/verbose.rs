@@ -1,7 +1,7 @@
 //! Readable readiness, in the style of Kubernetes' `/readyz?verbose`: one line
 //! per region (`/ready?verbose`) or per origin (`/ready/{region}?verbose`),
-//! `[+]` when it is ready and `[-]` when not, then a last line saying whether
-//! the whole check passed. Served as `text/plain` with the same status code as
+//! `[+]` when it is ready and `[-]` when not (`; drained` when a drain holds
+//! it out), then a last line saying whether the whole check passed. Served as `text/plain` with the same status code as
 //! the JSON answer (200 or 503).
 //!
 //! ```text
@@ -29,11 +29,12 @@ pub fn ready(config: &Config, view: &ShownView) -> String {
         };
         let _ = writeln!(
             out,
-            "[{sign}]{} {status}: {} of {} origins up or degraded, {} needed",
+            "[{sign}]{} {status}: {} of {} origins up or degraded, {} needed{}",
             region.name,
             shown.up + shown.degraded,
             shown.total,
-            shown.min_up
+            shown.min_up,
+            if shown.drained { "; drained" } else { "" }
         );
     }
     let verdict = overall_str(view.status);
@@ -53,9 +54,10 @@ pub fn region_ready(config: &Config, view: &ShownView, r: usize) -> String {
         let sign = if origin.ready { '+' } else { '-' };
         let reason = origin.reason.as_str();
         let name = &config.origins()[i].name;
+        let drained = if origin.drained { "; drained" } else { "" };
         let _ = match origin.status {
-            Some(Health::Up) => writeln!(out, "[{sign}]{name} ok"),
-            status => writeln!(out, "[{sign}]{name} {}: {reason}", health_str(status)),
+            Some(Health::Up) => writeln!(out, "[{sign}]{name} ok{drained}"),
+            status => writeln!(out, "[{sign}]{name} {}: {reason}{drained}", health_str(status)),
         };
     }
     let shown = &view.regions[r];
@@ -63,6 +65,8 @@ pub fn region_ready(config: &Config, view: &ShownView, r: usize) -> String {
     let name = &config.regions()[r].name;
     if shown.ready {
         let _ = writeln!(out, "readiness check passed: {name} is {verdict}");
+    } else if shown.drained {
+        let _ = writeln!(out, "readiness check failed: {name} is {verdict} but drained");
     } else {
         let _ = writeln!(out, "readiness check failed: {name} is {verdict}");
     }

@@ -36,7 +36,9 @@ fn routing() {
                 assert_eq!(head, method == "HEAD", "{method} {path}");
                 Ok(target)
             }
-            Dispatch::Refresh | Dispatch::Detail { .. } => panic!("only POST /refresh refreshes"),
+            Dispatch::Refresh | Dispatch::Detail { .. } | Dispatch::Drain { .. } => {
+                panic!("only POST /refresh refreshes")
+            }
             Dispatch::Answer(reply) => {
                 if reply.status != 204 {
                     assert_eq!(header(&reply, "content-type"), Some("application/json"), "{method} {path}");
@@ -105,7 +107,7 @@ fn answers_carry_the_view_and_never_an_address() {
     let no_uptime = serde_json::json!({"1h": null, "24h": null, "7d": null, "30d": null});
     assert_eq!(
         east["origins"][2],
-        serde_json::json!({"name": "e3", "status": "down", "since": "2026-11-18T11:06:40.123Z", "probe_status": "down", "reason": "status_mismatch", "http_status": 503, "latency_ms": 1, "critical": true, "uptime": no_uptime,
+        serde_json::json!({"name": "e3", "status": "down", "since": "2026-11-18T11:06:40.123Z", "probe_status": "down", "reason": "status_mismatch", "http_status": 503, "latency_ms": 1, "critical": true, "uptime": no_uptime, "ready": false,
             "stale": false, "vantages": {"default": {"status": "down", "reason": "status_mismatch", "http_status": 503, "latency_ms": 1}}})
     );
     assert_eq!(health["vantages"], serde_json::json!({"default": {"state": "reporting", "age_s": 4}}));

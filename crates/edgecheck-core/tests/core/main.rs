@@ -18,6 +18,7 @@ mod aggregate;
 mod classify;
 mod config;
 mod detail;
+mod drain;
 mod http;
 mod monitor;
 mod notify;
@@ -45,6 +46,21 @@ fn config(text: &str) -> Result<Config, Vec<ConfigError>> {
 
 fn valid(text: &str) -> Config {
     config(text).unwrap_or_else(|errs| panic!("config should be valid: {errs:?}"))
+}
+
+/// The fleet limit: 10,000 regions of long names, one origin of a long name
+/// in each, with `settings` (TOML lines) under `[settings]`.
+fn fleet_limit(settings: &str) -> Config {
+    let mut text = format!("[settings]\n{settings}");
+    for i in 0..10_000 {
+        text += &format!("[regions.region-with-a-long-name-{i:05}]\n");
+    }
+    for i in 0..10_000 {
+        text += &format!(
+            "[[origins]]\nname = \"origin-with-a-rather-long-name-{i:05}\"\nregion = \"region-with-a-long-name-{i:05}\"\nurl = \"https://o{i}.example.com/health\"\n"
+        );
+    }
+    valid(&text)
 }
 
 const FLEET: &str = r#"

@@ -101,6 +101,7 @@ fn state() -> impl Strategy<Value = MonitorState> {
                 fresh_at_ms,
                 isolated,
                 vantages,
+                drains: Default::default(),
             }
         })
 }
@@ -157,6 +158,18 @@ proptest! {
     fn any_request_is_routed(method in "[A-Z]{0,8}", path in "[/a-z0-9.%_-]{0,40}", query in "[a-z=&+%0-9]{0,40}", accept in proptest::option::of("[a-z/+;=.,* 0-9]{0,40}")) {
         let c = valid(FLEET);
         let _ = dispatch(&c, Incoming { method: &method, path: &path, query: &query, accept: accept.as_deref() });
+    }
+
+    #[test]
+    fn any_drain_body_is_answered(body in ".{0,80}", reason in ".{0,220}", until in "[0-9TZ:.+-]{0,30}", now in time()) {
+        use edgecheck_core::drain::{parse, MAX_REASON_CHARS};
+        let _ = parse(&body, now);
+        let doc = serde_json::json!({"reason": reason, "until": until}).to_string();
+        if let Ok(drain) = parse(&doc, now) {
+            prop_assert!(!drain.reason.is_empty() && drain.reason.chars().count() <= MAX_REASON_CHARS);
+            prop_assert!(!drain.reason.chars().any(char::is_control));
+            prop_assert!(drain.until_ms.is_some_and(|u| u > now) && drain.since_ms == now);
+        }
     }
 
     #[test]

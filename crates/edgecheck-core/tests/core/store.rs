@@ -239,19 +239,11 @@ fn stored_rows_fit_the_platform_at_the_fleet_limit() {
     use edgecheck_core::monitor::advance_merged;
     use edgecheck_core::vantage::{merge, Report};
     let hints = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"];
-    let mut text = format!(
-        "[settings]\nshard_size = 500\nvantages = [{}]\n",
+    let settings = format!(
+        "shard_size = 500\nvantages = [{}]\n",
         hints.iter().map(|h| format!("\"{h}\"")).collect::<Vec<_>>().join(", ")
     );
-    for i in 0..10_000 {
-        text += &format!("[regions.region-with-a-long-name-{i:05}]\n");
-    }
-    for i in 0..10_000 {
-        text += &format!(
-            "[[origins]]\nname = \"origin-with-a-rather-long-name-{i:05}\"\nregion = \"region-with-a-long-name-{i:05}\"\nurl = \"https://o{i}.example.com/health\"\n"
-        );
-    }
-    let c = valid(&text);
+    let c = super::fleet_limit(&settings);
     let probe = Probe {
         verdict: Verdict { health: Health::Degraded, reason: Reason::BodyDegraded, http_status: Some(207) },
         latency_ms: Some(123_456),

@@ -1,0 +1,90 @@
+//! Manual drain: an operator takes a region or an origin out of rotation by
+//! hand, as Envoy's `POST /healthcheck/fail` does, before touching it.
+//!
+//! A drain is a promise to the load balancer: while it is active the scope is
+//! not ready, whatever the probes say, until it is lifted or its `until`
+//! passes. Probing goes on and every status stays what the probes saw; only
+//! readiness and the quorums change ([`crate::view::shown`] applies it, at the
+//! time of the answer, so an expiry is exact across restarts and needs no
+//! timer):
+//!
+//! - a drained region answers 503 on `/ready/{region}` with
+//!   `"reason": "drained"`, and counts as down in the global view;
+//! - a drained origin is not ready, and counts as down in its region's quorum.
+//!
+//! Drains are kept by scope name in [`crate::monitor::MonitorState::drains`],
+//! so they are written with the monitor's row and survive a restart; at most
+//! [`MAX_DRAINS`] are active at once, so that row stays under the 2 MB limit
+//! at the fleet limit.
+
+use serde::{Deserialize, Serialize};
+
+/// Characters of a drain's reason at most.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// Drains active at once at most; more is a JSON 409 (drain the region instead).
+pub const MAX_DRAINS: usize = 1_000;
+
+/// Bytes of a drain request's body at most; more is a JSON 413.
+pub const MAX_BODY_BYTES: usize = 10 * 1024;
+
+/// One drain of a region or an origin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drain {
+    /// Why, as the operator said it (at most [`MAX_REASON_CHARS`]).
+    pub reason: String,
+    /// When it was set, ms since the Unix epoch.
+    pub since_ms: u64,
+    /// When it lapses, ms since the Unix epoch; `None` holds until lifted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<u64>,
+}
+
+impl Drain {
+    /// Whether the drain holds at `now_ms`: set, and not past its `until`.
+    pub fn active(&self, now_ms: u64) -> bool {
+        self.until_ms.is_none_or(|until| now_ms < until)
+    }
+}
+
+/// A drain request's body: `{"reason": "...", "until": "2026-12-01T22:00:00Z"}`
+/// (`until` optional, RFC 3339 in UTC).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DrainBody {
+    reason: Option<String>,
+    until: Option<String>,
+}
+
+/// Reads a drain request's body at `now_ms`: the [`Drain`] it asks for, or
+/// the field that is wrong and why (`body`, `reason` or `until`).
+pub fn parse(body: &str, now_ms: u64) -> Result<Drain, (&'static str, String)> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(("body", format!("{} bytes; at most {MAX_BODY_BYTES}", body.len())));
+    }
+    let body: DrainBody = serde_json::from_str(body).map_err(|e| {
+        ("body", format!("expected {{\"reason\": \"...\", \"until\": \"<RFC 3339, UTC>\"}} as JSON: {e}"))
+    })?;
+    let reason = body.reason.unwrap_or_default();
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(("reason", "say why the scope is drained: a non-empty string".into()));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+        return Err(("reason", format!("at most {MAX_REASON_CHARS} characters, without control characters")));
+    }
+    let until_ms = match body.until.as_deref() {
+        None => None,
+        Some(text) => {
+            let at = humantime::parse_rfc3339(text).map_err(|e| {
+                ("until", format!("{e}: an RFC 3339 time in UTC is expected, for example 2026-12-01T22:00:00Z"))
+            })?;
+            let ms = at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+            if ms <= now_ms {
+                return Err(("until", format!("{text} is not in the future")));
+            }
+            Some(ms)
+        }
+    };
+    Ok(Drain { reason: reason.to_string(), since_ms: now_ms, until_ms })
+}
