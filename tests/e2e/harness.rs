@@ -93,8 +93,20 @@ pub(crate) fn build(name: &str, config: &str) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// A port free on 127.0.0.1 for a worker, below Linux's ephemeral range
+/// (32768–60999). A port from `bind(0)` could be one a demo origin in mode
+/// `refuse` released, and the worker would then answer that origin's probes.
 pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = std::process::id().wrapping_mul(7_919);
+    for _ in 0..10_000 {
+        let port = 20_000 + base.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % 12_000;
+        if TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
+            return port as u16;
+        }
+    }
+    panic!("no free port in 20000-31999 on 127.0.0.1");
 }
 
 impl Worker {
