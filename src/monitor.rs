@@ -237,7 +237,8 @@ impl Monitor {
     /// The published snapshot of the last round ([`Published`]), as the
     /// answer to [`MonitorCall::Snapshot`]. Made once per round, when first
     /// asked for: the newest changes and the 30-day strips are read from
-    /// storage then (a failed read is logged and shows as none).
+    /// storage then, with the latency history (a failed read is logged and shows
+    /// as none).
     fn published(&self) -> Reply {
         let memory = self.memory.borrow();
         let Some(memory) = memory.as_ref() else {
@@ -258,11 +259,16 @@ impl Monitor {
             console_error!("edgecheck: reading the daily uptime failed: {e}");
             Default::default()
         });
+        let latency = store::latencies(&store, now_ms()).unwrap_or_else(|e| {
+            console_error!("edgecheck: reading the latency history failed: {e}");
+            Default::default()
+        });
         let doc = Published {
             fleet: FLEET_DIGEST.to_string(),
             state: memory.state.clone(),
             uptimes: memory.uptimes.clone(),
             daily,
+            latency,
             changes,
             notify: notify::summaries(&memory.notify),
         };

@@ -4,6 +4,9 @@
 //! `transactionSync`, so a round's writes land all together or not at all.
 
 use edgecheck_core::schedule::Retention;
+use std::sync::LazyLock;
+
+use edgecheck_core::latency::{bucket_of, Histogram, BUCKETS};
 use edgecheck_core::store::{Counts, Store, Write};
 use edgecheck_core::uptime::{HOUR_MS, MINUTE_MS};
 use serde::Deserialize;
@@ -23,6 +26,8 @@ const TABLES: &[(&str, &str)] = &[
         "CREATE TABLE IF NOT EXISTS rollups (name TEXT NOT NULL, width_ms INTEGER NOT NULL, bucket_ms INTEGER NOT NULL, \
          up INTEGER NOT NULL, degraded INTEGER NOT NULL, down INTEGER NOT NULL, PRIMARY KEY (name, width_ms, bucket_ms))",
     ),
+    // Each rollup row also holds its latency histogram: LATENCY_COLUMNS,
+    // added by `create_schema` (to new tables and to tables made before them).
     // Per notify channel: what it last told and its delivery record.
     (
         "notify_channels",
@@ -41,6 +46,89 @@ const INDEXES: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS changes_by_time ON changes (at_ms)",
     "CREATE INDEX IF NOT EXISTS changes_by_name ON changes (name, at_ms)",
 ];
+
+/// The latency columns of `rollups` ([`edgecheck_core::latency::Histogram`]):
+/// the sum and the maximum in ms, then one count per bucket.
+const LATENCY_COLUMNS: [&str; 2 + BUCKETS] = [
+    "lat_sum_ms",
+    "lat_max_ms",
+    "lat_0",
+    "lat_1",
+    "lat_2",
+    "lat_3",
+    "lat_4",
+    "lat_5",
+    "lat_6",
+    "lat_7",
+    "lat_8",
+    "lat_9",
+    "lat_10",
+    "lat_11",
+];
+
+/// The upsert of one rollup write: adds the counts and the histogram
+/// (the maximum is kept), creating the row at zero.
+static ROLLUP_UPSERT: LazyLock<String> = LazyLock::new(|| {
+    let columns = LATENCY_COLUMNS.join(", ");
+    let marks = vec!["?"; 6 + LATENCY_COLUMNS.len()].join(", ");
+    let adds: Vec<String> = LATENCY_COLUMNS
+        .iter()
+        .map(|c| match *c {
+            "lat_max_ms" => format!("{c} = MAX({c}, excluded.{c})"),
+            _ => format!("{c} = {c} + excluded.{c}"),
+        })
+        .collect();
+    format!(
+        "INSERT INTO rollups (name, width_ms, bucket_ms, up, degraded, down, {columns}) VALUES ({marks}) \
+         ON CONFLICT (name, width_ms, bucket_ms) DO UPDATE SET up = up + excluded.up, \
+         degraded = degraded + excluded.degraded, down = down + excluded.down, {}",
+        adds.join(", ")
+    )
+});
+
+/// The histogram of each row as one JSON array, in [`LATENCY_COLUMNS`] order:
+/// `{aggregate}` is `SUM` for sums over a window, `` for one row per bucket.
+fn latency_array(sum: &str) -> String {
+    let columns: Vec<String> = LATENCY_COLUMNS
+        .iter()
+        .map(|c| match (*c, sum) {
+            (_, "") => (*c).to_string(),
+            ("lat_max_ms", _) => format!("MAX({c})"),
+            _ => format!("{sum}({c})"),
+        })
+        .collect();
+    format!("json_array({})", columns.join(", "))
+}
+
+static SUM_LATENCY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT name, {} AS h FROM rollups WHERE width_ms = ? AND bucket_ms >= ? GROUP BY name",
+        latency_array("SUM")
+    )
+});
+
+static LATENCY_BUCKETS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT name, bucket_ms, {} AS h FROM rollups WHERE width_ms = ? AND bucket_ms >= ? AND {} > 0",
+        latency_array(""),
+        LATENCY_COLUMNS[2..].join(" + ")
+    )
+});
+
+/// A histogram read back from [`latency_array`]'s JSON; a damaged one reads as empty.
+fn histogram(json: &str) -> Histogram {
+    let values: Vec<f64> = serde_json::from_str(json).unwrap_or_default();
+    let mut h = Histogram::default();
+    if values.len() == LATENCY_COLUMNS.len() {
+        let int = |v: f64| if v.is_finite() && v > 0.0 { v as u64 } else { 0 };
+        h.sum_ms = int(values[0]);
+        h.max_ms = int(values[1]);
+        for (count, v) in h.counts.iter_mut().zip(&values[2..]) {
+            *count = int(*v);
+        }
+    }
+    h
+}
 
 /// A row of one JSON column.
 #[derive(Deserialize)]
@@ -78,7 +166,30 @@ impl SqlStore {
         for create in INDEXES {
             self.sql.exec(create, None)?;
         }
+        self.add_latency_columns()?;
         Ok(if any { missing } else { Vec::new() })
+    }
+}
+
+impl SqlStore {
+    /// Adds the [`LATENCY_COLUMNS`] that `rollups` lacks (a table made before
+    /// latency history), each at 0.
+    fn add_latency_columns(&self) -> worker::Result<()> {
+        #[derive(Deserialize)]
+        struct Sql {
+            sql: String,
+        }
+        let tables: Vec<Sql> = self
+            .sql
+            .exec("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'rollups'", None)?
+            .to_array()?;
+        let create = tables.first().map(|t| t.sql.as_str()).unwrap_or_default();
+        for column in LATENCY_COLUMNS {
+            if !create.contains(column) {
+                self.sql.exec(&format!("ALTER TABLE rollups ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0"), None)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -101,19 +212,21 @@ fn statements(write: &Write) -> Vec<(&'static str, Vec<SqlStorageValue>)> {
             "INSERT INTO changes (at_ms, name, json) VALUES (?, ?, ?)",
             vec![int(*at_ms), name.as_str().into(), json.as_str().into()],
         )],
-        Write::Rollup(add) => vec![(
-            "INSERT INTO rollups (name, width_ms, bucket_ms, up, degraded, down) VALUES (?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (name, width_ms, bucket_ms) DO UPDATE SET up = up + excluded.up, \
-             degraded = degraded + excluded.degraded, down = down + excluded.down",
-            vec![
+        Write::Rollup(add) => {
+            let mut values = vec![
                 add.name.as_str().into(),
                 int(add.width_ms),
                 int(add.bucket_ms),
                 int(add.up.into()),
                 int(add.degraded.into()),
                 int(add.down.into()),
-            ],
-        )],
+                int(add.latency_ms.unwrap_or(0)),
+                int(add.latency_ms.unwrap_or(0)),
+            ];
+            let bucket = add.latency_ms.map(bucket_of);
+            values.extend((0..BUCKETS).map(|b| int(u64::from(bucket == Some(b)))));
+            vec![(ROLLUP_UPSERT.as_str(), values)]
+        }
         Write::Prune(retention) => prune(retention),
         Write::Notified { channel, json } => vec![(
             "INSERT INTO notify_channels (channel, notified) VALUES (?, ?) \
@@ -283,5 +396,26 @@ impl Store for SqlStore {
             .into_iter()
             .map(|r| (r.name, r.bucket_ms as u64, [r.up as u64, r.degraded as u64, r.down as u64]))
             .collect())
+    }
+
+    fn sum_latency(&self, width_ms: u64, from_ms: u64) -> worker::Result<Vec<(String, Histogram)>> {
+        #[derive(Deserialize)]
+        struct Row {
+            name: String,
+            h: String,
+        }
+        let rows: Vec<Row> = self.sql.exec(&SUM_LATENCY, vec![int(width_ms), int(from_ms)])?.to_array()?;
+        Ok(rows.into_iter().map(|r| (r.name, histogram(&r.h))).collect())
+    }
+
+    fn latency_buckets(&self, width_ms: u64, from_ms: u64) -> worker::Result<Vec<(String, u64, Histogram)>> {
+        #[derive(Deserialize)]
+        struct Row {
+            name: String,
+            bucket_ms: f64,
+            h: String,
+        }
+        let rows: Vec<Row> = self.sql.exec(&LATENCY_BUCKETS, vec![int(width_ms), int(from_ms)])?.to_array()?;
+        Ok(rows.into_iter().map(|r| (r.name, r.bucket_ms as u64, histogram(&r.h))).collect())
     }
 }

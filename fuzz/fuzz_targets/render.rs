@@ -53,6 +53,7 @@ fuzz_target!(|data: &[u8]| {
                 up,
                 degraded,
                 down,
+                latency_ms: None,
             };
             writes.push(Write::Rollup(add));
         }

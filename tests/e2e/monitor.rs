@@ -301,21 +301,33 @@ pub(crate) fn a_redeploy_changes_the_fleet_on_the_same_state(p: &Prepared, keep_
     assert_eq!(history["changes"].as_array().unwrap().iter().filter(|c| c["kind"] == "config").count(), 1, "once");
 }
 
-/// Sets the monitor's state row (`monitor_state.json`) of the stopped worker
-/// `name` to the SQL expression `json`, with Python's sqlite3.
-pub(crate) fn edit_state_row(name: &str, json: &str) {
+/// The monitor's SQLite file of the stopped worker `name`.
+fn monitor_db(name: &str) -> std::path::PathBuf {
     let do_dir = e2e_dir(name).join("state/v3/do");
-    let db = std::fs::read_dir(&do_dir)
+    std::fs::read_dir(&do_dir)
         .unwrap_or_else(|e| panic!("{}: {e}", do_dir.display()))
         .flatten()
         .filter(|dir| dir.file_name().to_string_lossy().ends_with("-Monitor"))
         .flat_map(|dir| std::fs::read_dir(dir.path()).unwrap().flatten())
         .map(|file| file.path())
         .find(|path| path.extension().is_some_and(|e| e == "sqlite") && !path.ends_with("metadata.sqlite"))
-        .expect("the monitor's SQLite file");
-    let script = format!(
-        "import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\nn = db.execute(\"UPDATE monitor_state SET json = {json} WHERE id = 1\").rowcount\ndb.commit()\nassert n == 1, n\n"
-    );
+        .expect("the monitor's SQLite file")
+}
+
+/// Runs the Python `script` with `db`, an open sqlite3 connection to the
+/// monitor's SQLite file of the stopped worker `name`, and commits.
+pub(crate) fn edit_monitor_db(name: &str, script: &str) {
+    let db = monitor_db(name);
+    let script = format!("import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\n{script}\ndb.commit()\n");
     let status = Command::new("python3").arg("-c").arg(&script).arg(&db).status().expect("python3 runs");
     assert!(status.success(), "editing {} failed", db.display());
+}
+
+/// Sets the monitor's state row (`monitor_state.json`) of the stopped worker
+/// `name` to the SQL expression `json`, with Python's sqlite3.
+pub(crate) fn edit_state_row(name: &str, json: &str) {
+    edit_monitor_db(
+        name,
+        &format!("n = db.execute(\"UPDATE monitor_state SET json = {json} WHERE id = 1\").rowcount\nassert n == 1, n"),
+    );
 }

@@ -168,7 +168,12 @@ pub(crate) fn a_drain_holds_across_a_restart_and_lapses_on_time(p: &Prepared) {
     assert_schema("health-origin.schema.json", &origin, "/health/west-a drained");
     let (status, west) = worker.get("/ready/west");
     assert_eq!((status, west["status"].as_str()), (503, Some("down")), "west's one origin is drained: {west}");
+    assert!(origin["latency"]["1h"]["count"].as_u64() >= Some(1), "{origin}");
     drop(worker);
+    // The state as a deployment before latency history left it: the rollups
+    // table without its latency columns. The restart adds them back at zero
+    // and keeps every uptime count.
+    edit_monitor_db(p.name, OLD_ROLLUPS);
     let worker = Worker::run_with(p.name, &e2e_dir(p.name).join("state"), &vars);
     let (status, west) = worker.get("/ready/west");
     assert!(std::time::SystemTime::now() < until_at, "the restart took the whole 40 s: the check below means nothing");
@@ -176,5 +181,24 @@ pub(crate) fn a_drain_holds_across_a_restart_and_lapses_on_time(p: &Prepared) {
     let origin = worker.until("/health/west-a", 60, |o| o["ready"] == true);
     assert!(std::time::SystemTime::now() >= until_at, "lapsed before its until {until}: {origin}");
     assert!(origin.get("drain").is_none(), "lapsed: {origin}");
+    assert!(origin["uptime"]["1h"]["up"].as_f64() > Some(0.0), "uptime kept across the migration: {origin}");
+    let count = origin["latency"]["1h"]["count"].as_u64();
+    assert!(count >= Some(1), "latency recorded again in the columns the restart added: {origin}");
     worker.until("/ready/west", 20, |r| r["ready"] == true);
 }
+
+/// Python (sqlite3, `db`): rebuilds `rollups` as deployments before latency
+/// history made it, keeping its rows.
+const OLD_ROLLUPS: &str = r#"
+n = db.execute("SELECT COUNT(*) FROM rollups").fetchone()[0]
+assert n > 0, n
+db.executescript("""
+CREATE TABLE old AS SELECT name, width_ms, bucket_ms, up, degraded, down FROM rollups;
+DROP TABLE rollups;
+CREATE TABLE rollups (name TEXT NOT NULL, width_ms INTEGER NOT NULL, bucket_ms INTEGER NOT NULL,
+  up INTEGER NOT NULL, degraded INTEGER NOT NULL, down INTEGER NOT NULL, PRIMARY KEY (name, width_ms, bucket_ms));
+INSERT INTO rollups SELECT * FROM old;
+DROP TABLE old;
+""")
+assert "lat_sum_ms" not in db.execute("SELECT sql FROM sqlite_master WHERE name = 'rollups'").fetchone()[0]
+"#;

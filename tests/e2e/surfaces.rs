@@ -52,18 +52,18 @@ pub(crate) fn chromium(profile: &Path, args: &[&str]) -> std::process::Output {
         .expect("chromium runs (scripts/setup.sh installs Debian's chromium)")
 }
 
-/// The elements of `html` that reach outside a `width`-px viewport, as laid
-/// out by headless Chromium: `(viewport width, ["tag.class right-edge", …])`.
-/// Chromium's window is at least 500 px wide, so the page is laid out in an
-/// iframe of `width` px (`srcdoc`, same origin), where its media queries see
-/// that width, and a script of the test's measures every element's box.
-pub(crate) fn overflowing(profile: &Path, dir: &Path, html: &str, width: u32) -> (u64, Vec<String>) {
-    const MEASURE: &str = "<script>{const w=document.documentElement.clientWidth;\
-        const wide=[...document.querySelectorAll('body *')].filter(e=>{const r=e.getBoundingClientRect();\
-        return r.width>0&&(r.right>w+0.5||r.left<-0.5)}).map(e=>e.tagName.toLowerCase()+'.'+e.className+' '+Math.round(e.getBoundingClientRect().right));\
-        const pre=parent.document.createElement('pre');pre.id='fit';pre.textContent=JSON.stringify({viewport:w,wide});\
-        parent.document.body.appendChild(pre)}</script>";
-    let page = html.replacen("</body>", &format!("{MEASURE}</body>"), 1);
+/// Lays `html` out in headless Chromium in a `width`-px viewport and runs the
+/// test's `script` there (a JavaScript expression whose value is JSON), as
+/// `(viewport width, value)`. Chromium's window is at least 500 px wide, so
+/// the page is laid out in an iframe of `width` px (`srcdoc`, same origin),
+/// where its media queries see that width.
+pub(crate) fn laid_out(profile: &Path, dir: &Path, html: &str, width: u32, script: &str) -> (u64, Value) {
+    let measure = format!(
+        "<script>{{const w=document.documentElement.clientWidth;const value=({script});\
+         const pre=parent.document.createElement('pre');pre.id='fit';pre.textContent=JSON.stringify({{viewport:w,value}});\
+         parent.document.body.appendChild(pre)}}</script>"
+    );
+    let page = html.replacen("</body>", &format!("{measure}</body>"), 1);
     let srcdoc = page.replace('&', "&amp;").replace('"', "&quot;");
     let frame = dir.join(format!("fit-{width}.html"));
     std::fs::write(
@@ -83,8 +83,26 @@ pub(crate) fn overflowing(profile: &Path, dir: &Path, html: &str, width: u32) ->
         .replace("&gt;", ">")
         .replace("&amp;", "&");
     let fit: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
-    let wide = fit["wide"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
-    (fit["viewport"].as_u64().unwrap(), wide)
+    (fit["viewport"].as_u64().unwrap(), fit["value"].clone())
+}
+
+/// The elements of `html` that reach outside a `width`-px viewport, as laid
+/// out by headless Chromium ([`laid_out`]): `(viewport width, ["tag.class right-edge", …])`.
+pub(crate) fn overflowing(profile: &Path, dir: &Path, html: &str, width: u32) -> (u64, Vec<String>) {
+    const WIDE: &str = "[...document.querySelectorAll('body *')].filter(e=>{const r=e.getBoundingClientRect();\
+        return r.width>0&&(r.right>w+0.5||r.left<-0.5)}).map(e=>e.tagName.toLowerCase()+'.'+e.className+' '+Math.round(e.getBoundingClientRect().right))";
+    let (viewport, wide) = laid_out(profile, dir, html, width, WIDE);
+    (viewport, wide.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect())
+}
+
+/// Each response-time chart of `html` as headless Chromium draws it at
+/// `width` px: `{label, width, height, bars: [p50 bar heights, px], fill, background}`.
+pub(crate) fn latency_charts(profile: &Path, dir: &Path, html: &str, width: u32) -> Vec<Value> {
+    const CHARTS: &str = "[...document.querySelectorAll('svg.lat')].map(s=>{const r=s.getBoundingClientRect();\
+        const bars=[...s.querySelectorAll('rect.p50')];return {label:s.getAttribute('aria-label'),width:r.width,height:r.height,\
+        bars:bars.map(b=>b.getBoundingClientRect().height),fill:bars.length?getComputedStyle(bars[0]).fill:null,\
+        background:getComputedStyle(document.body).backgroundColor}})";
+    laid_out(profile, dir, html, width, CHARTS).1.as_array().unwrap().clone()
 }
 
 /// The page, as a phone shows it: no element wider than a 390 px viewport.
@@ -132,6 +150,35 @@ pub(crate) fn the_surfaces_people_plug_into(p: &Prepared) {
     eprintln!("e2e: status page screenshot at {}", shot.display());
     assert_fits_a_phone(&profile, &dir, &html);
 
+    // Latency history: a response-time chart per origin, drawn by Chromium
+    // on a laptop and on a phone; an origin that answers has a bar this hour,
+    // in the text colour, on the page's background.
+    for width in [800, 390] {
+        let charts = latency_charts(&profile, &dir, &html, width);
+        assert_eq!(charts.len(), 4, "a chart per origin at {width} px: {charts:?}");
+        let api = charts.iter().find(|c| c["label"].as_str().unwrap().starts_with("api-a,")).unwrap();
+        let label = api["label"].as_str().unwrap();
+        assert!(label.starts_with("api-a, response time, last 24 hours: p50 ") && label.ends_with(" ms"), "{api}");
+        assert!(
+            api["width"].as_f64().unwrap() >= 100.0 && api["height"].as_f64().unwrap() >= 20.0,
+            "{width} px: {api}"
+        );
+        let bars = api["bars"].as_array().unwrap();
+        assert!(!bars.is_empty() && bars.iter().all(|h| h.as_f64().unwrap() > 0.0), "{width} px: {api}");
+        assert_eq!(api["fill"], "rgb(31, 35, 40)", "the light scheme's text colour: {api}");
+        assert_ne!(api["fill"], api["background"], "{api}");
+        let refused = charts.iter().find(|c| c["label"].as_str().unwrap().starts_with("search-a,")).unwrap();
+        assert_eq!(refused["label"], "search-a, response time, last 24 hours: no data", "refused: no sample");
+        assert_eq!(refused["bars"], json!([]), "{refused}");
+    }
+    let (_, api) = worker.get("/health/api-a");
+    let hour = &api["latency"]["1h"];
+    let (count, p50, p95, max) =
+        (hour["count"].as_u64(), hour["p50_ms"].as_u64(), hour["p95_ms"].as_u64(), hour["max_ms"].as_u64());
+    assert!(count >= Some(1) && p50 <= p95 && p95 <= max && max >= api["latency_ms"].as_u64(), "{api}");
+    let (_, refused) = worker.get("/health/search-a");
+    assert_eq!(refused["latency"], json!({"1h": null, "24h": null, "7d": null}), "{refused}");
+
     // Prometheus: the exposition parses and lints clean with promtool.
     let (status, content_type, metrics) = get_with(&worker, "/metrics", None);
     assert_eq!((status, content_type.as_str()), (200, "text/plain; version=0.0.4; charset=utf-8"));
@@ -140,6 +187,13 @@ pub(crate) fn the_surfaces_people_plug_into(p: &Prepared) {
         "{metrics}"
     );
     assert!(metrics.contains("edgecheck_region_ready{region=\"us-east\"} 1"), "{metrics}");
+    for percentile in ["p50", "p95"] {
+        let series = format!(
+            "edgecheck_origin_latency_{percentile}_seconds{{region=\"us-east\",origin=\"api-a\",window=\"1h\"}} "
+        );
+        assert!(metrics.lines().any(|l| l.starts_with(&series)), "no {series} in {metrics}");
+    }
+    assert!(!metrics.contains("origin=\"search-a\",window="), "no percentiles without samples: {metrics}");
     let mut promtool = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())

@@ -157,6 +157,7 @@ pub fn published(n: usize) -> Published {
         uptimes: Uptimes::new(),
         daily: Default::default(),
         changes: Vec::new(),
+        latency: Default::default(),
         notify: Default::default(),
     }
 }

@@ -34,6 +34,7 @@ pub mod config;
 pub mod detail;
 pub mod drain;
 pub mod http;
+pub mod latency;
 pub mod monitor;
 pub mod notify;
 pub mod publish;

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::http::{self, Extras, Reply, Target, Variant};
+use crate::latency::Latencies;
 use crate::monitor::{age_s, Change, MonitorState, Snapshot};
 use crate::notify::ChannelSummary;
 use crate::uptime::{Daily, Uptimes};
@@ -41,6 +42,10 @@ pub struct Published {
     /// Recorded changes, newest first, at most [`crate::store::HISTORY_LIMIT`]
     /// of the whole fleet: `/history/{name}` shows the ones of that name.
     pub changes: Vec<Change>,
+    /// Each origin's latency history ([`crate::latency`]), by name; origins
+    /// without samples in 7 days are absent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub latency: Latencies,
     /// Each notify channel's counts when the round was published.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub notify: BTreeMap<String, ChannelSummary>,
@@ -84,7 +89,13 @@ pub fn answer(config: &Config, doc: &Published, target: Target, variant: Variant
         target,
         variant,
         &view,
-        Extras { uptimes: Some(&doc.uptimes), changes: &changes, daily, notify: Some(&doc.notify) },
+        Extras {
+            uptimes: Some(&doc.uptimes),
+            changes: &changes,
+            daily,
+            notify: Some(&doc.notify),
+            latency: Some(&doc.latency),
+        },
     )
 }
 

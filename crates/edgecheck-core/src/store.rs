@@ -27,9 +27,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::config::Config;
+use crate::latency::{Histogram, Latencies, Latency, CHART_HOURS, WINDOWS};
 use crate::monitor::{Advance, Change, MonitorState, OriginTrack};
 use crate::schedule::Retention;
-use crate::uptime::{daily, first_day, rollup_adds, Daily, RollupAdd, Uptime, Uptimes, Window, HOUR_MS};
+use crate::uptime::{bucket_start, daily, first_day, rollup_adds, Daily, RollupAdd, Uptime, Uptimes, Window, HOUR_MS};
 
 /// Changes listed by `/history` at most.
 pub const HISTORY_LIMIT: usize = 200;
@@ -56,7 +57,8 @@ pub enum Write {
     /// Appends one change (JSON) of `name` (`""` for the global view and the
     /// config) at `at_ms`.
     Change { at_ms: u64, name: String, json: String },
-    /// Adds counts to one rollup bucket, creating it at zero.
+    /// Adds counts (and a latency to its histogram) to one rollup bucket,
+    /// creating it at zero.
     Rollup(RollupAdd),
     /// Deletes changes and rollup buckets past retention.
     Prune(Retention),
@@ -84,7 +86,7 @@ impl Write {
             Write::Origin { name, json } => name.len() + json.len(),
             Write::Change { name, json, .. } => name.len() + json.len(),
             Write::DropOrigin(name) => name.len(),
-            Write::Rollup(add) => add.name.len() + 40,
+            Write::Rollup(add) => add.name.len() + 8 * (5 + crate::latency::BUCKETS),
             Write::Notified { channel, json }
             | Write::ChannelStats { channel, json }
             | Write::Enqueue { channel, json, .. } => channel.len() + json.len(),
@@ -116,6 +118,12 @@ pub trait Store {
     /// The rollup buckets of `width_ms` starting at or after `from_ms`:
     /// `(name, bucket start ms, counts)`.
     fn rollup_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Counts)>, Self::Error>;
+    /// Sums, per name, the latency histograms of the rollup buckets of
+    /// `width_ms` starting at or after `from_ms`; names without samples may be left out.
+    fn sum_latency(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Histogram)>, Self::Error>;
+    /// The latency histograms of the rollup buckets of `width_ms` starting at
+    /// or after `from_ms` that hold samples: `(name, bucket start ms, histogram)`.
+    fn latency_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Histogram)>, Self::Error>;
     /// Every notify channel's row: `(channel, notified JSON, stats JSON)`.
     fn read_channels(&self) -> Result<Vec<(String, String, String)>, Self::Error>;
     /// Every queued notice: `(channel, seq, pending JSON)`.
@@ -482,6 +490,33 @@ pub fn daily_uptimes<S: Store>(store: &S, now_ms: u64) -> Result<Daily, S::Error
     Ok(daily(&store.rollup_buckets(HOUR_MS, first_day(now_ms))?, now_ms))
 }
 
+/// Every origin's latency history at `now_ms`: the percentiles of each of
+/// [`WINDOWS`] (from the same buckets as the uptime windows) and the hourly
+/// `[p50, p95]` of the last [`CHART_HOURS`] hours, from the hour rollups.
+/// Origins without any sample in 7 days are left out.
+pub fn latencies<S: Store>(store: &S, now_ms: u64) -> Result<Latencies, S::Error> {
+    let mut out = Latencies::new();
+    let empty = || Latency { windows: [None; 3], hourly: vec![None; CHART_HOURS] };
+    for (w, window) in WINDOWS.iter().enumerate() {
+        for (name, histogram) in store.sum_latency(window.bucket_ms(), window.first_bucket(now_ms))? {
+            if let Some(p) = histogram.percentiles() {
+                out.entry(name).or_insert_with(empty).windows[w] = Some(p);
+            }
+        }
+    }
+    let first_hour = bucket_start(now_ms, HOUR_MS).saturating_sub((CHART_HOURS as u64 - 1) * HOUR_MS);
+    for (name, bucket_ms, histogram) in store.latency_buckets(HOUR_MS, first_hour)? {
+        let Some(hour) = bucket_ms.checked_sub(first_hour).map(|d| (d / HOUR_MS) as usize).filter(|&h| h < CHART_HOURS)
+        else {
+            continue;
+        };
+        if let (Some(latency), Some(p)) = (out.get_mut(&name), histogram.percentiles()) {
+            latency.hourly[hour] = Some([p.p50_ms, p.p95_ms]);
+        }
+    }
+    Ok(out)
+}
+
 /// Recorded changes, newest first, at most [`HISTORY_LIMIT`]: all of them or
 /// those of `name`. A row that does not decode is skipped.
 pub fn history<S: Store>(store: &S, name: Option<&str>) -> Result<Vec<Change>, S::Error> {
@@ -509,8 +544,8 @@ struct Tables {
     origins: BTreeMap<String, String>,
     /// (at_ms, append order, name, json).
     changes: Vec<(u64, u64, String, String)>,
-    /// (name, width_ms, bucket_ms) -> counts.
-    rollups: BTreeMap<(String, u64, u64), Counts>,
+    /// (name, width_ms, bucket_ms) -> counts and latencies.
+    rollups: BTreeMap<(String, u64, u64), (Counts, Histogram)>,
     appended: u64,
     /// channel -> (notified JSON, stats JSON).
     channels: BTreeMap<String, (String, String)>,
@@ -540,6 +575,17 @@ impl fmt::Display for WriteRefused {
 }
 
 impl MemoryStore {
+    /// The rollup rows of `width_ms` from `from_ms` that hold latency samples.
+    #[allow(clippy::type_complexity)]
+    fn latency_rows(&self, width_ms: u64, from_ms: u64) -> Vec<((String, u64, u64), (Counts, Histogram))> {
+        let t = self.tables.borrow();
+        t.rollups
+            .iter()
+            .filter(|((_, width, bucket), (_, h))| *width == width_ms && *bucket >= from_ms && h.count() > 0)
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
     /// Replaces the monitor's row with arbitrary text, as damaged storage would.
     pub fn put_raw_monitor(&self, text: &str) {
         self.tables.borrow_mut().monitor = Some(text.to_string());
@@ -596,7 +642,10 @@ fn apply(t: &mut Tables, write: &Write) {
             t.changes.push((*at_ms, order, name.clone(), json.clone()));
         }
         Write::Rollup(add) => {
-            let counts = t.rollups.entry((add.name.clone(), add.width_ms, add.bucket_ms)).or_default();
+            let (counts, latency) = t.rollups.entry((add.name.clone(), add.width_ms, add.bucket_ms)).or_default();
+            if let Some(ms) = add.latency_ms {
+                latency.merge(&Histogram::of(ms));
+            }
             counts[0] = counts[0].saturating_add(u64::from(add.up));
             counts[1] = counts[1].saturating_add(u64::from(add.degraded));
             counts[2] = counts[2].saturating_add(u64::from(add.down));
@@ -687,7 +736,7 @@ impl Store for MemoryStore {
 
     fn sum_rollups(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Counts)>, WriteRefused> {
         let mut sums: BTreeMap<String, Counts> = BTreeMap::new();
-        for ((name, width, bucket), counts) in self.tables.borrow().rollups.iter() {
+        for ((name, width, bucket), (counts, _)) in self.tables.borrow().rollups.iter() {
             if *width == width_ms && *bucket >= from_ms {
                 let sum = sums.entry(name.clone()).or_default();
                 (0..3).for_each(|i| sum[i] = sum[i].saturating_add(counts[i]));
@@ -703,7 +752,23 @@ impl Store for MemoryStore {
             .rollups
             .iter()
             .filter(|((_, width, bucket), _)| *width == width_ms && *bucket >= from_ms)
-            .map(|((name, _, bucket), counts)| (name.clone(), *bucket, *counts))
+            .map(|((name, _, bucket), (counts, _))| (name.clone(), *bucket, *counts))
+            .collect())
+    }
+
+    fn sum_latency(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Histogram)>, WriteRefused> {
+        let mut sums: BTreeMap<String, Histogram> = BTreeMap::new();
+        for ((name, _, _), (_, latency)) in self.latency_rows(width_ms, from_ms) {
+            sums.entry(name).or_default().merge(&latency);
+        }
+        Ok(sums.into_iter().collect())
+    }
+
+    fn latency_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Histogram)>, WriteRefused> {
+        Ok(self
+            .latency_rows(width_ms, from_ms)
+            .into_iter()
+            .map(|((name, _, bucket), (_, h))| (name, bucket, h))
             .collect())
     }
 }

@@ -138,6 +138,20 @@ pub struct RollupAdd {
     pub up: u32,
     pub degraded: u32,
     pub down: u32,
+    /// The round's probe latency to add to the bucket's histogram
+    /// ([`crate::latency`]), ms: origins only, and only when the probe got an
+    /// answer in time (`None` for regions, timeouts, connection errors, skipped
+    /// and stale origins).
+    pub latency_ms: Option<u64>,
+}
+
+/// The latency of an origin's last probe that counts in its latency history:
+/// a merged verdict (not stale) whose answer's headers arrived, and not a
+/// timeout (its latency is the timeout, not the origin's).
+fn answered_latency_ms(track: &crate::monitor::OriginTrack) -> Option<u64> {
+    let verdict = track.last.verdict;
+    let answered = verdict.http_status.is_some() && verdict.reason != crate::classify::Reason::Timeout;
+    track.last.latency_ms.filter(|_| answered && !track.stale)
 }
 
 /// One round's additions to the uptime rollups: for every origin and region, its
@@ -147,10 +161,13 @@ pub fn rollup_adds(config: &Config, advance: &Advance) -> Vec<RollupAdd> {
     if state.isolated {
         return Vec::new();
     }
-    let origins = config.origins().iter().filter_map(|o| Some((&o.name, state.origins.get(&o.name)?.health?)));
-    let regions = config.regions().iter().filter_map(|r| Some((&r.name, state.regions.get(&r.name)?.status)));
+    let origins = config.origins().iter().filter_map(|o| {
+        let track = state.origins.get(&o.name)?;
+        Some((&o.name, track.health?, answered_latency_ms(track)))
+    });
+    let regions = config.regions().iter().filter_map(|r| Some((&r.name, state.regions.get(&r.name)?.status, None)));
     let mut adds = Vec::new();
-    for (name, health) in origins.chain(regions) {
+    for (name, health, latency_ms) in origins.chain(regions) {
         for width_ms in [MINUTE_MS, HOUR_MS] {
             adds.push(RollupAdd {
                 name: name.clone(),
@@ -159,6 +176,7 @@ pub fn rollup_adds(config: &Config, advance: &Advance) -> Vec<RollupAdd> {
                 up: u32::from(health == Health::Up),
                 degraded: u32::from(health == Health::Degraded),
                 down: u32::from(health == Health::Down),
+                latency_ms,
             });
         }
     }

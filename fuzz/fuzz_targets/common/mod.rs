@@ -185,7 +185,7 @@ pub fn serve_all(
     daily: Option<&Daily>,
 ) {
     let view = shown(config, Snapshot { state, now_ms });
-    let extras = Extras { uptimes: Some(uptimes), changes, daily, notify: None };
+    let extras = Extras { uptimes: Some(uptimes), changes, daily, notify: None, latency: None };
     // The published snapshot, through its JSON as the worker receives it.
     let doc = Published {
         fleet: FLEET_DIGEST.into(),
@@ -193,6 +193,7 @@ pub fn serve_all(
         uptimes: uptimes.clone(),
         daily: daily.cloned().unwrap_or_default(),
         changes: changes.to_vec(),
+        latency: Default::default(),
         notify: Default::default(),
     };
     let doc = Published::from_json(FLEET_DIGEST, &doc.to_json()).expect("a published snapshot reads back");

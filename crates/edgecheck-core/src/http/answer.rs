@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::detail::ProbeDetail;
+use crate::latency::Latencies;
 use crate::monitor::{age_s, Change};
 use crate::notify::{ChannelSummary, NotifyState};
 use crate::render;
@@ -25,12 +26,16 @@ pub struct Extras<'a> {
     pub daily: Option<&'a Daily>,
     /// Each notify channel's counts, for `/metrics`.
     pub notify: Option<&'a BTreeMap<String, ChannelSummary>>,
+    /// Latency histories, for `/health/{origin}`, `/metrics` and the status page.
+    pub latency: Option<&'a Latencies>,
 }
 
 /// The monitor's answer for `target` in `variant` from the view it shows.
 pub fn answer(config: &Config, target: Target, variant: Variant, view: &ShownView, extras: Extras) -> Reply {
     let empty = Uptimes::new();
     let uptimes = extras.uptimes.unwrap_or(&empty);
+    let no_latency = Latencies::new();
+    let latency = extras.latency.unwrap_or(&no_latency);
     let ready_status = |ready| if ready { 200 } else { 503 };
     let mut reply = match (target, variant) {
         (Target::Ready, Variant::Verbose) => {
@@ -55,17 +60,19 @@ pub fn answer(config: &Config, target: Target, variant: Variant, view: &ShownVie
         (Target::HealthRegion(r), variant) => {
             Reply::json(200, &render::named_region(config, view, r, uptimes, variant == Variant::Summary))
         }
-        (Target::HealthOrigin(i), _) => Reply::json(200, &render::named_origin(config, view, i, uptimes)),
+        (Target::HealthOrigin(i), _) => {
+            Reply::json(200, &render::named_origin(config, view, i, uptimes, latency.get(&config.origins()[i].name)))
+        }
         (Target::History | Target::HistoryOf(_), _) => Reply::json(200, &render::history(extras.changes)),
         (Target::StatusPage, _) => {
-            let page = render::page::status_page(config, view, extras.daily, extras.changes);
+            let page = render::page::status_page(config, view, extras.daily, latency, extras.changes);
             let mut reply = Reply::with_body(200, "text/html; charset=utf-8", Some(page));
             reply.set("content-security-policy", render::page::CONTENT_SECURITY_POLICY.into());
             reply
         }
         (Target::Metrics, _) => {
             let empty = BTreeMap::new();
-            let text = render::metrics::exposition(config, view, extras.notify.unwrap_or(&empty));
+            let text = render::metrics::exposition(config, view, extras.notify.unwrap_or(&empty), latency);
             Reply::with_body(200, render::metrics::CONTENT_TYPE, Some(text))
         }
         (Target::Badge(scope, BadgeFormat::Json), _) => Reply::json(200, &render::badge::endpoint(config, view, scope)),

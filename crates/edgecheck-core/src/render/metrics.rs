@@ -19,6 +19,7 @@
 //! | `edgecheck_drained` | `scope` (`region`, `origin`), `name` | 1 per active drain; the family is absent without one |
 //! | `edgecheck_origin_status` | `region`, `origin`, `state` | 1 or 0 (damped by rise/fall) |
 //! | `edgecheck_origin_probe_latency_seconds` | `region`, `origin` | the last probe's latency; absent when none was sent |
+//! | `edgecheck_origin_latency_p50_seconds`, `edgecheck_origin_latency_p95_seconds` | `region`, `origin`, `window` (`1h`, `24h`, `7d`) | probe latency median and 95th percentile from the latency history (gauges: a `quantile` label belongs to summaries); absent for a window without samples, the families absent without any |
 //! | `edgecheck_round_probes` | `reason` | probes of the last round with that reason class |
 //! | `edgecheck_round_duration_seconds` | | wall time of the last round |
 //! | `edgecheck_round_timestamp_seconds` | | Unix time the last round started |
@@ -34,6 +35,7 @@ use std::fmt::Write;
 
 use crate::classify::Reason;
 use crate::config::Config;
+use crate::latency::{Latencies, Percentiles, WINDOWS};
 use crate::notify::ChannelSummary;
 use crate::view::ShownView;
 
@@ -58,9 +60,15 @@ fn flag(value: bool) -> u8 {
     u8::from(value)
 }
 
-/// The exposition of the view, and of the notify channels' counts (`notify`,
-/// by channel name; a channel without counts shows zeros).
-pub fn exposition(config: &Config, view: &ShownView, notify: &BTreeMap<String, ChannelSummary>) -> String {
+/// The exposition of the view, of the notify channels' counts (`notify`,
+/// by channel name; a channel without counts shows zeros) and of the latency
+/// history (`latency`, by origin name).
+pub fn exposition(
+    config: &Config,
+    view: &ShownView,
+    notify: &BTreeMap<String, ChannelSummary>,
+    latency: &Latencies,
+) -> String {
     let mut out = String::with_capacity(256 + config.origins().len() * 400);
     family(&mut out, "edgecheck_status", "The global view of the fleet: 1 for its state, 0 for the others.");
     let global = overall_str(view.status);
@@ -137,6 +145,32 @@ pub fn exposition(config: &Config, view: &ShownView, notify: &BTreeMap<String, C
                 "edgecheck_origin_probe_latency_seconds{{region=\"{region}\",origin=\"{name}\"}} {:.3}",
                 ms as f64 / 1000.0
             );
+        }
+    }
+
+    for (quantile, family_name, pick) in [
+        ("median", "edgecheck_origin_latency_p50_seconds", (|p: &Percentiles| p.p50_ms) as fn(&Percentiles) -> u64),
+        ("95th percentile", "edgecheck_origin_latency_p95_seconds", |p: &Percentiles| p.p95_ms),
+    ] {
+        let mut series = String::new();
+        for origin in config.origins() {
+            let Some(history) = latency.get(&origin.name) else { continue };
+            let (region, name) = (label(&config.regions()[origin.region].name), label(&origin.name));
+            for (window, p) in WINDOWS.iter().zip(&history.windows) {
+                let Some(p) = p else { continue };
+                let _ = writeln!(
+                    series,
+                    "{family_name}{{region=\"{region}\",origin=\"{name}\",window=\"{}\"}} {:.3}",
+                    window.label(),
+                    pick(p) as f64 / 1000.0
+                );
+            }
+        }
+        if !series.is_empty() {
+            let help =
+                format!("The {quantile} of probe latency per window, estimated from the latency history's histogram.");
+            family(&mut out, family_name, &help);
+            out.push_str(&series);
         }
     }
 

@@ -24,6 +24,7 @@ use crate::aggregate::Overall;
 use crate::classify::{Health, Reason};
 use crate::config::Config;
 use crate::drain::Drain;
+use crate::latency::{self, Latency, Percentiles};
 use crate::monitor::{Change, Kind};
 use crate::uptime::{Uptime, Uptimes};
 use crate::view::ShownView;
@@ -216,6 +217,9 @@ pub struct NamedOriginDoc<'a> {
     /// its status is the last known; a stale snapshot makes every origin stale.
     #[serde(flatten)]
     pub detail: OriginDoc<'a>,
+    /// Probe latency percentiles by window (`1h`, `24h`, `7d`), from the
+    /// latency history ([`crate::latency`]); a window without samples is `null`.
+    pub latency: BTreeMap<&'static str, Option<Percentiles>>,
 }
 
 /// `/history` and `/history/{name}`: recorded status changes, newest first.
@@ -345,11 +349,20 @@ pub fn named_region<'a>(
 }
 
 /// `/health/{origin}` for origin `i`.
-pub fn named_origin<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Uptimes) -> NamedOriginDoc<'a> {
+/// `latency` is the origin's latency history, `None` without samples.
+pub fn named_origin<'a>(
+    config: &'a Config,
+    view: &ShownView,
+    i: usize,
+    uptimes: &Uptimes,
+    latency: Option<&Latency>,
+) -> NamedOriginDoc<'a> {
+    let windows = latency.map_or([None; 3], |l| l.windows);
     NamedOriginDoc {
         region: &config.regions()[config.origins()[i].region].name,
         checked_at: rfc3339(view.checked_at_ms),
         detail: origin_doc(config, view, i, uptimes),
+        latency: latency::WINDOWS.iter().zip(windows).map(|(w, p)| (w.label(), p)).collect(),
     }
 }
 

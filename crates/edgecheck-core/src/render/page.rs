@@ -7,6 +7,10 @@
 //! its origins (status, latency, time since the last change); a 30-day strip
 //! per region and origin (one bar per UTC day: up, degraded, down, or no data,
 //! each with a text alternative); and the recent changes from the history.
+//! A response-time chart per origin for the last 24 hours: an inline SVG
+//! with a bar per UTC hour, its 95th percentile behind its median, drawn in
+//! the palette's colours (so both schemes read), each hour with a `<title>`
+//! and the chart with a text alternative giving the 24-hour p50 and p95.
 //! A line per vantage (reporting, isolated or
 //! missing, the age of its last report, where it ran), and each origin that
 //! some voting vantages see failing, below the quorum, is marked
@@ -25,8 +29,9 @@ use std::fmt::Write;
 use crate::classify::Health;
 use crate::config::Config;
 use crate::drain::Drain;
+use crate::latency::{Latencies, Latency, CHART_HOURS};
 use crate::monitor::{Change, Kind};
-use crate::uptime::{first_day, Daily, Uptime, DAYS, DAY_MS};
+use crate::uptime::{bucket_start, first_day, Daily, Uptime, DAYS, DAY_MS, HOUR_MS};
 use crate::vantage::VantageState;
 use crate::view::{ShownVantage, ShownView};
 
@@ -100,6 +105,7 @@ td.num{font-variant-numeric:tabular-nums}\
 .strip span{flex:1;border-radius:2px;min-width:3px}\
 .strip .b-up{background:var(--up)}.strip .b-degraded{background:var(--degraded)}.strip .b-down{background:var(--down)}\
 .strip .b-none{background:repeating-linear-gradient(45deg,var(--none) 0 3px,transparent 3px 6px)}\
+.lat{display:block;width:9rem;height:1.5rem}.lat .p95{fill:var(--unknown);fill-opacity:.45}.lat .p50{fill:var(--fg)}.lat .base{fill:var(--none)}\
 .legend{color:var(--unknown);font-size:.9rem}\
 ol{padding-left:1.2rem}\
 .vantages{padding-left:0;list-style:none}.vantages li{margin:.15rem 0}\
@@ -111,7 +117,7 @@ tr{border-bottom:1px solid var(--none);padding:.35rem 0}\
 th,td{border:0;padding:.1rem 0}th[scope=row]{white-space:normal;overflow-wrap:anywhere;font-size:1.05rem}\
 td[data-label]{display:flex;gap:.5rem;align-items:center}\
 td[data-label]::before{content:attr(data-label);flex:0 0 6.5rem;color:var(--unknown)}\
-td .strip{flex:1;min-width:0}}";
+td .strip{flex:1;min-width:0}td .lat{flex:1;min-width:0;max-width:12rem}}";
 
 /// A status as a word with a symbol: never colour alone.
 fn status_html(status: Option<Health>, word: &str) -> String {
@@ -193,6 +199,45 @@ fn strip(name: &str, days: Option<&Vec<Option<Uptime>>>, now_ms: u64) -> String 
     format!(r#"<div class="strip" role="img" aria-label="{label}">{bars}</div>"#)
 }
 
+/// Width of one hour in the chart's viewBox; its bar leaves a unit free.
+const HOUR_UNITS: usize = 5;
+/// Height of the chart's viewBox.
+const CHART_UNITS: u64 = 30;
+
+/// The response-time chart of origin `name` for the [`CHART_HOURS`] hours
+/// ending now: per hour with samples, a bar of its p95 and, in front, one of
+/// its p50, scaled to the largest p95 of the day; `latency` `None` draws only
+/// the baseline, labelled as no data.
+fn latency_chart(name: &str, latency: Option<&Latency>, now_ms: u64) -> String {
+    let first_hour = bucket_start(now_ms, HOUR_MS).saturating_sub((CHART_HOURS as u64 - 1) * HOUR_MS);
+    let hourly = latency.map_or(&[][..], |l| &l.hourly[..]);
+    let top = hourly.iter().flatten().map(|[_, p95]| *p95).max().unwrap_or(0);
+    let height = |ms: u64| ms.saturating_mul(CHART_UNITS).checked_div(top).unwrap_or(0).clamp(1, CHART_UNITS);
+    let width = CHART_HOURS * HOUR_UNITS;
+    let mut bars = format!(r#"<rect class="base" x="0" y="{}" width="{width}" height="1"/>"#, CHART_UNITS - 1);
+    for (h, hour) in hourly.iter().enumerate().take(CHART_HOURS) {
+        let Some([p50, p95]) = hour else { continue };
+        let x = h * HOUR_UNITS;
+        let at = rfc3339(first_hour + h as u64 * HOUR_MS);
+        let title = format!("{} {} UTC: p50 {p50} ms, p95 {p95} ms", &at[..10], &at[11..16]);
+        for (class, ms) in [("p95", *p95), ("p50", *p50)] {
+            let _ = write!(
+                bars,
+                r#"<rect class="{class}" x="{x}" y="{}" width="{}" height="{}"><title>{title}</title></rect>"#,
+                CHART_UNITS - height(ms),
+                HOUR_UNITS - 1,
+                height(ms)
+            );
+        }
+    }
+    let day = latency.and_then(|l| l.windows[1]);
+    let summary = day.map_or("no data".to_string(), |p| format!("p50 {} ms, p95 {} ms", p.p50_ms, p.p95_ms));
+    format!(
+        r#"<svg class="lat" role="img" aria-label="{}, response time, last 24 hours: {summary}" viewBox="0 0 {width} {CHART_UNITS}" preserveAspectRatio="none">{bars}</svg>"#,
+        escape_html(name)
+    )
+}
+
 /// One vantage's line: its state in words and a symbol, the age of its last
 /// report, and the data centre it ran in when known.
 fn vantage_line(v: &ShownVantage) -> String {
@@ -238,8 +283,15 @@ fn change_line(c: &Change) -> String {
 }
 
 /// The page for `view`: `daily` for the strips (`None`: shown as no data),
-/// `changes` newest first (the first [`RECENT_CHANGES`] are listed).
-pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, changes: &[Change]) -> String {
+/// `latencies` for the response-time charts (an origin without one shows no
+/// data), `changes` newest first (the first [`RECENT_CHANGES`] are listed).
+pub fn status_page(
+    config: &Config,
+    view: &ShownView,
+    daily: Option<&Daily>,
+    latencies: &Latencies,
+    changes: &[Change],
+) -> String {
     let now = view.now_ms;
     let global = overall_str(view.status);
     let word = capitalized(global);
@@ -297,7 +349,7 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
         }
         let _ = write!(
             out,
-            r#"<div class="scroll"><table><caption>Origins in {}</caption><thead><tr><th scope="col">Origin</th><th scope="col">Status</th><th scope="col">Latency</th><th scope="col">Since</th><th scope="col">Last {DAYS} days</th></tr></thead><tbody>"#,
+            r#"<div class="scroll"><table><caption>Origins in {}</caption><thead><tr><th scope="col">Origin</th><th scope="col">Status</th><th scope="col">Latency</th><th scope="col">Last 24 hours</th><th scope="col">Since</th><th scope="col">Last {DAYS} days</th></tr></thead><tbody>"#,
             escape_html(&region.name)
         );
         for &i in &region.origins {
@@ -324,8 +376,9 @@ pub fn status_page(config: &Config, view: &ShownView, daily: Option<&Daily>, cha
             let since = origin.since_ms.map_or("–".to_string(), |s| duration(now.saturating_sub(s)));
             let _ = write!(
                 out,
-                r#"<tr><th scope="row">{}</th><td data-label="Status">{status}</td><td class="num" data-label="Latency">{latency}</td><td class="num" data-label="Since">{since}</td><td data-label="Last {DAYS} days">{}</td></tr>"#,
+                r#"<tr><th scope="row">{}</th><td data-label="Status">{status}</td><td class="num" data-label="Latency">{latency}</td><td data-label="24 hours">{}</td><td class="num" data-label="Since">{since}</td><td data-label="Last {DAYS} days">{}</td></tr>"#,
                 escape_html(name),
+                latency_chart(name, latencies.get(name), now),
                 strip(name, daily_of(name), now),
             );
         }

@@ -169,7 +169,7 @@ fn a_drain_holds_readiness_whatever_the_probes_say() {
 }
 
 fn render_page(c: &Config, view: &edgecheck_core::view::ShownView) -> String {
-    edgecheck_core::render::page::status_page(c, view, None, &[])
+    edgecheck_core::render::page::status_page(c, view, None, &Default::default(), &[])
 }
 
 #[test]

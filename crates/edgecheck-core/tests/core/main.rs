@@ -1,6 +1,6 @@
 //! Host tests of the pure core, one file per core module (`config.rs`,
 //! `classify.rs`, `aggregate.rs`, `http.rs`, `monitor.rs`, `uptime.rs`,
-//! `schedule.rs`, `store.rs`, `vantages.rs`, `view.rs`, `detail.rs`, and
+//! `schedule.rs`, `store.rs`, `latency.rs`, `vantages.rs`, `view.rs`, `detail.rs`, and
 //! `surfaces.rs` for the renderers), plus `robust.rs` (properties that nothing
 //! makes the core panic). Each concern is a table of inputs and expected
 //! outputs. This file holds the fleets and helpers they share.
@@ -20,6 +20,7 @@ mod config;
 mod detail;
 mod drain;
 mod http;
+mod latency;
 mod monitor;
 mod notify;
 mod publish;

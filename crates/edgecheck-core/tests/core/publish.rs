@@ -19,6 +19,7 @@ fn doc(state: edgecheck_core::monitor::MonitorState, changes: Vec<Change>) -> Pu
         uptimes: Uptimes::new(),
         daily: Daily::new(),
         changes,
+        latency: Default::default(),
         notify: Default::default(),
     }
 }

@@ -130,7 +130,7 @@ proptest! {
         let changes = vec![Change { at_ms: change_at, kind: Kind::Origin, name: "e1".into(), from: None, to: "up".into(), reason: None }];
         let strips = daily(&[("e1".to_string(), change_at, [1, 2, 3])], now_ms);
         let uptimes = Uptimes::new();
-        let extras = Extras { uptimes: Some(&uptimes), changes: &changes, daily: Some(&strips), notify: None };
+        let extras = Extras { uptimes: Some(&uptimes), changes: &changes, daily: Some(&strips), notify: None, latency: None };
         for target in every_target() {
             for variant in [Variant::Full, Variant::Summary, Variant::HealthJson, Variant::Verbose] {
                 let reply = http::answer(&c, target, variant, &view, extras);

@@ -258,7 +258,7 @@ fn the_status_page() {
         reason: Some(edgecheck_core::classify::Reason::StatusMismatch),
     }];
     let d = daily(&[("e1".to_string(), first_day(AT) + 29 * DAY_MS, [10, 0, 0])], AT);
-    let extras = Extras { uptimes: None, changes: &changes, daily: Some(&d), notify: None };
+    let extras = Extras { uptimes: None, changes: &changes, daily: Some(&d), notify: None, latency: None };
     let reply = http::answer(&c, Target::StatusPage, Variant::Full, &view, extras);
     assert_eq!((reply.status, header(&reply, "content-type")), (200, Some("text/html; charset=utf-8")));
     assert!(header(&reply, "content-security-policy").unwrap().starts_with("default-src 'none'"));
@@ -273,7 +273,8 @@ fn the_status_page() {
         "name=\"viewport\"",
         "<span aria-hidden=\"true\">!</span> Degraded",
         "<h2 id=\"region-east\">east <span class=\"s-down\"><span aria-hidden=\"true\">✕</span> Down</span></h2>",
-        "<th scope=\"row\">e3</th><td data-label=\"Status\"><span class=\"s-down\"><span aria-hidden=\"true\">✕</span> Down</span> <small>(status_mismatch)</small></td><td class=\"num\" data-label=\"Latency\">1 ms</td><td class=\"num\" data-label=\"Since\">1 h 2 min</td><td data-label=\"Last 30 days\">",
+        "<th scope=\"row\">e3</th><td data-label=\"Status\"><span class=\"s-down\"><span aria-hidden=\"true\">✕</span> Down</span> <small>(status_mismatch)</small></td><td class=\"num\" data-label=\"Latency\">1 ms</td><td data-label=\"24 hours\"><svg class=\"lat\" role=\"img\" aria-label=\"e3, response time, last 24 hours: no data\"",
+        "</svg></td><td class=\"num\" data-label=\"Since\">1 h 2 min</td><td data-label=\"Last 30 days\">",
         "<h2 id=\"vantages\">Vantages</h2>",
         "aria-label=\"e1, last 30 days: 1 up, 0 with degraded time, 0 with down time, 29 without data\"",
         "Origin e3 went up → down (status_mismatch)",
@@ -282,7 +283,8 @@ fn the_status_page() {
         assert!(html.contains(needle), "missing {needle:?} in\n{html}");
     }
     assert!(!html.contains("<script") && !html.contains("example.com"), "no script, no address");
-    assert_eq!(html.matches("role=\"img\"").count(), 3 + 7, "a strip per region and origin");
+    assert_eq!(html.matches("role=\"img\"").count(), 3 + 7 + 7, "a strip per region and origin, a chart per origin");
+    assert_eq!(html.matches("<svg class=\"lat\"").count(), 7, "a response-time chart per origin");
     assert_eq!(html.matches("class=\"b-").count(), (3 + 7) * DAYS);
 }
 
