@@ -107,7 +107,7 @@ pub struct ShownDisagreement<'c> {
 /// The view `snap` shows under `config`. Aggregates once.
 pub fn shown<'s>(config: &Config, snap: Snapshot<'s>) -> ShownView<'s> {
     let state = snap.state;
-    let drained = |name: &str| state.drains.get(name).is_some_and(|d| d.active(snap.now_ms));
+    let drained = |name: &str| active_drain(state, name, snap.now_ms).is_some();
     // The damped statuses, a drained origin counting as down (one not yet
     // judged too: the view is `unknown` then anyway, see `Snapshot::status`).
     let healths: Vec<Health> = config
@@ -181,7 +181,7 @@ impl ShownView<'_> {
 
     /// The active drain of region or origin `name`, if any.
     pub fn drain(&self, name: &str) -> Option<&Drain> {
-        self.state.drains.get(name).filter(|d| d.active(self.now_ms))
+        active_drain(self.state, name, self.now_ms)
     }
 
     /// Whether the operators drained every region that is not down, so that
@@ -228,4 +228,10 @@ impl ShownView<'_> {
         let merged = (!track.stale).then_some(track.last.verdict.health);
         ShownDisagreement { seen, failing_from: failing_from(config, merged, &voting) }
     }
+}
+
+/// The active drain of region or origin `name` in `state` at `now_ms`: the
+/// one rule of whether a drain holds.
+fn active_drain<'s>(state: &'s MonitorState, name: &str, now_ms: u64) -> Option<&'s Drain> {
+    state.drains.get(name).filter(|d| d.active(now_ms))
 }

@@ -41,11 +41,7 @@ pub struct DrainedDoc<'a> {
 /// (`lift` false) and `DELETE` (true), or the answer itself (404, 405, 204).
 pub(super) fn route_drain(config: &Config, method: &str, name: &str) -> Result<(Named, bool), Reply> {
     let Some(named) = config.find(name) else {
-        return Err(Reply::error(
-            404,
-            "not_found",
-            format!("no region or origin is called \"{}\"", super::route::printable(name)),
-        ));
+        return Err(Reply::error(404, "not_found", super::route::no_such_name(name)));
     };
     match method {
         "POST" => Ok((named, false)),
@@ -106,7 +102,7 @@ pub fn drained(config: &Config, view: &ShownView, name: &str) -> Reply {
     let (kind, ready) = match config.find(name) {
         Some(Named::Region(r)) => ("region", view.regions[r].ready),
         Some(Named::Origin(i)) => ("origin", view.origin(config, i).ready),
-        None => return Reply::error(404, "not_found", "no such region or origin".into()),
+        None => return Reply::error(404, "not_found", super::route::no_such_name(name)),
     };
     Reply::json(200, &DrainedDoc { name, kind, ready, drain: view.drain(name).map(render::drain_doc) })
 }

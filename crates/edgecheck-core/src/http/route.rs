@@ -233,6 +233,11 @@ pub(super) fn preflight(allow: &str) -> Reply {
     reply
 }
 
+/// The 404 message for a name that is neither a region nor an origin.
+pub(super) fn no_such_name(name: &str) -> String {
+    format!("no region or origin is called \"{}\"", printable(name))
+}
+
 /// `Ok(None)` is `/live`.
 pub(super) fn route(config: &Config, segments: &[&str]) -> Result<Option<Target>, Reply> {
     let not_found = |what: String| {
@@ -242,9 +247,7 @@ pub(super) fn route(config: &Config, segments: &[&str]) -> Result<Option<Target>
             format!("{what}; try /, /live, /ready, /ready/{{region}}, /health, /health/{{name}}, /metrics or /badge/global.svg"),
         )
     };
-    let named = |name: &str| {
-        config.find(name).ok_or_else(|| not_found(format!("no region or origin is called \"{}\"", printable(name))))
-    };
+    let named = |name: &str| config.find(name).ok_or_else(|| not_found(no_such_name(name)));
     match segments {
         [] => Ok(Some(Target::StatusPage)),
         ["live"] => Ok(None),

@@ -296,7 +296,7 @@ pub fn ready(view: &ShownView) -> ReadyDoc {
 pub fn region_ready<'a>(config: &'a Config, view: &ShownView, r: usize) -> RegionReadyDoc<'a> {
     let region = &view.regions[r];
     let name = &config.regions()[r].name;
-    let drain = view.drain(name).filter(|_| region.drained);
+    let drain = view.drain(name);
     RegionReadyDoc {
         region: name,
         status: health_str(region.status),
