@@ -259,9 +259,9 @@ impl Monitor {
             console_error!("edgecheck: reading the daily uptime failed: {e}");
             Default::default()
         });
-        let latency = store::latencies(&store, now_ms()).unwrap_or_else(|e| {
-            console_error!("edgecheck: reading the latency history failed: {e}");
-            Default::default()
+        let latency = store::latency_chart(&store, now_ms(), memory.latency.clone()).unwrap_or_else(|e| {
+            console_error!("edgecheck: reading the hourly latency failed: {e}");
+            memory.latency.clone()
         });
         let doc = Published {
             fleet: FLEET_DIGEST.to_string(),

@@ -86,8 +86,9 @@ static ROLLUP_UPSERT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The histogram of each row as one JSON array, in [`LATENCY_COLUMNS`] order:
-/// `{aggregate}` is `SUM` for sums over a window, `` for one row per bucket.
+/// The histogram as one JSON array, in [`LATENCY_COLUMNS`] order: summed
+/// over a group when `sum` is `SUM` (the maximum taken with `MAX`), the row's
+/// own when `sum` is empty.
 fn latency_array(sum: &str) -> String {
     let columns: Vec<String> = LATENCY_COLUMNS
         .iter()
@@ -100,9 +101,11 @@ fn latency_array(sum: &str) -> String {
     format!("json_array({})", columns.join(", "))
 }
 
-static SUM_LATENCY: LazyLock<String> = LazyLock::new(|| {
+/// Per name over a window: the summed counts and the summed histogram.
+static SUM_ROLLUPS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT name, {} AS h FROM rollups WHERE width_ms = ? AND bucket_ms >= ? GROUP BY name",
+        "SELECT name, SUM(up) AS up, SUM(degraded) AS degraded, SUM(down) AS down, {} AS h FROM rollups \
+         WHERE width_ms = ? AND bucket_ms >= ? GROUP BY name",
         latency_array("SUM")
     )
 });
@@ -357,23 +360,20 @@ impl Store for SqlStore {
         Ok(cursor.to_array::<JsonRow>()?.into_iter().map(|r| r.json).collect())
     }
 
-    fn sum_rollups(&self, width_ms: u64, from_ms: u64) -> worker::Result<Vec<(String, Counts)>> {
+    fn sum_rollups(&self, width_ms: u64, from_ms: u64) -> worker::Result<Vec<(String, Counts, Histogram)>> {
         #[derive(Deserialize)]
         struct SumRow {
             name: String,
             up: f64,
             degraded: f64,
             down: f64,
+            h: String,
         }
-        let rows: Vec<SumRow> = self
-            .sql
-            .exec(
-                "SELECT name, SUM(up) AS up, SUM(degraded) AS degraded, SUM(down) AS down FROM rollups \
-                 WHERE width_ms = ? AND bucket_ms >= ? GROUP BY name",
-                vec![int(width_ms), int(from_ms)],
-            )?
-            .to_array()?;
-        Ok(rows.into_iter().map(|r| (r.name, [r.up as u64, r.degraded as u64, r.down as u64])).collect())
+        let rows: Vec<SumRow> = self.sql.exec(&SUM_ROLLUPS, vec![int(width_ms), int(from_ms)])?.to_array()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.name, [r.up as u64, r.degraded as u64, r.down as u64], histogram(&r.h)))
+            .collect())
     }
 
     fn rollup_buckets(&self, width_ms: u64, from_ms: u64) -> worker::Result<Vec<(String, u64, Counts)>> {
@@ -396,16 +396,6 @@ impl Store for SqlStore {
             .into_iter()
             .map(|r| (r.name, r.bucket_ms as u64, [r.up as u64, r.degraded as u64, r.down as u64]))
             .collect())
-    }
-
-    fn sum_latency(&self, width_ms: u64, from_ms: u64) -> worker::Result<Vec<(String, Histogram)>> {
-        #[derive(Deserialize)]
-        struct Row {
-            name: String,
-            h: String,
-        }
-        let rows: Vec<Row> = self.sql.exec(&SUM_LATENCY, vec![int(width_ms), int(from_ms)])?.to_array()?;
-        Ok(rows.into_iter().map(|r| (r.name, histogram(&r.h))).collect())
     }
 
     fn latency_buckets(&self, width_ms: u64, from_ms: u64) -> worker::Result<Vec<(String, u64, Histogram)>> {

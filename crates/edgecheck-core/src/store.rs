@@ -113,14 +113,12 @@ pub trait Store {
     /// The newest changes (JSON), newest first, all or those of `name`; at most
     /// `limit`. Changes at the same ms come newest appended first.
     fn changes(&self, name: Option<&str>, limit: usize) -> Result<Vec<String>, Self::Error>;
-    /// Sums, per name, the rollup buckets of `width_ms` starting at or after `from_ms`.
-    fn sum_rollups(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Counts)>, Self::Error>;
+    /// Sums, per name, the rollup buckets of `width_ms` starting at or after
+    /// `from_ms`: the counts and the latency histogram, in one read.
+    fn sum_rollups(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Counts, Histogram)>, Self::Error>;
     /// The rollup buckets of `width_ms` starting at or after `from_ms`:
     /// `(name, bucket start ms, counts)`.
     fn rollup_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Counts)>, Self::Error>;
-    /// Sums, per name, the latency histograms of the rollup buckets of
-    /// `width_ms` starting at or after `from_ms`; names without samples may be left out.
-    fn sum_latency(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Histogram)>, Self::Error>;
     /// The latency histograms of the rollup buckets of `width_ms` starting at
     /// or after `from_ms` that hold samples: `(name, bucket start ms, histogram)`.
     fn latency_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Histogram)>, Self::Error>;
@@ -146,6 +144,9 @@ impl fmt::Display for Problem {
 pub struct Memory {
     pub state: MonitorState,
     pub uptimes: Uptimes,
+    /// Latency percentiles per window, summed with `uptimes` (the hourly
+    /// chart is read when the snapshot is published: [`latency_chart`]).
+    pub latency: Latencies,
     /// Whether storage holds `state` (the last commit succeeded). When not, the
     /// next round writes every origin row, not only those that moved.
     pub saved: bool,
@@ -255,8 +256,8 @@ pub fn restore(store: &impl Store, config: &Config, now_ms: u64) -> (Option<Memo
             saved = false;
         }
     }
-    let uptimes = uptimes_or_log(store, now_ms, &mut problems, None);
-    (Some(Memory { state, uptimes, saved, unsaved: Vec::new(), notify }), problems)
+    let (uptimes, latency) = windows_or_log(store, now_ms, &mut problems, None);
+    (Some(Memory { state, uptimes, latency, saved, unsaved: Vec::new(), notify }), problems)
 }
 
 /// The state of a monitor that knows nothing yet (no round, no view).
@@ -463,12 +464,17 @@ pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance
         }
     };
     let at = advance.state.checked_at_ms;
-    let uptimes = uptimes_or_log(store, at, &mut problems, prev.map(|m| m.uptimes));
-    (Memory { state: advance.state, uptimes, saved, unsaved, notify }, problems)
+    let (uptimes, latency) = windows_or_log(store, at, &mut problems, prev.map(|m| (m.uptimes, m.latency)));
+    (Memory { state: advance.state, uptimes, latency, saved, unsaved, notify }, problems)
 }
 
-fn uptimes_or_log(store: &impl Store, now_ms: u64, problems: &mut Vec<Problem>, fallback: Option<Uptimes>) -> Uptimes {
-    uptimes(store, now_ms).unwrap_or_else(|e| {
+fn windows_or_log(
+    store: &impl Store,
+    now_ms: u64,
+    problems: &mut Vec<Problem>,
+    fallback: Option<(Uptimes, Latencies)>,
+) -> (Uptimes, Latencies) {
+    windows(store, now_ms).unwrap_or_else(|e| {
         problems.push(Problem(format!("computing uptime failed: {e}")));
         fallback.unwrap_or_default()
     })
@@ -476,13 +482,28 @@ fn uptimes_or_log(store: &impl Store, now_ms: u64, problems: &mut Vec<Problem>, 
 
 /// Uptime of every origin and region over each window ending at `now_ms`.
 pub fn uptimes<S: Store>(store: &S, now_ms: u64) -> Result<Uptimes, S::Error> {
-    let mut out = Uptimes::new();
+    Ok(windows(store, now_ms)?.0)
+}
+
+/// Uptime of every origin and region over each window ending at `now_ms`,
+/// and each origin's latency percentiles over [`WINDOWS`] (the same sums:
+/// one read per window). An origin without a latency sample in 7 days has no
+/// [`Latency`]; the hourly chart of each is left empty.
+pub fn windows<S: Store>(store: &S, now_ms: u64) -> Result<(Uptimes, Latencies), S::Error> {
+    let mut uptimes = Uptimes::new();
+    let mut latency = Latencies::new();
     for (w, window) in Window::ALL.iter().enumerate() {
-        for (name, [up, degraded, down]) in store.sum_rollups(window.bucket_ms(), window.first_bucket(now_ms))? {
-            out.entry(name).or_insert([None; 4])[w] = Uptime::from_counts(up, degraded, down);
+        for (name, [up, degraded, down], histogram) in
+            store.sum_rollups(window.bucket_ms(), window.first_bucket(now_ms))?
+        {
+            uptimes.entry(name.clone()).or_insert([None; 4])[w] = Uptime::from_counts(up, degraded, down);
+            if let (Some(l), Some(p)) = (WINDOWS.iter().position(|lw| lw == window), histogram.percentiles()) {
+                let empty = || Latency { windows: [None; 3], hourly: vec![None; CHART_HOURS] };
+                latency.entry(name).or_insert_with(empty).windows[l] = Some(p);
+            }
         }
     }
-    Ok(out)
+    Ok((uptimes, latency))
 }
 
 /// The status page's 30-day strips ending today (`now_ms`), from the hour rollups.
@@ -490,31 +511,21 @@ pub fn daily_uptimes<S: Store>(store: &S, now_ms: u64) -> Result<Daily, S::Error
     Ok(daily(&store.rollup_buckets(HOUR_MS, first_day(now_ms))?, now_ms))
 }
 
-/// Every origin's latency history at `now_ms`: the percentiles of each of
-/// [`WINDOWS`] (from the same buckets as the uptime windows) and the hourly
-/// `[p50, p95]` of the last [`CHART_HOURS`] hours, from the hour rollups.
-/// Origins without any sample in 7 days are left out.
-pub fn latencies<S: Store>(store: &S, now_ms: u64) -> Result<Latencies, S::Error> {
-    let mut out = Latencies::new();
-    let empty = || Latency { windows: [None; 3], hourly: vec![None; CHART_HOURS] };
-    for (w, window) in WINDOWS.iter().enumerate() {
-        for (name, histogram) in store.sum_latency(window.bucket_ms(), window.first_bucket(now_ms))? {
-            if let Some(p) = histogram.percentiles() {
-                out.entry(name).or_insert_with(empty).windows[w] = Some(p);
-            }
-        }
-    }
+/// `windows` (an origin's latency percentiles, from [`Memory::latency`]) with
+/// the hourly `[p50, p95]` of the [`CHART_HOURS`] hours ending at `now_ms`,
+/// from the hour rollups: the latency history the snapshot publishes.
+pub fn latency_chart<S: Store>(store: &S, now_ms: u64, mut windows: Latencies) -> Result<Latencies, S::Error> {
     let first_hour = bucket_start(now_ms, HOUR_MS).saturating_sub((CHART_HOURS as u64 - 1) * HOUR_MS);
     for (name, bucket_ms, histogram) in store.latency_buckets(HOUR_MS, first_hour)? {
         let Some(hour) = bucket_ms.checked_sub(first_hour).map(|d| (d / HOUR_MS) as usize).filter(|&h| h < CHART_HOURS)
         else {
             continue;
         };
-        if let (Some(latency), Some(p)) = (out.get_mut(&name), histogram.percentiles()) {
+        if let (Some(latency), Some(p)) = (windows.get_mut(&name), histogram.percentiles()) {
             latency.hourly[hour] = Some([p.p50_ms, p.p95_ms]);
         }
     }
-    Ok(out)
+    Ok(windows)
 }
 
 /// Recorded changes, newest first, at most [`HISTORY_LIMIT`]: all of them or
@@ -575,17 +586,6 @@ impl fmt::Display for WriteRefused {
 }
 
 impl MemoryStore {
-    /// The rollup rows of `width_ms` from `from_ms` that hold latency samples.
-    #[allow(clippy::type_complexity)]
-    fn latency_rows(&self, width_ms: u64, from_ms: u64) -> Vec<((String, u64, u64), (Counts, Histogram))> {
-        let t = self.tables.borrow();
-        t.rollups
-            .iter()
-            .filter(|((_, width, bucket), (_, h))| *width == width_ms && *bucket >= from_ms && h.count() > 0)
-            .map(|(k, v)| (k.clone(), *v))
-            .collect()
-    }
-
     /// Replaces the monitor's row with arbitrary text, as damaged storage would.
     pub fn put_raw_monitor(&self, text: &str) {
         self.tables.borrow_mut().monitor = Some(text.to_string());
@@ -734,15 +734,16 @@ impl Store for MemoryStore {
         Ok(rows.into_iter().take(limit).map(|(.., json)| json.clone()).collect())
     }
 
-    fn sum_rollups(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Counts)>, WriteRefused> {
-        let mut sums: BTreeMap<String, Counts> = BTreeMap::new();
-        for ((name, width, bucket), (counts, _)) in self.tables.borrow().rollups.iter() {
+    fn sum_rollups(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Counts, Histogram)>, WriteRefused> {
+        let mut sums: BTreeMap<String, (Counts, Histogram)> = BTreeMap::new();
+        for ((name, width, bucket), (counts, latency)) in self.tables.borrow().rollups.iter() {
             if *width == width_ms && *bucket >= from_ms {
-                let sum = sums.entry(name.clone()).or_default();
+                let (sum, histogram) = sums.entry(name.clone()).or_default();
                 (0..3).for_each(|i| sum[i] = sum[i].saturating_add(counts[i]));
+                histogram.merge(latency);
             }
         }
-        Ok(sums.into_iter().collect())
+        Ok(sums.into_iter().map(|(name, (counts, histogram))| (name, counts, histogram)).collect())
     }
 
     fn rollup_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Counts)>, WriteRefused> {
@@ -756,19 +757,14 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn sum_latency(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, Histogram)>, WriteRefused> {
-        let mut sums: BTreeMap<String, Histogram> = BTreeMap::new();
-        for ((name, _, _), (_, latency)) in self.latency_rows(width_ms, from_ms) {
-            sums.entry(name).or_default().merge(&latency);
-        }
-        Ok(sums.into_iter().collect())
-    }
-
     fn latency_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Histogram)>, WriteRefused> {
         Ok(self
-            .latency_rows(width_ms, from_ms)
-            .into_iter()
-            .map(|((name, _, bucket), (_, h))| (name, bucket, h))
+            .tables
+            .borrow()
+            .rollups
+            .iter()
+            .filter(|((_, width, bucket), (_, h))| *width == width_ms && *bucket >= from_ms && h.count() > 0)
+            .map(|((name, _, bucket), (_, h))| (name.clone(), *bucket, *h))
             .collect())
     }
 }

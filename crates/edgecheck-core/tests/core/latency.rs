@@ -119,7 +119,11 @@ fn rounds_roll_latency_up_and_the_windows_and_hours_read_it_back() {
         assert!(problems.is_empty(), "{problems:?}");
         memory = Some(m);
     }
-    let latencies = store::latencies(&db, now).unwrap();
+    // The windows are summed with the uptime, in the round (the last one's
+    // commit, at its own time); the chart is read when the snapshot is published.
+    let (_, at_publish) = store::windows(&db, now).unwrap();
+    assert_eq!(memory.as_ref().unwrap().latency.keys().collect::<Vec<_>>(), vec!["a"]);
+    let latencies = store::latency_chart(&db, now, at_publish).unwrap();
     let a = &latencies["a"];
     let [h1, h24, d7] = a.windows;
     // 1 h: 100, 400 and 400 (the 20 ms round an hour ago just left it, and
