@@ -210,3 +210,35 @@ fn every_test_the_docs_name_exists() {
     }
     assert!(missing.is_empty(), "named in the docs, absent from the code: {missing:?}");
 }
+
+/// Every error code a public answer can carry is in `docs/schema/error.schema.json`:
+/// each `Reply::error(<status>, "<code>", …)` of the core, but for the codes
+/// of the calls between the worker's own objects, which no client sees.
+#[test]
+fn every_error_code_is_in_the_error_schema() {
+    const INTERNAL: [&str; 3] = ["bad_prober_call", "bad_report", "report_dropped"];
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(Path::new(ROOT).join("docs/schema/error.schema.json")).unwrap())
+            .unwrap();
+    let documented: Vec<&str> =
+        schema["properties"]["error"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let mut missing = Vec::new();
+    for (file, text) in sources(CORE) {
+        for (at, call) in text.match_indices("Reply::error(") {
+            let rest = &text[at + call.len()..];
+            // `<status>,` then the code as a string literal (a variable is the caller's literal).
+            let Some(after_status) =
+                rest.trim_start().trim_start_matches(|c: char| c.is_ascii_digit()).strip_prefix(',')
+            else {
+                continue;
+            };
+            let Some(code) = after_status.trim_start().strip_prefix('"').and_then(|s| s.split('"').next()) else {
+                continue;
+            };
+            if !documented.contains(&code) && !INTERNAL.contains(&code) {
+                missing.push(format!("{file}: {code}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "error codes not in docs/schema/error.schema.json: {missing:?}");
+}

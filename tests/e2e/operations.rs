@@ -97,7 +97,9 @@ pub(crate) fn a_drain_holds_across_a_restart_and_lapses_on_time(p: &Prepared) {
         assert_schema("error.schema.json", &doc, "a drain's 400");
     }
     let huge = format!(r#"{{"reason": "{}"}}"#, "x".repeat(20_000));
-    assert_eq!(admin(&worker, "POST", "/admin/drain/west", Some(ADMIN), &huge).0, 413);
+    let (status, _, doc) = admin(&worker, "POST", "/admin/drain/west", Some(ADMIN), &huge);
+    assert_eq!(status, 413, "{doc}");
+    assert_schema("error.schema.json", &doc, "a drain's 413");
     let (_, west) = worker.get("/ready/west");
     assert_eq!(west, json!({"region": "west", "status": "up", "ready": true}), "no bad request changed anything");
 
