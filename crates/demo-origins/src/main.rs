@@ -421,17 +421,31 @@ fn bind(port: u16) -> io::Result<TcpListener> {
     TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
 }
 
-/// Accepts connections until the mode is `refuse`; then closes the listener and
-/// binds the same port again when the mode changes.
+/// The port bound on 127.0.0.1 without listening; `None` when it cannot be.
+fn reserve(port: u16) -> Option<socket2::Socket> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).ok()?;
+    socket.bind(&SocketAddr::from(([127, 0, 0, 1], port)).into()).ok()?;
+    Some(socket)
+}
+
+/// Accepts connections until the mode is `refuse`; then closes the listener,
+/// keeps the port bound without listening, and listens on it again when the
+/// mode changes.
 fn serve_origin(origin: Arc<Origin>, listener: TcpListener) {
     let mut listener = Some(listener);
     loop {
         if origin.mode() == Mode::Refuse {
             drop(listener.take());
+            // Keep the port, bound but not listening: a connect is refused,
+            // and no other process (another test's fleet binding port 0) can
+            // be given the port and answer this origin's probes.
+            let reserved = reserve(origin.port);
             let mut mode = origin.mode.lock().unwrap();
             while *mode == Mode::Refuse {
                 mode = origin.changed.wait(mode).unwrap();
             }
+            drop(mode);
+            listener = reserved.and_then(|socket| socket.listen(128).ok().map(|()| TcpListener::from(socket)));
         }
         let bound = match listener.take() {
             Some(l) => l,
