@@ -25,7 +25,9 @@ mod runtime;
 mod snapshot;
 mod store;
 
+use edgecheck_core::config::Config;
 use edgecheck_core::http::{self, Dispatch, MonitorCall, Reply, Source};
+use futures::StreamExt;
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 use runtime::{call_monitor_at, config, respond};
@@ -78,6 +80,7 @@ async fn serve(req: Request, env: &Env, ctx: &Context) -> Result<Reply> {
             Ok(()) => drain(config, named, lift, req, env).await?,
             Err(reply) => reply,
         },
+        Dispatch::Ping(route) => ping(config, route, req, env).await?,
         Dispatch::Snapshot { target, variant, head } => snapshot::serve(config, target, variant, head, env, ctx).await,
     })
 }
@@ -99,6 +102,44 @@ async fn drain(
         Ok(call) => call_monitor(env, call).await.unwrap_or_else(unavailable),
         Err(reply) => reply,
     })
+}
+
+/// A heartbeat check's ping: its token checked against the check's secret
+/// before anything else, its body bounded (by `Content-Length`, then while
+/// it streams; it is not kept), then handed to the monitor.
+async fn ping(config: &Config, route: http::PingRoute, mut req: Request, env: &Env) -> Result<Reply> {
+    let check = &config.origins()[route.check];
+    let secret = check.heartbeat.as_ref().map_or("", |h| h.token_secret.as_str());
+    let token = env.secret(secret).ok().map(|s| s.to_string());
+    let authorization = req.headers().get("authorization")?;
+    if let Err(reply) =
+        http::authorize_ping(authorization.as_deref(), route.path_token.as_deref(), secret, token.as_deref())
+    {
+        return Ok(reply);
+    }
+    let declared = req.headers().get("content-length")?.and_then(|l| l.trim().parse::<u64>().ok());
+    if let Some(reply) = http::ping_body_too_large(declared) {
+        return Ok(reply);
+    }
+    // A body of unknown length (chunked) is read and dropped as it streams;
+    // one over the bound is still read to its end, up to
+    // `PING_DRAIN_BYTES`, so that the answer follows a whole request (a body
+    // cancelled halfway stalled the next request in wrangler dev), and is
+    // cancelled beyond that.
+    let mut read: u64 = 0;
+    if req.inner().body().is_some() {
+        let mut body = req.stream()?;
+        while let Some(chunk) = body.next().await {
+            read = read.saturating_add(chunk?.len() as u64);
+            if read > http::PING_DRAIN_BYTES {
+                break;
+            }
+        }
+    }
+    if let Some(reply) = http::ping_body_too_large(Some(read)) {
+        return Ok(reply);
+    }
+    Ok(call_monitor(env, http::ping_call(config, &route)).await.unwrap_or_else(unavailable))
 }
 
 /// Checks the request's `Authorization` against the admin token secret

@@ -32,6 +32,7 @@ use std::time::Duration;
 use edgecheck_core::config::{Channel, Config, MAX_CONNECTIONS_WAITING};
 use edgecheck_core::detail::ProbeDetail;
 use edgecheck_core::drain::Drain;
+use edgecheck_core::heartbeat::PingKind;
 use edgecheck_core::http::{self, MonitorCall, Reply, ToMonitor};
 use edgecheck_core::monitor::{self, Snapshot};
 use edgecheck_core::notify::{self, Notice, Outcome};
@@ -126,6 +127,14 @@ impl DurableObject for Monitor {
             Ok(ToMonitor::Call(MonitorCall::Drain { name, drain })) => {
                 self.round_if_due().await;
                 self.set_drain(&name, drain)
+            }
+            Ok(ToMonitor::Call(MonitorCall::Ping { name, kind })) => {
+                // Taken at once; a round is run first only on a monitor that
+                // has none at all (its first moment after a deploy).
+                if self.memory.borrow().is_none() {
+                    self.round_if_due().await;
+                }
+                self.take_ping(&name, kind)
             }
         };
         respond(reply)
@@ -232,6 +241,32 @@ impl Monitor {
             );
         }
         http::drained(config, &view, name)
+    }
+
+    /// Takes a heartbeat check's ping into memory and commits the check's row
+    /// at once; the check is judged at the next round. A ping arriving during
+    /// a round is kept: the round takes the memory only in its synchronous
+    /// merge.
+    fn take_ping(&self, name: &str, kind: PingKind) -> Reply {
+        let mut memory = self.memory.borrow_mut();
+        let Some(memory) = memory.as_mut() else {
+            return http::monitor_unavailable();
+        };
+        let before = memory.state.origins.get(name).cloned();
+        match http::apply_ping(config(), &mut memory.state, name, kind, now_ms()) {
+            Err(reply) => reply,
+            Ok((reply, track)) => match store::save_origin(&self.store(), name, &track) {
+                Ok(()) => reply,
+                Err(e) => {
+                    match before {
+                        Some(track) => memory.state.origins.insert(name.to_string(), track),
+                        None => memory.state.origins.remove(name),
+                    };
+                    console_error!("edgecheck: saving the ping of {name} failed, nothing changed: {e}");
+                    http::internal_error()
+                }
+            },
+        }
     }
 
     /// The published snapshot of the last round ([`Published`]), as the

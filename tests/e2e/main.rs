@@ -14,7 +14,7 @@
 //! One test binary: this file holds the table of tests and the two phases;
 //! `harness.rs` the fleets, builds and workers; one module per concern holds
 //! its tests (`scenarios`, `deadline`, `config_error`, `monitor`, `served`,
-//! `vantages`, `zones`, `limits`, `surfaces`, `notify`, `operations`); `receiver.rs` holds
+//! `vantages`, `zones`, `limits`, `surfaces`, `notify`, `operations`, `heartbeat`); `receiver.rs` holds
 //! the loopback stand-ins for the services notifications go to.
 //!
 //! Needs the tools `scripts/setup.sh` installs.
@@ -33,6 +33,7 @@ use serde_json::{json, Value};
 mod config_error;
 mod deadline;
 mod harness;
+mod heartbeat;
 mod limits;
 mod monitor;
 mod notify;
@@ -47,6 +48,7 @@ mod zones;
 use config_error::*;
 use deadline::*;
 use harness::*;
+use heartbeat::*;
 use limits::*;
 use monitor::*;
 use notify::*;
@@ -208,6 +210,14 @@ const CASES: &[Case] = &[
         run: notifications_arrive_in_order_through_outages_crashes_and_hangs,
         also: None,
         shared_port: true,
+    },
+    Case {
+        name: "a_heartbeat_check_goes_down_when_its_pings_stop",
+        fleet: heartbeat_fleet,
+        config: heartbeat_config,
+        run: a_heartbeat_check_goes_down_when_its_pings_stop,
+        also: None,
+        shared_port: false,
     },
     Case {
         name: "a_cloudflare_pool_follows_readiness_fail_static_and_damped",

@@ -64,11 +64,16 @@ pub enum Reason {
     Skipped,
     SecretMissing,
     RequestInvalid,
+    /// A heartbeat check's last successful ping is older than `period_s` +
+    /// `grace_s` (or it never pinged in that long).
+    HeartbeatMissed,
+    /// A heartbeat check's last ping was a failure (`/ping/{name}/fail`).
+    HeartbeatFailed,
 }
 
 impl Reason {
     /// Every reason class, in the order of the rule table.
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 13] = [
         Reason::ConnectError,
         Reason::Timeout,
         Reason::Skipped,
@@ -80,6 +85,8 @@ impl Reason {
         Reason::StatusMismatch,
         Reason::BodyInvalid,
         Reason::Ok,
+        Reason::HeartbeatMissed,
+        Reason::HeartbeatFailed,
     ];
 
     /// Whether the probe failed for a network-class reason (`connect_error`,
@@ -102,6 +109,8 @@ impl Reason {
             Reason::Skipped => "skipped",
             Reason::SecretMissing => "secret_missing",
             Reason::RequestInvalid => "request_invalid",
+            Reason::HeartbeatMissed => "heartbeat_missed",
+            Reason::HeartbeatFailed => "heartbeat_failed",
         }
     }
 }

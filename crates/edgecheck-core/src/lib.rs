@@ -10,6 +10,7 @@
 //! - [`classify`]: one probe's outcome to `up` / `degraded` / `down` and a reason;
 //! - [`aggregate`]: verdicts to per-region health and the global view; the
 //!   readiness rule;
+//! - [`heartbeat`]: heartbeat checks, judged from the pings they send;
 //! - [`vantage`]: the vantage quorum, several probers' reports merged into one
 //!   verdict per origin;
 //! - [`monitor`]: hysteresis, fail-static and history, the state machine of rounds;
@@ -33,6 +34,7 @@ pub mod classify;
 pub mod config;
 pub mod detail;
 pub mod drain;
+pub mod heartbeat;
 pub mod http;
 pub mod latency;
 pub mod monitor;

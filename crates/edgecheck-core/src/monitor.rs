@@ -22,7 +22,12 @@ use crate::aggregate::{aggregate, Overall, Probe, Round, View};
 use crate::classify::{Health, Reason, Verdict};
 use crate::config::Config;
 use crate::drain::Drain;
+use crate::heartbeat::{self, Pings};
 use crate::vantage::{Merged, VantageState};
+
+/// The last probe of an origin never judged: down, `skipped`.
+const NEVER_PROBED: Probe =
+    Probe { verdict: Verdict { health: Health::Down, reason: Reason::Skipped, http_status: None }, latency_ms: None };
 
 /// One origin's tracked state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,9 +51,26 @@ pub struct OriginTrack {
     /// of vantages could vote), so `health` is the last known one.
     #[serde(default)]
     pub stale: bool,
+    /// A heartbeat check's pings ([`crate::heartbeat`]); `None` for a probed origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pings: Option<Pings>,
 }
 
 impl OriginTrack {
+    /// An origin no round has judged yet, first seen at `at_ms`.
+    pub fn unjudged(at_ms: u64) -> OriginTrack {
+        OriginTrack {
+            health: None,
+            since_ms: at_ms,
+            better: 0,
+            worse: 0,
+            last: NEVER_PROBED,
+            by_vantage: BTreeMap::new(),
+            stale: false,
+            pings: None,
+        }
+    }
+
     /// Whether `self` and `other` differ only in probe latencies: what a round
     /// need not write again (a healthy fleet's rows do not change from round to
     /// round, so a round writes only the origins whose verdicts, counters or
@@ -58,6 +80,7 @@ impl OriginTrack {
         (self.health, self.since_ms, self.better, self.worse, self.last.verdict, self.stale)
             == (other.health, other.since_ms, other.better, other.worse, other.last.verdict, other.stale)
             && verdicts(self) == verdicts(other)
+            && self.pings == other.pings
     }
 }
 
@@ -176,15 +199,15 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
         });
     }
     let isolated = merged.is_self_isolated();
-    let never_probed = Probe {
-        verdict: Verdict { health: Health::Down, reason: Reason::Skipped, http_status: None },
-        latency_ms: None,
-    };
 
     let mut origins = BTreeMap::new();
     for (i, origin) in config.origins().iter().enumerate() {
         let prev_track = prev.and_then(|s| s.origins.get(&origin.name));
-        let seen = merged.by_vantage.get(i).map(Vec::as_slice).unwrap_or_default();
+        // No vantage sees a heartbeat check, whatever a report holds for it.
+        let seen = match origin.heartbeat {
+            Some(_) => &[],
+            None => merged.by_vantage.get(i).map(Vec::as_slice).unwrap_or_default(),
+        };
         let by_vantage: BTreeMap<String, Probe> = config
             .settings()
             .vantages
@@ -192,15 +215,25 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
             .zip(seen)
             .filter_map(|(v, probe)| probe.map(|p| (v.name.clone(), p)))
             .collect();
-        let verdict = merged.probes.get(i).copied().flatten();
+        // A heartbeat check is judged from its pings, and only in a trustworthy
+        // round (a self-isolated one changes no status).
+        let pings = origin
+            .heartbeat
+            .as_ref()
+            .map(|_| prev_track.and_then(|t| t.pings.clone()).unwrap_or_else(|| Pings::watched_from(at)));
+        let verdict = match (&origin.heartbeat, &pings) {
+            (Some(check), Some(pings)) if !isolated => heartbeat::verdict(check, pings, at),
+            (Some(_), _) => None,
+            (None, _) => merged.probes.get(i).copied().flatten(),
+        };
         let last = verdict
             .or_else(|| seen.iter().flatten().next().copied())
             .or_else(|| prev_track.map(|t| t.last))
-            .unwrap_or(never_probed);
+            .unwrap_or(NEVER_PROBED);
         let stale = verdict.is_none();
         let mut track = match prev_track {
-            Some(t) => OriginTrack { last, by_vantage, stale, ..t.clone() },
-            None => OriginTrack { health: None, since_ms: at, better: 0, worse: 0, last, by_vantage, stale },
+            Some(t) => OriginTrack { last, by_vantage, stale, pings, ..t.clone() },
+            None => OriginTrack { health: None, since_ms: at, better: 0, worse: 0, last, by_vantage, stale, pings },
         };
         if let Some(probe) = verdict {
             let before = track.health;

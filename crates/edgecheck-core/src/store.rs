@@ -370,6 +370,13 @@ pub fn save_drains(store: &impl Store, state: &MonitorState) -> Result<(), Strin
     store.commit(&[Write::Monitor(json)]).map_err(|e| e.to_string())
 }
 
+/// Commits one origin's row (a heartbeat check's ping, taken between
+/// rounds). An error, saying why, when the commit failed: storage is then as
+/// before.
+pub fn save_origin(store: &impl Store, name: &str, track: &OriginTrack) -> Result<(), String> {
+    store.commit(&[Write::Origin { name: name.to_string(), json: origin_json(track) }]).map_err(|e| e.to_string())
+}
+
 fn origin_json(track: &OriginTrack) -> String {
     serde_json::to_string(track).expect("an OriginTrack serializes")
 }

@@ -179,6 +179,11 @@ impl ShownView<'_> {
         }
     }
 
+    /// Heartbeat check `i`'s pings, once it has any record ([`crate::heartbeat`]).
+    pub fn pings(&self, config: &Config, i: usize) -> Option<&crate::heartbeat::Pings> {
+        config.origins().get(i).and_then(|o| self.state.origins.get(&o.name)).and_then(|t| t.pings.as_ref())
+    }
+
     /// The active drain of region or origin `name`, if any.
     pub fn drain(&self, name: &str) -> Option<&Drain> {
         active_drain(self.state, name, self.now_ms)

@@ -74,10 +74,14 @@ pub struct Config {
     settings: Settings,
     /// Regions in name order.
     regions: Vec<Region>,
-    /// Origins in file order (the order in which probes are started).
+    /// The probed origins in file order (the order in which probes are
+    /// started), then the heartbeat checks in file order.
     origins: Vec<Origin>,
     /// `[[notify]]` channels in file order.
     channels: Vec<Channel>,
+    /// How many of `origins` are probed (the rest are heartbeat checks).
+    #[serde(skip)]
+    probed: usize,
 }
 
 /// The shape of an embedded [`Config`], read only by [`Config::from_embedded_json`].
@@ -158,7 +162,14 @@ impl Config {
     /// worker carries no validation code); an error when it is not that shape.
     pub fn from_embedded_json(json: &str) -> Result<Config, serde_json::Error> {
         let Embedded { settings, regions, origins, channels } = serde_json::from_str(json)?;
-        Ok(Config { settings, regions, origins, channels })
+        Ok(Config::new(settings, regions, origins, channels))
+    }
+
+    /// The one assembly of a `Config`: counts the probed origins, which come
+    /// first (validation orders them so).
+    fn new(settings: Settings, regions: Vec<Region>, origins: Vec<Origin>, channels: Vec<Channel>) -> Config {
+        let probed = origins.iter().take_while(|o| o.heartbeat.is_none()).count();
+        Config { settings, regions, origins, channels, probed }
     }
 
     /// `[settings]` with defaults applied and quorums resolved.
@@ -171,9 +182,16 @@ impl Config {
         &self.regions
     }
 
-    /// Origins in file order (the order in which probes are started).
+    /// Every origin: the probed ones in file order (the order in which probes
+    /// are started), then the heartbeat checks in file order.
     pub fn origins(&self) -> &[Origin] {
         &self.origins
+    }
+
+    /// How many origins are probed: `origins()[..probed()]`; the rest are
+    /// heartbeat checks, which no prober sees (they are in no shard).
+    pub fn probed(&self) -> usize {
+        self.probed
     }
 
     /// `[[notify]]` channels in file order.
@@ -181,16 +199,18 @@ impl Config {
         &self.channels
     }
 
-    /// Shards of the fleet: ⌈origins / shard_size⌉ (`shard_size` is at least 1).
+    /// Shards of the fleet: ⌈probed origins / shard_size⌉ (`shard_size` is at
+    /// least 1); heartbeat checks are in none.
     pub fn shard_count(&self) -> usize {
-        self.origins.len().div_ceil(self.settings.shard_size)
+        self.probed.div_ceil(self.settings.shard_size)
     }
 
-    /// The origin indices of shard `shard` (empty for a shard outside the fleet).
+    /// The origin indices of shard `shard` (empty for a shard outside the
+    /// probed origins).
     pub fn shard(&self, shard: usize) -> std::ops::Range<usize> {
         let size = self.settings.shard_size;
-        let start = shard.saturating_mul(size).min(self.origins.len());
-        start..start.saturating_add(size).min(self.origins.len())
+        let start = shard.saturating_mul(size).min(self.probed);
+        start..start.saturating_add(size).min(self.probed)
     }
 
     /// Every prober as `(vantage, shard)`, vantage by vantage.
@@ -229,13 +249,15 @@ impl Quorum {
     }
 }
 
-/// One origin health endpoint.
+/// One origin: a health endpoint that probers probe, or a heartbeat check
+/// (`heartbeat` is `Some`) that reports by itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Origin {
     pub name: String,
     /// Index into [`Config::regions`].
     pub region: usize,
     /// An absolute http(s) URL without credentials. Never shown to the public.
+    /// Empty for a heartbeat check.
     pub url: String,
     pub method: Method,
     pub expect_status: StatusSet,
@@ -249,7 +271,26 @@ pub struct Origin {
     pub fall: u32,
     pub headers: Vec<(String, HeaderValue)>,
     pub format: Format,
+    /// `Some` for a heartbeat check (`kind = "heartbeat"`): judged from the
+    /// pings it receives, never probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<Heartbeat>,
 }
+
+/// A heartbeat check's rule, as Healthchecks.io's: up while its last
+/// successful ping is at most `period_s` + `grace_s` old.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// Seconds expected between successful pings, 1 to [`MAX_HEARTBEAT_S`].
+    pub period_s: u32,
+    /// Seconds a ping may be late before the check is down, 0 to [`MAX_HEARTBEAT_S`].
+    pub grace_s: u32,
+    /// The wrangler secret holding the token a ping must carry.
+    pub token_secret: String,
+}
+
+/// The longest `period_s` and `grace_s` of a heartbeat check: 31 days, in seconds.
+pub const MAX_HEARTBEAT_S: u32 = 31 * 24 * 3600;
 
 /// The probe's HTTP method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -352,7 +393,7 @@ impl Config {
             });
         }
         // One prober's invocation: its shard's probes, the canary and the report to the monitor.
-        let per_prober = self.settings.shard_size.min(self.origins.len()) + usize::from(s.canary.is_some()) + 1;
+        let per_prober = self.settings.shard_size.min(self.probed) + usize::from(s.canary.is_some()) + 1;
         if per_prober > FREE_PLAN_SUBREQUESTS {
             out.push(ConfigWarning {
                 field: "settings.shard_size".into(),

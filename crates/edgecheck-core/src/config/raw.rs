@@ -84,13 +84,24 @@ pub enum RawQuorum {
     Word(String),
 }
 
-/// One `[[origins]]` entry.
+/// One `[[origins]]` entry: a probed origin (`kind = "http"`, the default,
+/// with a `url`) or a heartbeat check (`kind = "heartbeat"`, with `period_s`,
+/// `grace_s` and `token_secret` instead of the probe's keys).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOrigin {
     pub name: String,
     pub region: String,
-    pub url: String,
+    /// `"http"` (probed, the default) or `"heartbeat"` (pushed pings).
+    pub kind: Option<String>,
+    /// Required for a probed origin; refused on a heartbeat check.
+    pub url: Option<String>,
+    /// A heartbeat check: seconds expected between successful pings.
+    pub period_s: Option<i64>,
+    /// A heartbeat check: seconds a ping may be late before the check is down.
+    pub grace_s: Option<i64>,
+    /// A heartbeat check: the wrangler secret holding its ping token.
+    pub token_secret: Option<String>,
     pub method: Option<String>,
     pub expect_status: Option<Vec<RawStatus>>,
     pub timeout_ms: Option<i64>,

@@ -19,14 +19,21 @@ impl Config {
             errs.push("origins", "at least one origin must be declared, as [[origins]]");
         }
         vantages(&raw.settings, &mut settings, &mut errs);
-        settings.shard_size = shard_size(&raw.settings, raw.origins.len(), &mut errs);
+        let probed = raw.origins.iter().filter(|o| o.kind.as_deref() != Some(HEARTBEAT)).count();
+        if probed == 0 && !raw.origins.is_empty() {
+            errs.push(
+                "origins",
+                "every origin is a heartbeat check: at least one must be probed (kind = \"http\", with a url), as the vantages judge the monitor's own path by the probed ones",
+            );
+        }
+        settings.shard_size = shard_size(&raw.settings, raw.origins.len(), probed, &mut errs);
         let mut regions = declared_regions(raw, &mut errs);
         let origins = origins(raw, &settings, &mut regions, &mut errs);
         quorums(raw, &mut regions, &mut errs);
         settings.min_regions_up = min_regions_up(&raw.settings, raw.regions.len(), &mut errs);
         let channels = super::notify::channels(&raw.notify, &regions, &origins, &mut errs);
         if errs.0.is_empty() {
-            Ok(Config { settings, regions, origins, channels })
+            Ok(Config::new(settings, regions, origins, channels))
         } else {
             Err(errs.0)
         }
@@ -83,12 +90,61 @@ fn origins(raw: &RawConfig, settings: &Settings, regions: &mut [Region], errs: &
         };
         out.push(origin(&path, o, region, settings, errs));
     }
-    out
+    probed_first(out, regions)
+}
+
+/// `kind` of a heartbeat check.
+const HEARTBEAT: &str = "heartbeat";
+
+/// Orders the probed origins first and the heartbeat checks after them, each
+/// in file order (shards cover the probed ones only), and renumbers the
+/// regions' lists to match.
+fn probed_first(origins: Vec<Origin>, regions: &mut [Region]) -> Vec<Origin> {
+    let mut order: Vec<usize> = (0..origins.len()).collect();
+    order.sort_by_key(|&i| origins[i].heartbeat.is_some()); // stable: file order within each kind
+    let mut new_index = vec![0; origins.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_index[old] = new;
+    }
+    for region in regions.iter_mut() {
+        for i in region.origins.iter_mut() {
+            *i = new_index[*i];
+        }
+        region.origins.sort_unstable();
+    }
+    let mut slots: Vec<Option<Origin>> = origins.into_iter().map(Some).collect();
+    order.iter().filter_map(|&old| slots[old].take()).collect()
 }
 
 /// One origin's own keys, with the settings' defaults.
 fn origin(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs: &mut Errors) -> Origin {
     let field = |key: &str| format!("{path}.{key}");
+    match o.kind.as_deref() {
+        None | Some("http") => {}
+        Some(HEARTBEAT) => return heartbeat(path, o, region, settings, errs),
+        Some(other) => {
+            errs.push(
+                field("kind"),
+                format!("\"{other}\" is not a kind of origin; expected \"http\" or \"heartbeat\""),
+            );
+        }
+    }
+    for (key, set) in [
+        ("period_s", o.period_s.is_some()),
+        ("grace_s", o.grace_s.is_some()),
+        ("token_secret", o.token_secret.is_some()),
+    ] {
+        if set {
+            errs.push(field(key), "only a heartbeat check has this key; set kind = \"heartbeat\" or remove it");
+        }
+    }
+    let url = match o.url.as_deref() {
+        Some(url) => check_url(&field("url"), url, errs),
+        None => {
+            errs.push(field("url"), "missing: a probed origin needs the URL of its health endpoint");
+            String::new()
+        }
+    };
     let timeout_ms = match o.timeout_ms {
         None => settings.probe_timeout_ms,
         Some(v) => {
@@ -102,7 +158,7 @@ fn origin(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs: &
     Origin {
         name: o.name.clone(),
         region,
-        url: check_url(&field("url"), &o.url, errs),
+        url,
         method: method(&field("method"), o.method.as_deref(), errs),
         expect_status: expect_status(&field("expect_status"), o.expect_status.as_deref(), errs),
         timeout_ms,
@@ -111,6 +167,61 @@ fn origin(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs: &
         fall: count("fall", o.fall, settings.fall, errs),
         headers: headers(&field("headers"), &o.headers, errs),
         format: format(&field("format"), o.format.as_deref(), errs),
+        heartbeat: None,
+    }
+}
+
+/// A heartbeat check: `period_s`, `grace_s` and `token_secret`, none of a
+/// probe's keys; `rise` and `fall` default to 1, as `grace_s` already damps it.
+fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs: &mut Errors) -> Origin {
+    let field = |key: &str| format!("{path}.{key}");
+    let probe_keys = [
+        ("url", o.url.is_some()),
+        ("method", o.method.is_some()),
+        ("expect_status", o.expect_status.is_some()),
+        ("timeout_ms", o.timeout_ms.is_some()),
+        ("headers", !o.headers.is_empty()),
+        ("format", o.format.is_some()),
+    ];
+    for (key, _) in probe_keys.iter().filter(|(_, set)| *set) {
+        errs.push(field(key), "a heartbeat check is not probed: remove this key, or the kind");
+    }
+    let max = i64::from(MAX_HEARTBEAT_S);
+    let seconds = |key: &str, value: Option<i64>, min: i64, errs: &mut Errors| match value {
+        Some(v) => ranged(&field(key), v, min, max, "seconds, at most 31 days", errs).unwrap_or(min) as u32,
+        None => {
+            errs.push(field(key), "missing: a heartbeat check needs it");
+            min as u32
+        }
+    };
+    let period_s = seconds("period_s", o.period_s, 1, errs);
+    let grace_s = seconds("grace_s", o.grace_s, 0, errs);
+    let token_secret = match &o.token_secret {
+        Some(secret) => {
+            check_secret_name(&field("token_secret"), secret, errs);
+            secret.clone()
+        }
+        None => {
+            errs.push(field("token_secret"), "missing: name the wrangler secret that holds this check's ping token");
+            String::new()
+        }
+    };
+    let count = |key: &str, value: Option<i64>, errs: &mut Errors| {
+        opt_ranged(&field(key), value, 1, 1, 10, "consecutive rounds", errs) as u32
+    };
+    Origin {
+        name: o.name.clone(),
+        region,
+        url: String::new(),
+        method: Method::Get,
+        expect_status: StatusSet::success(),
+        timeout_ms: settings.probe_timeout_ms,
+        critical: o.critical.unwrap_or(false),
+        rise: count("rise", o.rise, errs),
+        fall: count("fall", o.fall, errs),
+        headers: Vec::new(),
+        format: Format::StatusCode,
+        heartbeat: Some(Heartbeat { period_s, grace_s, token_secret }),
     }
 }
 
@@ -327,23 +438,23 @@ fn vantages(raw: &RawSettings, settings: &mut Settings, errs: &mut Errors) {
 
 /// `settings.shard_size`: by default the whole fleet in one shard; a fleet of
 /// more than [`MAX_ORIGINS`] needs it set.
-fn shard_size(raw: &RawSettings, origins: usize, errs: &mut Errors) -> usize {
+fn shard_size(raw: &RawSettings, origins: usize, probed: usize, errs: &mut Errors) -> usize {
     if origins > MAX_FLEET {
         errs.push("origins", format!("{origins} origins, more than the {MAX_FLEET} a fleet may have"));
     }
     match raw.shard_size {
         Some(n) => ranged("settings.shard_size", n, 1, MAX_ORIGINS as i64, "origins per prober", errs)
             .map_or(MAX_ORIGINS, |n| n as usize),
-        None if origins > MAX_ORIGINS => {
+        None if probed > MAX_ORIGINS => {
             errs.push(
                 "origins",
                 format!(
-                    "{origins} origins, more than the {MAX_ORIGINS} one prober covers in a round (its connections and subrequests); set settings.shard_size (at most {MAX_ORIGINS}) to split them across probers"
+                    "{probed} origins, more than the {MAX_ORIGINS} one prober covers in a round (its connections and subrequests); set settings.shard_size (at most {MAX_ORIGINS}) to split them across probers"
                 ),
             );
             MAX_ORIGINS
         }
-        None => origins.max(1),
+        None => probed.max(1),
     }
 }
 

@@ -10,23 +10,30 @@ pub const ADMIN_TOKEN_SECRET: &str = "EDGECHECK_ADMIN_TOKEN";
 /// configured token they are closed (403). A missing, empty or wrong token gets
 /// the same 401 with `WWW-Authenticate: Bearer`, which never says which it was.
 pub fn authorize(authorization: Option<&str>, token: Option<&str>) -> Result<(), Reply> {
-    use subtle::ConstantTimeEq;
-    let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return Err(Reply::error(
-            403,
-            "forbidden",
-            format!("this route is closed: set the {ADMIN_TOKEN_SECRET} secret"),
-        ));
-    };
-    // RFC 9110: the scheme is case-insensitive, followed by one or more spaces.
-    let given = authorization
+    check_token(bearer(authorization), token, ADMIN_TOKEN_SECRET, "send Authorization: Bearer <admin token>")
+}
+
+/// The token of `Authorization: Bearer <token>`; `""` without one. RFC 9110:
+/// the scheme is case-insensitive, followed by one or more spaces.
+pub(super) fn bearer(authorization: Option<&str>) -> &str {
+    authorization
         .and_then(|h| h.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map_or("", |(_, token)| token.trim_start_matches(' '));
+        .map_or("", |(_, token)| token.trim_start_matches(' '))
+}
+
+/// Compares `given` with `token`, the value of the secret `secret`, in
+/// constant time: 403 while the secret is unset or empty, the one 401 (with
+/// `WWW-Authenticate: Bearer` and `hint`) for a missing, empty or wrong token.
+pub(super) fn check_token(given: &str, token: Option<&str>, secret: &str, hint: &str) -> Result<(), Reply> {
+    use subtle::ConstantTimeEq;
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err(Reply::error(403, "forbidden", format!("this route is closed: set the {secret} secret")));
+    };
     if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
         Ok(())
     } else {
-        let mut reply = Reply::error(401, "unauthorized", "send Authorization: Bearer <admin token>".into());
+        let mut reply = Reply::error(401, "unauthorized", hint.to_string());
         reply.set("www-authenticate", "Bearer".into());
         Err(reply)
     }

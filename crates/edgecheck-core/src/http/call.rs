@@ -32,6 +32,9 @@ pub enum MonitorCall {
     /// or lift (`None`) the drain of region or origin `name`; answers
     /// [`drained`].
     Drain { name: String, drain: Option<crate::drain::Drain> },
+    /// An authorized ping of heartbeat check `name` ([`ping_call`]); answers
+    /// [`apply_ping`]'s 200 or 429, at once.
+    Ping { name: String, kind: crate::heartbeat::PingKind },
 }
 
 impl MonitorCall {

@@ -18,6 +18,7 @@
 //! | `POST /refresh` | with `Authorization: Bearer <EDGECHECK_ADMIN_TOKEN>`: runs a round now, answers `/health` |
 //! | `/health?view=full` | with the same token: `/health` and what it hides ([`crate::detail`]); `private, no-store` |
 //! | `POST`, `DELETE /admin/drain/{name}` | with the same token: drains a region or origin, or lifts its drain ([`admin`]) |
+//! | `POST /ping/{check}[/fail\|/start]` | with the check's own token: a heartbeat check's ping ([`ping`]) |
 //!
 //! Variants, from a fixed set ([`Variant`]): `/health?format=health+json` or
 //! `Accept: application/health+json` (the IETF draft's format), `/health` and
@@ -38,6 +39,7 @@ mod answer;
 mod auth;
 mod cache;
 mod call;
+mod ping;
 mod route;
 
 pub use admin::*;
@@ -45,6 +47,7 @@ pub use answer::*;
 pub use auth::*;
 pub use cache::*;
 pub use call::*;
+pub use ping::*;
 pub use route::*;
 
 use serde::Serialize;

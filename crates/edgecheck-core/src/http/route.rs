@@ -143,6 +143,9 @@ pub enum Dispatch {
     /// check [`authorize`], read the body ([`drain_body_too_large`]), then
     /// [`drain_call`].
     Drain { named: Named, lift: bool },
+    /// `POST /ping/...`: check [`authorize_ping`] with the check's secret,
+    /// bound the body ([`ping_body_too_large`]), then [`ping_call`].
+    Ping(super::PingRoute),
 }
 
 /// Routes a request: which answer, which target and variant.
@@ -159,6 +162,12 @@ pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
                 reply.set("allow", REFRESH_ALLOW.into());
                 Dispatch::Answer(reply)
             }
+        };
+    }
+    if let ["ping", rest @ ..] = &segments[..] {
+        return match super::ping::route_ping(config, method, rest) {
+            Ok(route) => Dispatch::Ping(route),
+            Err(reply) => Dispatch::Answer(reply),
         };
     }
     if let ["admin", "drain", name] = segments[..] {

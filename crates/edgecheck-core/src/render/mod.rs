@@ -196,6 +196,23 @@ pub struct OriginDoc<'a> {
     /// down in its region's quorum); absent when none does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drain: Option<DrainDoc>,
+    /// A heartbeat check's rule and its last pings; absent for a probed origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<HeartbeatDoc>,
+}
+
+/// A heartbeat check in `/health` ([`crate::heartbeat`]); times are RFC 3339,
+/// UTC, `null` before the first such ping.
+#[derive(Debug, Serialize)]
+pub struct HeartbeatDoc {
+    /// Seconds expected between successful pings.
+    pub period_s: u32,
+    /// Seconds a ping may be late before the check is down.
+    pub grace_s: u32,
+    /// The last ping taken, of any kind.
+    pub last_ping: Option<String>,
+    pub last_success: Option<String>,
+    pub last_failure: Option<String>,
 }
 
 /// `/health/{region}`.
@@ -419,6 +436,17 @@ fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Upti
         failing_from: disagreement.failing_from,
         ready: shown.ready,
         drain: view.drain(&origin.name).map(drain_doc),
+        heartbeat: origin.heartbeat.as_ref().map(|check| {
+            let pings = view.pings(config, i);
+            let at = |f: fn(&crate::heartbeat::Pings) -> Option<u64>| pings.and_then(f).map(rfc3339);
+            HeartbeatDoc {
+                period_s: check.period_s,
+                grace_s: check.grace_s,
+                last_ping: at(|p| p.last_ms),
+                last_success: at(|p| p.success_ms),
+                last_failure: at(|p| p.failure_ms),
+            }
+        }),
     }
 }
 

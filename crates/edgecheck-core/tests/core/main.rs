@@ -19,6 +19,7 @@ mod classify;
 mod config;
 mod detail;
 mod drain;
+mod heartbeat;
 mod http;
 mod latency;
 mod monitor;

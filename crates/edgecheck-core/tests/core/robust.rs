@@ -36,6 +36,7 @@ fn track() -> impl Strategy<Value = OriginTrack> {
     let by_vantage = proptest::collection::btree_map(vantage_name(), probe(), 0..4);
     (proptest::option::of(health()), time(), any::<u32>(), any::<u32>(), probe(), by_vantage, any::<bool>()).prop_map(
         |(health, since_ms, better, worse, last, by_vantage, stale)| OriginTrack {
+            pings: None,
             health,
             since_ms,
             better,

@@ -80,7 +80,7 @@ fn variants_come_from_a_fixed_set() {
                 }
                 Err(reply.status)
             }
-            Dispatch::Refresh | Dispatch::Detail { .. } | Dispatch::Drain { .. } => panic!(),
+            Dispatch::Refresh | Dispatch::Detail { .. } | Dispatch::Drain { .. } | Dispatch::Ping(_) => panic!(),
         };
         assert_eq!(got, expected, "{path}?{query} Accept {accept:?}");
     }

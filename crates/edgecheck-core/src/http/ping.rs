@@ -1,0 +1,168 @@
+//! The ping API of heartbeat checks ([`crate::heartbeat`]), as Healthchecks.io's:
+//!
+//! | ask | answer |
+//! |---|---|
+//! | `POST /ping/{name}`, `/ping/{name}/fail`, `/ping/{name}/start` with `Authorization: Bearer <token>` | 200 [`PingedDoc`] |
+//! | `POST /ping/{token}/{name}[/fail\|/start]` (the token in the path, for senders that cannot set a header) | the same |
+//! | a name that is not a heartbeat check | JSON 404 |
+//! | no or a wrong token | JSON 401 with `WWW-Authenticate: Bearer`, as `POST /refresh`; 403 while the check's `token_secret` is not set |
+//! | a body over [`MAX_PING_BODY_BYTES`] | JSON 413 |
+//! | a second ping of the check within [`MIN_PING_INTERVAL_MS`] | JSON 429 with `Retry-After` (seconds) |
+//! | another method | JSON 405 with `Allow` |
+//!
+//! The token is checked by the worker, in constant time, before the monitor is
+//! asked, so a flood of bad pings never reaches it; the monitor takes a ping
+//! at once (no round is waited for) and judges the check at the next round.
+
+use serde::Serialize;
+
+use crate::config::{Config, Named};
+use crate::heartbeat::{PingKind, Pings, MAX_PING_BODY_BYTES, MIN_PING_INTERVAL_MS};
+use crate::monitor::MonitorState;
+use crate::render;
+
+use super::route::{preflight, printable};
+use super::{MonitorCall, Reply};
+
+/// The methods of `/ping/...`.
+pub const PING_ALLOW: &str = "POST, OPTIONS";
+
+/// A ping's route: the check (index into [`Config::origins`]), what the ping
+/// says, and the token when it came in the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PingRoute {
+    pub check: usize,
+    pub kind: PingKind,
+    pub path_token: Option<String>,
+}
+
+/// Routes the segments after `/ping`: `{name}[/{fail|start}]` (token in the
+/// header) or `{token}/{name}[/{fail|start}]`. A name that is a check is read
+/// as one first. `Err` is the answer itself (404, 405, 204).
+pub(super) fn route_ping(config: &Config, method: &str, rest: &[&str]) -> Result<PingRoute, Reply> {
+    let check = |name: &str| match config.find(name) {
+        Some(Named::Origin(i)) if config.origins()[i].heartbeat.is_some() => Some(i),
+        _ => None,
+    };
+    let header_form = match rest {
+        [name] => check(name).map(|i| (i, PingKind::Success)),
+        [name, suffix] => check(name).zip(PingKind::from_suffix(Some(suffix))),
+        _ => None,
+    };
+    let route = match header_form {
+        Some((check, kind)) => Some(PingRoute { check, kind, path_token: None }),
+        None => match rest {
+            [token, name, suffix @ ..] if suffix.len() <= 1 => check(name)
+                .zip(PingKind::from_suffix(suffix.first().copied()))
+                .map(|(check, kind)| PingRoute { check, kind, path_token: Some(token.to_string()) }),
+            _ => None,
+        },
+    };
+    let Some(route) = route else {
+        let asked = rest.last().map_or(String::new(), |s| printable(s));
+        return Err(Reply::error(
+            404,
+            "not_found",
+            format!(
+                "no heartbeat check at /ping/.../{asked}; use POST /ping/{{check}}, /ping/{{check}}/fail or /ping/{{check}}/start"
+            ),
+        ));
+    };
+    match method {
+        "POST" => Ok(route),
+        "OPTIONS" => Err(preflight(PING_ALLOW)),
+        _ => {
+            let mut reply = Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use POST"));
+            reply.set("allow", PING_ALLOW.into());
+            Err(reply)
+        }
+    }
+}
+
+/// Checks a ping's token (the path's when it has one, else `Authorization:
+/// Bearer`) against the check's secret `secret`, whose value is `token`, in
+/// constant time: the same 401 as [`super::authorize`], or 403 while the
+/// secret is not set.
+pub fn authorize_ping(
+    authorization: Option<&str>,
+    path_token: Option<&str>,
+    secret: &str,
+    token: Option<&str>,
+) -> Result<(), Reply> {
+    let given = match path_token {
+        Some(given) => given,
+        None => super::auth::bearer(authorization),
+    };
+    super::auth::check_token(
+        given,
+        token,
+        secret,
+        "send Authorization: Bearer <the check's token>, or POST /ping/<token>/<check>",
+    )
+}
+
+/// How much of a ping body of unknown length (chunked) over
+/// [`MAX_PING_BODY_BYTES`] the worker still reads, and drops, before it
+/// answers 413, bytes: a body longer than this is cancelled.
+pub const PING_DRAIN_BYTES: u64 = 1024 * 1024;
+
+/// The 413 for a ping whose `Content-Length` is over [`MAX_PING_BODY_BYTES`],
+/// before its body is read, or (`length` is then what was read) whose body
+/// turned out longer; `None` otherwise.
+pub fn ping_body_too_large(length: Option<u64>) -> Option<Reply> {
+    let length = length?;
+    (length > MAX_PING_BODY_BYTES).then(|| {
+        Reply::error(
+            413,
+            "payload_too_large",
+            format!("body: over {MAX_PING_BODY_BYTES} bytes; at most {MAX_PING_BODY_BYTES}"),
+        )
+    })
+}
+
+/// The monitor call of an authorized ping.
+pub fn ping_call(config: &Config, route: &PingRoute) -> MonitorCall {
+    MonitorCall::Ping { name: config.origins()[route.check].name.clone(), kind: route.kind }
+}
+
+/// The answer to a ping the monitor took.
+#[derive(Debug, Serialize)]
+pub struct PingedDoc<'a> {
+    pub check: &'a str,
+    /// `success`, `fail` or `start`.
+    pub ping: &'static str,
+    /// When it was taken (RFC 3339, UTC).
+    pub received_at: String,
+}
+
+/// Takes a ping of `kind` for check `name` at `now_ms` into `state` (the
+/// check's [`Pings`], made if no round has watched it yet): 200 [`PingedDoc`],
+/// a JSON 404 for a name that is not a check, or a JSON 429 with
+/// `Retry-After` when it came within [`MIN_PING_INTERVAL_MS`] of the last
+/// one, `state` then unchanged. On 200 the check's track is returned, to be
+/// written.
+pub fn apply_ping(
+    config: &Config,
+    state: &mut MonitorState,
+    name: &str,
+    kind: PingKind,
+    now_ms: u64,
+) -> Result<(Reply, crate::monitor::OriginTrack), Reply> {
+    let is_check = matches!(config.find(name), Some(Named::Origin(i)) if config.origins()[i].heartbeat.is_some());
+    if !is_check {
+        return Err(Reply::error(404, "not_found", format!("no heartbeat check is called \"{}\"", printable(name))));
+    }
+    let track = state.origins.entry(name.to_string()).or_insert_with(|| crate::monitor::OriginTrack::unjudged(now_ms));
+    let pings = track.pings.get_or_insert_with(|| Pings::watched_from(now_ms));
+    if let Err(too_soon) = pings.record(kind, now_ms) {
+        let mut reply = Reply::error(
+            429,
+            "too_many_requests",
+            format!("{name} was pinged less than {MIN_PING_INTERVAL_MS} ms ago; at most one ping a second is taken"),
+        );
+        reply.set("retry-after", too_soon.retry_after_s.to_string());
+        return Err(reply);
+    }
+    let doc = PingedDoc { check: name, ping: kind.as_str(), received_at: render::rfc3339(now_ms) };
+    Ok((Reply::json(200, &doc), track.clone()))
+}
