@@ -71,6 +71,14 @@ fn check_invariants(config: &Config) {
             Target::Badge(Some(Named::Region(r)), BadgeFormat::Svg),
         );
     }
+    // The shards cover exactly the probed origins, which come first; heartbeat checks are in none.
+    let sharded: Vec<usize> = (0..config.shard_count()).flat_map(|shard| config.shard(shard)).collect();
+    assert_eq!(sharded, (0..config.probed()).collect::<Vec<_>>(), "the shards");
+    assert!(config.origins()[..config.probed()].iter().all(|o| o.heartbeat.is_none()), "a check among the probed");
+    assert!(
+        config.origins()[config.probed()..].iter().all(|o| o.heartbeat.is_some()),
+        "a probed origin among the checks"
+    );
     for (i, origin) in config.origins().iter().enumerate() {
         assert!(origin.region < config.regions().len(), "origin {} has region {}", origin.name, origin.region);
         assert!(config.regions()[origin.region].origins.contains(&i), "origin {} is not in its region", origin.name);

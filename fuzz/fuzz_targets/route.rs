@@ -54,6 +54,21 @@ fuzz_target!(|data: &[u8]| {
         Dispatch::Refresh => {
             assert_eq!(&*method, "POST");
         }
+        // A ping: only POST, only a heartbeat check; the monitor takes it or
+        // answers 429, and its call reads back.
+        Dispatch::Ping(route) => {
+            assert_eq!(&*method, "POST");
+            assert!(config.origins()[route.check].heartbeat.is_some(), "{path} pings a probed origin");
+            let call = http::ping_call(config, &route);
+            assert_eq!(MonitorCall::from_json(&call.to_json()), Ok(call.clone()));
+            let MonitorCall::Ping { name, kind } = call else { panic!("{call:?}") };
+            let mut state = state.clone();
+            match http::apply_ping(config, &mut state, &name, kind, now_ms) {
+                Ok((reply, _)) => assert_eq!(reply.status, 200),
+                Err(reply) => assert_eq!(reply.status, 429),
+            }
+            let _ = http::authorize_ping(None, route.path_token.as_deref(), "JOB_TOKEN", Some("token"));
+        }
         // Admin routes the worker authorizes before it asks the monitor.
         #[allow(unreachable_patterns)]
         _ => {}

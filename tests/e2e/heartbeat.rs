@@ -115,18 +115,15 @@ pub(crate) fn a_heartbeat_check_goes_down_when_its_pings_stop(p: &Prepared) {
     let after = nightly(&worker);
     assert_eq!(after["heartbeat"]["last_ping"], Value::Null, "no bad ping was taken: {after}");
 
-    // A ping: 200 at once, a second within the second 429; up at the next round.
+    // A ping: 200 at once; up at the next round.
     let pinged = Instant::now();
     let (status, _, doc) = ping(&worker, "POST", "/ping/nightly", Some(TOKEN), "run 1 ok");
     assert_eq!((status, doc["check"].as_str(), doc["ping"].as_str()), (200, Some("nightly"), Some("success")), "{doc}");
     assert_schema("ping.schema.json", &doc, "a ping's 200");
-    let (status, retry_after, doc) = ping(&worker, "POST", "/ping/nightly/fail", Some(TOKEN), "");
-    assert_eq!((status, retry_after.as_deref()), (429, Some("1")), "{doc}");
-    assert_schema("error.schema.json", &doc, "a ping's 429");
     let up = worker.until("/health/nightly", 20, |o| o["status"] == "up");
     assert_eq!(up["reason"], "ok", "{up}");
-    assert_eq!(up["heartbeat"]["last_success"], up["heartbeat"]["last_ping"], "{up}");
-    assert_eq!(up["heartbeat"]["last_failure"], Value::Null, "the 429's fail was not taken: {up}");
+    assert_eq!(up["heartbeat"]["last_success"], doc["received_at"], "{up}");
+    assert_eq!(up["heartbeat"]["last_ping"], doc["received_at"], "{up}");
     assert_schema("health-origin.schema.json", &up, "/health/nightly up");
     let (status, ready) = worker.get("/ready/jobs");
     assert_eq!((status, ready["ready"].as_bool()), (200, Some(true)), "the check's region: {ready}");
@@ -172,6 +169,7 @@ pub(crate) fn a_heartbeat_check_goes_down_when_its_pings_stop(p: &Prepared) {
     assert!(storm.iter().all(|s| *s == 200 || *s == 429), "{storm:?}");
     let taken = storm.iter().filter(|s| **s == 200).count();
     assert!((1..=spanned_s + 1).contains(&taken), "{taken} of 20 taken over {spanned_s} s: {storm:?}");
+    assert!(storm.contains(&429) || spanned_s >= 19, "20 pings within {spanned_s} s and no 429: {storm:?}");
 
     // History, metrics and the page name it like any origin.
     let (_, history) = worker.get("/history/nightly");
@@ -188,7 +186,7 @@ pub(crate) fn a_heartbeat_check_goes_down_when_its_pings_stop(p: &Prepared) {
     assert!(metrics.contains("edgecheck_round_probes{reason=\"heartbeat_missed\"}"), "{metrics}");
     let (status, page) = request("GET", &worker.url("/"));
     assert_eq!(status, 200);
-    assert!(page.contains("nightly"), "{page}");
+    assert!(page.contains("nightly</th>") && page.contains("· heartbeat, last ping"), "{page}");
 
     // A ping is saved when it is taken, not at the next round: a crash right
     // after it loses nothing.
@@ -199,6 +197,26 @@ pub(crate) fn a_heartbeat_check_goes_down_when_its_pings_stop(p: &Prepared) {
     let worker = Worker::run_with(p.name, &e2e_dir(p.name).join("state"), &vars);
     let after = worker.until("/health/nightly", 20, |o| o["heartbeat"]["last_success"] == last["received_at"]);
     assert_eq!(after["status"], "up", "{after}");
-    assert!(after["heartbeat"]["last_failure"].is_string(), "{after}");
+    let last_failure = after["heartbeat"]["last_failure"].clone();
+    assert!(last_failure.is_string(), "{after}");
+
+    // A fail ping right after a success: a 429 that changes nothing (or, on
+    // a machine so loaded that a second passed between them, taken).
+    std::thread::sleep(Duration::from_millis(1_100));
+    let sent = Instant::now();
+    assert_eq!(ping(&worker, "POST", "/ping/nightly", Some(TOKEN), "").0, 200);
+    let (status, retry_after, doc) = ping(&worker, "POST", "/ping/nightly/fail", Some(TOKEN), "");
+    if status == 429 {
+        assert_eq!(retry_after.as_deref(), Some("1"), "{doc}");
+        assert_eq!(doc["error"], "too_many_requests", "{doc}");
+        assert_schema("error.schema.json", &doc, "a ping's 429");
+        let checked = nightly(&worker)["checked_at"].clone();
+        let next = worker.until("/health/nightly", 20, |o| o["checked_at"] != checked);
+        assert_eq!(next["heartbeat"]["last_failure"], last_failure, "the 429's fail was not taken: {next}");
+        assert_eq!(next["status"], "up", "{next}");
+    } else {
+        assert_eq!(status, 200, "{doc}");
+        assert!(sent.elapsed() >= Duration::from_secs(1), "a second ping within {:?} was taken", sent.elapsed());
+    }
     assert_schema("health-origin.schema.json", &after, "/health/nightly after a restart");
 }

@@ -1,6 +1,7 @@
 //! Shared by the fuzz targets: one small valid fleet (the shape of the core
 //! tests' `FLEET`, with loopback URLs as in `edgecheck.toml`, and one origin
-//! of each kind: GET with the body read, HEAD, `format = "status_code"`), and
+//! of each kind: GET with the body read, HEAD, `format = "status_code"`, a
+//! heartbeat check), and
 //! every answer the monitor can give for a state.
 
 #![allow(dead_code)]
@@ -73,6 +74,14 @@ region = "south"
 url = "http://127.0.0.1:9107/health"
 rise = 1
 fall = 1
+
+[[origins]]
+name = "job"
+region = "south"
+kind = "heartbeat"
+period_s = 60
+grace_s = 30
+token_secret = "JOB_TOKEN"
 "#;
 
 /// Indices into [`FLEET`]'s origins: a GET whose body is read, a HEAD, and a

@@ -15,6 +15,7 @@
 //! missing, the age of its last report, where it ran), and each origin that
 //! some voting vantages see failing, below the quorum, is marked
 //! "· failing from <vantages>" beside its status.
+//! A heartbeat check is marked "· heartbeat, last ping <age> ago".
 //! A drained region or origin says so, with its reason and until when; when
 //! no region is left ready, an alert at the top says so.
 //! Below 40rem (a 390 px phone) each table row reflows into a block of
@@ -371,6 +372,17 @@ pub fn status_page(
             if !failing_from.is_empty() {
                 let names: Vec<String> = failing_from.iter().map(|v| escape_html(v)).collect();
                 let _ = write!(status, r#" <small class="s-degraded">· failing from {}</small>"#, names.join(", "));
+            }
+            if config.origins()[i].heartbeat.is_some() {
+                let last = view.pings(config, i).and_then(|p| p.last_ms);
+                let _ = match last {
+                    Some(at) => write!(
+                        status,
+                        " <small>· heartbeat, last ping {} ago</small>",
+                        duration(now.saturating_sub(at))
+                    ),
+                    None => write!(status, " <small>· heartbeat, no ping yet</small>"),
+                };
             }
             let latency = origin.probe.and_then(|p| p.latency_ms).map_or("–".to_string(), |ms| format!("{ms} ms"));
             let since = origin.since_ms.map_or("–".to_string(), |s| duration(now.saturating_sub(s)));

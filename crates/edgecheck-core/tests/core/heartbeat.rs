@@ -320,6 +320,20 @@ fn a_ping_is_saved_at_once_and_survives_a_restart() {
     assert!(problems.is_empty(), "{problems:?}");
     let pings = restored.unwrap().state.origins["nightly"].pings.clone().unwrap();
     assert_eq!((pings.started_ms, pings.watched_since_ms), (Some(AT + 1_000), AT));
+    // The largest a check's row can be: every time at its widest, a name of 64.
+    let mut widest = track.clone();
+    widest.since_ms = u64::MAX;
+    widest.last.latency_ms = Some(u64::MAX);
+    widest.pings = Some(Pings {
+        watched_since_ms: u64::MAX,
+        last_ms: Some(u64::MAX),
+        success_ms: Some(u64::MAX),
+        failure_ms: Some(u64::MAX),
+        started_ms: Some(u64::MAX),
+        duration_ms: Some(u64::MAX),
+    });
+    store::save_origin(&db, &"x".repeat(64), &widest).unwrap();
+    assert!(db.largest_value.get() < 1_000, "a check's row: {} bytes", db.largest_value.get());
     db.fail_writes.set(true);
     assert!(store::save_origin(&db, "nightly", &track).is_err(), "a refused write is an error the monitor answers 500");
 }
@@ -343,4 +357,7 @@ fn health_shows_a_check_and_its_pings() {
     assert_eq!(nightly["vantages"], serde_json::json!({}));
     let b = jobs.as_array().unwrap().iter().find(|o| o["name"] == "b").unwrap();
     assert!(b.get("heartbeat").is_none(), "a probed origin has no heartbeat object");
+    let page = edgecheck_core::render::page::status_page(&c, &view, None, &Default::default(), &[]);
+    assert!(page.contains("· heartbeat, last ping 15 s ago</small>"), "{page}");
+    assert!(page.contains("· heartbeat, no ping yet</small>"), "queue never pinged: {page}");
 }

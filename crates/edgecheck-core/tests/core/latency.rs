@@ -205,7 +205,7 @@ fn the_origin_document_metrics_and_page_show_the_history() {
 }
 
 /// At the fleet limit, with every origin's history full (every window and
-/// hour with 5-digit figures) and names of 33 characters, the latency history
+/// hour with 5-digit figures) and names of 36 characters, the latency history
 /// adds at most 640 bytes per origin to the published snapshot (6.4 MB in
 /// all; it is not stored, and the Cache API holds up to 512 MB); and a rollup
 /// row with its histogram stays far below a row's 2,000,000 bytes.
