@@ -31,8 +31,10 @@ pub const PING_ALLOW: &str = "POST, OPTIONS";
 /// says, and the token when it came in the path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PingRoute {
+    /// Index into [`Config::origins`]: always a heartbeat check.
     pub check: usize,
     pub kind: PingKind,
+    /// The token of `/ping/{token}/{check}`; `None`: it is in `Authorization`.
     pub path_token: Option<String>,
 }
 
