@@ -80,6 +80,10 @@ async fn serve(req: Request, env: &Env, ctx: &Context) -> Result<Reply> {
             Ok(()) => drain(config, named, lift, req, env).await?,
             Err(reply) => reply,
         },
+        Dispatch::Maintenance { end } => match authorize(&req, env)? {
+            Ok(()) => maintenance(config, end, req, env).await?,
+            Err(reply) => reply,
+        },
         Dispatch::Ping(route) => ping(config, route, req, env).await?,
         Dispatch::Snapshot { target, variant, head } => snapshot::serve(config, target, variant, head, env, ctx).await,
     })
@@ -97,11 +101,65 @@ async fn drain(
     if let Some(reply) = http::drain_body_too_large(req.headers().get("content-length")?.as_deref()) {
         return Ok(reply);
     }
-    let body = if lift { String::new() } else { req.text().await? };
+    let body = if lift {
+        String::new()
+    } else {
+        match admin_body(&mut req).await? {
+            Ok(body) => body,
+            Err(reply) => return Ok(reply),
+        }
+    };
     Ok(match http::drain_call(config, named, lift, &body, runtime::now_ms()) {
         Ok(call) => call_monitor(env, call).await.unwrap_or_else(unavailable),
         Err(reply) => reply,
     })
+}
+
+/// An authorized maintenance request: its body read (bounded), validated by
+/// the core, and handed to the monitor.
+async fn maintenance(config: &Config, end: Option<String>, mut req: Request, env: &Env) -> Result<Reply> {
+    if let Some(reply) = http::drain_body_too_large(req.headers().get("content-length")?.as_deref()) {
+        return Ok(reply);
+    }
+    let body = if end.is_some() {
+        String::new()
+    } else {
+        match admin_body(&mut req).await? {
+            Ok(body) => body,
+            Err(reply) => return Ok(reply),
+        }
+    };
+    Ok(match http::maintenance_call(config, end.as_deref(), &body, runtime::now_ms()) {
+        Ok(call) => call_monitor(env, call).await.unwrap_or_else(unavailable),
+        Err(reply) => reply,
+    })
+}
+
+/// An admin request's body as text, read while it streams and kept only up
+/// to the 10 KB bound ([`http::drain_body_too_large`] answers what is over
+/// it; a body of unknown length is read to its end, up to
+/// `PING_DRAIN_BYTES`, as a ping's is). Text that is not UTF-8 is kept
+/// lossily, for the core to refuse as JSON.
+async fn admin_body(req: &mut Request) -> Result<std::result::Result<String, Reply>> {
+    let mut kept = Vec::new();
+    let mut read: u64 = 0;
+    if req.inner().body().is_some() {
+        let mut body = req.stream()?;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            read = read.saturating_add(chunk.len() as u64);
+            if kept.len() <= edgecheck_core::drain::MAX_BODY_BYTES {
+                kept.extend_from_slice(&chunk);
+            }
+            if read > http::PING_DRAIN_BYTES {
+                break;
+            }
+        }
+    }
+    if let Some(reply) = http::drain_body_too_large(Some(&read.to_string())) {
+        return Ok(Err(reply));
+    }
+    Ok(Ok(String::from_utf8_lossy(&kept).into_owned()))
 }
 
 /// A heartbeat check's ping: its token checked against the check's secret

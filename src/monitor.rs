@@ -34,6 +34,7 @@ use edgecheck_core::detail::ProbeDetail;
 use edgecheck_core::drain::Drain;
 use edgecheck_core::heartbeat::PingKind;
 use edgecheck_core::http::{self, MonitorCall, Reply, ToMonitor};
+use edgecheck_core::maintenance::Window;
 use edgecheck_core::monitor::{self, Snapshot};
 use edgecheck_core::notify::{self, Notice, Outcome};
 use edgecheck_core::publish::Published;
@@ -127,6 +128,14 @@ impl DurableObject for Monitor {
             Ok(ToMonitor::Call(MonitorCall::Drain { name, drain })) => {
                 self.round_if_due().await;
                 self.set_drain(&name, drain)
+            }
+            Ok(ToMonitor::Call(MonitorCall::StartMaintenance { window })) => {
+                self.round_if_due().await;
+                self.set_maintenance(Err(window))
+            }
+            Ok(ToMonitor::Call(MonitorCall::EndMaintenance { id })) => {
+                self.round_if_due().await;
+                self.set_maintenance(Ok(id))
             }
             Ok(ToMonitor::Call(MonitorCall::Ping { name, kind })) => {
                 // Taken at once; a round is run first only on a monitor that
@@ -224,7 +233,7 @@ impl Monitor {
         if let Err(reply) = http::apply_drain(&mut memory.state, name, drain.clone(), now) {
             return reply;
         }
-        if let Err(e) = store::save_drains(&self.store(), &memory.state) {
+        if let Err(e) = store::save_monitor(&self.store(), &memory.state) {
             memory.state.drains = before;
             console_error!("edgecheck: saving the drain of {name} failed, nothing changed: {e}");
             return http::internal_error();
@@ -241,6 +250,41 @@ impl Monitor {
             );
         }
         http::drained(config, &view, name)
+    }
+
+    /// Starts an API maintenance window (`Err(window)`) or ends one
+    /// (`Ok(id)`), commits it with the monitor's row, and answers with the
+    /// window as kept. The next round records its start or end in
+    /// `/history`; every isolate shows it from the round after.
+    fn set_maintenance(&self, change: std::result::Result<String, Window>) -> Reply {
+        let now = now_ms();
+        let mut memory = self.memory.borrow_mut();
+        let Some(memory) = memory.as_mut() else {
+            return http::monitor_unavailable();
+        };
+        let before = memory.state.maintenance.clone();
+        let id = match &change {
+            Ok(id) => id.clone(),
+            Err(window) => window.id.clone(),
+        };
+        let applied = match change {
+            Ok(id) => http::apply_end_maintenance(&mut memory.state, &id, now),
+            Err(window) => http::apply_start_maintenance(&mut memory.state, window, now),
+        };
+        if let Err(reply) = applied {
+            return reply;
+        }
+        // A window ended before it began is gone: answer with it as it was.
+        let kept = memory.state.maintenance.iter().chain(&before).find(|w| w.id == id).cloned();
+        if let Err(e) = store::save_monitor(&self.store(), &memory.state) {
+            memory.state.maintenance = before;
+            console_error!("edgecheck: saving maintenance window {id} failed, nothing changed: {e}");
+            return http::internal_error();
+        }
+        *self.published.borrow_mut() = None;
+        let Some(window) = kept else { return http::internal_error() };
+        console_log!("edgecheck: maintenance window {id}: {}", window.reason);
+        http::maintenance_window(&window, now)
     }
 
     /// Takes a heartbeat check's ping into memory and commits the check's row

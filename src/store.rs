@@ -26,8 +26,9 @@ const TABLES: &[(&str, &str)] = &[
         "CREATE TABLE IF NOT EXISTS rollups (name TEXT NOT NULL, width_ms INTEGER NOT NULL, bucket_ms INTEGER NOT NULL, \
          up INTEGER NOT NULL, degraded INTEGER NOT NULL, down INTEGER NOT NULL, PRIMARY KEY (name, width_ms, bucket_ms))",
     ),
-    // Each rollup row also holds its latency histogram: LATENCY_COLUMNS,
-    // added by `create_schema` (to new tables and to tables made before them).
+    // Each rollup row also holds its maintenance count and its latency
+    // histogram: ADDED_COLUMNS, added by `create_schema` (to new tables and to
+    // tables made before them).
     // Per notify channel: what it last told and its delivery record.
     (
         "notify_channels",
@@ -66,11 +67,23 @@ const LATENCY_COLUMNS: [&str; 2 + BUCKETS] = [
     "lat_11",
 ];
 
+/// The columns `rollups` gained after it was first made, each an integer at 0
+/// by default: rounds in maintenance, then [`LATENCY_COLUMNS`].
+const ADDED_COLUMNS: [&str; 1 + LATENCY_COLUMNS.len()] = {
+    let mut out = ["maintenance"; 1 + LATENCY_COLUMNS.len()];
+    let mut i = 0;
+    while i < LATENCY_COLUMNS.len() {
+        out[i + 1] = LATENCY_COLUMNS[i];
+        i += 1;
+    }
+    out
+};
+
 /// The upsert of one rollup write: adds the counts and the histogram
 /// (the maximum is kept), creating the row at zero.
 static ROLLUP_UPSERT: LazyLock<String> = LazyLock::new(|| {
     let columns = LATENCY_COLUMNS.join(", ");
-    let marks = vec!["?"; 6 + LATENCY_COLUMNS.len()].join(", ");
+    let marks = vec!["?"; 7 + LATENCY_COLUMNS.len()].join(", ");
     let adds: Vec<String> = LATENCY_COLUMNS
         .iter()
         .map(|c| match *c {
@@ -79,9 +92,10 @@ static ROLLUP_UPSERT: LazyLock<String> = LazyLock::new(|| {
         })
         .collect();
     format!(
-        "INSERT INTO rollups (name, width_ms, bucket_ms, up, degraded, down, {columns}) VALUES ({marks}) \
+        "INSERT INTO rollups (name, width_ms, bucket_ms, up, degraded, down, maintenance, {columns}) VALUES ({marks}) \
          ON CONFLICT (name, width_ms, bucket_ms) DO UPDATE SET up = up + excluded.up, \
-         degraded = degraded + excluded.degraded, down = down + excluded.down, {}",
+         degraded = degraded + excluded.degraded, down = down + excluded.down, \
+         maintenance = maintenance + excluded.maintenance, {}",
         adds.join(", ")
     )
 });
@@ -104,7 +118,8 @@ fn latency_array(sum: &str) -> String {
 /// Per name over a window: the summed counts and the summed histogram.
 static SUM_ROLLUPS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT name, SUM(up) AS up, SUM(degraded) AS degraded, SUM(down) AS down, {} AS h FROM rollups \
+        "SELECT name, SUM(up) AS up, SUM(degraded) AS degraded, SUM(down) AS down, \
+         SUM(maintenance) AS maintenance, {} AS h FROM rollups \
          WHERE width_ms = ? AND bucket_ms >= ? GROUP BY name",
         latency_array("SUM")
     )
@@ -169,15 +184,15 @@ impl SqlStore {
         for create in INDEXES {
             self.sql.exec(create, None)?;
         }
-        self.add_latency_columns()?;
+        self.add_columns()?;
         Ok(if any { missing } else { Vec::new() })
     }
 }
 
 impl SqlStore {
-    /// Adds the [`LATENCY_COLUMNS`] that `rollups` lacks (a table made before
-    /// latency history), each at 0.
-    fn add_latency_columns(&self) -> worker::Result<()> {
+    /// Adds the [`ADDED_COLUMNS`] that `rollups` lacks (a table made before
+    /// them), each at 0.
+    fn add_columns(&self) -> worker::Result<()> {
         #[derive(Deserialize)]
         struct Sql {
             sql: String,
@@ -187,7 +202,7 @@ impl SqlStore {
             .exec("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'rollups'", None)?
             .to_array()?;
         let create = tables.first().map(|t| t.sql.as_str()).unwrap_or_default();
-        for column in LATENCY_COLUMNS {
+        for column in ADDED_COLUMNS {
             if !create.contains(column) {
                 self.sql.exec(&format!("ALTER TABLE rollups ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0"), None)?;
             }
@@ -223,6 +238,7 @@ fn statements(write: &Write) -> Vec<(&'static str, Vec<SqlStorageValue>)> {
                 int(add.up.into()),
                 int(add.degraded.into()),
                 int(add.down.into()),
+                int(add.maintenance.into()),
                 int(add.latency_ms.unwrap_or(0)),
                 int(add.latency_ms.unwrap_or(0)),
             ];
@@ -367,12 +383,13 @@ impl Store for SqlStore {
             up: f64,
             degraded: f64,
             down: f64,
+            maintenance: f64,
             h: String,
         }
         let rows: Vec<SumRow> = self.sql.exec(&SUM_ROLLUPS, vec![int(width_ms), int(from_ms)])?.to_array()?;
         Ok(rows
             .into_iter()
-            .map(|r| (r.name, [r.up as u64, r.degraded as u64, r.down as u64], histogram(&r.h)))
+            .map(|r| (r.name, [r.up as u64, r.degraded as u64, r.down as u64, r.maintenance as u64], histogram(&r.h)))
             .collect())
     }
 
@@ -384,17 +401,21 @@ impl Store for SqlStore {
             up: f64,
             degraded: f64,
             down: f64,
+            maintenance: f64,
         }
         let rows: Vec<BucketRow> = self
             .sql
             .exec(
-                "SELECT name, bucket_ms, up, degraded, down FROM rollups WHERE width_ms = ? AND bucket_ms >= ?",
+                "SELECT name, bucket_ms, up, degraded, down, maintenance FROM rollups \
+                 WHERE width_ms = ? AND bucket_ms >= ?",
                 vec![int(width_ms), int(from_ms)],
             )?
             .to_array()?;
         Ok(rows
             .into_iter()
-            .map(|r| (r.name, r.bucket_ms as u64, [r.up as u64, r.degraded as u64, r.down as u64]))
+            .map(|r| {
+                (r.name, r.bucket_ms as u64, [r.up as u64, r.degraded as u64, r.down as u64, r.maintenance as u64])
+            })
             .collect())
     }
 

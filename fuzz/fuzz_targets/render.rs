@@ -53,6 +53,8 @@ fuzz_target!(|data: &[u8]| {
                 up,
                 degraded,
                 down,
+                // Some buckets hold rounds in maintenance too.
+                maintenance: up & 1,
                 latency_ms: None,
             };
             writes.push(Write::Rollup(add));

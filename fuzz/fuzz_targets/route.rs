@@ -10,7 +10,7 @@
 
 mod common;
 
-use edgecheck_core::http::{self, authorize, dispatch, Dispatch, Extras, Incoming, MonitorCall};
+use edgecheck_core::http::{self, authorize, dispatch, Dispatch, Extras, Incoming, MonitorCall, Target, Variant};
 use edgecheck_core::monitor::Snapshot;
 use edgecheck_core::view::shown;
 use libfuzzer_sys::fuzz_target;
@@ -68,6 +68,29 @@ fuzz_target!(|data: &[u8]| {
                 Err(reply) => assert_eq!(reply.status, 429),
             }
             let _ = http::authorize_ping(None, route.path_token.as_deref(), "JOB_TOKEN", Some("token"));
+        }
+        // A maintenance request, the whole input as its body: a window to
+        // keep or end, or a clean 4xx naming the field; a window kept reads
+        // back and is kept or refused with a 409.
+        Dispatch::Maintenance { end } => {
+            assert_eq!(&*method, if end.is_some() { "DELETE" } else { "POST" });
+            let body = String::from_utf8_lossy(data);
+            match http::maintenance_call(config, end.as_deref(), &body, now_ms) {
+                Ok(call) => {
+                    assert_eq!(MonitorCall::from_json(&call.to_json()), Ok(call.clone()));
+                    let mut state = state.clone();
+                    if let MonitorCall::StartMaintenance { window } = call {
+                        let id = window.id.clone();
+                        match http::apply_start_maintenance(&mut state, window, now_ms) {
+                            Ok(()) => assert!(state.maintenance.iter().any(|w| w.id == id)),
+                            Err(reply) => assert_eq!(reply.status, 409),
+                        }
+                        let view = shown(config, Snapshot { state: &state, now_ms });
+                        let _ = http::answer(config, Target::Health, Variant::default(), &view, Extras::default());
+                    }
+                }
+                Err(reply) => assert!(matches!(reply.status, 400 | 404 | 409 | 413), "{}", reply.status),
+            }
         }
         // Admin routes the worker authorizes before it asks the monitor.
         #[allow(unreachable_patterns)]

@@ -37,6 +37,7 @@ pub mod drain;
 pub mod heartbeat;
 pub mod http;
 pub mod latency;
+pub mod maintenance;
 pub mod monitor;
 pub mod notify;
 pub mod publish;

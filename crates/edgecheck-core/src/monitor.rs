@@ -23,6 +23,7 @@ use crate::classify::{Health, Reason, Verdict};
 use crate::config::Config;
 use crate::drain::Drain;
 use crate::heartbeat::{self, Pings};
+use crate::maintenance;
 use crate::vantage::{Merged, VantageState};
 
 /// The last probe of an origin never judged: down, `skipped`.
@@ -134,6 +135,11 @@ pub struct MonitorState {
     /// across rounds, set and lifted only by the admin API.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub drains: BTreeMap<String, Drain>,
+    /// Maintenance windows started through the admin API
+    /// ([`crate::maintenance`]), at most [`crate::maintenance::MAX_API_WINDOWS`];
+    /// one that is over is dropped by the round that records its end.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintenance: Vec<crate::maintenance::Window>,
 }
 
 /// What changed, for `/history`.
@@ -163,6 +169,9 @@ pub enum Kind {
     /// The fleet changed (a deploy with another config): `from` and `to` are
     /// the first 12 characters of the fleets' digests.
     Config,
+    /// A maintenance window opened (`to` is `started`) or closed (`from`
+    /// `started`, `to` `ended`); `name` is the window's id.
+    Maintenance,
 }
 
 /// The result of one round: the new state and the changes to record.
@@ -297,7 +306,23 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
         isolated,
         vantages,
         drains: prev.map(|s| s.drains.clone()).unwrap_or_default(),
+        maintenance: Vec::new(),
     };
+    // Windows opened or closed since the last round, recorded at the time they
+    // did; then the API's windows that are over are dropped.
+    let mut started = prev.map(|s| s.maintenance.clone()).unwrap_or_default();
+    for (id, at_ms, opened) in maintenance::transitions(config, &started, prev.map(|s| s.checked_at_ms), at) {
+        changes.push(Change {
+            at_ms,
+            kind: Kind::Maintenance,
+            name: id,
+            from: (!opened).then(|| "started".to_string()),
+            to: if opened { "started" } else { "ended" }.to_string(),
+            reason: None,
+        });
+    }
+    started.retain(|w| !maintenance::over(w, at));
+    let state = MonitorState { maintenance: started, ..state };
     Advance { state, changes }
 }
 

@@ -42,8 +42,9 @@ pub const MAX_ROW_BYTES: usize = 2_000_000;
 /// The longest SQL statement Durable Object SQLite runs: 100 KB.
 pub const MAX_STATEMENT_BYTES: usize = 100_000;
 
-/// Counts of damped statuses summed over a window: up, degraded, down.
-pub type Counts = [u64; 3];
+/// Counts of rounds summed over a window: up, degraded, down (damped
+/// statuses) and maintenance (rounds in a maintenance window, whatever the status).
+pub type Counts = [u64; 4];
 
 /// One write of a round, in the order [`Store::commit`] applies them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +87,7 @@ impl Write {
             Write::Origin { name, json } => name.len() + json.len(),
             Write::Change { name, json, .. } => name.len() + json.len(),
             Write::DropOrigin(name) => name.len(),
-            Write::Rollup(add) => add.name.len() + 8 * (5 + crate::latency::BUCKETS),
+            Write::Rollup(add) => add.name.len() + 8 * (6 + crate::latency::BUCKETS),
             Write::Notified { channel, json }
             | Write::ChannelStats { channel, json }
             | Write::Enqueue { channel, json, .. } => channel.len() + json.len(),
@@ -273,6 +274,7 @@ fn empty_state() -> MonitorState {
         isolated: true,
         vantages: BTreeMap::new(),
         drains: BTreeMap::new(),
+        maintenance: Vec::new(),
     }
 }
 
@@ -359,10 +361,11 @@ fn repair(
     state.drains.retain(|_, drain| drain.active(now_ms));
 }
 
-/// Commits `state`'s drains: they are part of the monitor's row, which is
-/// written whole (a drain is rare; the row is written by every round anyway).
+/// Commits `state`'s monitor row between rounds (a drain, a maintenance
+/// window from the API): the row is written whole (such calls are rare; the
+/// row is written by every round anyway).
 /// An error, saying why, when the commit failed: storage is then as before.
-pub fn save_drains(store: &impl Store, state: &MonitorState) -> Result<(), String> {
+pub fn save_monitor(store: &impl Store, state: &MonitorState) -> Result<(), String> {
     let json = monitor_json(state)?;
     if json.len() > MAX_ROW_BYTES {
         return Err(format!("the monitor's row would be {} bytes, over {MAX_ROW_BYTES}", json.len()));
@@ -395,6 +398,8 @@ fn monitor_json(state: &MonitorState) -> Result<String, String> {
         vantages: &'a BTreeMap<String, crate::monitor::VantageTrack>,
         #[serde(skip_serializing_if = "BTreeMap::is_empty")]
         drains: &'a BTreeMap<String, crate::drain::Drain>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        maintenance: &'a [crate::maintenance::Window],
     }
     serde_json::to_string(&Row {
         fleet: &state.fleet,
@@ -406,6 +411,7 @@ fn monitor_json(state: &MonitorState) -> Result<String, String> {
         isolated: state.isolated,
         vantages: &state.vantages,
         drains: &state.drains,
+        maintenance: &state.maintenance,
     })
     .map_err(|e| e.to_string())
 }
@@ -500,10 +506,8 @@ pub fn windows<S: Store>(store: &S, now_ms: u64) -> Result<(Uptimes, Latencies),
     let mut uptimes = Uptimes::new();
     let mut latency = Latencies::new();
     for (w, window) in Window::ALL.iter().enumerate() {
-        for (name, [up, degraded, down], histogram) in
-            store.sum_rollups(window.bucket_ms(), window.first_bucket(now_ms))?
-        {
-            uptimes.entry(name.clone()).or_insert([None; 4])[w] = Uptime::from_counts(up, degraded, down);
+        for (name, counts, histogram) in store.sum_rollups(window.bucket_ms(), window.first_bucket(now_ms))? {
+            uptimes.entry(name.clone()).or_insert([None; 4])[w] = Uptime::from_counts(&counts);
             if let (Some(l), Some(p)) = (WINDOWS.iter().position(|lw| lw == window), histogram.percentiles()) {
                 let empty = || Latency { windows: [None; 3], hourly: vec![None; CHART_HOURS] };
                 latency.entry(name).or_insert_with(empty).windows[l] = Some(p);
@@ -656,6 +660,7 @@ fn apply(t: &mut Tables, write: &Write) {
             counts[0] = counts[0].saturating_add(u64::from(add.up));
             counts[1] = counts[1].saturating_add(u64::from(add.degraded));
             counts[2] = counts[2].saturating_add(u64::from(add.down));
+            counts[3] = counts[3].saturating_add(u64::from(add.maintenance));
         }
         Write::Prune(retention) => {
             t.changes.retain(|(at, ..)| *at >= retention.changes_before_ms);
@@ -746,7 +751,7 @@ impl Store for MemoryStore {
         for ((name, width, bucket), (counts, latency)) in self.tables.borrow().rollups.iter() {
             if *width == width_ms && *bucket >= from_ms {
                 let (sum, histogram) = sums.entry(name.clone()).or_default();
-                (0..3).for_each(|i| sum[i] = sum[i].saturating_add(counts[i]));
+                (0..4).for_each(|i| sum[i] = sum[i].saturating_add(counts[i]));
                 histogram.merge(latency);
             }
         }

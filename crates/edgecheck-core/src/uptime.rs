@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::Health;
 use crate::config::Config;
+use crate::maintenance::InMaintenance;
 use crate::monitor::Advance;
 
 /// Uptimes by origin or region name, in [`Window::ALL`] order; a window is
@@ -30,22 +31,21 @@ pub fn first_day(now_ms: u64) -> u64 {
     bucket_start(now_ms, DAY_MS).saturating_sub((DAYS as u64 - 1) * DAY_MS)
 }
 
-/// Sums hour rollup buckets (`(name, bucket start ms, [up, degraded, down])`)
-/// into [`Daily`] strips ending today. Buckets before [`first_day`] are ignored.
-pub fn daily(buckets: &[(String, u64, [u64; 3])], now_ms: u64) -> Daily {
+/// Sums hour rollup buckets (`(name, bucket start ms, [up, degraded, down,
+/// maintenance])`) into [`Daily`] strips ending today. Buckets before
+/// [`first_day`] are ignored.
+pub fn daily(buckets: &[(String, u64, [u64; 4])], now_ms: u64) -> Daily {
     let first = first_day(now_ms);
-    let mut sums: BTreeMap<&str, [[u64; 3]; DAYS]> = BTreeMap::new();
+    let mut sums: BTreeMap<&str, [[u64; 4]; DAYS]> = BTreeMap::new();
     for (name, bucket_ms, counts) in buckets {
         let Some(day) = bucket_ms.checked_sub(first).map(|d| (d / DAY_MS) as usize).filter(|&d| d < DAYS) else {
             continue;
         };
-        let slot = &mut sums.entry(name).or_insert([[0; 3]; DAYS])[day];
+        let slot = &mut sums.entry(name).or_insert([[0; 4]; DAYS])[day];
         // Counts come from stored rows: saturate rather than overflow.
-        (0..3).for_each(|k| slot[k] = slot[k].saturating_add(counts[k]));
+        (0..4).for_each(|k| slot[k] = slot[k].saturating_add(counts[k]));
     }
-    sums.into_iter()
-        .map(|(name, days)| (name.to_string(), days.iter().map(|[u, g, d]| Uptime::from_counts(*u, *g, *d)).collect()))
-        .collect()
+    sums.into_iter().map(|(name, days)| (name.to_string(), days.iter().map(Uptime::from_counts).collect())).collect()
 }
 
 /// The uptime windows shown in `/health`.
@@ -105,23 +105,30 @@ pub fn bucket_start(at_ms: u64, width_ms: u64) -> u64 {
     at_ms - at_ms % width_ms
 }
 
-/// Fractions of probes up, degraded and down in a window; they sum to 1.
+/// Fractions of rounds up, degraded, down and in maintenance in a window;
+/// they sum to 1. A round that finds the scope in a maintenance window
+/// ([`crate::maintenance`]) counts as `maintenance` whatever its status, so
+/// planned work is kept apart from down time (an SLO leaves it out:
+/// `up / (1 - maintenance)`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Uptime {
     pub up: f64,
     pub degraded: f64,
     pub down: f64,
+    #[serde(default)]
+    pub maintenance: f64,
 }
 
 impl Uptime {
-    /// From counts of rounds; `None` when there are none. Counts read from
-    /// storage may be anything up to `u64::MAX`: the total is summed as `f64`,
-    /// so no sum overflows.
-    pub fn from_counts(up: u64, degraded: u64, down: u64) -> Option<Uptime> {
-        let total = up as f64 + degraded as f64 + down as f64;
+    /// From counts of rounds `[up, degraded, down, maintenance]`; `None` when
+    /// there are none. Counts read from storage may be anything up to
+    /// `u64::MAX`: the total is summed as `f64`, so no sum overflows.
+    pub fn from_counts(counts: &[u64; 4]) -> Option<Uptime> {
+        let total: f64 = counts.iter().map(|&n| n as f64).sum();
         (total > 0.0).then(|| {
             let frac = |n: u64| (n as f64 / total * 1e6).round() / 1e6;
-            Uptime { up: frac(up), degraded: frac(degraded), down: frac(down) }
+            let [up, degraded, down, maintenance] = counts.map(frac);
+            Uptime { up, degraded, down, maintenance }
         })
     }
 }
@@ -138,6 +145,9 @@ pub struct RollupAdd {
     pub up: u32,
     pub degraded: u32,
     pub down: u32,
+    /// 1 when a maintenance window covered the scope at the round (then up,
+    /// degraded and down are 0).
+    pub maintenance: u32,
     /// The round's probe latency to add to the bucket's histogram
     /// ([`crate::latency`]), ms: origins only, and only when the probe got an
     /// answer in time (`None` for regions, timeouts, connection errors, skipped
@@ -155,27 +165,33 @@ fn answered_latency_ms(track: &crate::monitor::OriginTrack) -> Option<u64> {
 }
 
 /// One round's additions to the uptime rollups: for every origin and region, its
-/// damped status, in its minute and its hour bucket. Self-isolated rounds add nothing.
+/// damped status, in its minute and its hour bucket; `maintenance` instead
+/// when a window covers it at the round's start. Self-isolated rounds add nothing.
 pub fn rollup_adds(config: &Config, advance: &Advance) -> Vec<RollupAdd> {
     let state = &advance.state;
     if state.isolated {
         return Vec::new();
     }
-    let origins = config.origins().iter().filter_map(|o| {
+    let windows = InMaintenance::at(config, &state.maintenance, state.checked_at_ms);
+    let origins = config.origins().iter().enumerate().filter_map(|(i, o)| {
         let track = state.origins.get(&o.name)?;
-        Some((&o.name, track.health?, answered_latency_ms(track)))
+        Some((&o.name, track.health?, answered_latency_ms(track), windows.origin(config, i).is_some()))
     });
-    let regions = config.regions().iter().filter_map(|r| Some((&r.name, state.regions.get(&r.name)?.status, None)));
+    let regions = config.regions().iter().enumerate().filter_map(|(r, region)| {
+        Some((&region.name, state.regions.get(&region.name)?.status, None, windows.region(config, r).is_some()))
+    });
     let mut adds = Vec::new();
-    for (name, health, latency_ms) in origins.chain(regions) {
+    for (name, health, latency_ms, planned) in origins.chain(regions) {
+        let counts = |h: Health| u32::from(!planned && health == h);
         for width_ms in [MINUTE_MS, HOUR_MS] {
             adds.push(RollupAdd {
                 name: name.clone(),
                 width_ms,
                 bucket_ms: bucket_start(state.checked_at_ms, width_ms),
-                up: u32::from(health == Health::Up),
-                degraded: u32::from(health == Health::Degraded),
-                down: u32::from(health == Health::Down),
+                up: counts(Health::Up),
+                degraded: counts(Health::Degraded),
+                down: counts(Health::Down),
+                maintenance: u32::from(planned),
                 latency_ms,
             });
         }

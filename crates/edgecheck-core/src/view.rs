@@ -11,6 +11,8 @@
 //!   origin counts as down in its region's quorum and is not ready; a drained
 //!   region is not ready and counts as down in the global view. Statuses of the
 //!   drained scopes themselves stay what the probes saw.
+//! - Maintenance windows ([`crate::maintenance`]) are shown, never applied:
+//!   statuses and readiness stay what the probes saw.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +20,7 @@ use crate::aggregate::{aggregate, overall_of, readiness, Overall, Probe, View};
 use crate::classify::{Health, Reason};
 use crate::config::Config;
 use crate::drain::Drain;
+use crate::maintenance::InMaintenance;
 use crate::monitor::{age_s, MonitorState, Snapshot};
 use crate::vantage::{failing_from, VantageState};
 
@@ -42,6 +45,9 @@ pub struct ShownView<'s> {
     pub duration_ms: u64,
     /// In [`Config::regions`] order.
     pub regions: Vec<ShownRegion>,
+    /// The maintenance windows open at `now_ms` ([`crate::maintenance`]):
+    /// shown, never read for readiness.
+    pub maintenance: InMaintenance,
 }
 
 /// One region as shown.
@@ -158,6 +164,7 @@ pub fn shown<'s>(config: &Config, snap: Snapshot<'s>) -> ShownView<'s> {
         stale: snap.stale(),
         duration_ms: state.duration_ms,
         regions,
+        maintenance: InMaintenance::at(config, &state.maintenance, snap.now_ms),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Shared by the fuzz targets: one small valid fleet (the shape of the core
 //! tests' `FLEET`, with loopback URLs as in `edgecheck.toml`, and one origin
 //! of each kind: GET with the body read, HEAD, `format = "status_code"`, a
-//! heartbeat check), and
+//! heartbeat check; a weekly maintenance window over `west` and `s1` every
+//! other day, so that half the times fuzzed fall in it), and
 //! every answer the monitor can give for a state.
 
 #![allow(dead_code)]
@@ -82,6 +83,13 @@ kind = "heartbeat"
 period_s = 60
 grace_s = 30
 token_secret = "JOB_TOKEN"
+
+[[maintenance]]
+id = "west-weekly"
+reason = "patching"
+regions = ["west"]
+origins = ["s1"]
+weekly = { days = ["mon", "wed", "fri", "sun"], start = "00:00", minutes = 1440 }
 "#;
 
 /// Indices into [`FLEET`]'s origins: a GET whose body is read, a HEAD, and a
@@ -141,6 +149,7 @@ pub fn empty_state() -> MonitorState {
         isolated: false,
         vantages: Default::default(),
         drains: Default::default(),
+        maintenance: Default::default(),
     }
 }
 

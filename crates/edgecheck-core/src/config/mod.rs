@@ -13,12 +13,16 @@
 
 use std::fmt;
 
+mod maintenance;
 mod notify;
 mod raw;
 mod validate;
 
 pub use notify::{Channel, ChannelKind, Covers, Events, MAX_CHANNELS};
-pub use raw::{parse_toml, RawChannel, RawConfig, RawHeader, RawOrigin, RawQuorum, RawRegion, RawSettings, RawStatus};
+pub use raw::{
+    parse_toml, RawChannel, RawConfig, RawHeader, RawMaintenance, RawOrigin, RawQuorum, RawRegion, RawSettings,
+    RawStatus, RawWeekly,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +83,8 @@ pub struct Config {
     origins: Vec<Origin>,
     /// `[[notify]]` channels in file order.
     channels: Vec<Channel>,
+    /// `[[maintenance]]` windows in file order.
+    maintenance: Vec<crate::maintenance::Window>,
     /// How many of `origins` are probed (the rest are heartbeat checks).
     #[serde(skip)]
     probed: usize,
@@ -92,6 +98,8 @@ struct Embedded {
     origins: Vec<Origin>,
     #[serde(default)]
     channels: Vec<Channel>,
+    #[serde(default)]
+    maintenance: Vec<crate::maintenance::Window>,
 }
 
 /// `[settings]` with defaults applied.
@@ -161,15 +169,21 @@ impl Config {
     /// The text is trusted as `build.rs`'s output, not validated again (the
     /// worker carries no validation code); an error when it is not that shape.
     pub fn from_embedded_json(json: &str) -> Result<Config, serde_json::Error> {
-        let Embedded { settings, regions, origins, channels } = serde_json::from_str(json)?;
-        Ok(Config::new(settings, regions, origins, channels))
+        let Embedded { settings, regions, origins, channels, maintenance } = serde_json::from_str(json)?;
+        Ok(Config::new(settings, regions, origins, channels, maintenance))
     }
 
     /// The one assembly of a `Config`: counts the probed origins, which come
     /// first (validation orders them so).
-    fn new(settings: Settings, regions: Vec<Region>, origins: Vec<Origin>, channels: Vec<Channel>) -> Config {
+    fn new(
+        settings: Settings,
+        regions: Vec<Region>,
+        origins: Vec<Origin>,
+        channels: Vec<Channel>,
+        maintenance: Vec<crate::maintenance::Window>,
+    ) -> Config {
         let probed = origins.iter().take_while(|o| o.heartbeat.is_none()).count();
-        Config { settings, regions, origins, channels, probed }
+        Config { settings, regions, origins, channels, maintenance, probed }
     }
 
     /// `[settings]` with defaults applied and quorums resolved.
@@ -197,6 +211,11 @@ impl Config {
     /// `[[notify]]` channels in file order.
     pub fn channels(&self) -> &[Channel] {
         &self.channels
+    }
+
+    /// `[[maintenance]]` windows in file order ([`crate::maintenance`]).
+    pub fn maintenance(&self) -> &[crate::maintenance::Window] {
+        &self.maintenance
     }
 
     /// Shards of the fleet: ⌈probed origins / shard_size⌉ (`shard_size` is at

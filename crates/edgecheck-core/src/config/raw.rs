@@ -22,6 +22,34 @@ pub struct RawConfig {
     /// `[[notify]]`: where changes are sent.
     #[serde(default)]
     pub notify: Vec<RawChannel>,
+    /// `[[maintenance]]`: planned windows ([`crate::maintenance`]).
+    #[serde(default)]
+    pub maintenance: Vec<RawMaintenance>,
+}
+
+/// One `[[maintenance]]` window as written: a scope (`regions`, `origins`;
+/// neither is the whole fleet), a reason, and either `start` and `end`
+/// (RFC 3339, UTC, quoted) or `weekly`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    pub id: String,
+    pub reason: String,
+    pub regions: Option<Vec<String>>,
+    pub origins: Option<Vec<String>>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub weekly: Option<RawWeekly>,
+}
+
+/// `weekly = { days = ["sun"], start = "02:00", minutes = 60 }`: every week on
+/// `days` (`mon` … `sun`) from `start` (`HH:MM`, UTC) for `minutes`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeekly {
+    pub days: Vec<String>,
+    pub start: String,
+    pub minutes: i64,
 }
 
 /// One `[[notify]]` channel as written. Secrets are named (`*_secret`: the

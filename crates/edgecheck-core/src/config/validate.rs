@@ -32,8 +32,9 @@ impl Config {
         quorums(raw, &mut regions, &mut errs);
         settings.min_regions_up = min_regions_up(&raw.settings, raw.regions.len(), &mut errs);
         let channels = super::notify::channels(&raw.notify, &regions, &origins, &mut errs);
+        let maintenance = super::maintenance::windows(&raw.maintenance, &regions, &origins, &mut errs);
         if errs.0.is_empty() {
-            Ok(Config::new(settings, regions, origins, channels))
+            Ok(Config::new(settings, regions, origins, channels, maintenance))
         } else {
             Err(errs.0)
         }
@@ -266,6 +267,11 @@ fn min_regions_up(raw: &RawSettings, declared: usize, errs: &mut Errors) -> usiz
 pub(super) struct Errors(Vec<ConfigError>);
 
 impl Errors {
+    /// Problems found so far.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub(super) fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(ConfigError { field: field.into(), message: message.into() });
     }

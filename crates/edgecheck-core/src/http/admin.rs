@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::config::{Config, Named};
 use crate::drain::{self, Drain, MAX_BODY_BYTES, MAX_DRAINS};
+use crate::maintenance::{self, Schedule, Window, MAX_API_WINDOWS};
 use crate::monitor::MonitorState;
 use crate::render::{self, DrainDoc};
 use crate::view::ShownView;
@@ -105,4 +106,122 @@ pub fn drained(config: &Config, view: &ShownView, name: &str) -> Reply {
         None => return Reply::error(404, "not_found", super::route::no_such_name(name)),
     };
     Reply::json(200, &DrainedDoc { name, kind, ready, drain: view.drain(name).map(render::drain_doc) })
+}
+
+/// The methods of `/admin/maintenance`.
+pub const MAINTENANCE_ALLOW: &str = "POST, OPTIONS";
+/// The methods of `/admin/maintenance/{id}`.
+pub const MAINTENANCE_ID_ALLOW: &str = "DELETE, OPTIONS";
+
+/// The answer to a maintenance call ([`crate::maintenance`]): the window as
+/// kept, its times RFC 3339 in UTC, and whether it is open now.
+#[derive(Debug, Serialize)]
+pub struct WindowDoc<'a> {
+    pub id: &'a str,
+    pub reason: &'a str,
+    /// Regions it covers; with `origins` both empty, the whole fleet.
+    pub regions: &'a [String],
+    pub origins: &'a [String],
+    pub start: String,
+    pub end: String,
+    pub open: bool,
+}
+
+/// Routes `/admin/maintenance` (`POST`: start a window) and
+/// `/admin/maintenance/{id}` (`DELETE`: end one): `Ok(None)` to start,
+/// `Ok(Some(id))` to end, or the answer itself (404 for a longer path, 405,
+/// 204).
+pub(super) fn route_maintenance<'p>(method: &str, rest: &[&'p str]) -> Result<Option<&'p str>, Reply> {
+    let (wanted, allow, id) = match rest {
+        [] => ("POST", MAINTENANCE_ALLOW, None),
+        [id] => ("DELETE", MAINTENANCE_ID_ALLOW, Some(*id)),
+        _ => {
+            return Err(Reply::error(
+                404,
+                "not_found",
+                "no such path: /admin/maintenance or /admin/maintenance/{id}".into(),
+            ))
+        }
+    };
+    if method == "OPTIONS" {
+        return Err(preflight(allow));
+    }
+    if method != wanted {
+        let mut reply = Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use {wanted}"));
+        reply.set("allow", allow.into());
+        return Err(reply);
+    }
+    Ok(id)
+}
+
+/// The monitor call of an authorized maintenance request at `now_ms`: a
+/// window to start (its body read by [`crate::maintenance::parse_start`]) or
+/// one to end; otherwise the JSON 400, 404 or 413 naming the field.
+pub fn maintenance_call(config: &Config, end: Option<&str>, body: &str, now_ms: u64) -> Result<MonitorCall, Reply> {
+    if let Some(id) = end {
+        if config.maintenance().iter().any(|w| w.id == id) {
+            return Err(Reply::error(
+                409,
+                "conflict",
+                format!("window {id:?} is declared in edgecheck.toml; change the file and deploy to end it"),
+            ));
+        }
+        return Ok(MonitorCall::EndMaintenance { id: id.to_string() });
+    }
+    match maintenance::parse_start(config, body, now_ms) {
+        Ok(window) => Ok(MonitorCall::StartMaintenance { window }),
+        Err(refused) => {
+            let code = match refused.status {
+                404 => "not_found",
+                413 => "payload_too_large",
+                _ => "bad_request",
+            };
+            Err(Reply::error(refused.status, code, format!("{}: {}", refused.field, refused.message)))
+        }
+    }
+}
+
+/// Starts (`Ok`) API window `window` in `state` at `now_ms`: a JSON 409 when
+/// [`MAX_API_WINDOWS`] are kept already, and `state` is then unchanged.
+pub fn apply_start_maintenance(state: &mut MonitorState, window: Window, now_ms: u64) -> Result<(), Reply> {
+    maintenance::start(&mut state.maintenance, window, now_ms).map_err(|kept| {
+        Reply::error(
+            409,
+            "too_many_windows",
+            format!("{kept} maintenance windows are kept, at most {MAX_API_WINDOWS}; end one, or cover a region or the fleet"),
+        )
+    })
+}
+
+/// Ends API window `id` in `state` at `now_ms`; a JSON 404 when there is none.
+pub fn apply_end_maintenance(state: &mut MonitorState, id: &str, now_ms: u64) -> Result<(), Reply> {
+    if maintenance::end(&mut state.maintenance, id, now_ms) {
+        Ok(())
+    } else {
+        Err(Reply::error(
+            404,
+            "not_found",
+            format!("no maintenance window {:?} was started through the API", super::printable(id)),
+        ))
+    }
+}
+
+/// The 200 answer to a maintenance call: `window` as kept, at `now_ms`; `no-store`.
+pub fn maintenance_window(window: &Window, now_ms: u64) -> Reply {
+    let (start_ms, end_ms) = match window.schedule {
+        Schedule::Once { start_ms, end_ms } => (start_ms, end_ms),
+        Schedule::Weekly { .. } => (now_ms, now_ms),
+    };
+    Reply::json(
+        200,
+        &WindowDoc {
+            id: &window.id,
+            reason: &window.reason,
+            regions: &window.scope.regions,
+            origins: &window.scope.origins,
+            start: render::rfc3339(start_ms),
+            end: render::rfc3339(end_ms),
+            open: window.schedule.window_at(now_ms).is_some(),
+        },
+    )
 }

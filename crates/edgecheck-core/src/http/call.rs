@@ -35,6 +35,12 @@ pub enum MonitorCall {
     /// An authorized ping of heartbeat check `name` ([`ping_call`]); answers
     /// [`apply_ping`]'s 200 or 429, at once.
     Ping { name: String, kind: crate::heartbeat::PingKind },
+    /// An authorized `POST /admin/maintenance`, validated
+    /// ([`maintenance_call`]): keep `window`; answers [`maintenance_window`].
+    StartMaintenance { window: crate::maintenance::Window },
+    /// An authorized `DELETE /admin/maintenance/{id}`: end API window `id`;
+    /// answers [`maintenance_window`] or a JSON 404.
+    EndMaintenance { id: String },
 }
 
 impl MonitorCall {

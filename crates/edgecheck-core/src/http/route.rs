@@ -143,6 +143,11 @@ pub enum Dispatch {
     /// check [`authorize`], read the body ([`drain_body_too_large`]), then
     /// [`drain_call`].
     Drain { named: Named, lift: bool },
+    /// `POST /admin/maintenance` (`end` `None`) or `DELETE
+    /// /admin/maintenance/{id}` (`end` the id): check [`authorize`], read the
+    /// body (bounded by [`drain_body_too_large`]: the same 10 KB), then
+    /// [`maintenance_call`].
+    Maintenance { end: Option<String> },
     /// `POST /ping/...`: check [`authorize_ping`] with the check's secret,
     /// bound the body ([`ping_body_too_large`]), then [`ping_call`].
     Ping(super::PingRoute),
@@ -167,6 +172,12 @@ pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
     if let ["ping", rest @ ..] = &segments[..] {
         return match super::ping::route_ping(config, method, rest) {
             Ok(route) => Dispatch::Ping(route),
+            Err(reply) => Dispatch::Answer(reply),
+        };
+    }
+    if let ["admin", "maintenance", rest @ ..] = &segments[..] {
+        return match super::admin::route_maintenance(method, rest) {
+            Ok(end) => Dispatch::Maintenance { end: end.map(str::to_string) },
             Err(reply) => Dispatch::Answer(reply),
         };
     }
@@ -293,7 +304,7 @@ pub(super) fn route(config: &Config, segments: &[&str]) -> Result<Option<Target>
 
 /// At most 64 characters of what was asked for, without control characters,
 /// to name it in an error.
-pub(super) fn printable(asked: &str) -> String {
+pub(crate) fn printable(asked: &str) -> String {
     asked.chars().filter(|c| !c.is_control()).take(64).collect()
 }
 

@@ -9,6 +9,12 @@
 //!   so a restart, a redeploy or a change of fleet re-tells nothing, and the
 //!   first `up` of a scope is a silent baseline (a first `down` is told).
 //!   Scopes not yet judged (`unknown`) are never told.
+//! - **Held during maintenance.** A scope a maintenance window covers at the
+//!   round ([`crate::maintenance`]) is treated as not judged: what was told
+//!   before the window stands, so a down and back within it tells nothing,
+//!   and the first round after it tells once, only if the damped status
+//!   then differs from what was told. A `cloudflare_pool` channel is not
+//!   held: it follows readiness, which a window never changes.
 //! - **In the round's commit.** [`plan`]'s writes (the notified statuses and
 //!   the queued [`Notice`]s) go into the same atomic commit as the round's
 //!   state ([`crate::store::record`]); when that commit fails, nothing was
@@ -30,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{Health, Reason};
 use crate::config::{Channel, ChannelKind, Config, Named};
+use crate::maintenance::InMaintenance;
 use crate::monitor::{MonitorState, Snapshot};
 use crate::store::Write;
 
@@ -200,6 +207,8 @@ struct Scope {
     name: String,
     status: Option<String>,
     reason: Option<Reason>,
+    /// A maintenance window covers it at the round: what was told stands.
+    held: bool,
 }
 
 impl Scope {
@@ -212,28 +221,35 @@ impl Scope {
     }
 }
 
+/// The scopes `channel` covers in `state`; each one a maintenance window
+/// covers at the round's start is `held` (the global scope only by a window
+/// over the whole fleet; vantages never).
 fn scopes(config: &Config, channel: &Channel, state: &MonitorState) -> Vec<Scope> {
     let mut out = Vec::new();
+    let windows = InMaintenance::at(config, &state.maintenance, state.checked_at_ms);
     let health = |h: Health| h.as_str().to_string();
     if channel.covers.global {
         let status = state.overall.map(|t| health(t.status.health()));
-        out.push(Scope { scope: "global", name: String::new(), status, reason: None });
+        let held = windows.fleet().is_some();
+        out.push(Scope { scope: "global", name: String::new(), status, reason: None, held });
     }
     for &r in &channel.covers.regions {
         let name = config.regions()[r].name.clone();
         let status = state.regions.get(&name).map(|t| health(t.status));
-        out.push(Scope { scope: "region", name, status, reason: None });
+        let held = windows.region(config, r).is_some();
+        out.push(Scope { scope: "region", name, status, reason: None, held });
     }
     for &o in &channel.covers.origins {
         let name = config.origins()[o].name.clone();
         let track = state.origins.get(&name);
         let status = track.and_then(|t| t.health).map(health);
-        out.push(Scope { scope: "origin", name, status, reason: track.map(|t| t.last.verdict.reason) });
+        let (reason, held) = (track.map(|t| t.last.verdict.reason), windows.origin(config, o).is_some());
+        out.push(Scope { scope: "origin", name, status, reason, held });
     }
     if channel.events.vantage {
         for v in &config.settings().vantages {
             let status = state.vantages.get(&v.name).map(|t| t.state.as_str().to_string());
-            out.push(Scope { scope: "vantage", name: v.name.clone(), status, reason: None });
+            out.push(Scope { scope: "vantage", name: v.name.clone(), status, reason: None, held: false });
         }
     }
     out
@@ -258,8 +274,8 @@ fn plan_channel(
     for scope in scopes(config, channel, state) {
         let key = scope.key();
         let before = told.statuses.get(&key);
-        let Some(now) = scope.status.clone() else {
-            // Not judged: what was told stands.
+        let Some(now) = scope.status.clone().filter(|_| !scope.held) else {
+            // Not judged, or held by a maintenance window: what was told stands.
             if let Some(b) = before {
                 statuses.insert(key.clone(), b.clone());
             }

@@ -3,7 +3,9 @@
 //! <https://shields.io/badges/endpoint-badge>) and `/badge/{scope}.svg`, a
 //! self-contained SVG in shields' flat style. The scope is `global`, a region
 //! or an origin; the message is its status word, so a badge never says its
-//! status by colour alone.
+//! status by colour alone. While a maintenance window covers the scope
+//! ([`crate::maintenance`]) the message is `<status> · maintenance` on blue,
+//! as status pages colour planned work.
 
 use serde::Serialize;
 
@@ -21,25 +23,49 @@ pub struct Endpoint<'a> {
     pub schema_version: u8,
     /// `edgecheck` for the global view, else the region's or origin's name.
     pub label: &'a str,
-    /// The status word: `ok`/`up`, `degraded`, `down` or `unknown`.
-    pub message: &'static str,
-    /// A shields colour name: `brightgreen`, `yellow`, `red` or `lightgrey`.
+    /// The status word: `ok`/`up`, `degraded`, `down` or `unknown`, followed
+    /// by ` · maintenance` while a window covers the scope.
+    pub message: String,
+    /// A shields colour name: `brightgreen`, `yellow`, `red`, `lightgrey`, or
+    /// `blue` in maintenance.
     pub color: &'static str,
 }
 
-/// `(label, message, colour name)` of a scope.
-fn parts<'a>(config: &'a Config, view: &ShownView, scope: Option<Named>) -> (&'a str, &'static str, Option<Health>) {
-    match scope {
+/// The colour of a scope in maintenance: shields' `blue`.
+const MAINTENANCE_COLOR: (&str, &str) = ("blue", "#007ec6");
+
+/// `(message, colour)` of a scope with `status`, in maintenance or not.
+fn message(status: &'static str, health: Option<Health>, planned: bool) -> (String, (&'static str, &'static str)) {
+    if planned {
+        (format!("{status} · maintenance"), MAINTENANCE_COLOR)
+    } else {
+        (status.to_string(), color(health))
+    }
+}
+
+/// `(label, message, (colour name, colour))` of a scope.
+fn parts<'a>(
+    config: &'a Config,
+    view: &ShownView,
+    scope: Option<Named>,
+) -> (&'a str, String, (&'static str, &'static str)) {
+    let (label, word, status) = match scope {
         None => ("edgecheck", overall_str(view.status), view.status.map(|s| s.health())),
         Some(Named::Region(r)) => {
             let status = view.regions[r].status;
-            (&config.regions()[r].name, health_str(status), status)
+            (config.regions()[r].name.as_str(), health_str(status), status)
         }
         Some(Named::Origin(i)) => {
             let status = view.origin(config, i).status;
-            (&config.origins()[i].name, health_str(status), status)
+            (config.origins()[i].name.as_str(), health_str(status), status)
         }
-    }
+    };
+    let planned = match scope {
+        None => view.maintenance.fleet().is_some(),
+        Some(named) => view.maintenance.of(config, named).is_some(),
+    };
+    let (message, color) = message(word, status, planned);
+    (label, message, color)
 }
 
 fn color(status: Option<Health>) -> (&'static str, &'static str) {
@@ -53,8 +79,8 @@ fn color(status: Option<Health>) -> (&'static str, &'static str) {
 
 /// `/badge/{scope}.json`.
 pub fn endpoint<'a>(config: &'a Config, view: &ShownView, scope: Option<Named>) -> Endpoint<'a> {
-    let (label, message, status) = parts(config, view, scope);
-    Endpoint { schema_version: 1, label, message, color: color(status).0 }
+    let (label, message, color) = parts(config, view, scope);
+    Endpoint { schema_version: 1, label, message, color: color.0 }
 }
 
 /// Approximate width in px of `text` in 11 px Verdana, as shields lays it out.
@@ -65,9 +91,8 @@ fn text_width(text: &str) -> u32 {
 /// `/badge/{scope}.svg`: label on grey, status on its colour, with a `<title>`
 /// and an `aria-label` for screen readers.
 pub fn svg(config: &Config, view: &ShownView, scope: Option<Named>) -> String {
-    let (label, message, status) = parts(config, view, scope);
-    let fill = color(status).1;
-    let (label, message) = (escape_html(label), escape_html(message));
+    let (label, message, (_, fill)) = parts(config, view, scope);
+    let (label, message) = (escape_html(label), escape_html(&message));
     let (lw, mw) = (text_width(&label) + 10, text_width(&message) + 10);
     let w = lw + mw;
     format!(

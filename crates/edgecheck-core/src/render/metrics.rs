@@ -17,6 +17,7 @@
 //! | `edgecheck_region_status` | `region`, `state` (`up`, `degraded`, `down`, `unknown`) | 1 or 0 |
 //! | `edgecheck_region_ready` | `region` | 1 when `/ready/{region}` answers 200 |
 //! | `edgecheck_drained` | `scope` (`region`, `origin`), `name` | 1 per active drain; the family is absent without one |
+//! | `edgecheck_maintenance` | `scope` (`global`, `region`, `origin`), `name`, `id` | 1 per scope an open maintenance window names (the fleet's is `global`); the family is absent while none is open |
 //! | `edgecheck_origin_status` | `region`, `origin`, `state` | 1 or 0 (damped by rise/fall) |
 //! | `edgecheck_origin_probe_latency_seconds` | `region`, `origin` | the last probe's latency; absent when none was sent |
 //! | `edgecheck_origin_latency_p50_seconds`, `edgecheck_origin_latency_p95_seconds` | `region`, `origin`, `window` (`1h`, `24h`, `7d`) | probe latency median and 95th percentile from the latency history (gauges: a `quantile` label belongs to summaries); absent for a window without samples, the families absent without any |
@@ -112,6 +113,22 @@ pub fn exposition(
         );
         for (scope, name) in drained {
             let _ = writeln!(out, "edgecheck_drained{{scope=\"{scope}\",name=\"{}\"}} 1", label(name));
+        }
+    }
+
+    if !view.maintenance.is_empty() {
+        family(
+            &mut out,
+            "edgecheck_maintenance",
+            "1 for each scope an open maintenance window names: statuses and readiness stay what the probes saw.",
+        );
+        for (scope, name, open) in view.maintenance.named() {
+            let _ = writeln!(
+                out,
+                "edgecheck_maintenance{{scope=\"{scope}\",name=\"{}\",id=\"{}\"}} 1",
+                label(name),
+                label(&open.id)
+            );
         }
     }
 

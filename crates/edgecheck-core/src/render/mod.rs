@@ -25,6 +25,7 @@ use crate::classify::{Health, Reason};
 use crate::config::Config;
 use crate::drain::Drain;
 use crate::latency::{self, Latency, Percentiles};
+use crate::maintenance::Open;
 use crate::monitor::{Change, Kind};
 use crate::uptime::{Uptime, Uptimes};
 use crate::view::ShownView;
@@ -68,6 +69,31 @@ pub struct DrainDoc {
     pub until: Option<String>,
 }
 
+/// A maintenance window open over a scope ([`crate::maintenance`]):
+/// `{"id":..,"reason":..,"since":..,"until":..}`, times RFC 3339 in UTC.
+/// Shown only: the scope's status and readiness stay what the probes saw.
+#[derive(Debug, Serialize)]
+pub struct MaintenanceDoc {
+    /// The window's id (from `edgecheck.toml` or the API).
+    pub id: String,
+    /// Why, as the operator said it.
+    pub reason: String,
+    /// When this occurrence opened.
+    pub since: String,
+    /// When it closes.
+    pub until: String,
+}
+
+/// The document of an open window.
+pub fn maintenance_doc(open: &Open) -> MaintenanceDoc {
+    MaintenanceDoc {
+        id: open.id.clone(),
+        reason: open.reason.clone(),
+        since: rfc3339(open.since_ms),
+        until: rfc3339(open.until_ms),
+    }
+}
+
 /// The document of `drain`.
 pub fn drain_doc(drain: &Drain) -> DrainDoc {
     DrainDoc { reason: drain.reason.clone(), since: rfc3339(drain.since_ms), until: drain.until_ms.map(rfc3339) }
@@ -108,6 +134,9 @@ pub struct HealthDoc<'a> {
     pub regions: BTreeMap<&'a str, RegionDoc<'a>>,
     /// Each vantage the fleet is probed from: `{"weur":{"state":"reporting","age_s":3}}`.
     pub vantages: BTreeMap<&'a str, VantageDoc>,
+    /// The maintenance window over the whole fleet; absent when none is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<MaintenanceDoc>,
 }
 
 /// One vantage in `/health`: whether it reported in the last refresh and how
@@ -159,6 +188,10 @@ pub struct RegionDoc<'a> {
     /// false); absent when none does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drain: Option<DrainDoc>,
+    /// The maintenance window over the region (its own or the fleet's);
+    /// absent when none is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<MaintenanceDoc>,
 }
 
 /// One origin: the damped `status` with `since` and `uptime`, and the raw last
@@ -196,6 +229,10 @@ pub struct OriginDoc<'a> {
     /// down in its region's quorum); absent when none does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drain: Option<DrainDoc>,
+    /// The maintenance window over the origin (its own, its region's or the
+    /// fleet's); absent when none is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<MaintenanceDoc>,
     /// A heartbeat check's rule and its last pings; absent for a probed origin.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heartbeat: Option<HeartbeatDoc>,
@@ -346,6 +383,7 @@ pub fn health<'a>(config: &'a Config, view: &ShownView, uptimes: &Uptimes, summa
             .into_iter()
             .map(|v| (v.name, VantageDoc { state: v.state.as_str(), age_s: v.age_s, colo: v.colo }))
             .collect(),
+        maintenance: view.maintenance.fleet().map(maintenance_doc),
     }
 }
 
@@ -399,6 +437,7 @@ fn region_doc<'a>(config: &'a Config, view: &ShownView, r: usize, uptimes: &Upti
         uptime: uptime_doc(uptimes, &region.name),
         origins: (!summary).then(|| region.origins.iter().map(|&i| origin_doc(config, view, i, uptimes)).collect()),
         drain: view.drain(&region.name).map(drain_doc),
+        maintenance: view.maintenance.region(config, r).map(maintenance_doc),
     }
 }
 
@@ -436,6 +475,7 @@ fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Upti
         failing_from: disagreement.failing_from,
         ready: shown.ready,
         drain: view.drain(&origin.name).map(drain_doc),
+        maintenance: view.maintenance.origin(config, i).map(maintenance_doc),
         heartbeat: origin.heartbeat.as_ref().map(|check| {
             let pings = view.pings(config, i);
             let at = |f: fn(&crate::heartbeat::Pings) -> Option<u64>| pings.and_then(f).map(rfc3339);

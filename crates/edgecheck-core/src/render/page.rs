@@ -31,6 +31,7 @@ use crate::classify::Health;
 use crate::config::Config;
 use crate::drain::Drain;
 use crate::latency::{Latencies, Latency, CHART_HOURS};
+use crate::maintenance::Open;
 use crate::monitor::{Change, Kind};
 use crate::uptime::{bucket_start, first_day, Daily, Uptime, DAYS, DAY_MS, HOUR_MS};
 use crate::vantage::VantageState;
@@ -97,7 +98,7 @@ body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-appl
 header,main,footer{max-width:60rem;margin:0 auto;padding:1rem}\
 h1{font-size:1.5rem;margin:.5rem 0}h2{font-size:1.2rem;margin:1.5rem 0 .25rem}\
 .overall{font-size:1.4rem;font-weight:700;margin:.25rem 0}\
-.s-up{color:var(--up)}.s-degraded{color:var(--degraded)}.s-down{color:var(--down)}.s-unknown{color:var(--unknown)}\
+.s-up{color:var(--up)}.s-degraded{color:var(--degraded)}.s-down{color:var(--down)}.s-unknown{color:var(--unknown)}.s-maintenance{color:var(--fg)}\
 .meta{color:var(--unknown);margin:.25rem 0}\
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}th[scope=row]{white-space:nowrap}caption{text-align:left;color:var(--unknown)}\
 th,td{text-align:left;padding:.35rem .5rem .35rem 0;border-bottom:1px solid var(--none);vertical-align:middle}\
@@ -184,7 +185,17 @@ fn strip(name: &str, days: Option<&Vec<Option<Uptime>>>, now_ms: u64) -> String 
         let title = match day {
             None => format!("{date}: no data"),
             Some(u) => {
-                format!("{date}: {} up, {} degraded, {} down", percent(u.up), percent(u.degraded), percent(u.down))
+                let planned = if u.maintenance > 0.0 {
+                    format!(", {} maintenance", percent(u.maintenance))
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{date}: {} up, {} degraded, {} down{planned}",
+                    percent(u.up),
+                    percent(u.degraded),
+                    percent(u.down)
+                )
             }
         };
         let _ = write!(bars, r#"<span class="b-{class}" title="{title}"></span>"#);
@@ -265,6 +276,23 @@ fn drain_time(drain: &Drain, now: u64) -> String {
     format!("for {}, {until}", duration(now.saturating_sub(drain.since_ms)))
 }
 
+/// `<time>` of `at_ms` as `YYYY-MM-DD HH:MM UTC`.
+fn utc_time(at_ms: u64) -> String {
+    let at = rfc3339(at_ms);
+    format!(r#"<time datetime="{at}">{} {} UTC</time>"#, &at[..10], &at[11..16])
+}
+
+/// The line saying `who` is in maintenance window `open`: planned work, shown
+/// apart from outages; statuses and readiness stay what the probes see.
+fn maintenance_line(who: &str, open: &Open) -> String {
+    format!(
+        r#"<span aria-hidden="true">🛠</span> {who} is in maintenance ({}): {} · until {}; statuses stay what the probes see, and notifications are held"#,
+        escape_html(&open.id),
+        escape_html(&open.reason),
+        utc_time(open.until_ms)
+    )
+}
+
 fn change_line(c: &Change) -> String {
     let what = match c.kind {
         Kind::Global => "The fleet".to_string(),
@@ -272,6 +300,16 @@ fn change_line(c: &Change) -> String {
         Kind::Origin => format!("Origin {}", escape_html(&c.name)),
         Kind::Vantage => format!("Vantage {}", escape_html(&c.name)),
         Kind::Config => "The fleet's configuration".to_string(),
+        Kind::Maintenance => {
+            let at = rfc3339(c.at_ms);
+            let event = if c.to == "started" { "started" } else { "ended" };
+            return format!(
+                r#"<li><time datetime="{at}">{} {} UTC</time>: Maintenance {} {event}</li>"#,
+                &at[..10],
+                &at[11..16],
+                escape_html(&c.name)
+            );
+        }
     };
     let reason = c.reason.map_or(String::new(), |r| format!(" ({})", r.as_str()));
     let to = escape_html(&c.to);
@@ -320,6 +358,9 @@ pub fn status_page(
     if view.no_region_left_ready() {
         out.push_str(r#"<p class="overall s-down" role="alert">No region is left ready: every region is drained or down, so /ready answers 503 to every load balancer.</p>"#);
     }
+    if let Some(open) = view.maintenance.fleet() {
+        let _ = write!(out, r#"<p class="overall s-maintenance">{}</p>"#, maintenance_line("The whole fleet", open));
+    }
     out.push_str(r#"<section aria-labelledby="vantages"><h2 id="vantages">Vantages</h2><ul class="vantages">"#);
     for v in &view.vantages(config) {
         out.push_str(&vantage_line(v));
@@ -348,6 +389,10 @@ pub fn status_page(
                 drain_time(drain, now),
             );
         }
+        let region_window = view.maintenance.region(config, r);
+        if let Some(open) = region_window.filter(|_| view.maintenance.fleet().is_none()) {
+            let _ = write!(out, r#"<p class="s-maintenance">{}</p>"#, maintenance_line("This region", open));
+        }
         let _ = write!(
             out,
             r#"<div class="scroll"><table><caption>Origins in {}</caption><thead><tr><th scope="col">Origin</th><th scope="col">Status</th><th scope="col">Latency</th><th scope="col">Last 24 hours</th><th scope="col">Since</th><th scope="col">Last {DAYS} days</th></tr></thead><tbody>"#,
@@ -366,6 +411,14 @@ pub fn status_page(
                     r#" <small class="s-degraded">· drained: {} · {}</small>"#,
                     escape_html(&drain.reason),
                     drain_time(drain, now)
+                );
+            }
+            if let Some(open) = view.maintenance.origin(config, i).filter(|o| region_window != Some(*o)) {
+                let _ = write!(
+                    status,
+                    r#" <small class="s-maintenance">· maintenance: {} · until {}</small>"#,
+                    escape_html(&open.reason),
+                    utc_time(open.until_ms)
                 );
             }
             let failing_from = view.disagreement(config, i).failing_from;

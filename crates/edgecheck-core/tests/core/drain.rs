@@ -183,7 +183,7 @@ fn drains_survive_a_restart_and_lapse_on_time() {
     let d = Drain { reason: "rack move".into(), since_ms: AT + 1_000, until_ms: Some(until) };
     http::apply_drain(&mut memory.state, "west", Some(d.clone()), AT + 1_000).unwrap();
     http::apply_drain(&mut memory.state, "e1", Some(Drain { until_ms: None, ..d.clone() }), AT + 1_000).unwrap();
-    store::save_drains(&db, &memory.state).unwrap();
+    store::save_monitor(&db, &memory.state).unwrap();
     let (restored, problems) = store::restore(&db, &c, AT + 60_000);
     assert!(problems.is_empty(), "{problems:?}");
     let restored = restored.unwrap();
@@ -197,13 +197,13 @@ fn drains_survive_a_restart_and_lapse_on_time() {
     let next = advance(&c, Some(&memory.state), &round(AT + 15_000, "uuuuuuu"), true);
     assert_eq!(next.state.drains, memory.state.drains, "rounds carry the drains");
     http::apply_drain(&mut memory.state, "e1", None, AT + 2_000).unwrap();
-    store::save_drains(&db, &memory.state).unwrap();
+    store::save_monitor(&db, &memory.state).unwrap();
     let (after, _) = store::restore(&db, &c, AT + 3_000);
     assert_eq!(after.unwrap().state.drains.keys().collect::<Vec<_>>(), ["west"]);
     // A failed commit is an error, and storage is as before.
     db.fail_writes.set(true);
     http::apply_drain(&mut memory.state, "west", None, AT + 4_000).unwrap();
-    assert!(store::save_drains(&db, &memory.state).is_err());
+    assert!(store::save_monitor(&db, &memory.state).is_err());
     db.fail_writes.set(false);
     assert!(store::restore(&db, &c, AT + 5_000).0.unwrap().state.drains.contains_key("west"));
 }
@@ -223,7 +223,7 @@ fn the_most_drains_fit_the_monitor_row_at_the_fleet_limit() {
         let d = Drain { reason: reason.clone(), since_ms: AT, until_ms: Some(u64::MAX / 2) };
         http::apply_drain(&mut memory.state, &format!("region-with-a-long-name-{i:05}"), Some(d), AT).unwrap();
     }
-    store::save_drains(&db, &memory.state).unwrap();
+    store::save_monitor(&db, &memory.state).unwrap();
     let largest = db.largest_value.get();
     assert!(largest <= store::MAX_ROW_BYTES, "{largest} bytes");
     eprintln!("the monitor's row with {MAX_DRAINS} drains at the fleet limit: {largest} bytes");

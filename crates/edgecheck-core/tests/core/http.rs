@@ -36,7 +36,11 @@ fn routing() {
                 assert_eq!(head, method == "HEAD", "{method} {path}");
                 Ok(target)
             }
-            Dispatch::Refresh | Dispatch::Detail { .. } | Dispatch::Drain { .. } | Dispatch::Ping(_) => {
+            Dispatch::Refresh
+            | Dispatch::Detail { .. }
+            | Dispatch::Drain { .. }
+            | Dispatch::Maintenance { .. }
+            | Dispatch::Ping(_) => {
                 panic!("only POST /refresh refreshes")
             }
             Dispatch::Answer(reply) => {

@@ -225,6 +225,7 @@ fn the_history_fits_the_snapshot_and_the_row_at_the_fleet_limit() {
         up: 1,
         degraded: 0,
         down: 0,
+        maintenance: 0,
         latency_ms: Some(u64::MAX),
     };
     assert!(edgecheck_core::store::Write::Rollup(add).value_bytes() < 1_000);

@@ -22,6 +22,7 @@ mod drain;
 mod heartbeat;
 mod http;
 mod latency;
+mod maintenance;
 mod monitor;
 mod notify;
 mod publish;

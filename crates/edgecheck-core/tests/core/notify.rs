@@ -445,3 +445,63 @@ fn what_a_channel_told_fits_a_row_at_the_fleet_limit() {
     let notice = outbox.values().next().unwrap();
     assert!(notice.len() < 200_000, "a notice row of {} bytes", notice.len());
 }
+
+/// A channel on every origin and on region `r1`, and a maintenance window
+/// over `r1` from 30 s to 90 s after the epoch.
+const HELD: &str = r#"
+[[notify]]
+name = "ops"
+kind = "webhook"
+url_secret = "HOOK_URL"
+signing_secret = "HOOK_SECRET"
+regions = ["r1"]
+origins = ["*"]
+[[maintenance]]
+id = "r1-work"
+reason = "switch swap"
+regions = ["r1"]
+start = "1970-01-01T00:00:30Z"
+end = "1970-01-01T00:01:30Z"
+"#;
+
+#[test]
+fn a_window_holds_notices_and_its_end_tells_only_what_differs() {
+    let c = valid(&fleet(2, HELD));
+    // o001 is in r1, under the window; o000 is not. (rounds, the rounds that
+    // queue a notice, each with its changes as (name, from, to).)
+    type Change<'a> = (&'a str, Option<&'a str>, &'a str);
+    type Told<'a> = &'a [(usize, &'a [Change<'a>])];
+    const O001_DOWN: &[Change] = &[("r1", Some("up"), "down"), ("o001", Some("up"), "down")];
+    const O001_UP: &[Change] = &[("r1", Some("down"), "up"), ("o001", Some("down"), "up")];
+    let rows: &[(&[(u64, &str)], Told)] = &[
+        // Down and back within the window: nothing, during or after it.
+        (&[(0, "uu"), (30_000, "ux"), (45_000, "uu"), (60_000, "ux"), (75_000, "uu"), (90_000, "uu")], &[]),
+        // Down within the window and still down past its end: told once, at the end.
+        (
+            &[(0, "uu"), (30_000, "ux"), (45_000, "uu"), (60_000, "ux"), (90_000, "ux"), (105_000, "ux")],
+            &[(4, O001_DOWN)],
+        ),
+        // Already down (and told) before the window, still down after it: not told again.
+        (
+            &[(0, "uu"), (15_000, "ux"), (30_000, "ux"), (60_000, "uu"), (90_000, "ux"), (105_000, "ux")],
+            &[(1, O001_DOWN)],
+        ),
+        // Down before, back during the window and up after it: the recovery is told at the end.
+        (&[(0, "uu"), (15_000, "ux"), (30_000, "uu"), (90_000, "uu")], &[(1, O001_DOWN), (3, O001_UP)]),
+        // The origin outside the window is told at once.
+        (&[(0, "uu"), (45_000, "xu")], &[(1, &[("o000", Some("up"), "down")])]),
+    ];
+    for (sequence, expected) in rows {
+        let (_, queued) = rounds(&MemoryStore::default(), &c, None, sequence);
+        for (k, notices) in queued.iter().enumerate() {
+            let Some((_, changes)) = expected.iter().find(|(at, _)| *at == k) else {
+                assert!(notices.is_empty(), "{sequence:?}: round {k} told {notices:?}");
+                continue;
+            };
+            assert_eq!(notices.len(), 1, "{sequence:?}: round {k}");
+            let got: Vec<Change> =
+                notices[0].changes.iter().map(|t| (t.name.as_str(), t.from.as_deref(), t.to.as_str())).collect();
+            assert_eq!(got, *changes, "{sequence:?}: round {k}");
+        }
+    }
+}

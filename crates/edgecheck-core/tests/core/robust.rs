@@ -103,6 +103,7 @@ fn state() -> impl Strategy<Value = MonitorState> {
                 isolated,
                 vantages,
                 drains: Default::default(),
+                maintenance: Default::default(),
             }
         })
 }
@@ -129,7 +130,7 @@ proptest! {
         let c = valid(FLEET);
         let view = shown(&c, Snapshot { state: &state, now_ms });
         let changes = vec![Change { at_ms: change_at, kind: Kind::Origin, name: "e1".into(), from: None, to: "up".into(), reason: None }];
-        let strips = daily(&[("e1".to_string(), change_at, [1, 2, 3])], now_ms);
+        let strips = daily(&[("e1".to_string(), change_at, [1, 2, 3, 4])], now_ms);
         let uptimes = Uptimes::new();
         let extras = Extras { uptimes: Some(&uptimes), changes: &changes, daily: Some(&strips), notify: None, latency: None };
         for target in every_target() {

@@ -100,16 +100,16 @@ fn uptime_is_summed_from_rollups() {
         &[(t, "uu"), (t + MINUTE_MS, "ux"), (t + 2 * MINUTE_MS, "ux"), (t + 3 * MINUTE_MS, "uu")],
     );
     let up = |name: &str| memory.uptimes[name][0];
-    assert_eq!(up("a"), Uptime::from_counts(4, 0, 0));
-    assert_eq!(up("b"), Uptime::from_counts(2, 0, 2));
-    assert_eq!(up("r"), Uptime::from_counts(2, 2, 0), "the region was degraded while b was down");
+    assert_eq!(up("a"), Uptime::from_counts(&[4, 0, 0, 0]));
+    assert_eq!(up("b"), Uptime::from_counts(&[2, 0, 2, 0]));
+    assert_eq!(up("r"), Uptime::from_counts(&[2, 2, 0, 0]), "the region was degraded while b was down");
     // Isolated rounds count nothing.
     let isolated = advance(&c, Some(&memory.state), &round(t + 4 * MINUTE_MS, "tt"), true);
     let (after, _) = store::record(&store, &c, Some(memory.clone()), isolated);
     assert_eq!(after.uptimes["a"], memory.uptimes["a"]);
     // Two hours later the 1 h window is empty, the 24 h one is not.
     let later = store::uptimes(&store, t + 2 * HOUR_MS + 4 * MINUTE_MS).unwrap();
-    assert_eq!((later["b"][0], later["b"][1]), (None, Uptime::from_counts(2, 0, 2)));
+    assert_eq!((later["b"][0], later["b"][1]), (None, Uptime::from_counts(&[2, 0, 2, 0])));
 }
 
 #[test]

@@ -80,7 +80,13 @@ fn variants_come_from_a_fixed_set() {
                 }
                 Err(reply.status)
             }
-            Dispatch::Refresh | Dispatch::Detail { .. } | Dispatch::Drain { .. } | Dispatch::Ping(_) => panic!(),
+            Dispatch::Refresh
+            | Dispatch::Detail { .. }
+            | Dispatch::Drain { .. }
+            | Dispatch::Maintenance { .. }
+            | Dispatch::Ping(_) => {
+                panic!()
+            }
         };
         assert_eq!(got, expected, "{path}?{query} Accept {accept:?}");
     }
@@ -229,18 +235,18 @@ fn daily_strips_sum_hour_buckets_per_utc_day() {
     let first = first_day(now);
     assert_eq!(first, 11 * DAY_MS);
     let buckets = vec![
-        ("a".to_string(), first + 2 * HOUR_MS, [3, 0, 1]),
-        ("a".to_string(), first + 3 * HOUR_MS, [4, 0, 0]),
-        ("a".to_string(), first - HOUR_MS, [9, 9, 9]),
-        ("a".to_string(), 40 * DAY_MS + HOUR_MS, [0, 2, 0]),
-        ("b".to_string(), first + 29 * DAY_MS, [1, 0, 0]),
+        ("a".to_string(), first + 2 * HOUR_MS, [3, 0, 1, 0]),
+        ("a".to_string(), first + 3 * HOUR_MS, [4, 0, 0, 0]),
+        ("a".to_string(), first - HOUR_MS, [9, 9, 9, 0]),
+        ("a".to_string(), 40 * DAY_MS + HOUR_MS, [0, 2, 0, 0]),
+        ("b".to_string(), first + 29 * DAY_MS, [1, 0, 0, 0]),
     ];
     let d = daily(&buckets, now);
     assert_eq!(d["a"].len(), DAYS);
-    assert_eq!(d["a"][0], Uptime::from_counts(7, 0, 1));
+    assert_eq!(d["a"][0], Uptime::from_counts(&[7, 0, 1, 0]));
     assert_eq!(d["a"][1], None);
-    assert_eq!(d["a"][29], Uptime::from_counts(0, 2, 0), "today");
-    assert_eq!(d["b"][29], Uptime::from_counts(1, 0, 0));
+    assert_eq!(d["a"][29], Uptime::from_counts(&[0, 2, 0, 0]), "today");
+    assert_eq!(d["b"][29], Uptime::from_counts(&[1, 0, 0, 0]));
 }
 
 #[test]
@@ -257,7 +263,7 @@ fn the_status_page() {
         to: "down".into(),
         reason: Some(edgecheck_core::classify::Reason::StatusMismatch),
     }];
-    let d = daily(&[("e1".to_string(), first_day(AT) + 29 * DAY_MS, [10, 0, 0])], AT);
+    let d = daily(&[("e1".to_string(), first_day(AT) + 29 * DAY_MS, [10, 0, 0, 0])], AT);
     let extras = Extras { uptimes: None, changes: &changes, daily: Some(&d), notify: None, latency: None };
     let reply = http::answer(&c, Target::StatusPage, Variant::Full, &view, extras);
     assert_eq!((reply.status, header(&reply, "content-type")), (200, Some("text/html; charset=utf-8")));

@@ -17,13 +17,19 @@ fn uptime_windows_and_arithmetic() {
         assert!(first > now - window.length_ms() && first <= now - window.length_ms() + width);
     }
     assert_eq!(bucket_start(now, MINUTE_MS), 1_795_000_000_000 - 40_000);
-    assert_eq!(Uptime::from_counts(0, 0, 0), None);
-    assert_eq!(Uptime::from_counts(1998, 1, 1), Some(Uptime { up: 0.999, degraded: 0.0005, down: 0.0005 }));
-    assert_eq!(Uptime::from_counts(1, 1, 1), Some(Uptime { up: 0.333333, degraded: 0.333333, down: 0.333333 }));
+    assert_eq!(Uptime::from_counts(&[0, 0, 0, 0]), None);
+    assert_eq!(
+        Uptime::from_counts(&[1998, 1, 1, 0]),
+        Some(Uptime { up: 0.999, degraded: 0.0005, down: 0.0005, maintenance: 0.0 })
+    );
+    assert_eq!(
+        Uptime::from_counts(&[1, 1, 1, 0]),
+        Some(Uptime { up: 0.333333, degraded: 0.333333, down: 0.333333, maintenance: 0.0 })
+    );
     // Counts read back from storage can be anything: no sum overflows.
-    let huge = Uptime::from_counts(u64::MAX, u64::MAX, 0).unwrap();
+    let huge = Uptime::from_counts(&[u64::MAX, u64::MAX, 0, 0]).unwrap();
     assert_eq!((huge.up, huge.degraded, huge.down), (0.5, 0.5, 0.0));
-    let buckets = vec![("a".to_string(), bucket_start(now, HOUR_MS), [u64::MAX, 0, 0]); 2];
+    let buckets = vec![("a".to_string(), bucket_start(now, HOUR_MS), [u64::MAX, 0, 0, 0]); 2];
     let daily = edgecheck_core::uptime::daily(&buckets, now);
     assert_eq!(daily["a"].last().copied().flatten().map(|u| u.up), Some(1.0), "saturated, not wrapped");
 }

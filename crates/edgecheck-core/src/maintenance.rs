@@ -1,0 +1,440 @@
+//! Maintenance windows: planned work on the whole fleet, some regions or some
+//! origins, declared in `edgecheck.toml` (`[[maintenance]]`, one-off or
+//! weekly in UTC) or started and ended through the admin API
+//! (`POST /admin/maintenance`, `DELETE /admin/maintenance/{id}`).
+//!
+//! A window changes what is *told*, never what is *seen*:
+//!
+//! - probing goes on and readiness stays truthful: a load balancer still sees
+//!   reality ([`crate::view::shown`] does not read windows for `ready`);
+//! - the scope shows `"maintenance": {id, reason, since, until}` in `/health`,
+//!   on the page, on badges and in `/metrics`;
+//! - a round that finds a scope in a window counts it as `maintenance` in the
+//!   uptime rollups, apart from up, degraded and down ([`crate::uptime`]);
+//! - notifications about the scope are held: the channel keeps what it last
+//!   told, and once the window is over it is told only if the damped status
+//!   then differs from that ([`crate::notify`]);
+//! - `/history` records each window's start and end (kind `maintenance`).
+//!
+//! Windows from the API are kept in [`crate::monitor::MonitorState::maintenance`]
+//! (at most [`MAX_API_WINDOWS`], so the monitor's row stays far under 2 MB) and
+//! survive a restart; a window's times decide alone whether it is open, at the
+//! time of the answer or of the round, so it ends on time across a restart.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Named};
+use crate::uptime::{DAY_MS, MINUTE_MS};
+
+/// Characters of a window's reason at most.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// Windows from the API kept at once at most; more is a JSON 409.
+pub const MAX_API_WINDOWS: usize = 50;
+
+/// Windows declared in `edgecheck.toml` at most.
+pub const MAX_DECLARED_WINDOWS: usize = 100;
+
+/// Regions plus origins one window may name at most (more: cover the fleet or
+/// a region instead).
+pub const MAX_SCOPE_NAMES: usize = 100;
+
+/// Bytes of a maintenance request's body at most; more is a JSON 413.
+pub const MAX_BODY_BYTES: usize = crate::drain::MAX_BODY_BYTES;
+
+/// The longest window the API starts, ms (31 days): a forgotten window must
+/// not hold notifications for ever.
+pub const MAX_API_LENGTH_MS: u64 = 31 * DAY_MS;
+
+/// The longest weekly occurrence, minutes (one day), so that two occurrences
+/// of one window never overlap.
+pub const MAX_WEEKLY_MINUTES: u32 = 24 * 60;
+
+/// The days of a weekly window, as written, Monday first (ISO 8601).
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// When a window is open. Times are UTC, ms since the Unix epoch; every
+/// interval is half-open, `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// Once, from `start_ms` to `end_ms`.
+    Once { start_ms: u64, end_ms: u64 },
+    /// Every week on `days` (bit 0 Monday … bit 6 Sunday), from `start_min`
+    /// minutes after 00:00 UTC, for `minutes` (1 to [`MAX_WEEKLY_MINUTES`]);
+    /// an occurrence may run past midnight.
+    Weekly { days: u8, start_min: u32, minutes: u32 },
+}
+
+impl Schedule {
+    /// The occurrence open at `at_ms`, as `(start_ms, end_ms)`; `None` when
+    /// the window is closed then.
+    pub fn window_at(&self, at_ms: u64) -> Option<(u64, u64)> {
+        match *self {
+            Schedule::Once { start_ms, end_ms } => (start_ms <= at_ms && at_ms < end_ms).then_some((start_ms, end_ms)),
+            Schedule::Weekly { days, start_min, minutes } => {
+                // An occurrence lasts at most a day, so only today's and
+                // yesterday's can be open; today's (the later) first.
+                let today = at_ms / DAY_MS;
+                (0..=1u64).filter_map(|back| today.checked_sub(back)).find_map(|day| {
+                    // 1970-01-01 was a Thursday: day 0 is weekday 3 (Monday 0).
+                    let weekday = (day + 3) % 7;
+                    let start = day * DAY_MS + u64::from(start_min) * MINUTE_MS;
+                    let end = start + u64::from(minutes) * MINUTE_MS;
+                    (days & (1 << weekday) != 0 && start <= at_ms && at_ms < end).then_some((start, end))
+                })
+            }
+        }
+    }
+}
+
+/// What a window covers: regions and origins by name; both empty is the
+/// whole fleet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<String>,
+}
+
+impl Scope {
+    /// Whether it is the whole fleet.
+    pub fn is_fleet(&self) -> bool {
+        self.regions.is_empty() && self.origins.is_empty()
+    }
+}
+
+/// One maintenance window, declared or started through the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// Unique among all windows; a name (`[a-z0-9._-]`, 1 to 64).
+    pub id: String,
+    /// Why, as the operator said it (at most [`MAX_REASON_CHARS`]).
+    pub reason: String,
+    #[serde(default)]
+    pub scope: Scope,
+    pub schedule: Schedule,
+}
+
+/// A window open at some time: the occurrence's bounds, ms since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Open {
+    pub id: String,
+    pub reason: String,
+    pub since_ms: u64,
+    pub until_ms: u64,
+}
+
+/// The windows open at one time, by what they cover: the one rule of which
+/// scope is in maintenance. Where several cover a scope, the one that ends
+/// last is shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InMaintenance {
+    fleet: Option<Open>,
+    regions: BTreeMap<String, Open>,
+    origins: BTreeMap<String, Open>,
+}
+
+impl InMaintenance {
+    /// The windows of `config` and `started` (the API's) open at `at_ms`.
+    pub fn at(config: &Config, started: &[Window], at_ms: u64) -> InMaintenance {
+        let mut out = InMaintenance::default();
+        for window in config.maintenance().iter().chain(started) {
+            let Some((since_ms, until_ms)) = window.schedule.window_at(at_ms) else { continue };
+            let open = Open { id: window.id.clone(), reason: window.reason.clone(), since_ms, until_ms };
+            if window.scope.is_fleet() {
+                keep_longer(&mut out.fleet, open);
+                continue;
+            }
+            for name in &window.scope.regions {
+                keep_longer_in(&mut out.regions, name, &open);
+            }
+            for name in &window.scope.origins {
+                keep_longer_in(&mut out.origins, name, &open);
+            }
+        }
+        out
+    }
+
+    /// Whether no window is open.
+    pub fn is_empty(&self) -> bool {
+        self.fleet.is_none() && self.regions.is_empty() && self.origins.is_empty()
+    }
+
+    /// Each scope a window names, with the window shown for it:
+    /// `("global", "global", open)` for the whole fleet, then
+    /// `("region", name, open)` and `("origin", name, open)` in name order.
+    /// Origins covered through their region are not listed again.
+    pub fn named(&self) -> impl Iterator<Item = (&'static str, &str, &Open)> {
+        let fleet = self.fleet.iter().map(|o| ("global", "global", o));
+        let regions = self.regions.iter().map(|(n, o)| ("region", n.as_str(), o));
+        fleet.chain(regions).chain(self.origins.iter().map(|(n, o)| ("origin", n.as_str(), o)))
+    }
+
+    /// The window over the whole fleet, if one is open (the global scope).
+    pub fn fleet(&self) -> Option<&Open> {
+        self.fleet.as_ref()
+    }
+
+    /// The window over region `r`: its own or the fleet's.
+    pub fn region(&self, config: &Config, r: usize) -> Option<&Open> {
+        longer(self.fleet.as_ref(), self.regions.get(&config.regions()[r].name))
+    }
+
+    /// The window over origin `i`: its own, its region's or the fleet's.
+    pub fn origin(&self, config: &Config, i: usize) -> Option<&Open> {
+        let origin = &config.origins()[i];
+        longer(self.region(config, origin.region), self.origins.get(&origin.name))
+    }
+
+    /// The window over a region or an origin.
+    pub fn of(&self, config: &Config, named: Named) -> Option<&Open> {
+        match named {
+            Named::Region(r) => self.region(config, r),
+            Named::Origin(i) => self.origin(config, i),
+        }
+    }
+}
+
+fn keep_longer(slot: &mut Option<Open>, open: Open) {
+    if slot.as_ref().is_none_or(|o| o.until_ms < open.until_ms) {
+        *slot = Some(open);
+    }
+}
+
+fn keep_longer_in(map: &mut BTreeMap<String, Open>, name: &str, open: &Open) {
+    if map.get(name).is_none_or(|o| o.until_ms < open.until_ms) {
+        map.insert(name.to_string(), open.clone());
+    }
+}
+
+fn longer<'a>(a: Option<&'a Open>, b: Option<&'a Open>) -> Option<&'a Open> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.until_ms > a.until_ms { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Whether a reason is acceptable: non-empty once trimmed, at most
+/// [`MAX_REASON_CHARS`], no control characters; the complaint otherwise.
+pub fn check_reason(reason: &str) -> Result<(), String> {
+    if reason.trim().is_empty() {
+        return Err("say why: a non-empty string".into());
+    }
+    if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+        return Err(format!("at most {MAX_REASON_CHARS} characters, without control characters"));
+    }
+    Ok(())
+}
+
+/// Reads an RFC 3339 time in UTC (`2026-12-01T22:00:00Z`) as ms since the
+/// Unix epoch; the complaint otherwise.
+pub fn parse_time(text: &str) -> Result<u64, String> {
+    let at = humantime::parse_rfc3339(text)
+        .map_err(|e| format!("{e}: an RFC 3339 time in UTC is expected, for example 2026-12-01T22:00:00Z"))?;
+    Ok(at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64))
+}
+
+/// The history of windows between two rounds: `(id, at_ms, started)` for
+/// each window that opened (`started`) or closed after `prev_ms` and by
+/// `at_ms`, with the time it did. A one-off window is recorded even when it
+/// opened and closed between two rounds (an API window started and ended
+/// in between); a weekly one is compared at the two times. On the first
+/// round (`prev_ms` `None`) only the windows open then are recorded.
+pub fn transitions(config: &Config, started: &[Window], prev_ms: Option<u64>, at_ms: u64) -> Vec<(String, u64, bool)> {
+    let mut out = Vec::new();
+    for window in config.maintenance().iter().chain(started) {
+        let id = || window.id.clone();
+        let now = window.schedule.window_at(at_ms);
+        let Some(prev_ms) = prev_ms else {
+            if let Some((start, _)) = now {
+                out.push((id(), start, true));
+            }
+            continue;
+        };
+        match window.schedule {
+            Schedule::Once { start_ms, end_ms } => {
+                if prev_ms < start_ms && start_ms <= at_ms {
+                    out.push((id(), start_ms, true));
+                }
+                if prev_ms < end_ms && end_ms <= at_ms {
+                    out.push((id(), end_ms, false));
+                }
+            }
+            Schedule::Weekly { .. } => match (window.schedule.window_at(prev_ms), now) {
+                (Some(b), Some(n)) if b == n => {}
+                (before, now) => {
+                    if let Some((_, end)) = before {
+                        out.push((id(), end.min(at_ms), false));
+                    }
+                    if let Some((start, _)) = now {
+                        out.push((id(), start, true));
+                    }
+                }
+            },
+        }
+    }
+    out
+}
+
+/// A `POST /admin/maintenance` body:
+/// `{"id": "db-upgrade", "reason": "...", "regions": ["eu"], "origins": [],
+/// "start": "<RFC 3339, UTC>", "end": "<RFC 3339, UTC>"}`. `id` is optional
+/// (one is made from the start time), `start` defaults to now, `end` is
+/// required; no `regions` and no `origins` is the whole fleet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    id: Option<String>,
+    reason: Option<String>,
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(default)]
+    origins: Vec<String>,
+    start: Option<String>,
+    end: Option<String>,
+}
+
+/// Why a maintenance request is refused: the HTTP status (400, 404 or 413),
+/// the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub status: u16,
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn refused(status: u16, field: &'static str, message: impl Into<String>) -> Refused {
+    Refused { status, field, message: message.into() }
+}
+
+/// Reads a `POST /admin/maintenance` body at `now_ms` under `config`: the
+/// one-off [`Window`] it asks for, or why not. An unknown region or origin is
+/// a 404; a bad body, an `end` not after `start` or not in the future, a
+/// window longer than [`MAX_API_LENGTH_MS`], or an `id` declared in
+/// `edgecheck.toml` is a 400 naming the field; a body over
+/// [`MAX_BODY_BYTES`] is a 413.
+pub fn parse_start(config: &Config, body: &str, now_ms: u64) -> Result<Window, Refused> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(refused(413, "body", format!("{} bytes; at most {MAX_BODY_BYTES}", body.len())));
+    }
+    let body: StartBody = serde_json::from_str(body).map_err(|e| {
+        refused(
+            400,
+            "body",
+            format!("expected {{\"reason\": \"...\", \"end\": \"<RFC 3339, UTC>\", \"regions\": [...], \"origins\": [...]}} as JSON: {e}"),
+        )
+    })?;
+    let reason = body.reason.unwrap_or_default();
+    check_reason(&reason).map_err(|why| refused(400, "reason", why))?;
+    if body.regions.len() + body.origins.len() > MAX_SCOPE_NAMES {
+        return Err(refused(
+            400,
+            "regions",
+            format!("at most {MAX_SCOPE_NAMES} regions and origins in all; cover a region or the fleet instead"),
+        ));
+    }
+    for name in &body.regions {
+        if !matches!(config.find(name), Some(Named::Region(_))) {
+            return Err(refused(
+                404,
+                "regions",
+                format!("no region named {:?} in this fleet", crate::http::printable(name)),
+            ));
+        }
+    }
+    for name in &body.origins {
+        if !matches!(config.find(name), Some(Named::Origin(_))) {
+            return Err(refused(
+                404,
+                "origins",
+                format!("no origin named {:?} in this fleet", crate::http::printable(name)),
+            ));
+        }
+    }
+    let start_ms = match body.start.as_deref() {
+        None => now_ms,
+        Some(text) => parse_time(text).map_err(|why| refused(400, "start", why))?,
+    };
+    let Some(end) = body.end.as_deref() else {
+        return Err(refused(
+            400,
+            "end",
+            "required: when the window ends, an RFC 3339 time in UTC (DELETE ends it early)",
+        ));
+    };
+    let end_ms = parse_time(end).map_err(|why| refused(400, "end", why))?;
+    if end_ms <= start_ms {
+        return Err(refused(400, "end", format!("{end} is not after the start")));
+    }
+    if end_ms <= now_ms {
+        return Err(refused(400, "end", format!("{end} is not in the future")));
+    }
+    if end_ms - start_ms > MAX_API_LENGTH_MS {
+        return Err(refused(400, "end", "a window lasts at most 31 days; start another when it ends"));
+    }
+    let id = match body.id {
+        Some(id) => {
+            if let Err(why) = check_id(&id) {
+                return Err(refused(400, "id", why));
+            }
+            if config.maintenance().iter().any(|w| w.id == id) {
+                return Err(refused(400, "id", format!("{id:?} is declared in edgecheck.toml; choose another id")));
+            }
+            id
+        }
+        None => format!("api-{start_ms}"),
+    };
+    let scope = Scope { regions: body.regions, origins: body.origins };
+    Ok(Window { id, reason: reason.trim().to_string(), scope, schedule: Schedule::Once { start_ms, end_ms } })
+}
+
+/// Whether `id` is a window id: 1 to 64 of `[a-z0-9._-]`, not only dots.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
+    if id.is_empty() || id.len() > 64 || !id.chars().all(ok_char) || id.chars().all(|c| c == '.') {
+        return Err(format!(
+            "{:?} is not an id: 1 to 64 of a-z, 0-9, '-', '_' and '.', not only dots",
+            crate::http::printable(id)
+        ));
+    }
+    Ok(())
+}
+
+/// Adds (or replaces, by id) an API window in `started` at `now_ms`, dropping
+/// the ones over by then; `Err` with the count when it would keep more than
+/// [`MAX_API_WINDOWS`], and `started` is then unchanged.
+pub fn start(started: &mut Vec<Window>, window: Window, now_ms: u64) -> Result<(), usize> {
+    let others = started.iter().filter(|w| w.id != window.id && !over(w, now_ms)).count();
+    if others >= MAX_API_WINDOWS {
+        return Err(others);
+    }
+    started.retain(|w| w.id != window.id && !over(w, now_ms));
+    started.push(window);
+    Ok(())
+}
+
+/// Ends API window `id` at `now_ms`: one not yet begun is removed, an open one
+/// is cut to end now (so the next round records its end). `false` when there
+/// is no such window.
+pub fn end(started: &mut Vec<Window>, id: &str, now_ms: u64) -> bool {
+    let Some(k) = started.iter().position(|w| w.id == id) else { return false };
+    match &mut started[k].schedule {
+        Schedule::Once { start_ms, .. } if *start_ms > now_ms => {
+            started.remove(k);
+        }
+        Schedule::Once { end_ms, .. } => *end_ms = (*end_ms).min(now_ms),
+        Schedule::Weekly { .. } => {
+            started.remove(k);
+        }
+    }
+    true
+}
+
+/// Whether window `w` will never be open again after `now_ms`.
+pub fn over(w: &Window, now_ms: u64) -> bool {
+    matches!(w.schedule, Schedule::Once { end_ms, .. } if end_ms <= now_ms)
+}
