@@ -164,6 +164,14 @@ const CASES: &[Case] = &[
         shared_port: false,
     },
     Case {
+        name: "a_maintenance_window_holds_notices_and_keeps_readiness_true",
+        fleet: window_fleet,
+        config: window_config,
+        run: a_maintenance_window_holds_notices_and_keeps_readiness_true,
+        also: None,
+        shared_port: false,
+    },
+    Case {
         name: "the_surfaces_people_plug_into",
         fleet: surfaces_fleet,
         config: surfaces_config,

@@ -4,7 +4,7 @@
 use super::*;
 
 /// The Standard Webhooks specification's example secret.
-const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub(crate) const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const PD_KEY: &str = "e2e-routing-key-0001";
 const CF_TOKEN: &str = "e2e-cloudflare-token";
 const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
@@ -72,7 +72,7 @@ fn outbox_vars() -> String {
 }
 
 /// Waits for `n` more rounds (their `checked_at`); returns the last `/health`.
-fn rounds(worker: &Worker, n: usize) -> Value {
+pub(crate) fn rounds(worker: &Worker, n: usize) -> Value {
     let mut last = worker.get("/health").1;
     for _ in 0..n {
         let before = last["checked_at"].as_str().unwrap_or_default().to_string();
@@ -82,13 +82,13 @@ fn rounds(worker: &Worker, n: usize) -> Value {
 }
 
 /// The requests a receiver accepted (a 2xx).
-fn accepted(received: &[Received]) -> Vec<Received> {
+pub(crate) fn accepted(received: &[Received]) -> Vec<Received> {
     received.iter().filter(|r| (200..300).contains(&r.status)).cloned().collect()
 }
 
 /// Verifies a webhook's signature with the Standard Webhooks reference
 /// library (not edgecheck's code); returns its JSON.
-fn verified(r: &Received) -> Value {
+pub(crate) fn verified(r: &Received) -> Value {
     let mut headers = http::HeaderMap::new();
     for (name, value) in &r.headers {
         if let (Ok(name), Ok(value)) = (http::HeaderName::from_bytes(name.as_bytes()), value.parse()) {
@@ -114,7 +114,7 @@ fn same_id_same_body(received: &[Received]) {
 }
 
 /// `(name, to)` of a webhook notice's changes of `scope`.
-fn told(doc: &Value, scope: &str) -> Vec<(String, String)> {
+pub(crate) fn told(doc: &Value, scope: &str) -> Vec<(String, String)> {
     doc["data"]["changes"]
         .as_array()
         .unwrap()

@@ -204,3 +204,150 @@ DROP TABLE old;
 """)
 assert "lat_sum_ms" not in db.execute("SELECT sql FROM sqlite_master WHERE name = 'rollups'").fetchone()[0]
 "#;
+
+const WINDOW: &str = "a_maintenance_window_holds_notices_and_keeps_readiness_true";
+
+fn window_hook() -> Arc<Receiver> {
+    receiver(&format!("{WINDOW}/hook"), || Receiver::start(Service::Webhook))
+}
+
+pub(crate) fn window_fleet() -> Vec<(String, String)> {
+    pairs(&[("east-a", "spring"), ("west-a", "spring")])
+}
+
+/// east (east-a) and west (west-a), rise = fall = 1; a webhook `ops` told
+/// about region west and every origin; a weekly window declared on east
+/// that is never open while the test runs (it shows the declared windows
+/// reach the worker: its id cannot be ended through the API).
+pub(crate) fn window_config(fleet: &Fleet) -> String {
+    let mut toml = String::from(
+        "[settings]\nprobe_timeout_ms = 800\ndeadline_ms = 1500\nrefresh_s = 2\nrise = 1\nfall = 1\nmin_regions_up = 1\n\
+         [regions.east]\n[regions.west]\n",
+    );
+    for (name, region) in [("east-a", "east"), ("west-a", "west")] {
+        toml += &format!(
+            "[[origins]]\nname = \"{name}\"\nregion = \"{region}\"\nurl = \"{}\"\n",
+            fleet.url(name, "/health")
+        );
+    }
+    toml +=
+        "[[notify]]\nname = \"ops\"\nkind = \"webhook\"\nurl_secret = \"OPS_URL\"\nsigning_secret = \"OPS_SECRET\"\n\
+             regions = [\"west\"]\norigins = [\"*\"]\n\
+             [[maintenance]]\nid = \"east-yearly\"\nreason = \"never during the test\"\nregions = [\"east\"]\n\
+             start = \"2000-01-01T00:00:00Z\"\nend = \"2000-01-01T01:00:00Z\"\n";
+    toml
+}
+
+pub(crate) fn a_maintenance_window_holds_notices_and_keeps_readiness_true(p: &Prepared) {
+    let fleet = &p.fleet;
+    let hook = window_hook();
+    let vars = format!("OPS_URL=\"{}\"\nOPS_SECRET=\"{WHSEC}\"\n", hook.url("/ops"));
+    let worker = p.fresh_worker_with(&vars);
+    worker.until("/ready/west", 20, |r| r["ready"] == true);
+    let end = in_secs(3_600);
+    let body = format!(r#"{{"id": "west-switch", "reason": "switch swap", "regions": ["west"], "end": "{end}"}}"#);
+
+    // The API's bad input: the same 401 as POST /refresh, JSON 404s, 400s naming the field, a 409, a 413.
+    let refresh = admin(&worker, "POST", "/refresh", None, "");
+    for token in [None, Some("wrong")] {
+        let (status, authenticate, doc) = admin(&worker, "POST", "/admin/maintenance", token, &body);
+        assert_eq!((status, authenticate.as_str(), &doc), (401, "Bearer", &refresh.2), "token {token:?}");
+    }
+    for (bad, status, field) in [
+        (format!(r#"{{"reason": "x", "regions": ["north"], "end": "{end}"}}"#), 404, "regions"),
+        (format!(r#"{{"reason": "x", "origins": ["west"], "end": "{end}"}}"#), 404, "origins"),
+        (format!(r#"{{"reason": "x", "start": "{end}", "end": "{}"}}"#, in_secs(60)), 400, "end"),
+        (r#"{"reason": "x", "end": "2020-01-01T00:00:00Z"}"#.to_string(), 400, "end"),
+        (r#"{"reason": "x", "end": "tonight"}"#.to_string(), 400, "end"),
+        (format!(r#"{{"end": "{end}"}}"#), 400, "reason"),
+        (format!(r#"{{"id": "east-yearly", "reason": "x", "end": "{end}"}}"#), 400, "id"),
+        ("[1, 2]".to_string(), 400, "body"),
+        (format!(r#"{{"reason": "{}", "end": "{end}"}}"#, "x".repeat(20_000)), 413, "body"),
+    ] {
+        let (got, _, doc) = admin(&worker, "POST", "/admin/maintenance", Some(ADMIN), &bad);
+        assert_eq!(got, status, "{bad:.80}: {doc}");
+        if status != 413 {
+            assert!(doc["message"].as_str().unwrap().starts_with(&format!("{field}: ")), "{bad}: {doc}");
+        }
+        assert_schema("error.schema.json", &doc, "a maintenance request's refusal");
+    }
+    let (status, _, doc) = admin(&worker, "DELETE", "/admin/maintenance/east-yearly", Some(ADMIN), "");
+    assert_eq!((status, doc["error"].as_str()), (409, Some("conflict")), "a declared window: {doc}");
+    let (status, _, doc) = admin(&worker, "DELETE", "/admin/maintenance/nope", Some(ADMIN), "");
+    assert_eq!((status, doc["error"].as_str()), (404, Some("not_found")), "{doc}");
+    assert_schema("error.schema.json", &doc, "DELETE of an unknown window");
+    assert!(worker.get("/health").1.get("maintenance").is_none());
+
+    // The window opens on west.
+    let (status, _, doc) = admin(&worker, "POST", "/admin/maintenance", Some(ADMIN), &body);
+    assert_eq!((status, doc["id"].as_str(), doc["open"].as_bool()), (200, Some("west-switch"), Some(true)), "{doc}");
+    assert_eq!(doc["regions"], json!(["west"]));
+    assert_schema("maintenance.schema.json", &doc, "POST /admin/maintenance");
+    let health = worker.until("/health", 20, |h| h["regions"]["west"]["maintenance"]["id"] == "west-switch");
+    assert_eq!(health["regions"]["west"]["maintenance"]["reason"], "switch swap");
+    assert!(health["regions"]["east"].get("maintenance").is_none(), "{health}");
+
+    // Down within the window: /ready/west tells the truth, every surface
+    // says maintenance, and the rounds count as maintenance, not down.
+    fleet.set("west-a", "503");
+    let ready = worker.until("/ready/west", 20, |r| r["ready"] == false);
+    assert_eq!(ready["status"], "down", "{ready}");
+    assert_eq!(request("GET", &worker.url("/ready/west")).0, 503, "a load balancer sees reality");
+    let (_, health) = worker.get("/health");
+    assert_eq!(health["regions"]["west"]["origins"][0]["maintenance"]["id"], "west-switch", "{health}");
+    assert_schema("health.schema.json", &health, "/health in a window");
+    let (_, badge) = worker.get("/badge/west.json");
+    assert_eq!((badge["message"].as_str(), badge["color"].as_str()), (Some("down · maintenance"), Some("blue")));
+    assert_schema("badge.schema.json", &badge, "/badge/west.json in a window");
+    let (_, _, metrics) = get_with(&worker, "/metrics", None);
+    assert!(metrics.contains(r#"edgecheck_maintenance{scope="region",name="west",id="west-switch"} 1"#), "{metrics}");
+    let (_, _, page) = get_with(&worker, "/", Some("text/html"));
+    assert!(page.contains("This region is in maintenance (west-switch): switch swap"), "{page}");
+
+    // It survives a restart (a crash, even).
+    worker.crash();
+    let worker = Worker::run_with(p.name, &e2e_dir(p.name).join("state"), &vars);
+    let (_, health) = worker.get("/health");
+    assert_eq!(health["regions"]["west"]["maintenance"]["id"], "west-switch", "after a restart: {health}");
+
+    // Back up within the window: nothing was told, and west-a's uptime has
+    // maintenance time but no down time.
+    fleet.set("west-a", "spring");
+    worker.until("/ready/west", 20, |r| r["ready"] == true);
+    rounds(&worker, 2);
+    assert!(accepted(&hook.received()).is_empty(), "told during a window: {:?}", hook.received());
+    let (_, origin) = worker.get("/health/west-a");
+    let hour = &origin["uptime"]["1h"];
+    assert!(hour["maintenance"].as_f64() > Some(0.0) && hour["down"].as_f64() == Some(0.0), "{origin}");
+    assert_schema("health-origin.schema.json", &origin, "/health/west-a in a window");
+
+    // Down again, and still down when the window ends: told once.
+    fleet.set("west-a", "503");
+    worker.until("/ready/west", 20, |r| r["ready"] == false);
+    rounds(&worker, 1);
+    assert!(accepted(&hook.received()).is_empty(), "told during a window: {:?}", hook.received());
+    let (status, _, doc) = admin(&worker, "DELETE", "/admin/maintenance/west-switch", Some(ADMIN), "");
+    assert_eq!((status, doc["open"].as_bool()), (200, Some(false)), "{doc}");
+    assert_schema("maintenance.schema.json", &doc, "DELETE /admin/maintenance/west-switch");
+    let told_once = hook.until(30, "the notice at the window's end", |r| !accepted(r).is_empty());
+    let notice = verified(&accepted(&told_once)[0]);
+    assert_eq!(told(&notice, "origin"), [("west-a".to_string(), "down".to_string())], "{notice}");
+    assert_eq!(told(&notice, "region"), [("west".to_string(), "down".to_string())], "{notice}");
+    rounds(&worker, 3);
+    assert_eq!(accepted(&hook.received()).len(), 1, "told once: {:?}", hook.received());
+    let (_, health) = worker.get("/health");
+    assert!(health["regions"]["west"].get("maintenance").is_none(), "{health}");
+
+    // /history has the window's start and end; uptime counts down again.
+    let (_, history) = worker.get("/history");
+    let events: Vec<&str> = history["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "maintenance" && c["name"] == "west-switch")
+        .map(|c| c["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["ended", "started"], "newest first: {history}");
+    assert_schema("history.schema.json", &history, "/history");
+    worker.until("/health/west-a", 20, |o| o["uptime"]["1h"]["down"].as_f64() > Some(0.0));
+}
