@@ -131,11 +131,11 @@ impl DurableObject for Monitor {
             }
             Ok(ToMonitor::Call(MonitorCall::StartMaintenance { window })) => {
                 self.round_if_due().await;
-                self.set_maintenance(Err(window))
+                self.set_maintenance(WindowCall::Start(window))
             }
             Ok(ToMonitor::Call(MonitorCall::EndMaintenance { id })) => {
                 self.round_if_due().await;
-                self.set_maintenance(Ok(id))
+                self.set_maintenance(WindowCall::End(id))
             }
             Ok(ToMonitor::Call(MonitorCall::Ping { name, kind })) => {
                 // Taken at once; a round is run first only on a monitor that
@@ -166,6 +166,12 @@ impl DurableObject for Monitor {
         }
         Response::empty()
     }
+}
+
+/// A maintenance API call: start `Window`, or end the window of this id.
+enum WindowCall {
+    Start(Window),
+    End(String),
 }
 
 /// What a call asks the monitor to serve itself (public answers are rendered
@@ -252,11 +258,11 @@ impl Monitor {
         http::drained(config, &view, name)
     }
 
-    /// Starts an API maintenance window (`Err(window)`) or ends one
-    /// (`Ok(id)`), commits it with the monitor's row, and answers with the
-    /// window as kept. The next round records its start or end in
-    /// `/history`; every isolate shows it from the round after.
-    fn set_maintenance(&self, change: std::result::Result<String, Window>) -> Reply {
+    /// Starts or ends an API maintenance window, commits it with the
+    /// monitor's row, and answers with the window as kept. The next round
+    /// records its start or end in `/history`; every isolate shows it from
+    /// the round after.
+    fn set_maintenance(&self, change: WindowCall) -> Reply {
         let now = now_ms();
         let mut memory = self.memory.borrow_mut();
         let Some(memory) = memory.as_mut() else {
@@ -264,12 +270,12 @@ impl Monitor {
         };
         let before = memory.state.maintenance.clone();
         let id = match &change {
-            Ok(id) => id.clone(),
-            Err(window) => window.id.clone(),
+            WindowCall::End(id) => id.clone(),
+            WindowCall::Start(window) => window.id.clone(),
         };
         let applied = match change {
-            Ok(id) => http::apply_end_maintenance(&mut memory.state, &id, now),
-            Err(window) => http::apply_start_maintenance(&mut memory.state, window, now),
+            WindowCall::End(id) => http::apply_end_maintenance(&mut memory.state, &id, now),
+            WindowCall::Start(window) => http::apply_start_maintenance(&mut memory.state, window, now),
         };
         if let Err(reply) = applied {
             return reply;

@@ -4,7 +4,8 @@
 //! body of a monitor call, as the Durable Object reads it.
 //!
 //! Input: method, path, query and `Accept`, separated by 0x00 bytes, each
-//! read as UTF-8 lossily; without a third 0x00 there is no `Accept`.
+//! read as UTF-8 lossily; without a third 0x00 there is no `Accept`. For
+//! `/admin/maintenance`, the `Accept` part is the request's body.
 
 #![no_main]
 
@@ -69,13 +70,13 @@ fuzz_target!(|data: &[u8]| {
             }
             let _ = http::authorize_ping(None, route.path_token.as_deref(), "JOB_TOKEN", Some("token"));
         }
-        // A maintenance request, the whole input as its body: a window to
+        // A maintenance request, the fourth part as its body: a window to
         // keep or end, or a clean 4xx naming the field; a window kept reads
         // back and is kept or refused with a 409.
         Dispatch::Maintenance { end } => {
             assert_eq!(&*method, if end.is_some() { "DELETE" } else { "POST" });
-            let body = String::from_utf8_lossy(data);
-            match http::maintenance_call(config, end.as_deref(), &body, now_ms) {
+            let body = accept.as_deref().unwrap_or_default();
+            match http::maintenance_call(config, end.as_deref(), body, now_ms) {
                 Ok(call) => {
                     assert_eq!(MonitorCall::from_json(&call.to_json()), Ok(call.clone()));
                     let mut state = state.clone();

@@ -81,8 +81,9 @@ impl Schedule {
                 (0..=1u64).filter_map(|back| today.checked_sub(back)).find_map(|day| {
                     // 1970-01-01 was a Thursday: day 0 is weekday 3 (Monday 0).
                     let weekday = (day + 3) % 7;
-                    let start = day * DAY_MS + u64::from(start_min) * MINUTE_MS;
-                    let end = start + u64::from(minutes) * MINUTE_MS;
+                    // Saturating: a damaged stored window may hold any numbers.
+                    let start = (day * DAY_MS).saturating_add(u64::from(start_min).saturating_mul(MINUTE_MS));
+                    let end = start.saturating_add(u64::from(minutes).saturating_mul(MINUTE_MS));
                     (days & (1 << weekday) != 0 && start <= at_ms && at_ms < end).then_some((start, end))
                 })
             }

@@ -359,6 +359,17 @@ fn repair(
     });
     // A drain that lapsed while the monitor was down is no problem: it is simply over.
     state.drains.retain(|_, drain| drain.active(now_ms));
+    // API maintenance windows: more than the API keeps is damage. One that
+    // ended while the monitor was down is kept: the next round records its end.
+    if state.maintenance.len() > crate::maintenance::MAX_API_WINDOWS {
+        note(format!(
+            "{} maintenance windows, more than the {} the API keeps; the first {} kept",
+            state.maintenance.len(),
+            crate::maintenance::MAX_API_WINDOWS,
+            crate::maintenance::MAX_API_WINDOWS
+        ));
+        state.maintenance.truncate(crate::maintenance::MAX_API_WINDOWS);
+    }
 }
 
 /// Commits `state`'s monitor row between rounds (a drain, a maintenance
