@@ -165,7 +165,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "a_maintenance_window_holds_notices_and_keeps_readiness_true",
-        fleet: window_fleet,
+        fleet: drain_fleet,
         config: window_config,
         run: a_maintenance_window_holds_notices_and_keeps_readiness_true,
         also: None,

@@ -25,9 +25,9 @@ fn drain_cloudflare() -> Arc<Receiver> {
     })
 }
 
-/// east (east-a) and west (west-a), rise = fall = 1; the west pool follows west.
-pub(crate) fn drain_config(fleet: &Fleet) -> String {
-    let cf = drain_cloudflare();
+/// The settings, regions and origins the operations tests share: east
+/// (east-a) and west (west-a), rise = fall = 1, a round every 2 s.
+fn two_regions(fleet: &Fleet) -> String {
     let mut toml = String::from(
         "[settings]\nprobe_timeout_ms = 800\ndeadline_ms = 1500\nrefresh_s = 2\nrise = 1\nfall = 1\nmin_regions_up = 1\n\
          [regions.east]\n[regions.west]\n",
@@ -38,6 +38,13 @@ pub(crate) fn drain_config(fleet: &Fleet) -> String {
             fleet.url(name, "/health")
         );
     }
+    toml
+}
+
+/// [`two_regions`]; the west pool follows west.
+pub(crate) fn drain_config(fleet: &Fleet) -> String {
+    let cf = drain_cloudflare();
+    let mut toml = two_regions(fleet);
     toml += &format!(
         "[[notify]]\nname = \"west-pool\"\nkind = \"cloudflare_pool\"\napi_token_secret = \"CF_TOKEN\"\nbase_url = \"{}\"\n\
          account_id = \"{ACCOUNT}\"\npool_id = \"{POOL}\"\nfollows = \"west\"\n",
@@ -211,25 +218,12 @@ fn window_hook() -> Arc<Receiver> {
     receiver(&format!("{WINDOW}/hook"), || Receiver::start(Service::Webhook))
 }
 
-pub(crate) fn window_fleet() -> Vec<(String, String)> {
-    pairs(&[("east-a", "spring"), ("west-a", "spring")])
-}
-
-/// east (east-a) and west (west-a), rise = fall = 1; a webhook `ops` told
-/// about region west and every origin; a weekly window declared on east
-/// that is never open while the test runs (it shows the declared windows
-/// reach the worker: its id cannot be ended through the API).
+/// [`two_regions`]; a webhook `ops` told about region west and every origin;
+/// a one-off window declared on east in 2000, never open while the test
+/// runs (it shows the declared windows reach the worker: its id cannot be
+/// ended through the API).
 pub(crate) fn window_config(fleet: &Fleet) -> String {
-    let mut toml = String::from(
-        "[settings]\nprobe_timeout_ms = 800\ndeadline_ms = 1500\nrefresh_s = 2\nrise = 1\nfall = 1\nmin_regions_up = 1\n\
-         [regions.east]\n[regions.west]\n",
-    );
-    for (name, region) in [("east-a", "east"), ("west-a", "west")] {
-        toml += &format!(
-            "[[origins]]\nname = \"{name}\"\nregion = \"{region}\"\nurl = \"{}\"\n",
-            fleet.url(name, "/health")
-        );
-    }
+    let mut toml = two_regions(fleet);
     toml +=
         "[[notify]]\nname = \"ops\"\nkind = \"webhook\"\nurl_secret = \"OPS_URL\"\nsigning_secret = \"OPS_SECRET\"\n\
              regions = [\"west\"]\norigins = [\"*\"]\n\
