@@ -138,8 +138,8 @@ def build_edgecheck(name, config, fault_injection=False):
     env = dict(os.environ, EDGECHECK_CONFIG=str(d / "edgecheck.toml"))
     features = ["--", "--features", "fault-injection"] if fault_injection else []
     subprocess.run(["bash", str(ROOT / "scripts/build-worker.sh"), "--out-dir", str(d / "build")] + features,
-                   env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wrangler_toml = (f'name = "bench-{name}"\nmain = "build/worker/shim.mjs"\ncompatibility_date = "2026-04-01"\n'
+                   env=env, cwd=str(ROOT), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wrangler_toml = (f'name = "bench-{name}"\nmain = "build/entry.mjs"\ncompatibility_date = "2026-04-01"\n'
                      '[[durable_objects.bindings]]\nname = "MONITOR"\nclass_name = "Monitor"\n'
                      '[[durable_objects.bindings]]\nname = "PROBER"\nclass_name = "Prober"\n'
                      '[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Monitor"]\n'

@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# The [build] command in wrangler.toml (so plain `npx wrangler dev` / `deploy` work):
-# runs worker-build with local tools, because worker-build cannot download
-# wasm-bindgen or wasm-opt from GitHub on these machines. Extra arguments go to
-# worker-build (the end-to-end tests pass --out-dir). Builds the crate in the
-# current directory (wrangler runs it from the project root; the benchmarks also
-# build their hello-world peer with it).
+# The [build] command in wrangler.toml (so plain `npx wrangler dev` / `deploy` work).
+#
+# 1. The fleet: `edgecheck check` validates edgecheck.toml (or $EDGECHECK_CONFIG)
+#    with the core's own code and writes the fleet document, <out>/fleet.txt.
+#    A config error stops here, naming the file and the field, before anything
+#    is built, run or uploaded.
+# 2. The wasm: worker-build with local tools (it cannot download wasm-bindgen or
+#    wasm-opt from GitHub on these machines). The wasm does not depend on the
+#    fleet, so it is skipped when its inputs (sources, manifests, lock file,
+#    arguments) are those of the last build in <out>: a config change
+#    redeploys in seconds, without compiling Rust.
+# 3. The entry module, src/entry.mjs, copied to <out>/entry.mjs (wrangler.toml's main).
+#
+# Arguments go to worker-build (the end-to-end tests pass --out-dir and, after
+# `--`, cargo's arguments, such as the tests' features); <out> is its --out-dir, default
+# build. EDGECHECK_FLEET=none skips step 1 (the tests write a fleet per case).
+# Run elsewhere than the project root (the benchmarks build their hello-world
+# peer with it), only step 2 runs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -14,4 +26,39 @@ export ESBUILD_BIN="${ESBUILD_BIN:-$root/node_modules/.bin/esbuild}"
 for tool in worker-build "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do
   command -v "$tool" >/dev/null || { echo "edgecheck: $tool is missing; run scripts/setup.sh" >&2; exit 1; }
 done
-exec worker-build --release "$@"
+
+out=build
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --) break ;;
+    --out-dir) out="${args[i + 1]:-build}" ;;
+    --out-dir=*) out="${args[i]#--out-dir=}" ;;
+  esac
+done
+
+if [ "$(pwd -P)" != "$(cd "$root" && pwd -P)" ]; then
+  exec worker-build --release "$@"
+fi
+
+if [ "${EDGECHECK_FLEET:-}" != none ]; then
+  cargo run --quiet --manifest-path "$root/Cargo.toml" -p edgecheck-cli --bin edgecheck -- \
+    check "${EDGECHECK_CONFIG:-edgecheck.toml}" --out "$out"
+fi
+
+# What the wasm is built from; the fleet is not among it.
+stamp="$(
+  {
+    printf '%s\n' "$*" "$(worker-build --version)" "$("$WASM_BINDGEN_BIN" --version)"
+    find src crates/edgecheck-core/src -type f -print0 | sort -z | xargs -0 sha256sum
+    sha256sum Cargo.toml Cargo.lock crates/edgecheck-core/Cargo.toml
+  } | sha256sum | cut -c1-64
+)"
+if [ -f "$out/worker/shim.mjs" ] && [ "$(cat "$out/.wasm-inputs" 2>/dev/null)" = "$stamp" ]; then
+  echo "edgecheck: the wasm in $out is up to date (its inputs are unchanged)" >&2
+else
+  rm -f "$out/.wasm-inputs"
+  worker-build --release "$@"
+  echo "$stamp" >"$out/.wasm-inputs"
+fi
+cp src/entry.mjs "$out/entry.mjs"

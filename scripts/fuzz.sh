@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Fuzzes the pure core (crates/edgecheck-core) with cargo-fuzz (libFuzzer), not
-# part of the tests: scripts/fuzz.sh [target...]. Targets (fuzz/fuzz_targets/):
-# config, classify, route, render; all of them without arguments. Each runs
-# FUZZ_SECONDS (default 60). Exits non-zero if any target finds a crash; the
-# crashing input is under fuzz/artifacts/<target>/.
+# Fuzzes the pure core (crates/edgecheck-core) with cargo-fuzz (libFuzzer):
+# scripts/fuzz.sh [target...]. Targets (fuzz/fuzz_targets/): config, classify,
+# route, render; all of them without arguments. Each runs FUZZ_SECONDS (default
+# 20: short, since `cargo test` already replays every committed seed through
+# the same code on every run, tests/fuzz_corpora.rs; raise it to search
+# longer). Exits non-zero if any target finds a crash; the crashing input is
+# under fuzz/artifacts/<target>/.
 #
 # libFuzzer grows its corpus in fuzz/target/corpus/<target>, seeded from the
 # committed fuzz/corpus/<target> on every run, so fuzz/corpus stays exactly the
@@ -13,7 +15,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 all_targets=(config classify route render)
-seconds="${FUZZ_SECONDS:-60}"
+seconds="${FUZZ_SECONDS:-20}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "fuzz: installing cargo-fuzz" >&2

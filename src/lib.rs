@@ -13,9 +13,12 @@
 //!   clock, calls to the monitor, [`Reply`](edgecheck_core::http::Reply) ↔
 //!   `worker::Response`, and the one timeout helper.
 //!
-//! The fleet is embedded at build time by `build.rs` (from `edgecheck.toml`, or
-//! the file named by `EDGECHECK_CONFIG`) as the JSON of a validated `Config`, so
-//! the worker carries no TOML parser, no URL parser and no validation code.
+//! The fleet is bound at deploy time, not compiled in: `edgecheck check --out`
+//! validates `edgecheck.toml` (or the file named by `EDGECHECK_CONFIG`) and
+//! writes the fleet document, which the entry module (`src/entry.mjs`) hands
+//! to the wasm; [`runtime::fleet`] checks its digest once per isolate. The
+//! worker carries no TOML parser, no URL parser and no validation code, and
+//! its wasm is the same bytes whatever the fleet.
 
 mod monitor;
 mod notify;
@@ -30,7 +33,7 @@ use edgecheck_core::http::{self, Dispatch, MonitorCall, Reply, Source};
 use futures::StreamExt;
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
-use runtime::{call_monitor_at, config, respond};
+use runtime::{call_monitor_at, respond};
 
 #[event(start)]
 fn start() {
@@ -50,7 +53,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 /// An `Err` is a runtime call that failed; [`fetch`] answers it as
 /// [`http::internal_error`].
 async fn serve(req: Request, env: &Env, ctx: &Context) -> Result<Reply> {
-    let config = config();
+    let config = match runtime::fleet() {
+        Ok(fleet) => &fleet.config,
+        Err(reply) => return Ok(reply),
+    };
     let url = req.url()?;
     let accept = req.headers().get("accept")?;
     let method = req.method();
@@ -84,30 +90,25 @@ async fn serve(req: Request, env: &Env, ctx: &Context) -> Result<Reply> {
             Ok(()) => maintenance(config, end, req, env).await?,
             Err(reply) => reply,
         },
+        Dispatch::ListDrains { head } => list(&req, env, MonitorCall::ListDrains, head).await?,
+        Dispatch::ListMaintenance { head } => list(&req, env, MonitorCall::ListMaintenance, head).await?,
         Dispatch::Ping(route) => ping(config, route, req, env).await?,
         Dispatch::Snapshot { target, variant, head } => snapshot::serve(config, target, variant, head, env, ctx).await,
     })
 }
 
-/// An authorized drain request: its body read (bounded before reading),
-/// validated by the core, and handed to the monitor.
+/// An authorized drain request: its body read ([`read_body`]; a `DELETE`'s
+/// is dropped), validated by the core, and handed to the monitor.
 async fn drain(
-    config: &edgecheck_core::config::Config,
+    config: &Config,
     named: edgecheck_core::config::Named,
     lift: bool,
     mut req: Request,
     env: &Env,
 ) -> Result<Reply> {
-    if let Some(reply) = http::drain_body_too_large(req.headers().get("content-length")?.as_deref()) {
-        return Ok(reply);
-    }
-    let body = if lift {
-        String::new()
-    } else {
-        match admin_body(&mut req).await? {
-            Ok(body) => body,
-            Err(reply) => return Ok(reply),
-        }
+    let body = match read_body(&mut req, !lift).await? {
+        Ok(body) => body,
+        Err(reply) => return Ok(reply),
     };
     Ok(match http::drain_call(config, named, lift, &body, runtime::now_ms()) {
         Ok(call) => call_monitor(env, call).await.unwrap_or_else(unavailable),
@@ -115,19 +116,12 @@ async fn drain(
     })
 }
 
-/// An authorized maintenance request: its body read (bounded), validated by
-/// the core, and handed to the monitor.
+/// An authorized maintenance request: its body read ([`read_body`]; a
+/// `DELETE`'s is dropped), validated by the core, and handed to the monitor.
 async fn maintenance(config: &Config, end: Option<String>, mut req: Request, env: &Env) -> Result<Reply> {
-    if let Some(reply) = http::drain_body_too_large(req.headers().get("content-length")?.as_deref()) {
-        return Ok(reply);
-    }
-    let body = if end.is_some() {
-        String::new()
-    } else {
-        match admin_body(&mut req).await? {
-            Ok(body) => body,
-            Err(reply) => return Ok(reply),
-        }
+    let body = match read_body(&mut req, end.is_none()).await? {
+        Ok(body) => body,
+        Err(reply) => return Ok(reply),
     };
     Ok(match http::maintenance_call(config, end.as_deref(), &body, runtime::now_ms()) {
         Ok(call) => call_monitor(env, call).await.unwrap_or_else(unavailable),
@@ -135,12 +129,30 @@ async fn maintenance(config: &Config, end: Option<String>, mut req: Request, env
     })
 }
 
-/// An admin request's body as text, read while it streams and kept only up
-/// to the 10 KB bound ([`http::drain_body_too_large`] answers what is over
-/// it; a body of unknown length is read to its end, up to
-/// `PING_DRAIN_BYTES`, as a ping's is). Text that is not UTF-8 is kept
-/// lossily, for the core to refuse as JSON.
-async fn admin_body(req: &mut Request) -> Result<std::result::Result<String, Reply>> {
+/// `GET` or `HEAD` of an admin list (`/admin/drain`, `/admin/maintenance`):
+/// the admin token checked, then `call` answered by the monitor from memory,
+/// never cached.
+async fn list(req: &Request, env: &Env, call: MonitorCall, head: bool) -> Result<Reply> {
+    let reply = match authorize(req, env)? {
+        Ok(()) => call_monitor(env, call).await.unwrap_or_else(unavailable),
+        Err(reply) => reply,
+    };
+    Ok(reply.for_head(head))
+}
+
+/// The body of an operator request (a drain, a maintenance window, a ping),
+/// bounded by the core's one rule ([`http::body_too_large`]): its
+/// `Content-Length` first (over the bound: 413, the body unread), then what
+/// is read as it streams. The body is kept, when `keep`, up to
+/// [`http::MAX_OPERATOR_BODY_BYTES`]; past that it is still read and dropped,
+/// up to [`http::OPERATOR_BODY_DRAIN_BYTES`], so that the 413 follows a whole
+/// request, and cancelled beyond. Text that is not UTF-8 is kept lossily, for
+/// the core to refuse as JSON. `Ok(Err(_))` is the 413.
+async fn read_body(req: &mut Request, keep: bool) -> Result<std::result::Result<String, Reply>> {
+    let declared = req.headers().get("content-length")?.and_then(|l| l.trim().parse::<u64>().ok());
+    if let Some(reply) = http::body_too_large(declared, 0) {
+        return Ok(Err(reply));
+    }
     let mut kept = Vec::new();
     let mut read: u64 = 0;
     if req.inner().body().is_some() {
@@ -148,23 +160,23 @@ async fn admin_body(req: &mut Request) -> Result<std::result::Result<String, Rep
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
             read = read.saturating_add(chunk.len() as u64);
-            if kept.len() <= edgecheck_core::drain::MAX_BODY_BYTES {
+            if keep && read <= http::MAX_OPERATOR_BODY_BYTES {
                 kept.extend_from_slice(&chunk);
             }
-            if read > http::PING_DRAIN_BYTES {
+            if read > http::OPERATOR_BODY_DRAIN_BYTES {
                 break;
             }
         }
     }
-    if let Some(reply) = http::drain_body_too_large(Some(&read.to_string())) {
+    if let Some(reply) = http::body_too_large(declared, read) {
         return Ok(Err(reply));
     }
     Ok(Ok(String::from_utf8_lossy(&kept).into_owned()))
 }
 
 /// A heartbeat check's ping: its token checked against the check's secret
-/// before anything else, its body bounded (by `Content-Length`, then while
-/// it streams; it is not kept), then handed to the monitor.
+/// before anything else, its body read and dropped ([`read_body`]), then
+/// handed to the monitor.
 async fn ping(config: &Config, route: http::PingRoute, mut req: Request, env: &Env) -> Result<Reply> {
     let check = &config.origins()[route.check];
     let secret = check.heartbeat.as_ref().map_or("", |h| h.token_secret.as_str());
@@ -175,26 +187,7 @@ async fn ping(config: &Config, route: http::PingRoute, mut req: Request, env: &E
     {
         return Ok(reply);
     }
-    let declared = req.headers().get("content-length")?.and_then(|l| l.trim().parse::<u64>().ok());
-    if let Some(reply) = http::ping_body_too_large(declared) {
-        return Ok(reply);
-    }
-    // A body of unknown length (chunked) is read and dropped as it streams;
-    // one over the bound is still read to its end, up to
-    // `PING_DRAIN_BYTES`, so that the answer follows a whole request (a body
-    // cancelled halfway stalled the next request in wrangler dev), and is
-    // cancelled beyond that.
-    let mut read: u64 = 0;
-    if req.inner().body().is_some() {
-        let mut body = req.stream()?;
-        while let Some(chunk) = body.next().await {
-            read = read.saturating_add(chunk?.len() as u64);
-            if read > http::PING_DRAIN_BYTES {
-                break;
-            }
-        }
-    }
-    if let Some(reply) = http::ping_body_too_large(Some(read)) {
+    if let Err(reply) = read_body(&mut req, false).await? {
         return Ok(reply);
     }
     Ok(call_monitor(env, http::ping_call(config, &route)).await.unwrap_or_else(unavailable))
@@ -211,6 +204,9 @@ fn authorize(req: &Request, env: &Env) -> Result<std::result::Result<(), Reply>>
 /// The cron trigger: re-arms the monitor's alarm if it was lost.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if runtime::fleet().is_err() {
+        return; // logged by `fleet`: the monitor is never woken with a fleet that failed its check
+    }
     if let Err(e) = call_monitor(&env, MonitorCall::EnsureAlarm).await {
         worker::console_error!("edgecheck: re-arming the monitor's alarm failed: {e}");
     }

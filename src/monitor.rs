@@ -50,7 +50,7 @@ use worker::{
     State,
 };
 
-use crate::runtime::{self, config, now_ms, respond, FLEET_DIGEST};
+use crate::runtime::{self, config, fleet_digest, now_ms, respond};
 use crate::store::SqlStore;
 
 /// The prober Durable Object binding, as in `wrangler.toml`.
@@ -92,6 +92,9 @@ impl DurableObject for Monitor {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if let Err(reply) = runtime::fleet() {
+            return respond(reply);
+        }
         self.load().await;
         let path = req.path();
         let body = req.text().await.unwrap_or_default();
@@ -145,11 +148,18 @@ impl DurableObject for Monitor {
                 }
                 self.take_ping(&name, kind)
             }
+            // The operator's lists: from memory, never a round.
+            Ok(ToMonitor::Call(MonitorCall::ListDrains)) => self.list_drains(),
+            Ok(ToMonitor::Call(MonitorCall::ListMaintenance)) => self.list_maintenance(),
         };
         respond(reply)
     }
 
     async fn alarm(&self) -> Result<Response> {
+        if runtime::fleet().is_err() {
+            // Logged by `fleet`; no alarm is armed again: nothing probes with it.
+            return Response::empty();
+        }
         self.load().await;
         let now = now_ms();
         let merge_by = self.round.borrow().as_ref().map(|r| r.merge_by_ms);
@@ -200,7 +210,7 @@ impl Monitor {
             let memory = self.memory.borrow();
             schedule::round_due(
                 memory.as_ref().map(|m| &m.state),
-                FLEET_DIGEST,
+                fleet_digest(),
                 config().settings().refresh_s,
                 now_ms(),
             )
@@ -235,14 +245,14 @@ impl Monitor {
         let Some(memory) = memory.as_mut() else {
             return http::monitor_unavailable();
         };
-        let before = memory.state.drains.clone();
-        if let Err(reply) = http::apply_drain(&mut memory.state, name, drain.clone(), now) {
-            return reply;
-        }
-        if let Err(e) = store::save_monitor(&self.store(), &memory.state) {
-            memory.state.drains = before;
-            console_error!("edgecheck: saving the drain of {name} failed, nothing changed: {e}");
-            return http::internal_error();
+        let set = |state: &mut monitor::MonitorState| http::apply_drain(state, name, drain.clone(), now);
+        match store::operator_change(&self.store(), memory, store::OperatorRow::Monitor, set) {
+            Ok(()) => {}
+            Err(store::OperatorError::Refused(reply)) => return reply,
+            Err(store::OperatorError::NotSaved(e)) => {
+                console_error!("edgecheck: saving the drain of {name} failed, nothing changed: {e}");
+                return http::internal_error();
+            }
         }
         *self.published.borrow_mut() = None;
         match &drain {
@@ -273,21 +283,21 @@ impl Monitor {
             WindowCall::End(id) => id.clone(),
             WindowCall::Start(window) => window.id.clone(),
         };
-        let applied = match change {
-            WindowCall::End(id) => http::apply_end_maintenance(&mut memory.state, &id, now),
-            WindowCall::Start(window) => http::apply_start_maintenance(&mut memory.state, window, now),
+        let apply = |state: &mut monitor::MonitorState| match &change {
+            WindowCall::End(id) => http::apply_end_maintenance(state, id, now),
+            WindowCall::Start(window) => http::apply_start_maintenance(state, window.clone(), now),
         };
-        if let Err(reply) = applied {
-            return reply;
-        }
-        // A window ended before it began is gone: answer with it as it was.
-        let kept = memory.state.maintenance.iter().chain(&before).find(|w| w.id == id).cloned();
-        if let Err(e) = store::save_monitor(&self.store(), &memory.state) {
-            memory.state.maintenance = before;
-            console_error!("edgecheck: saving maintenance window {id} failed, nothing changed: {e}");
-            return http::internal_error();
+        match store::operator_change(&self.store(), memory, store::OperatorRow::Monitor, apply) {
+            Ok(()) => {}
+            Err(store::OperatorError::Refused(reply)) => return reply,
+            Err(store::OperatorError::NotSaved(e)) => {
+                console_error!("edgecheck: saving maintenance window {id} failed, nothing changed: {e}");
+                return http::internal_error();
+            }
         }
         *self.published.borrow_mut() = None;
+        // A window ended before it began is gone: answer with it as it was.
+        let kept = memory.state.maintenance.iter().chain(&before).find(|w| w.id == id).cloned();
         let Some(window) = kept else { return http::internal_error() };
         console_log!("edgecheck: maintenance window {id}: {}", window.reason);
         http::maintenance_window(&window, now)
@@ -302,20 +312,15 @@ impl Monitor {
         let Some(memory) = memory.as_mut() else {
             return http::monitor_unavailable();
         };
-        let before = memory.state.origins.get(name).cloned();
-        match http::apply_ping(config(), &mut memory.state, name, kind, now_ms()) {
-            Err(reply) => reply,
-            Ok((reply, track)) => match store::save_origin(&self.store(), name, &track) {
-                Ok(()) => reply,
-                Err(e) => {
-                    match before {
-                        Some(track) => memory.state.origins.insert(name.to_string(), track),
-                        None => memory.state.origins.remove(name),
-                    };
-                    console_error!("edgecheck: saving the ping of {name} failed, nothing changed: {e}");
-                    http::internal_error()
-                }
-            },
+        let now = now_ms();
+        let take = |state: &mut monitor::MonitorState| http::apply_ping(config(), state, name, kind, now);
+        match store::operator_change(&self.store(), memory, store::OperatorRow::Origin(name), take) {
+            Ok((reply, _)) => reply,
+            Err(store::OperatorError::Refused(reply)) => reply,
+            Err(store::OperatorError::NotSaved(e)) => {
+                console_error!("edgecheck: saving the ping of {name} failed, nothing changed: {e}");
+                http::internal_error()
+            }
         }
     }
 
@@ -349,7 +354,7 @@ impl Monitor {
             memory.latency.clone()
         });
         let doc = Published {
-            fleet: FLEET_DIGEST.to_string(),
+            fleet: fleet_digest().to_string(),
             state: memory.state.clone(),
             uptimes: memory.uptimes.clone(),
             daily,
@@ -511,7 +516,7 @@ impl Monitor {
     /// when it was the last one.
     async fn take_report(&self, report: Report) -> Reply {
         let kept = match self.round.borrow_mut().as_mut() {
-            Some(round) => round.accept(config(), FLEET_DIGEST, report).map(|()| round.is_complete()),
+            Some(round) => round.accept(config(), fleet_digest(), report).map(|()| round.is_complete()),
             None => Err(Dropped {
                 vantage: report.vantage,
                 shard: report.shard,
@@ -541,7 +546,7 @@ impl Monitor {
         for name in round.missing(config) {
             console_error!("edgecheck: prober {name} did not report for round {}: missing", round.round);
         }
-        let merged = round.finish(config, FLEET_DIGEST, now_ms());
+        let merged = round.finish(config, fleet_digest(), now_ms());
         let prev = self.memory.borrow_mut().take();
         let advance = monitor::advance_merged(config, prev.as_ref().map(|m| &m.state), &merged);
         *self.details.borrow_mut() = merged.details;
@@ -552,6 +557,26 @@ impl Monitor {
             let _ = waiter.send(());
         }
         self.schedule_next().await;
+    }
+}
+
+/// The admin API's lists, answered from memory at the time of the call (a
+/// monitor with no state yet has no drain and no API window).
+impl Monitor {
+    /// `GET /admin/drain`: the drains in effect ([`http::drain_list`]).
+    fn list_drains(&self) -> Reply {
+        let memory = self.memory.borrow();
+        let none = Default::default();
+        let drains = memory.as_ref().map_or(&none, |m| &m.state.drains);
+        http::drain_list(config(), drains, now_ms())
+    }
+
+    /// `GET /admin/maintenance`: the declared windows and the API's
+    /// ([`http::maintenance_list`]).
+    fn list_maintenance(&self) -> Reply {
+        let memory = self.memory.borrow();
+        let started = memory.as_ref().map_or(&[][..], |m| &m.state.maintenance[..]);
+        http::maintenance_list(config(), started, now_ms())
     }
 }
 

@@ -28,7 +28,7 @@ use edgecheck_core::vantage::{trace_colo, ProberCall, Report};
 use worker::{console_error, durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::probe;
-use crate::runtime::{call_monitor_at, config, respond, FLEET_DIGEST};
+use crate::runtime::{self, call_monitor_at, config, fleet_digest, respond};
 
 /// The fault-injection variable (see the module docs).
 #[cfg(feature = "fault-injection")]
@@ -49,6 +49,9 @@ impl DurableObject for Prober {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if let Err(reply) = runtime::fleet() {
+            return respond(reply);
+        }
         let body = req.text().await.unwrap_or_default();
         let call = match ProberCall::from_json(config(), &body) {
             Ok(call) => call,
@@ -71,6 +74,9 @@ impl DurableObject for Prober {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        if runtime::fleet().is_err() {
+            return Response::empty();
+        }
         let storage = self.state.storage();
         let Some(call) = storage.get::<ProberCall>(CALL_KEY).await? else {
             return Response::empty();
@@ -81,7 +87,7 @@ impl DurableObject for Prober {
         let shard = &config.origins()[config.shard(call.shard)];
         let probed = probe::round(config, &self.env, &vantage.name, shard, call.deadline_at_ms).await;
         let report = Report {
-            fleet: FLEET_DIGEST.to_string(),
+            fleet: fleet_digest().to_string(),
             round: call.round,
             vantage: call.vantage,
             shard: call.shard,

@@ -1,5 +1,5 @@
 //! What the entry points (`lib.rs`), the `Monitor` and the `Prober` share of
-//! the runtime: the embedded fleet and its digest, the clock, calls to the
+//! the runtime: the bundle's fleet and its digest, the clock, calls to the
 //! monitor, the conversions between the core's [`Reply`] and `Response`, and
 //! the one timeout helper.
 
@@ -26,22 +26,63 @@ pub(crate) async fn within<F: Future>(ms: u64, work: F) -> Option<F::Output> {
     }
 }
 
-/// The validated fleet as JSON, written by `build.rs`.
-const EMBEDDED_CONFIG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.config.json"));
-
-/// The digest of [`EMBEDDED_CONFIG_JSON`], written by `build.rs`.
-pub(crate) const FLEET_DIGEST: &str = include_str!(concat!(env!("OUT_DIR"), "/edgecheck.fleet-digest"));
+/// The global the entry module (`src/entry.mjs`) sets to the bundle's fleet
+/// document, the text `edgecheck check --out` wrote.
+const FLEET_GLOBAL: &str = "EDGECHECK_FLEET";
 
 /// The Durable Object binding, as in `wrangler.toml`.
 pub(crate) const MONITOR_BINDING: &str = "MONITOR";
 /// The one monitor instance's name.
 pub(crate) const MONITOR_NAME: &str = "fleet";
 
-/// The validated fleet, parsed once per isolate. `build.rs` validated it and
-/// stops the build on any error.
+/// The bundle's fleet: the validated config and its digest (SHA-256, hex).
+pub(crate) struct Fleet {
+    pub(crate) config: Config,
+    pub(crate) digest: String,
+}
+
+/// The fleet, read from the bundle's fleet document and its digest checked
+/// once per isolate; when the document is missing or damaged, the JSON 500
+/// every entry point answers instead ([`http::fleet_document_invalid`]),
+/// logged once per isolate. Every entry point (fetch, scheduled, the Durable
+/// Objects' fetch and alarm) calls it before anything else, so nothing runs,
+/// and nothing probes, with a fleet that failed its check.
+pub(crate) fn fleet() -> std::result::Result<&'static Fleet, Reply> {
+    static FLEET: OnceLock<std::result::Result<Fleet, String>> = OnceLock::new();
+    let read = FLEET.get_or_init(|| {
+        let text = worker::js_sys::Reflect::get(&worker::js_sys::global(), &FLEET_GLOBAL.into()).ok().and_then(|v| v.as_string());
+        let read = match text {
+            None => Err(format!("the bundle has no fleet document (globalThis.{FLEET_GLOBAL} is not set; is wrangler.toml's main build/entry.mjs?)")),
+            Some(text) => Config::from_fleet_document(&text)
+                .map(|(config, digest)| Fleet { config, digest })
+                .map_err(|e| e.to_string()),
+        };
+        if let Err(why) = &read {
+            worker::console_error!("edgecheck: {why}");
+        }
+        read
+    });
+    read.as_ref().map_err(|why| http::fleet_document_invalid(why))
+}
+
+/// The checked fleet. Called only after the entry point's [`fleet`]
+/// succeeded (the result is kept for the isolate's life, so it cannot fail
+/// afterwards).
+fn checked() -> &'static Fleet {
+    match fleet() {
+        Ok(fleet) => fleet,
+        Err(_) => unreachable!("every entry point checks the fleet before anything else"),
+    }
+}
+
+/// The checked fleet's config (see [`checked`]).
 pub(crate) fn config() -> &'static Config {
-    static CONFIG: OnceLock<Config> = OnceLock::new();
-    CONFIG.get_or_init(|| Config::from_embedded_json(EMBEDDED_CONFIG_JSON).expect("build.rs embeds a validated Config"))
+    &checked().config
+}
+
+/// The checked fleet's digest (see [`checked`]).
+pub(crate) fn fleet_digest() -> &'static str {
+    &checked().digest
 }
 
 /// Now, ms since the Unix epoch (the runtime's clock; the core reads none).

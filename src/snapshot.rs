@@ -14,7 +14,7 @@ use edgecheck_core::publish::{self, Published, RenderKey};
 use worker::{Cache, Context, Env, Result};
 
 use crate::call_monitor;
-use crate::runtime::{self, from_response, now_ms, to_response, FLEET_DIGEST, MONITOR_BINDING, MONITOR_NAME};
+use crate::runtime::{self, fleet_digest, from_response, now_ms, to_response, MONITOR_BINDING, MONITOR_NAME};
 
 /// What this isolate holds of the round's published snapshot.
 struct Held {
@@ -172,7 +172,7 @@ async fn newer(
     let cache = if cache_off(env) { Ok(None) } else { Cache::default().get(key.as_str(), false).await };
     match cache {
         Ok(Some(hit)) => match from_response(hit).await.map(|r| r.body.unwrap_or_default()) {
-            Ok(body) => match Published::from_json(FLEET_DIGEST, &body) {
+            Ok(body) => match Published::from_json(fleet_digest(), &body) {
                 Ok(doc) if is_newer(&doc) => return Ok((Some(doc), Source::Cache)),
                 Ok(_) => {}
                 Err(e) => worker::console_error!("edgecheck: the cached snapshot is refused: {e}"),
@@ -187,7 +187,7 @@ async fn newer(
         Some(body) if answer.status == 200 => body,
         _ => return Err(worker::Error::RustError(format!("the monitor answered {}", answer.status))),
     };
-    let doc = Published::from_json(FLEET_DIGEST, &body).map_err(worker::Error::RustError)?;
+    let doc = Published::from_json(fleet_digest(), &body).map_err(worker::Error::RustError)?;
     if !is_newer(&doc) {
         return Ok((None, Source::Monitor));
     }
@@ -215,7 +215,7 @@ fn deployment(env: &Env) -> Result<&'static str> {
         return Ok(deployment);
     }
     let monitor_id = env.durable_object(MONITOR_BINDING)?.id_from_name(MONITOR_NAME)?.to_string();
-    Ok(DEPLOYMENT.get_or_init(|| http::deployment(&monitor_id, FLEET_DIGEST)))
+    Ok(DEPLOYMENT.get_or_init(|| http::deployment(&monitor_id, fleet_digest())))
 }
 
 /// The fault-injection variable that makes this isolate use no Cache API, as

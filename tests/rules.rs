@@ -4,6 +4,7 @@
 //! A table of behaviour (`readiness_is_one_rule` and the like) cannot see a
 //! second copy that agrees with the first today; these can.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -112,7 +113,7 @@ fn config_is_sealed_and_nothing_downstream_rechecks_it() {
     let body = &text[start..start + text[start..].find("\n}").unwrap()];
     assert!(!body.lines().skip(1).any(|l| l.trim_start().starts_with("pub ")), "a pub field of Config: {body}");
     let derive = text[..start].lines().rev().find(|l| l.starts_with("#[derive(")).unwrap();
-    assert!(!derive.contains("Deserialize"), "only from_raw and from_embedded_json make a Config: {derive}");
+    assert!(!derive.contains("Deserialize"), "only from_raw and from_fleet_document make a Config: {derive}");
     let rechecks: Vec<String> = places(&[CORE, SHELL], ".max(1)")
         .into_iter()
         .filter(|p| !p.starts_with("crates/edgecheck-core/src/config/validate.rs:"))
@@ -181,7 +182,7 @@ fn every_test_the_docs_name_exists() {
     // a function) must be in the code: an invariant "held by" a test that was
     // renamed or deleted is held by nothing.
     let mut code = String::new();
-    for dir in [CORE, SHELL, "tests", "crates/edgecheck-core/tests", "fuzz/fuzz_targets", "build.rs"] {
+    for dir in [CORE, SHELL, "tests", "crates/edgecheck-core/tests", "fuzz/fuzz_targets", "crates/edgecheck-cli"] {
         let path = Path::new(ROOT).join(dir);
         if path.is_file() {
             code += &std::fs::read_to_string(path).unwrap();
@@ -241,4 +242,374 @@ fn every_error_code_is_in_the_error_schema() {
         }
     }
     assert!(missing.is_empty(), "error codes not in docs/schema/error.schema.json: {missing:?}");
+}
+
+/// The core is a stack of layers: `crates/edgecheck-core/src/lib.rs` lists its
+/// modules "in dependency order", lowest first, and each directory's
+/// submodules in a second list (`- `config/`: `raw`, `check`, ...`). Every
+/// `crate::<module>` path (`use crate::{a, b::c}` groups too) must name a
+/// module listed before the file's own; inside a directory, every `super::`
+/// path from a submodule must name a sibling listed before it, or an item of
+/// the directory's `mod.rs` (one re-exported from a sibling counts as that
+/// sibling). Comments, doc comments and string literals are left out; code
+/// under `#[cfg(test)]` is held to the same order (the core has none today:
+/// its tests live in `crates/edgecheck-core/tests`). An order admits no
+/// circle, so this also fails on any import circle, and names it.
+#[test]
+fn the_core_imports_only_downward() {
+    let lib = std::fs::read_to_string(Path::new(ROOT).join(CORE).join("lib.rs")).unwrap();
+    let (order, sub_orders) = layer_orders(&lib);
+    let files = sources(CORE);
+
+    // The lists are complete and name only what exists.
+    let mut problems = Vec::new();
+    let declared: Vec<String> = code_of(&lib)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod ").and_then(|m| m.strip_suffix(';')).map(str::to_string))
+        .collect();
+    for m in &declared {
+        if !order.contains(m) {
+            problems.push(format!("lib.rs: module `{m}` is missing from the dependency order in lib.rs's doc"));
+        }
+    }
+    for m in &order {
+        if !declared.contains(m) {
+            problems.push(format!("lib.rs: the dependency order lists `{m}`, which is no module"));
+        }
+    }
+    let mut subs_on_disk: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (file, _) in &files {
+        if let (_, Some(dir), Some(sub)) = place_of(file) {
+            subs_on_disk.entry(dir).or_default().push(sub);
+        }
+    }
+    for (dir, subs) in &subs_on_disk {
+        let listed = sub_orders.get(dir).cloned().unwrap_or_default();
+        for sub in subs.iter().filter(|s| !listed.contains(s)) {
+            problems.push(format!("lib.rs: `{dir}/{sub}.rs` is missing from the order of `{dir}/` in lib.rs's doc"));
+        }
+        for sub in listed.iter().filter(|s| !subs.contains(s)) {
+            problems.push(format!("lib.rs: the order of `{dir}/` lists `{sub}`, which is no file"));
+        }
+    }
+    for dir in sub_orders.keys().filter(|d| !subs_on_disk.contains_key(*d)) {
+        problems.push(format!("lib.rs: an order for `{dir}/`, which has no submodules"));
+    }
+
+    // What each directory's mod.rs re-exports from its submodules, by name.
+    let mut reexports: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (dir, subs) in &subs_on_disk {
+        let parent = &files.iter().find(|(f, _)| f.ends_with(&format!("/{dir}/mod.rs"))).unwrap().1;
+        let map = reexports.entry(dir.clone()).or_default();
+        for (sub, names) in pub_uses(&code_of(parent), subs) {
+            let names = if names == ["*"] {
+                let text = &files.iter().find(|(f, _)| f.ends_with(&format!("/{dir}/{sub}.rs"))).unwrap().1;
+                items_of(&code_of(text))
+            } else {
+                names
+            };
+            for name in names {
+                map.insert(name, sub.clone());
+            }
+        }
+    }
+
+    // Every edge, then those that do not go down.
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut upward = Vec::new();
+    for (file, text) in files.iter().filter(|(f, _)| !f.ends_with("/src/lib.rs")) {
+        let (top, dir, sub) = place_of(file);
+        let code = code_of(text);
+        for (line, root, (first, seconds)) in paths_in(&code) {
+            let site = format!("{file}:{line}");
+            // The top-level module the path reaches, and the names it takes in it.
+            let (to_top, items) = match (root.as_str(), &sub) {
+                ("super", Some(_)) if first == "super" => match seconds.first() {
+                    Some(top) => (top.clone(), Vec::new()),
+                    None => continue,
+                },
+                ("super", Some(_)) => (top.clone(), vec![first.clone()]),
+                _ => (first.clone(), seconds.clone()),
+            };
+            if to_top != top {
+                let (Some(from), Some(to)) =
+                    (order.iter().position(|m| *m == top), order.iter().position(|m| *m == to_top))
+                else {
+                    problems.push(format!("{site}: `{to_top}` is not a module of the dependency order"));
+                    continue;
+                };
+                edges.entry(top.clone()).or_default().insert(to_top.clone());
+                if to >= from {
+                    upward.push((site, top.clone(), to_top.clone(), order.clone()));
+                }
+                continue;
+            }
+            // Inside a directory: a sibling, or an item of mod.rs (which may be a sibling's).
+            let (Some(dir), Some(sub)) = (&dir, &sub) else { continue };
+            // A directory without an order is reported above.
+            let Some(subs) = sub_orders.get(dir) else { continue };
+            for item in items {
+                if item == "*" {
+                    problems.push(format!(
+                        "{site}: `use super::*` in `{dir}/{sub}.rs` hides which siblings it uses; name the items"
+                    ));
+                    continue;
+                }
+                let sibling =
+                    if subs.contains(&item) { Some(item.clone()) } else { reexports[dir].get(&item).cloned() };
+                let Some(sibling) = sibling.filter(|s| s != sub && subs.contains(s)) else { continue };
+                let (from, to) =
+                    (subs.iter().position(|s| s == sub).unwrap(), subs.iter().position(|s| *s == sibling).unwrap());
+                let (a, b) = (format!("{dir}/{sub}"), format!("{dir}/{sibling}"));
+                edges.entry(a.clone()).or_default().insert(b.clone());
+                if to >= from {
+                    let listed = subs.iter().map(|s| format!("{dir}/{s}")).collect();
+                    upward.push((format!("{site} (`{item}`)"), a, b, listed));
+                }
+            }
+        }
+    }
+    for (site, from, to, listed) in upward {
+        // Name the circle the edge closes, if the code already goes back.
+        let circle = path_between(&edges, &to, &from).map_or_else(
+            || "no circle yet, but the order forbids it".to_string(),
+            |path| format!("it closes the import circle {from} -> {}", path.join(" -> ")),
+        );
+        problems.push(format!(
+            "{site}: `{from}` imports `{to}`, which is not below it in the dependency order ({}); {circle}. Move what it needs below `{from}`, or reorder the list in lib.rs if the layering really changed",
+            listed.join(" < ")
+        ));
+    }
+    assert!(problems.is_empty(), "the core must import only downward:\n{}", problems.join("\n"));
+}
+
+/// The dependency order of lib.rs's doc (the list after "in dependency
+/// order") and each directory's order of submodules (`- `dir/`: `a`, `b`;`).
+fn layer_orders(lib: &str) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
+    let doc: Vec<&str> = lib.lines().filter_map(|l| l.strip_prefix("//!")).map(str::trim).collect();
+    let ticked = |line: &str| -> Vec<String> { line.split('`').skip(1).step_by(2).map(str::to_string).collect() };
+    let start =
+        doc.iter().position(|l| l.contains("in dependency order")).expect("lib.rs says \"in dependency order\"");
+    let mut order = Vec::new();
+    let mut in_list = false;
+    for line in &doc[start..] {
+        match line.strip_prefix("- [`") {
+            Some(_) => {
+                in_list = true;
+                order.push(ticked(line)[0].clone());
+            }
+            None if in_list && line.is_empty() => break,
+            None => {}
+        }
+    }
+    let mut subs = BTreeMap::new();
+    for line in &doc {
+        let names = ticked(line);
+        if let (true, Some(dir)) = (line.starts_with("- `"), names.first().and_then(|d| d.strip_suffix('/'))) {
+            subs.insert(dir.to_string(), names[1..].to_vec());
+        }
+    }
+    assert!(order.len() > 1, "no dependency order in lib.rs's doc");
+    (order, subs)
+}
+
+/// Where a core file sits: its top-level module, and for a submodule file
+/// (`http/route.rs`) its directory and name; `mod.rs` is the directory itself.
+fn place_of(file: &str) -> (String, Option<String>, Option<String>) {
+    let rel = file.strip_prefix(CORE).unwrap().trim_start_matches('/').trim_end_matches(".rs");
+    match rel.split('/').collect::<Vec<_>>()[..] {
+        [top] => (top.to_string(), None, None),
+        [dir, "mod"] => (dir.to_string(), Some(dir.to_string()), None),
+        [dir, sub] => (dir.to_string(), Some(dir.to_string()), Some(sub.to_string())),
+        _ => panic!("{file}: the core's modules are at most one directory deep"),
+    }
+}
+
+/// `text` with comments (doc comments too) and string and char literals
+/// blanked out, lines kept.
+fn code_of(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+    let mut i = 0;
+    while i < chars.len() {
+        let next = chars.get(i + 1).copied();
+        if chars[i] == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                out.push(' ');
+                i += 1;
+            }
+        } else if chars[i] == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    out.push_str("  ");
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    out.push_str("  ");
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    out.push(blank(chars[i]));
+                    i += 1;
+                }
+            }
+        } else if chars[i] == '"' {
+            out.push(' ');
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                let escaped = chars[i] == '\\';
+                out.push(blank(chars[i]));
+                i += 1;
+                if escaped && i < chars.len() {
+                    out.push(blank(chars[i]));
+                    i += 1;
+                }
+            }
+            out.push(' ');
+            i += 1;
+        } else if chars[i] == '\'' && (next == Some('\\') || chars.get(i + 2) == Some(&'\'')) {
+            // A char literal ('"', '\'', '\u{7f}'), not a lifetime.
+            let end =
+                if next == Some('\\') { (i + 3..chars.len()).find(|&j| chars[j] == '\'').unwrap() } else { i + 2 };
+            (i..=end).for_each(|_| out.push(' '));
+            i = end + 1;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A path in the code: (line, root, (its first segment, the segments after it)).
+type Reached = (usize, String, (String, Vec<String>));
+
+/// Every `crate::` and `super::` path in `code`: (line, root, (its first
+/// segment, the segments after it)); a `{a, b::{c, d}}` group gives one path
+/// per member (`a`, and `b` with `[c, d]`).
+fn paths_in(code: &str) -> Vec<Reached> {
+    fn ident(c: char) -> bool {
+        c.is_ascii_alphanumeric() || c == '_'
+    }
+    // The members of the group or the path at `rest`: (first segment, next segments).
+    fn members(rest: &str) -> Vec<(String, Vec<String>)> {
+        let rest = rest.trim_start();
+        if let Some(group) = rest.strip_prefix('{') {
+            let (mut depth, mut member, mut out) = (0, String::new(), Vec::new());
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.extend(members(&std::mem::take(&mut member)));
+                        continue;
+                    }
+                    _ => {}
+                }
+                member.push(c);
+            }
+            out.extend(members(&member));
+            return out;
+        }
+        if rest.starts_with('*') {
+            return vec![("*".to_string(), Vec::new())];
+        }
+        let first: String = rest.chars().take_while(|&c| ident(c)).collect();
+        if first.is_empty() || first == "self" {
+            return Vec::new();
+        }
+        let after = rest[first.len()..].trim_start();
+        let next = after.strip_prefix("::").map(members).unwrap_or_default();
+        vec![(first, next.into_iter().map(|(f, _)| f).collect())]
+    }
+    let mut out = Vec::new();
+    for root in ["crate", "super"] {
+        let needle = format!("{root}::");
+        for (at, _) in code.match_indices(&needle) {
+            if code[..at].chars().next_back().is_some_and(|c| ident(c) || c == '$' || c == ':') {
+                continue;
+            }
+            let line = code[..at].matches('\n').count() + 1;
+            for member in members(&code[at + needle.len()..]) {
+                out.push((line, root.to_string(), member));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// What a mod.rs re-exports (`pub use sub::{a, b}`, `pub use sub::*`) from
+/// each of `subs`: (submodule, names); `["*"]` for a glob.
+fn pub_uses(code: &str, subs: &[String]) -> Vec<(String, Vec<String>)> {
+    let flat = code.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = Vec::new();
+    for statement in flat.split(';') {
+        let Some(path) = statement.trim().strip_prefix("pub use ") else { continue };
+        let path = path.trim_start_matches("self::");
+        let Some((sub, rest)) = path.split_once("::") else { continue };
+        if !subs.iter().any(|s| s == sub) {
+            continue;
+        }
+        let names = rest
+            .trim_matches(|c| c == '{' || c == '}' || c == ' ')
+            .split(',')
+            .map(|n| n.rsplit(" as ").next().unwrap().trim().to_string())
+            .filter(|n| !n.is_empty())
+            .collect();
+        out.push((sub.to_string(), names));
+    }
+    out
+}
+
+/// The names of the items a file makes visible to its parent (`pub`,
+/// `pub(crate)`, `pub(super)`): what a glob re-export of it brings.
+fn items_of(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in code.lines() {
+        let line = line.trim_start();
+        let Some(rest) = ["pub(super) ", "pub(crate) ", "pub "].iter().find_map(|p| line.strip_prefix(p)) else {
+            continue;
+        };
+        let words: Vec<&str> =
+            rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
+        let kinds = ["fn", "struct", "enum", "const", "static", "type", "trait", "mod"];
+        if let Some(k) = words.iter().position(|w| kinds.contains(w)) {
+            if let Some(name) = words.get(k + 1) {
+                out.push(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// A path of edges from `from` to `to`, as the nodes after `from`.
+fn path_between(edges: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> Option<Vec<String>> {
+    let mut came: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([from]);
+    while let Some(node) = queue.pop_front() {
+        if node == to {
+            let mut path = vec![to.to_string()];
+            let mut at = to;
+            while at != from {
+                at = came[at];
+                path.push(at.to_string());
+            }
+            path.reverse();
+            return Some(path);
+        }
+        for next in edges.get(node).into_iter().flatten() {
+            if next != from && !came.contains_key(next.as_str()) {
+                came.insert(next, node);
+                queue.push_back(next);
+            }
+        }
+    }
+    None
 }

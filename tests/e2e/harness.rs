@@ -73,24 +73,63 @@ pub(crate) fn e2e_dir(name: &str) -> PathBuf {
     Path::new(ROOT).join("target/e2e").join(name)
 }
 
-/// Builds the worker with `config` as its `edgecheck.toml`; returns the build's
-/// exit status and its output (stdout + stderr).
-pub(crate) fn build(name: &str, config: &str) -> (bool, String) {
-    let dir = e2e_dir(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    let config_path = dir.join("edgecheck.toml");
-    std::fs::write(&config_path, config).unwrap();
-    let out = Command::new("bash")
-        .arg(Path::new(ROOT).join("scripts/build-worker.sh"))
-        .arg("--out-dir")
-        .arg(dir.join("build"))
-        // cargo's arguments after `--`: the fault-injection hook (src/prober.rs).
-        .args(["--", "--features", "fault-injection"])
-        .env("EDGECHECK_CONFIG", &config_path)
-        .output()
-        .expect("bash runs scripts/build-worker.sh");
+/// The one wasm every test runs, built once by [`build_wasm`].
+pub(crate) fn wasm_dir() -> PathBuf {
+    Path::new(ROOT).join("target/e2e-wasm/build")
+}
+
+/// `edgecheck` (crates/edgecheck-cli), built by [`prepare`].
+pub(crate) fn edgecheck_cli() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| Path::new(ROOT).join("target"), PathBuf::from);
+    target.join("debug").join("edgecheck")
+}
+
+/// Runs `scripts/build-worker.sh --out-dir <out> -- --features fault-injection`
+/// (the fault-injection hook of src/prober.rs) with `env`; its exit status and
+/// output (stdout + stderr).
+pub(crate) fn build_worker(out: &Path, env: &[(&str, &Path)]) -> (bool, String) {
+    let mut command = Command::new("bash");
+    command.current_dir(ROOT).arg(Path::new(ROOT).join("scripts/build-worker.sh")).arg("--out-dir").arg(out).args([
+        "--",
+        "--features",
+        "fault-injection",
+    ]);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out = command.output().expect("bash runs scripts/build-worker.sh");
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
+}
+
+/// Builds the one wasm of every test (without a fleet: each test writes its own).
+pub(crate) fn build_wasm() -> (bool, String) {
+    build_worker(&wasm_dir(), &[("EDGECHECK_FLEET", Path::new("none"))])
+}
+
+/// Gives test `name` its fleet: writes `config` as its `edgecheck.toml`, runs
+/// `edgecheck check` on it into `<name>/build/fleet.txt`, and puts the entry
+/// module and the one wasm (a link) beside it. Returns the check's exit
+/// status and its output (stdout + stderr).
+pub(crate) fn build(name: &str, config: &str) -> (bool, String) {
+    let dir = e2e_dir(name);
+    let out = dir.join("build");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let config_path = dir.join("edgecheck.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let check = Command::new(edgecheck_cli())
+        .arg("check")
+        .arg(&config_path)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("edgecheck runs");
+    let text = String::from_utf8_lossy(&check.stdout).into_owned() + &String::from_utf8_lossy(&check.stderr);
+    std::fs::copy(Path::new(ROOT).join("src/entry.mjs"), out.join("entry.mjs")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(wasm_dir().join("worker"), out.join("worker")).unwrap();
+    (check.status.success(), text)
 }
 
 /// A port free on 127.0.0.1 for a worker, below Linux's ephemeral range
@@ -129,9 +168,15 @@ impl Worker {
     /// Runs the last build of `name` as the worker `as_name` (whose Durable
     /// Objects, in `state`, it takes over: a redeploy), with extra `.dev.vars` lines.
     pub(crate) fn run_as(name: &str, as_name: &str, state: &Path, extra_vars: &str) -> Worker {
+        Worker::run_answering(name, as_name, state, extra_vars, 200)
+    }
+
+    /// [`Worker::run_as`], started once `/live` answers `live_status` (a
+    /// worker whose fleet document is damaged answers it 500).
+    pub(crate) fn run_answering(name: &str, as_name: &str, state: &Path, extra_vars: &str, live_status: u16) -> Worker {
         let dir = e2e_dir(name);
         let wrangler_toml = format!(
-            "name = \"edgecheck-e2e-{as_name}\"\nmain = \"build/worker/shim.mjs\"\ncompatibility_date = \"2026-04-01\"\n\
+            "name = \"edgecheck-e2e-{as_name}\"\nmain = \"build/entry.mjs\"\ncompatibility_date = \"2026-04-01\"\n\
              [[durable_objects.bindings]]\nname = \"MONITOR\"\nclass_name = \"Monitor\"\n\
              [[durable_objects.bindings]]\nname = \"PROBER\"\nclass_name = \"Prober\"\n\
              [[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Monitor\"]\n\
@@ -168,12 +213,12 @@ impl Worker {
         let worker = Worker { child, port };
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(120) {
-            if let Some((200, _)) = try_request("GET", &worker.url("/live")) {
+            if try_request("GET", &worker.url("/live")).is_some_and(|(status, _)| status == live_status) {
                 return worker;
             }
             std::thread::sleep(Duration::from_millis(250));
         }
-        panic!("wrangler dev did not answer /live within 120 s");
+        panic!("wrangler dev did not answer /live with {live_status} within 120 s");
     }
 
     pub(crate) fn url(&self, path: &str) -> String {

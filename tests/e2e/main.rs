@@ -4,16 +4,20 @@
 //! A harness of its own (libtest-mimic), in two phases, so that no test measures
 //! time while a release build runs on the same cores:
 //!
-//! 1. **Prepare**, for every selected test, one at a time: start its demo fleet,
-//!    write its config, build the worker with it
-//!    (`scripts/build-worker.sh --out-dir target/e2e/<name>/build`).
+//! 1. **Prepare**: build the one wasm every test runs, once
+//!    (`scripts/build-worker.sh --out-dir target/e2e-wasm/build`, with the
+//!    `fault-injection` feature); then for every selected test, one at a time:
+//!    start its demo fleet, write its config and check it into its own fleet
+//!    document (`edgecheck check --out target/e2e/<name>/build`), beside the
+//!    entry module and a link to the one wasm. `one_wasm_serves_every_fleet`
+//!    alone builds whole workers, as `wrangler deploy` does.
 //! 2. **Run** the tests, `--test-threads` at a time (default: `RUST_TEST_THREADS`,
 //!    else 2). Each starts `wrangler dev` on free ports and stops it when it ends,
 //!    pass or fail; the fleets stop when the harness ends.
 //!
 //! One test binary: this file holds the table of tests and the two phases;
 //! `harness.rs` the fleets, builds and workers; one module per concern holds
-//! its tests (`scenarios`, `deadline`, `config_error`, `monitor`, `served`,
+//! its tests (`scenarios`, `deadline`, `config_error`, `bundle`, `drains`, `monitor`, `served`,
 //! `vantages`, `zones`, `limits`, `surfaces`, `notify`, `operations`, `heartbeat`); `receiver.rs` holds
 //! the loopback stand-ins for the services notifications go to.
 //!
@@ -30,8 +34,10 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Arguments, Trial};
 use serde_json::{json, Value};
 
+mod bundle;
 mod config_error;
 mod deadline;
+mod drains;
 mod harness;
 mod heartbeat;
 mod limits;
@@ -45,8 +51,10 @@ mod surfaces;
 mod vantages;
 mod zones;
 
+use bundle::*;
 use config_error::*;
 use deadline::*;
+use drains::*;
 use harness::*;
 use heartbeat::*;
 use limits::*;
@@ -78,6 +86,10 @@ struct Case {
     also: Option<fn(&Fleet) -> String>,
     /// Whether the fleet serves every origin on one port (`--shared-port`).
     shared_port: bool,
+    /// Whether the test's worker (and its `also`) is built whole by
+    /// `scripts/build-worker.sh` with its config, as `wrangler deploy` builds
+    /// it, instead of its fleet beside the one shared wasm.
+    own_wasm: bool,
 }
 
 const CASES: &[Case] = &[
@@ -88,6 +100,7 @@ const CASES: &[Case] = &[
         run: every_format_and_fault_is_classified_and_served,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline",
@@ -96,6 +109,7 @@ const CASES: &[Case] = &[
         run: hanging_fleet_larger_than_max_in_flight_answers_by_the_deadline,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "a_config_error_stops_the_build_naming_file_and_field",
@@ -104,6 +118,16 @@ const CASES: &[Case] = &[
         run: a_config_error_stops_the_build_naming_file_and_field,
         also: None,
         shared_port: false,
+        own_wasm: false,
+    },
+    Case {
+        name: "one_wasm_serves_every_fleet",
+        fleet: || pairs(&[("a", "spring"), ("b", "503")]),
+        config: |f| monitor_config(f, &["a"], ""),
+        run: one_wasm_serves_every_fleet,
+        also: Some(|f| monitor_config(f, &["b"], "")),
+        shared_port: false,
+        own_wasm: true,
     },
     Case {
         name: "a_flapping_origin_does_not_flip",
@@ -112,6 +136,7 @@ const CASES: &[Case] = &[
         run: a_flapping_origin_does_not_flip,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "public_traffic_reaches_origins_at_most_once_per_refresh",
@@ -120,6 +145,7 @@ const CASES: &[Case] = &[
         run: public_traffic_reaches_origins_at_most_once_per_refresh,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "a_monitor_cut_off_goes_stale_then_unknown_never_down",
@@ -128,6 +154,7 @@ const CASES: &[Case] = &[
         run: a_monitor_cut_off_goes_stale_then_unknown_never_down,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "answers_are_rendered_where_they_are_served",
@@ -136,6 +163,7 @@ const CASES: &[Case] = &[
         run: answers_are_rendered_where_they_are_served,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "an_unknown_starts_while_a_snapshot_is_held",
@@ -144,6 +172,7 @@ const CASES: &[Case] = &[
         run: an_unknown_starts_while_a_snapshot_is_held,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "state_survives_a_restart",
@@ -154,6 +183,7 @@ const CASES: &[Case] = &[
         run: state_survives_a_restart,
         also: Some(redeployed_config),
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "a_drain_holds_across_a_restart_and_lapses_on_time",
@@ -162,6 +192,16 @@ const CASES: &[Case] = &[
         run: a_drain_holds_across_a_restart_and_lapses_on_time,
         also: None,
         shared_port: false,
+        own_wasm: false,
+    },
+    Case {
+        name: "a_drain_is_one_status_for_every_reader",
+        fleet: drain_fleet,
+        config: drains_config,
+        run: a_drain_is_one_status_for_every_reader,
+        also: None,
+        shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "a_maintenance_window_holds_notices_and_keeps_readiness_true",
@@ -170,6 +210,7 @@ const CASES: &[Case] = &[
         run: a_maintenance_window_holds_notices_and_keeps_readiness_true,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "the_surfaces_people_plug_into",
@@ -178,6 +219,7 @@ const CASES: &[Case] = &[
         run: the_surfaces_people_plug_into,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "two_deployments_in_one_zone_never_share_answers",
@@ -186,6 +228,7 @@ const CASES: &[Case] = &[
         run: two_deployments_in_one_zone_never_share_answers,
         also: Some(|f| monitor_config(f, &["b1"], "")),
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "vantages_agree_before_an_origin_fails",
@@ -194,6 +237,7 @@ const CASES: &[Case] = &[
         run: vantages_agree_before_an_origin_fails,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "a_thousand_origin_round_keeps_descriptors_flat",
@@ -202,6 +246,7 @@ const CASES: &[Case] = &[
         run: a_thousand_origin_round_keeps_descriptors_flat,
         also: None,
         shared_port: true,
+        own_wasm: false,
     },
     Case {
         name: "no_more_than_max_in_flight_requests_wait_for_headers_canary_included",
@@ -210,6 +255,7 @@ const CASES: &[Case] = &[
         run: no_more_than_max_in_flight_requests_wait_for_headers_canary_included,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "notifications_arrive_in_order_through_outages_crashes_and_hangs",
@@ -218,6 +264,7 @@ const CASES: &[Case] = &[
         run: notifications_arrive_in_order_through_outages_crashes_and_hangs,
         also: None,
         shared_port: true,
+        own_wasm: false,
     },
     Case {
         name: "a_heartbeat_check_goes_down_when_its_pings_stop",
@@ -226,6 +273,7 @@ const CASES: &[Case] = &[
         run: a_heartbeat_check_goes_down_when_its_pings_stop,
         also: None,
         shared_port: false,
+        own_wasm: false,
     },
     Case {
         name: "a_cloudflare_pool_follows_readiness_fail_static_and_damped",
@@ -234,6 +282,7 @@ const CASES: &[Case] = &[
         run: a_cloudflare_pool_follows_readiness_fail_static_and_damped,
         also: Some(pools_redeployed),
         shared_port: false,
+        own_wasm: false,
     },
 ];
 
@@ -287,6 +336,16 @@ fn prepare(cases: &[&Case]) -> Vec<Arc<Prepared>> {
         .status()
         .expect("cargo runs");
     assert!(status.success(), "building demo_origins failed");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(ROOT)
+        .args(["build", "--quiet", "-p", "edgecheck-cli", "--bin", "edgecheck"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building edgecheck (the check command) failed");
+    let started = Instant::now();
+    let (ok, output) = build_wasm();
+    assert!(ok, "building the worker failed (run scripts/setup.sh first?):\n{output}");
+    eprintln!("e2e: built the one wasm in {:.0?}", started.elapsed());
     cases
         .iter()
         .map(|case| {
@@ -294,8 +353,15 @@ fn prepare(cases: &[&Case]) -> Vec<Arc<Prepared>> {
             let specs = (case.fleet)();
             let fleet = Fleet::start(&specs, case.shared_port);
             let config = (case.config)(&fleet);
-            let also = case.also.map(|config| build(&format!("{}-b", case.name), &config(&fleet)));
-            let build = build(case.name, &config);
+            let build_one = |name: &str, config: &str| {
+                if case.own_wasm {
+                    build_whole(name, config)
+                } else {
+                    build(name, config)
+                }
+            };
+            let also = case.also.map(|config| build_one(&format!("{}-b", case.name), &config(&fleet)));
+            let build = build_one(case.name, &config);
             eprintln!("e2e: prepared {} in {:.0?} (build ok: {})", case.name, started.elapsed(), build.0);
             Arc::new(Prepared { name: case.name, fleet, build, also })
         })

@@ -27,7 +27,7 @@ fn drain_cloudflare() -> Arc<Receiver> {
 
 /// The settings, regions and origins the operations tests share: east
 /// (east-a) and west (west-a), rise = fall = 1, a round every 2 s.
-fn two_regions(fleet: &Fleet) -> String {
+pub(crate) fn two_regions(fleet: &Fleet) -> String {
     let mut toml = String::from(
         "[settings]\nprobe_timeout_ms = 800\ndeadline_ms = 1500\nrefresh_s = 2\nrise = 1\nfall = 1\nmin_regions_up = 1\n\
          [regions.east]\n[regions.west]\n",
@@ -54,7 +54,13 @@ pub(crate) fn drain_config(fleet: &Fleet) -> String {
 }
 
 /// `method path` with `headers` and `body`: (status, `WWW-Authenticate`, body as JSON).
-fn admin(worker: &Worker, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String, Value) {
+pub(crate) fn admin(
+    worker: &Worker,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, String, Value) {
     let mut req = ureq::http::Request::builder().method(method).uri(worker.url(path));
     if let Some(token) = token {
         req = req.header("authorization", format!("Bearer {token}"));
@@ -66,6 +72,30 @@ fn admin(worker: &Worker, method: &str, path: &str, token: Option<&str>, body: &
     let text = response.body_mut().read_to_string().unwrap();
     let doc = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text:?}"));
     (response.status().as_u16(), authenticate, doc)
+}
+
+/// `GET path` (an admin list) with `token`: (status, `WWW-Authenticate`,
+/// `Cache-Control`, body as JSON).
+fn list(worker: &Worker, path: &str, token: Option<&str>) -> (u16, String, String, Value) {
+    let mut req = ureq::http::Request::builder().method("GET").uri(worker.url(path));
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    let mut response = agent().run(req.body(()).unwrap()).unwrap();
+    let header = |name: &str| response.headers().get(name).map_or(String::new(), |v| v.to_str().unwrap().to_string());
+    let (authenticate, cache_control) = (header("www-authenticate"), header("cache-control"));
+    let text = response.body_mut().read_to_string().unwrap();
+    let doc = serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {text:?}"));
+    (response.status().as_u16(), authenticate, cache_control, doc)
+}
+
+/// `GET /admin/drain` with the admin token: 200, never cached, valid
+/// against its schema; the list.
+fn drains(worker: &Worker, what: &str) -> Value {
+    let (status, _, cache_control, doc) = list(worker, "/admin/drain", Some(ADMIN));
+    assert_eq!((status, cache_control.as_str()), (200, "no-store"), "{what}: {doc}");
+    assert_schema("drain-list.schema.json", &doc, what);
+    doc["drains"].clone()
 }
 
 /// RFC 3339 (UTC, whole seconds) `secs` from now.
@@ -109,6 +139,13 @@ pub(crate) fn a_drain_holds_across_a_restart_and_lapses_on_time(p: &Prepared) {
     assert_schema("error.schema.json", &doc, "a drain's 413");
     let (_, west) = worker.get("/ready/west");
     assert_eq!(west, json!({"region": "west", "status": "up", "ready": true}), "no bad request changed anything");
+    // The list: the same 401 as POST /refresh without the token; none yet.
+    for token in [None, Some("wrong")] {
+        let (status, authenticate, _, doc) = list(&worker, "/admin/drain", token);
+        assert_eq!((status, authenticate.as_str(), &doc), (401, "Bearer", &refresh.2), "GET, token {token:?}");
+        assert_schema("error.schema.json", &doc, "GET /admin/drain without the token");
+    }
+    assert_eq!(drains(&worker, "no drain yet"), json!([]));
 
     // A drain: 503 with reason drained while the probes still see it up; the pool is disabled.
     let (status, _, doc) = admin(&worker, "POST", "/admin/drain/west", Some(ADMIN), body);
@@ -119,6 +156,10 @@ pub(crate) fn a_drain_holds_across_a_restart_and_lapses_on_time(p: &Prepared) {
     );
     assert_eq!(doc["drain"]["reason"], "kernel upgrade");
     assert_schema("drain.schema.json", &doc, "POST /admin/drain/west");
+    let west_drained = json!([{
+        "name": "west", "kind": "region", "reason": "kernel upgrade", "since": doc["drain"]["since"], "until": null
+    }]);
+    assert_eq!(drains(&worker, "west drained"), west_drained, "exactly what was set");
     let ready = worker.until("/ready/west", 20, |r| r["ready"] == false);
     assert_eq!((ready["status"].as_str(), ready["reason"].as_str()), (Some("up"), Some("drained")), "{ready}");
     assert_eq!(ready["drain"]["reason"], "kernel upgrade");
@@ -145,6 +186,7 @@ pub(crate) fn a_drain_holds_across_a_restart_and_lapses_on_time(p: &Prepared) {
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(worker.get("/ready/west").0, 503, "rounds after the restart keep it");
     assert!(!pool_enabled(&cf));
+    assert_eq!(drains(&worker, "after a restart"), west_drained, "listed after a restart");
 
     // Lifted: ready again, the pool enabled again.
     let (status, _, doc) = admin(&worker, "DELETE", "/admin/drain/west", Some(ADMIN), "");
@@ -167,6 +209,14 @@ pub(crate) fn a_drain_holds_across_a_restart_and_lapses_on_time(p: &Prepared) {
         &format!(r#"{{"reason": "disk swap", "until": "{until}"}}"#),
     );
     assert_eq!((status, doc["kind"].as_str()), (200, Some("origin")), "{doc}");
+    assert_eq!(
+        drains(&worker, "west-a drained until"),
+        json!([{
+            "name": "west-a", "kind": "origin", "reason": "disk swap",
+            "since": doc["drain"]["since"], "until": doc["drain"]["until"]
+        }]),
+        "west lifted, west-a drained"
+    );
     let origin = worker.until("/health/west-a", 20, |o| o["ready"] == false);
     assert_eq!(
         (origin["status"].as_str(), origin["drain"]["reason"].as_str()),
@@ -271,12 +321,40 @@ pub(crate) fn a_maintenance_window_holds_notices_and_keeps_readiness_true(p: &Pr
     assert_eq!((status, doc["error"].as_str()), (404, Some("not_found")), "{doc}");
     assert_schema("error.schema.json", &doc, "DELETE of an unknown window");
     assert!(worker.get("/health").1.get("maintenance").is_none());
+    // The list: the same 401 as POST /refresh without the token; with it,
+    // the declared window only.
+    for token in [None, Some("wrong")] {
+        let (status, authenticate, _, doc) = list(&worker, "/admin/maintenance", token);
+        assert_eq!((status, authenticate.as_str(), &doc), (401, "Bearer", &refresh.2), "GET, token {token:?}");
+        assert_schema("error.schema.json", &doc, "GET /admin/maintenance without the token");
+    }
+    let declared = json!({
+        "id": "east-yearly", "reason": "never during the test", "source": "config",
+        "fleet": false, "regions": ["east"], "origins": [],
+        "schedule": {"kind": "once", "start": "2000-01-01T00:00:00.000Z", "end": "2000-01-01T01:00:00.000Z"},
+        "open": false, "current": null, "next": null
+    });
+    let windows = |what: &str| {
+        let (status, _, cache_control, doc) = list(&worker, "/admin/maintenance", Some(ADMIN));
+        assert_eq!((status, cache_control.as_str()), (200, "no-store"), "{what}: {doc}");
+        assert_schema("maintenance-list.schema.json", &doc, what);
+        doc
+    };
+    assert_eq!(windows("the declared window"), json!({"windows": [declared]}));
 
     // The window opens on west.
     let (status, _, doc) = admin(&worker, "POST", "/admin/maintenance", Some(ADMIN), &body);
     assert_eq!((status, doc["id"].as_str(), doc["open"].as_bool()), (200, Some("west-switch"), Some(true)), "{doc}");
     assert_eq!(doc["regions"], json!(["west"]));
     assert_schema("maintenance.schema.json", &doc, "POST /admin/maintenance");
+    let occurrence = json!({"start": doc["start"], "end": doc["end"]});
+    let started = json!({
+        "id": "west-switch", "reason": "switch swap", "source": "api",
+        "fleet": false, "regions": ["west"], "origins": [],
+        "schedule": {"kind": "once", "start": doc["start"], "end": doc["end"]},
+        "open": true, "current": occurrence, "next": null
+    });
+    assert_eq!(windows("west-switch open"), json!({"windows": [declared, started]}), "exactly what was set");
     let health = worker.until("/health", 20, |h| h["regions"]["west"]["maintenance"]["id"] == "west-switch");
     assert_eq!(health["regions"]["west"]["maintenance"]["reason"], "switch swap");
     assert!(health["regions"]["east"].get("maintenance").is_none(), "{health}");

@@ -25,9 +25,6 @@ pub const MAX_REASON_CHARS: usize = 200;
 /// Drains active at once at most; more is a JSON 409 (drain the region instead).
 pub const MAX_DRAINS: usize = 1_000;
 
-/// Bytes of a drain request's body at most; more is a JSON 413.
-pub const MAX_BODY_BYTES: usize = 10 * 1024;
-
 /// One drain of a region or an origin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Drain {
@@ -57,11 +54,10 @@ struct DrainBody {
 }
 
 /// Reads a drain request's body at `now_ms`: the [`Drain`] it asks for, or
-/// the field that is wrong and why (`body`, `reason` or `until`).
+/// the field that is wrong and why (`body`, `reason` or `until`). The body's
+/// size is bounded before, by the one rule of operator bodies
+/// (`http::body_too_large`).
 pub fn parse(body: &str, now_ms: u64) -> Result<Drain, (&'static str, String)> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(("body", format!("{} bytes; at most {MAX_BODY_BYTES}", body.len())));
-    }
     let body: DrainBody = serde_json::from_str(body).map_err(|e| {
         ("body", format!("expected {{\"reason\": \"...\", \"until\": \"<RFC 3339, UTC>\"}} as JSON: {e}"))
     })?;

@@ -28,10 +28,6 @@ use crate::config::Heartbeat;
 /// sooner than this after the last one is answered 429 and changes nothing.
 pub const MIN_PING_INTERVAL_MS: u64 = 1_000;
 
-/// The largest ping body taken, bytes (as Healthchecks.io's 10 KB); a larger
-/// one is answered 413. The body itself is not kept.
-pub const MAX_PING_BODY_BYTES: u64 = 10 * 1024;
-
 /// What a ping says: `/ping/{name}` (a run succeeded), `/ping/{name}/fail`
 /// or `/ping/{name}/start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,31 +3,54 @@
 //! knows no `worker` type: times, probe outcomes and storage come in from the
 //! worker shell (the `edgecheck` crate), and decisions go out as data.
 //!
-//! The modules, in dependency order:
+//! The modules, in dependency order, lowest first: a module uses only the
+//! modules listed before it, never one at its own place or after it, so the
+//! core is a stack of layers with no import circle (`tests/rules.rs`,
+//! `the_core_imports_only_downward`, reads this list and checks every
+//! `crate::` and `super::` path against it):
 //!
+//! - [`text`]: what a request asked for, cut to be named in an error;
+//! - [`time`]: ms since the Unix epoch: minutes, hours, days, buckets and
+//!   RFC 3339;
 //! - [`config`]: the validated fleet ([`config::Config`]), the raw shape of
-//!   `edgecheck.toml` and its validation;
+//!   `edgecheck.toml`, its validation, and the maintenance windows it declares
+//!   ([`config::window`]);
 //! - [`classify`]: one probe's outcome to `up` / `degraded` / `down` and a reason;
 //! - [`aggregate`]: verdicts to per-region health and the global view; the
 //!   readiness rule;
+//! - [`detail`]: what the public view hides, for the admin token's full view;
+//! - [`drain`]: draining a region or an origin, and a drain request's body;
 //! - [`heartbeat`]: heartbeat checks, judged from the pings they send;
 //! - [`vantage`]: the vantage quorum, several probers' reports merged into one
 //!   verdict per origin;
+//! - [`maintenance`]: which windows are open and what they cover, their
+//!   history, and the admin API's requests;
 //! - [`monitor`]: hysteresis, fail-static and history, the state machine of rounds;
-//! - [`notify`]: what each notification channel is told after a round, the
-//!   requests that deliver it, and its retries;
+//! - [`view`]: the view one answer shows, `unknown` included, computed once;
 //! - [`uptime`]: uptime windows and rollup buckets;
+//! - [`latency`]: latency histograms and percentiles per window;
 //! - [`schedule`]: when the alarm fires, when a request needs a round, what is
 //!   past retention;
+//! - [`write`](mod@write): one write of a round, the rows storage keeps;
+//! - [`notify`]: what each notification channel is told after a round, the
+//!   requests that deliver it, and its retries;
 //! - [`store`]: the storage port, its in-memory implementation, and what a round
-//!   writes and an answer reads;
-//! - [`view`]: the view one answer shows, `unknown` included, computed once;
-//! - [`detail`]: what the public view hides, for the admin token's full view;
+//!   writes (its notices included) and an answer reads;
 //! - [`render`]: every public document's wire shape, mapped from the view;
 //! - [`http`]: routes, the monitor call, and every answer's status, headers
 //!   and body;
 //! - [`publish`]: the round's published snapshot, the public answers rendered
 //!   from it where they are served, and when an isolate asks for a newer one.
+//!
+//! Inside a directory the submodules are ordered the same way, lowest first
+//! (each uses only those before it); the directory's own `mod.rs` may use
+//! all of them, and they may use its own items (not, through it, a sibling's):
+//!
+//! - `config/`: `raw`, `check`, `window`, `maintenance`, `notify`, `validate`;
+//! - `http/`: `path`, `auth`, `cache`, `call`, `ping`, `admin`, `route`, `answer`;
+//! - `notify/`: `deliver`;
+//! - `render/`: `health_json`, `verbose`, `badge`, `detail`, `metrics`, `page`
+//!   (none uses another).
 
 pub mod aggregate;
 pub mod classify;
@@ -44,6 +67,9 @@ pub mod publish;
 pub mod render;
 pub mod schedule;
 pub mod store;
+pub mod text;
+pub mod time;
 pub mod uptime;
 pub mod vantage;
 pub mod view;
+pub mod write;

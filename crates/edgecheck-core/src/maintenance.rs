@@ -23,102 +23,23 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+pub use crate::config::window::{
+    check_id, check_reason, Schedule, Scope, Window, MAX_DECLARED_WINDOWS, MAX_REASON_CHARS, MAX_SCOPE_NAMES,
+    MAX_WEEKLY_MINUTES, WEEKDAYS,
+};
 use crate::config::{Config, Named};
-use crate::uptime::{DAY_MS, MINUTE_MS};
-
-/// Characters of a window's reason at most.
-pub const MAX_REASON_CHARS: usize = 200;
+use crate::text::printable;
+pub use crate::time::parse_time;
+use crate::time::DAY_MS;
 
 /// Windows from the API kept at once at most; more is a JSON 409.
 pub const MAX_API_WINDOWS: usize = 50;
 
-/// Windows declared in `edgecheck.toml` at most.
-pub const MAX_DECLARED_WINDOWS: usize = 100;
-
-/// Regions plus origins one window may name at most (more: cover the fleet or
-/// a region instead).
-pub const MAX_SCOPE_NAMES: usize = 100;
-
-/// Bytes of a maintenance request's body at most; more is a JSON 413.
-pub const MAX_BODY_BYTES: usize = crate::drain::MAX_BODY_BYTES;
-
 /// The longest window the API starts, ms (31 days): a forgotten window must
 /// not hold notifications for ever.
 pub const MAX_API_LENGTH_MS: u64 = 31 * DAY_MS;
-
-/// The longest weekly occurrence, minutes (one day), so that two occurrences
-/// of one window never overlap.
-pub const MAX_WEEKLY_MINUTES: u32 = 24 * 60;
-
-/// The days of a weekly window, as written, Monday first (ISO 8601).
-pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
-/// When a window is open. Times are UTC, ms since the Unix epoch; every
-/// interval is half-open, `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Schedule {
-    /// Once, from `start_ms` to `end_ms`.
-    Once { start_ms: u64, end_ms: u64 },
-    /// Every week on `days` (bit 0 Monday … bit 6 Sunday), from `start_min`
-    /// minutes after 00:00 UTC, for `minutes` (1 to [`MAX_WEEKLY_MINUTES`]);
-    /// an occurrence may run past midnight.
-    Weekly { days: u8, start_min: u32, minutes: u32 },
-}
-
-impl Schedule {
-    /// The occurrence open at `at_ms`, as `(start_ms, end_ms)`; `None` when
-    /// the window is closed then.
-    pub fn window_at(&self, at_ms: u64) -> Option<(u64, u64)> {
-        match *self {
-            Schedule::Once { start_ms, end_ms } => (start_ms <= at_ms && at_ms < end_ms).then_some((start_ms, end_ms)),
-            Schedule::Weekly { days, start_min, minutes } => {
-                // An occurrence lasts at most a day, so only today's and
-                // yesterday's can be open; today's (the later) first.
-                let today = at_ms / DAY_MS;
-                (0..=1u64).filter_map(|back| today.checked_sub(back)).find_map(|day| {
-                    // 1970-01-01 was a Thursday: day 0 is weekday 3 (Monday 0).
-                    let weekday = (day + 3) % 7;
-                    // Saturating: a damaged stored window may hold any numbers.
-                    let start = (day * DAY_MS).saturating_add(u64::from(start_min).saturating_mul(MINUTE_MS));
-                    let end = start.saturating_add(u64::from(minutes).saturating_mul(MINUTE_MS));
-                    (days & (1 << weekday) != 0 && start <= at_ms && at_ms < end).then_some((start, end))
-                })
-            }
-        }
-    }
-}
-
-/// What a window covers: regions and origins by name; both empty is the
-/// whole fleet.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Scope {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub regions: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub origins: Vec<String>,
-}
-
-impl Scope {
-    /// Whether it is the whole fleet.
-    pub fn is_fleet(&self) -> bool {
-        self.regions.is_empty() && self.origins.is_empty()
-    }
-}
-
-/// One maintenance window, declared or started through the API.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Window {
-    /// Unique among all windows; a name (`[a-z0-9._-]`, 1 to 64).
-    pub id: String,
-    /// Why, as the operator said it (at most [`MAX_REASON_CHARS`]).
-    pub reason: String,
-    #[serde(default)]
-    pub scope: Scope,
-    pub schedule: Schedule,
-}
 
 /// A window open at some time: the occurrence's bounds, ms since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,26 +140,6 @@ fn longer<'a>(a: Option<&'a Open>, b: Option<&'a Open>) -> Option<&'a Open> {
     }
 }
 
-/// Whether a reason is acceptable: non-empty once trimmed, at most
-/// [`MAX_REASON_CHARS`], no control characters; the complaint otherwise.
-pub fn check_reason(reason: &str) -> Result<(), String> {
-    if reason.trim().is_empty() {
-        return Err("say why: a non-empty string".into());
-    }
-    if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
-        return Err(format!("at most {MAX_REASON_CHARS} characters, without control characters"));
-    }
-    Ok(())
-}
-
-/// Reads an RFC 3339 time in UTC (`2026-12-01T22:00:00Z`) as ms since the
-/// Unix epoch; the complaint otherwise.
-pub fn parse_time(text: &str) -> Result<u64, String> {
-    let at = humantime::parse_rfc3339(text)
-        .map_err(|e| format!("{e}: an RFC 3339 time in UTC is expected, for example 2026-12-01T22:00:00Z"))?;
-    Ok(at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64))
-}
-
 /// The history of windows between two rounds: `(id, at_ms, started)` for
 /// each window that opened (`started`) or closed after `prev_ms` and by
 /// `at_ms`, with the time it did. A one-off window is recorded even when it
@@ -299,7 +200,7 @@ struct StartBody {
     end: Option<String>,
 }
 
-/// Why a maintenance request is refused: the HTTP status (400, 404 or 413),
+/// Why a maintenance request is refused: the HTTP status (400 or 404),
 /// the field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
@@ -316,12 +217,9 @@ fn refused(status: u16, field: &'static str, message: impl Into<String>) -> Refu
 /// one-off [`Window`] it asks for, or why not. An unknown region or origin is
 /// a 404; a bad body, an `end` not after `start` or not in the future, a
 /// window longer than [`MAX_API_LENGTH_MS`], or an `id` declared in
-/// `edgecheck.toml` is a 400 naming the field; a body over
-/// [`MAX_BODY_BYTES`] is a 413.
+/// `edgecheck.toml` is a 400 naming the field. The body's size is bounded
+/// before, by the one rule of operator bodies (`http::body_too_large`).
 pub fn parse_start(config: &Config, body: &str, now_ms: u64) -> Result<Window, Refused> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(refused(413, "body", format!("{} bytes; at most {MAX_BODY_BYTES}", body.len())));
-    }
     let body: StartBody = serde_json::from_str(body).map_err(|e| {
         refused(
             400,
@@ -340,20 +238,12 @@ pub fn parse_start(config: &Config, body: &str, now_ms: u64) -> Result<Window, R
     }
     for name in &body.regions {
         if !matches!(config.find(name), Some(Named::Region(_))) {
-            return Err(refused(
-                404,
-                "regions",
-                format!("no region named {:?} in this fleet", crate::http::printable(name)),
-            ));
+            return Err(refused(404, "regions", format!("no region named {:?} in this fleet", printable(name))));
         }
     }
     for name in &body.origins {
         if !matches!(config.find(name), Some(Named::Origin(_))) {
-            return Err(refused(
-                404,
-                "origins",
-                format!("no origin named {:?} in this fleet", crate::http::printable(name)),
-            ));
+            return Err(refused(404, "origins", format!("no origin named {:?} in this fleet", printable(name))));
         }
     }
     let start_ms = match body.start.as_deref() {
@@ -391,18 +281,6 @@ pub fn parse_start(config: &Config, body: &str, now_ms: u64) -> Result<Window, R
     };
     let scope = Scope { regions: body.regions, origins: body.origins };
     Ok(Window { id, reason: reason.trim().to_string(), scope, schedule: Schedule::Once { start_ms, end_ms } })
-}
-
-/// Whether `id` is a window id: 1 to 64 of `[a-z0-9._-]`, not only dots.
-pub fn check_id(id: &str) -> Result<(), String> {
-    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
-    if id.is_empty() || id.len() > 64 || !id.chars().all(ok_char) || id.chars().all(|c| c == '.') {
-        return Err(format!(
-            "{:?} is not an id: 1 to 64 of a-z, 0-9, '-', '_' and '.', not only dots",
-            crate::http::printable(id)
-        ));
-    }
-    Ok(())
 }
 
 /// Adds (or replaces, by id) an API window in `started` at `now_ms`, dropping

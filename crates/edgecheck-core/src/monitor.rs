@@ -14,11 +14,11 @@
 //!   recorded; the snapshot is `stale`, and after `max_stale_s` without a
 //!   trustworthy round the view is `unknown` (see [`Snapshot::status`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{aggregate, Overall, Probe, Round, View};
+use crate::aggregate::{aggregate, overall_of, Overall, Probe, Round, View};
 use crate::classify::{Health, Reason, Verdict};
 use crate::config::Config;
 use crate::drain::Drain;
@@ -140,6 +140,10 @@ pub struct MonitorState {
     /// one that is over is dropped by the round that records its end.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maintenance: Vec<crate::maintenance::Window>,
+    /// The regions and origins the last round found drained, so that each
+    /// drain's start and end are recorded once, by the round that sees them.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub drained: BTreeSet<String>,
 }
 
 /// What changed, for `/history`.
@@ -172,6 +176,10 @@ pub enum Kind {
     /// A maintenance window opened (`to` is `started`) or closed (`from`
     /// `started`, `to` `ended`); `name` is the window's id.
     Maintenance,
+    /// A region or origin was drained (`to` is `drained`, at the drain's
+    /// `since`) or its drain ended (`from` `drained`, `to` `lifted`, at its
+    /// `until` when it lapsed, else at the round that found it lifted).
+    Drain,
 }
 
 /// The result of one round: the new state and the changes to record.
@@ -264,7 +272,9 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
     let (regions, overall) = if isolated {
         (prev.map(|s| s.regions.clone()).unwrap_or_default(), prev.and_then(|s| s.overall))
     } else {
-        let view = damped_view(config, &origins);
+        let drains = prev.map(|s| &s.drains);
+        let view =
+            drained_view(config, &origins, |name| drains.and_then(|d| d.get(name)).is_some_and(|d| d.active(at)));
         let mut regions = BTreeMap::new();
         for (region, rv) in config.regions().iter().zip(&view.regions) {
             let before = prev.and_then(|s| s.regions.get(&region.name)).copied();
@@ -307,6 +317,7 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
         vantages,
         drains: prev.map(|s| s.drains.clone()).unwrap_or_default(),
         maintenance: Vec::new(),
+        drained: BTreeSet::new(),
     };
     // Windows opened or closed since the last round, recorded at the time they
     // did; then the API's windows that are over are dropped.
@@ -322,8 +333,44 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
         });
     }
     started.retain(|w| !maintenance::over(w, at));
-    let state = MonitorState { maintenance: started, ..state };
+    let drained = drain_changes(config, &state.drains, prev, at, &mut changes);
+    let state = MonitorState { maintenance: started, drained, ..state };
     Advance { state, changes }
+}
+
+/// The regions and origins of the fleet drained at `at`; a `drain` change
+/// for each drain that began or ended since the last round (`prev.drained`).
+fn drain_changes(
+    config: &Config,
+    drains: &BTreeMap<String, Drain>,
+    prev: Option<&MonitorState>,
+    at: u64,
+    changes: &mut Vec<Change>,
+) -> BTreeSet<String> {
+    let now: BTreeSet<String> = drains
+        .iter()
+        .filter(|(name, d)| d.active(at) && config.find(name).is_some())
+        .map(|(name, _)| name.clone())
+        .collect();
+    let seen = prev.map(|s| s.drained.clone()).unwrap_or_default();
+    let after = prev.map_or(0, |s| s.checked_at_ms);
+    for name in now.difference(&seen) {
+        let at_ms = drains[name].since_ms.clamp(after, at);
+        changes.push(Change {
+            at_ms,
+            kind: Kind::Drain,
+            name: name.clone(),
+            from: None,
+            to: "drained".into(),
+            reason: None,
+        });
+    }
+    for name in seen.difference(&now) {
+        let at_ms = drains.get(name).and_then(|d| d.until_ms).map_or(at, |until| until.clamp(after, at));
+        let (from, to) = (Some("drained".to_string()), "lifted".to_string());
+        changes.push(Change { at_ms, kind: Kind::Drain, name: name.clone(), from, to, reason: None });
+    }
+    now
 }
 
 /// One probe through the rise/fall counters.
@@ -430,7 +477,31 @@ impl Snapshot<'_> {
 /// Aggregates the damped statuses; an origin not yet judged counts as down
 /// (the view is `unknown` then anyway, see [`Snapshot::status`]).
 pub fn damped_view(config: &Config, origins: &BTreeMap<String, OriginTrack>) -> View {
-    let healths: Vec<Health> =
-        config.origins().iter().map(|o| origins.get(&o.name).and_then(|t| t.health).unwrap_or(Health::Down)).collect();
-    aggregate(config, &healths)
+    drained_view(config, origins, |_| false)
+}
+
+/// [`damped_view`] with the drains in effect, `drained(name)` saying whether
+/// a region or origin is drained: a drained origin counts as down in its
+/// region's quorum, and a drained region as down in the global view (its own
+/// status stays what its origins give). The one rule of what a drain does
+/// to the statuses: each round records it ([`advance_merged`]), so
+/// notifications, `/history`, uptime and `since` follow it, and
+/// `view::shown` applies it again at the time of each answer (a drain set or
+/// lapsed since the round is shown at once).
+pub fn drained_view(config: &Config, origins: &BTreeMap<String, OriginTrack>, drained: impl Fn(&str) -> bool) -> View {
+    let healths: Vec<Health> = config
+        .origins()
+        .iter()
+        .map(|o| match origins.get(&o.name).and_then(|t| t.health) {
+            Some(health) if !drained(&o.name) => health,
+            _ => Health::Down,
+        })
+        .collect();
+    let view = aggregate(config, &healths);
+    let region_drained: Vec<bool> = config.regions().iter().map(|r| drained(&r.name)).collect();
+    if !region_drained.contains(&true) {
+        return view;
+    }
+    let healths = view.regions.iter().zip(region_drained).map(|(rv, d)| if d { Health::Down } else { rv.health });
+    View { overall: overall_of(config, healths), regions: view.regions }
 }

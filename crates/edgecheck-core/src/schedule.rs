@@ -5,7 +5,8 @@
 
 use crate::config::Settings;
 use crate::monitor::MonitorState;
-use crate::uptime::{Window, HOUR_MS, MINUTE_MS};
+use crate::time::{HOUR_MS, MINUTE_MS};
+use crate::uptime::Window;
 
 /// The shortest wait before the next alarm, ms: a round that ran late never
 /// makes the next one start at once.

@@ -20,17 +20,23 @@
 //! [`Store::commit`], which applies all of them or none (the worker runs them
 //! in `transactionSync`). A write that fails at any statement leaves the
 //! previous state whole; the new state is served from memory and written in
-//! full, with the changes it has not saved yet, by the next round.
+//! full, with the changes it has not saved yet, by the next round. Until
+//! then, what is written between rounds ([`operator_change`]: a ping, a
+//! drain, a maintenance window) goes on top of the last committed round's
+//! rows ([`Memory::committed`]), never the uncommitted round's.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::config::Config;
 use crate::latency::{Histogram, Latencies, Latency, CHART_HOURS, WINDOWS};
 use crate::monitor::{Advance, Change, MonitorState, OriginTrack};
 use crate::schedule::Retention;
-use crate::uptime::{bucket_start, daily, first_day, rollup_adds, Daily, RollupAdd, Uptime, Uptimes, Window, HOUR_MS};
+use crate::time::{bucket_start, HOUR_MS};
+use crate::uptime::{daily, first_day, rollup_adds, Daily, Uptime, Uptimes, Window};
+// A write lives in `write`, below `notify` (which plans writes); named here too.
+pub use crate::write::Write;
 
 /// Changes listed by `/history` at most.
 pub const HISTORY_LIMIT: usize = 200;
@@ -45,57 +51,6 @@ pub const MAX_STATEMENT_BYTES: usize = 100_000;
 /// Counts of rounds summed over a window: up, degraded, down (damped
 /// statuses) and maintenance (rounds in a maintenance window, whatever the status).
 pub type Counts = [u64; 4];
-
-/// One write of a round, in the order [`Store::commit`] applies them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Write {
-    /// Replaces the monitor's row: the [`MonitorState`] without its origins, as JSON.
-    Monitor(String),
-    /// Replaces the row of origin `name` (its [`OriginTrack`] as JSON).
-    Origin { name: String, json: String },
-    /// Deletes the row of origin `name` (removed from the fleet, or damaged).
-    DropOrigin(String),
-    /// Appends one change (JSON) of `name` (`""` for the global view and the
-    /// config) at `at_ms`.
-    Change { at_ms: u64, name: String, json: String },
-    /// Adds counts (and a latency to its histogram) to one rollup bucket,
-    /// creating it at zero.
-    Rollup(RollupAdd),
-    /// Deletes changes and rollup buckets past retention.
-    Prune(Retention),
-    /// Deletes changes and rollup buckets dated after this time, ms (damage:
-    /// they would never be pruned).
-    DropAfter(u64),
-    /// Replaces what a notify channel last told ([`crate::notify::Notified`], JSON).
-    Notified { channel: String, json: String },
-    /// Replaces a notify channel's delivery record ([`crate::notify::Stats`], JSON).
-    ChannelStats { channel: String, json: String },
-    /// Queues, or replaces, a channel's notice `seq` ([`crate::notify::Pending`], JSON).
-    Enqueue { channel: String, seq: u64, json: String },
-    /// Removes a channel's notice `seq` from the queue (delivered or dropped).
-    Dequeue { channel: String, seq: u64 },
-    /// Deletes a channel's state and queue (no longer in the config).
-    DropChannel(String),
-}
-
-impl Write {
-    /// The bytes of the largest value this write binds: what must fit in
-    /// [`MAX_ROW_BYTES`].
-    pub fn value_bytes(&self) -> usize {
-        match self {
-            Write::Monitor(json) => json.len(),
-            Write::Origin { name, json } => name.len() + json.len(),
-            Write::Change { name, json, .. } => name.len() + json.len(),
-            Write::DropOrigin(name) => name.len(),
-            Write::Rollup(add) => add.name.len() + 8 * (6 + crate::latency::BUCKETS),
-            Write::Notified { channel, json }
-            | Write::ChannelStats { channel, json }
-            | Write::Enqueue { channel, json, .. } => channel.len() + json.len(),
-            Write::Dequeue { channel, .. } | Write::DropChannel(channel) => channel.len(),
-            Write::Prune(_) | Write::DropAfter(_) => 0,
-        }
-    }
-}
 
 /// What the monitor needs of storage. Every method is synchronous.
 pub trait Store {
@@ -153,6 +108,13 @@ pub struct Memory {
     pub saved: bool,
     /// Changes of rounds whose commit failed, written with the next one.
     pub unsaved: Vec<Change>,
+    /// What storage holds of the monitor's row and the origins' rows while
+    /// `state` is not saved (a round's commit failed): the last committed
+    /// round's state, with the operator changes made since. `None` when
+    /// storage holds `state` (or, after restore, its repairs). An operator
+    /// change between rounds writes its row from here ([`operator_change`]),
+    /// so no part of a round that was not committed becomes durable.
+    pub committed: Option<Box<MonitorState>>,
     /// Every notify channel's notified statuses, record and queue, as stored.
     pub notify: crate::notify::NotifyState,
 }
@@ -258,7 +220,7 @@ pub fn restore(store: &impl Store, config: &Config, now_ms: u64) -> (Option<Memo
         }
     }
     let (uptimes, latency) = windows_or_log(store, now_ms, &mut problems, None);
-    (Some(Memory { state, uptimes, latency, saved, unsaved: Vec::new(), notify }), problems)
+    (Some(Memory { state, uptimes, latency, saved, unsaved: Vec::new(), committed: None, notify }), problems)
 }
 
 /// The state of a monitor that knows nothing yet (no round, no view).
@@ -275,6 +237,7 @@ fn empty_state() -> MonitorState {
         vantages: BTreeMap::new(),
         drains: BTreeMap::new(),
         maintenance: Vec::new(),
+        drained: Default::default(),
     }
 }
 
@@ -350,6 +313,9 @@ fn repair(
             track.reported_at_ms = track.reported_at_ms.map(|at| at.min(round));
         }
     }
+    // The drained scopes the last round saw: those of a name no longer in
+    // the fleet are gone with it (no `lifted` is recorded for them).
+    state.drained.retain(|name| config.find(name).is_some());
     state.drains.retain(|name, _| {
         let kept = config.find(name).is_some();
         if !kept {
@@ -372,9 +338,126 @@ fn repair(
     }
 }
 
+/// The row an operator change ([`operator_change`]) writes between rounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorRow<'a> {
+    /// The monitor's row: a drain, an API maintenance window.
+    Monitor,
+    /// One origin's row: a heartbeat check's ping.
+    Origin(&'a str),
+}
+
+/// Why an operator change was not made; memory and storage are then as before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OperatorError<E> {
+    /// The change refused itself (its answer: a 404, 409 or 429).
+    Refused(E),
+    /// Storage refused the commit, saying why.
+    NotSaved(String),
+}
+
+/// What a row held before a change, to put back when it is not made.
+enum Kept {
+    /// The monitor's row: the state without its origins.
+    Monitor(Box<MonitorState>),
+    /// One origin's track, or its absence.
+    Origin(String, Option<OriginTrack>),
+}
+
+fn keep(state: &mut MonitorState, row: OperatorRow<'_>) -> Kept {
+    match row {
+        OperatorRow::Monitor => {
+            let origins = std::mem::take(&mut state.origins);
+            let kept = state.clone();
+            state.origins = origins;
+            Kept::Monitor(Box::new(kept))
+        }
+        OperatorRow::Origin(name) => Kept::Origin(name.to_string(), state.origins.get(name).cloned()),
+    }
+}
+
+fn put_back(state: &mut MonitorState, kept: Kept) {
+    match kept {
+        Kept::Monitor(row) => {
+            let origins = std::mem::take(&mut state.origins);
+            *state = *row;
+            state.origins = origins;
+        }
+        Kept::Origin(name, Some(track)) => {
+            state.origins.insert(name, track);
+        }
+        Kept::Origin(name, None) => {
+            state.origins.remove(&name);
+        }
+    }
+}
+
+/// Commits `row` of `state`: the monitor's row, or the origin's (its drop
+/// when `state` has no such origin).
+fn save_row(store: &impl Store, state: &MonitorState, row: OperatorRow<'_>) -> Result<(), String> {
+    match row {
+        OperatorRow::Monitor => save_monitor(store, state),
+        OperatorRow::Origin(name) => match state.origins.get(name) {
+            Some(track) => save_origin(store, name, track),
+            None => store.commit(&[Write::DropOrigin(name.to_string())]).map_err(|e| e.to_string()),
+        },
+    }
+}
+
+/// An operator's change between rounds (a ping, a drain, an API maintenance
+/// window), made in memory and committed at once, or not at all: `change`
+/// edits `row` of the state and answers `Ok` (what the caller replies with)
+/// or `Err` (its refusal, the state unchanged).
+///
+/// The change is applied to memory's state, which the answers and the next
+/// round read. The row committed is the one storage holds with the change on
+/// top: memory's when it is saved; after a failed round commit, that of
+/// [`Memory::committed`] (the last committed round), to which `change` is
+/// applied as well, so no part of the round that was not committed becomes
+/// durable. `change` must therefore depend on the state and its arguments
+/// only (one `now` for both). When it refuses or the commit fails, memory is
+/// put back as it was and the refusal or the reason returned.
+pub fn operator_change<T, E>(
+    store: &impl Store,
+    memory: &mut Memory,
+    row: OperatorRow<'_>,
+    mut change: impl FnMut(&mut MonitorState) -> Result<T, E>,
+) -> Result<T, OperatorError<E>> {
+    let kept = keep(&mut memory.state, row);
+    let answer = match change(&mut memory.state) {
+        Ok(answer) => answer,
+        Err(refused) => {
+            put_back(&mut memory.state, kept);
+            return Err(OperatorError::Refused(refused));
+        }
+    };
+    let stored_kept = match memory.committed.as_deref_mut() {
+        None => None,
+        Some(stored) => {
+            let stored_kept = keep(stored, row);
+            // Refused on the stored rows though not in memory: not made at all.
+            if let Err(refused) = change(stored) {
+                put_back(stored, stored_kept);
+                put_back(&mut memory.state, kept);
+                return Err(OperatorError::Refused(refused));
+            }
+            Some(stored_kept)
+        }
+    };
+    if let Err(e) = save_row(store, memory.committed.as_deref().unwrap_or(&memory.state), row) {
+        if let (Some(stored), Some(stored_kept)) = (memory.committed.as_deref_mut(), stored_kept) {
+            put_back(stored, stored_kept);
+        }
+        put_back(&mut memory.state, kept);
+        return Err(OperatorError::NotSaved(e));
+    }
+    Ok(answer)
+}
+
 /// Commits `state`'s monitor row between rounds (a drain, a maintenance
 /// window from the API): the row is written whole (such calls are rare; the
-/// row is written by every round anyway).
+/// row is written by every round anyway). The monitor calls it through
+/// [`operator_change`], which chooses the state it is given.
 /// An error, saying why, when the commit failed: storage is then as before.
 pub fn save_monitor(store: &impl Store, state: &MonitorState) -> Result<(), String> {
     let json = monitor_json(state)?;
@@ -385,8 +468,8 @@ pub fn save_monitor(store: &impl Store, state: &MonitorState) -> Result<(), Stri
 }
 
 /// Commits one origin's row (a heartbeat check's ping, taken between
-/// rounds). An error, saying why, when the commit failed: storage is then as
-/// before.
+/// rounds; through [`operator_change`]). An error, saying why, when the
+/// commit failed: storage is then as before.
 pub fn save_origin(store: &impl Store, name: &str, track: &OriginTrack) -> Result<(), String> {
     store.commit(&[Write::Origin { name: name.to_string(), json: origin_json(track) }]).map_err(|e| e.to_string())
 }
@@ -411,6 +494,8 @@ fn monitor_json(state: &MonitorState) -> Result<String, String> {
         drains: &'a BTreeMap<String, crate::drain::Drain>,
         #[serde(skip_serializing_if = "<[_]>::is_empty")]
         maintenance: &'a [crate::maintenance::Window],
+        #[serde(skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+        drained: &'a std::collections::BTreeSet<String>,
     }
     serde_json::to_string(&Row {
         fleet: &state.fleet,
@@ -423,6 +508,7 @@ fn monitor_json(state: &MonitorState) -> Result<String, String> {
         vantages: &state.vantages,
         drains: &state.drains,
         maintenance: &state.maintenance,
+        drained: &state.drained,
     })
     .map_err(|e| e.to_string())
 }
@@ -442,9 +528,11 @@ pub fn round_writes(config: &Config, prev: Option<&Memory>, advance: &Advance) -
         }
     }
     if let Some(prev) = prev {
-        for name in prev.state.origins.keys().filter(|n| !state.origins.contains_key(*n)) {
-            writes.push(Write::DropOrigin(name.clone()));
-        }
+        // Those stored (`committed`, after a failed commit) or served before, and gone now.
+        let stored = prev.committed.iter().flat_map(|c| c.origins.keys());
+        let gone: BTreeSet<&String> =
+            prev.state.origins.keys().chain(stored).filter(|n| !state.origins.contains_key(*n)).collect();
+        writes.extend(gone.into_iter().map(|name| Write::DropOrigin(name.clone())));
     }
     let unsaved = prev.map(|m| m.unsaved.as_slice()).unwrap_or_default();
     for change in unsaved.iter().chain(&advance.changes) {
@@ -460,7 +548,10 @@ pub fn round_writes(config: &Config, prev: Option<&Memory>, advance: &Advance) -
 /// returns what to serve from next. A failed commit is a problem, not an
 /// error: the storage keeps the previous state whole, the new state is served
 /// from memory (with the uptimes of `prev` when they cannot be read), and the
-/// next round writes it in full with the changes not saved.
+/// next round writes it in full with the changes not saved. Until then,
+/// [`Memory::committed`] keeps the state storage holds (that of the last
+/// committed round; nothing when no round was), for the operator changes
+/// made between rounds to be written on top of.
 pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance: Advance) -> (Memory, Vec<Problem>) {
     let mut problems = Vec::new();
     let told = prev.as_ref().map(|m| m.notify.clone()).unwrap_or_default();
@@ -471,13 +562,13 @@ pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance
         &advance.state,
         advance.state.checked_at_ms,
     );
-    let committed = round_writes(config, prev.as_ref(), &advance).and_then(|mut writes| {
+    let commit = round_writes(config, prev.as_ref(), &advance).and_then(|mut writes| {
         writes.extend(planned.writes);
         store.commit(&writes).map_err(|e| e.to_string())
     });
     // A failed commit told nothing: the next round plans again from what was told.
-    let notify = if committed.is_ok() { planned.state } else { told };
-    let (saved, unsaved) = match committed {
+    let notify = if commit.is_ok() { planned.state } else { told };
+    let (saved, unsaved) = match commit {
         Ok(()) => (true, Vec::new()),
         Err(e) => {
             problems
@@ -487,9 +578,15 @@ pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance
             (false, unsaved)
         }
     };
+    // Moved, never copied: `prev`'s state is dropped here unless it is what storage holds.
+    let (fallback, stored) = match prev {
+        Some(m) => (Some((m.uptimes, m.latency)), m.committed.unwrap_or_else(|| Box::new(m.state))),
+        None => (None, Box::new(empty_state())),
+    };
+    let committed = (!saved).then_some(stored);
     let at = advance.state.checked_at_ms;
-    let (uptimes, latency) = windows_or_log(store, at, &mut problems, prev.map(|m| (m.uptimes, m.latency)));
-    (Memory { state: advance.state, uptimes, latency, saved, unsaved, notify }, problems)
+    let (uptimes, latency) = windows_or_log(store, at, &mut problems, fallback);
+    (Memory { state: advance.state, uptimes, latency, saved, unsaved, committed, notify }, problems)
 }
 
 fn windows_or_log(

@@ -11,6 +11,9 @@ use crate::classify::Health;
 use crate::config::Config;
 use crate::maintenance::InMaintenance;
 use crate::monitor::Advance;
+// Defined in `time`, below `config` (maintenance windows use them too);
+// named here too, as before.
+pub use crate::time::{bucket_start, DAY_MS, HOUR_MS, MINUTE_MS};
 
 /// Uptimes by origin or region name, in [`Window::ALL`] order; a window is
 /// `None` without data.
@@ -18,9 +21,6 @@ pub type Uptimes = BTreeMap<String, [Option<Uptime>; 4]>;
 
 /// Days in the status page's strips.
 pub const DAYS: usize = 30;
-
-/// One day, in ms.
-pub const DAY_MS: u64 = 24 * HOUR_MS;
 
 /// Uptime per UTC day by origin or region name: [`DAYS`] entries, oldest first,
 /// the last one today; `None` for a day without data.
@@ -56,11 +56,6 @@ pub enum Window {
     D7,
     D30,
 }
-
-/// One minute, in ms: the fine rollup bucket.
-pub const MINUTE_MS: u64 = 60_000;
-/// One hour, in ms: the coarse rollup bucket.
-pub const HOUR_MS: u64 = 3_600_000;
 
 impl Window {
     pub const ALL: [Window; 4] = [Window::H1, Window::H24, Window::D7, Window::D30];
@@ -98,11 +93,6 @@ impl Window {
     pub fn first_bucket(self, now_ms: u64) -> u64 {
         bucket_start(now_ms.saturating_sub(self.length_ms()), self.bucket_ms()) + self.bucket_ms()
     }
-}
-
-/// The start of the bucket of width `width_ms` holding `at_ms`.
-pub fn bucket_start(at_ms: u64, width_ms: u64) -> u64 {
-    at_ms - at_ms % width_ms
 }
 
 /// Fractions of rounds up, degraded, down and in maintenance in a window;
@@ -145,8 +135,8 @@ pub struct RollupAdd {
     pub up: u32,
     pub degraded: u32,
     pub down: u32,
-    /// 1 when a maintenance window covered the scope at the round (then up,
-    /// degraded and down are 0).
+    /// 1 when a maintenance window covered the scope at the round, or it was
+    /// drained (then up, degraded and down are 0).
     pub maintenance: u32,
     /// The round's probe latency to add to the bucket's histogram
     /// ([`crate::latency`]), ms: origins only, and only when the probe got an
@@ -166,7 +156,9 @@ fn answered_latency_ms(track: &crate::monitor::OriginTrack) -> Option<u64> {
 
 /// One round's additions to the uptime rollups: for every origin and region, its
 /// damped status, in its minute and its hour bucket; `maintenance` instead
-/// when a window covers it at the round's start. Self-isolated rounds add nothing.
+/// when a window covers it at the round's start or the round found it
+/// drained (planned time out of rotation, counted apart from up and down).
+/// Self-isolated rounds add nothing.
 pub fn rollup_adds(config: &Config, advance: &Advance) -> Vec<RollupAdd> {
     let state = &advance.state;
     if state.isolated {
@@ -175,10 +167,12 @@ pub fn rollup_adds(config: &Config, advance: &Advance) -> Vec<RollupAdd> {
     let windows = InMaintenance::at(config, &state.maintenance, state.checked_at_ms);
     let origins = config.origins().iter().enumerate().filter_map(|(i, o)| {
         let track = state.origins.get(&o.name)?;
-        Some((&o.name, track.health?, answered_latency_ms(track), windows.origin(config, i).is_some()))
+        let planned = windows.origin(config, i).is_some() || state.drained.contains(&o.name);
+        Some((&o.name, track.health?, answered_latency_ms(track), planned))
     });
     let regions = config.regions().iter().enumerate().filter_map(|(r, region)| {
-        Some((&region.name, state.regions.get(&region.name)?.status, None, windows.region(config, r).is_some()))
+        let planned = windows.region(config, r).is_some() || state.drained.contains(&region.name);
+        Some((&region.name, state.regions.get(&region.name)?.status, None, planned))
     });
     let mut adds = Vec::new();
     for (name, health, latency_ms, planned) in origins.chain(regions) {

@@ -16,12 +16,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::aggregate::{aggregate, overall_of, readiness, Overall, Probe, View};
+use crate::aggregate::{readiness, Overall, Probe};
 use crate::classify::{Health, Reason};
 use crate::config::Config;
 use crate::drain::Drain;
 use crate::maintenance::InMaintenance;
-use crate::monitor::{age_s, MonitorState, Snapshot};
+use crate::monitor::{age_s, drained_view, MonitorState, Snapshot};
 use crate::vantage::{failing_from, VantageState};
 
 /// The whole view shown by one answer.
@@ -114,23 +114,10 @@ pub struct ShownDisagreement<'c> {
 pub fn shown<'s>(config: &Config, snap: Snapshot<'s>) -> ShownView<'s> {
     let state = snap.state;
     let drained = |name: &str| active_drain(state, name, snap.now_ms).is_some();
-    // The damped statuses, a drained origin counting as down (one not yet
-    // judged too: the view is `unknown` then anyway, see `Snapshot::status`).
-    let healths: Vec<Health> = config
-        .origins()
-        .iter()
-        .map(|o| match state.origins.get(&o.name).and_then(|t| t.health) {
-            Some(health) if !drained(&o.name) => health,
-            _ => Health::Down,
-        })
-        .collect();
-    let mut damped = aggregate(config, &healths);
+    // The damped statuses with the drains in effect now (one rule, the
+    // round's: `monitor::drained_view`).
+    let damped = drained_view(config, &state.origins, drained);
     let region_drained: Vec<bool> = config.regions().iter().map(|r| drained(&r.name)).collect();
-    if region_drained.contains(&true) {
-        let healths =
-            damped.regions.iter().zip(&region_drained).map(|(rv, &d)| if d { Health::Down } else { rv.health });
-        damped = View { overall: overall_of(config, healths), regions: damped.regions };
-    }
     let status = snap.status(config, &damped);
     let degraded_is_ready = config.settings().degraded_is_ready;
     let regions = config

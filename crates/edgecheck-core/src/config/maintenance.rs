@@ -1,16 +1,17 @@
 //! `[[maintenance]]`: validation of the declared windows into
-//! [`crate::maintenance::Window`]s. What a window does is decided by
+//! [`super::window::Window`]s. What a window does is decided by
 //! [`crate::maintenance`].
 
 use std::collections::BTreeSet;
 
+use super::check::Errors;
 use super::raw::{RawMaintenance, RawWeekly};
-use super::validate::Errors;
-use super::{Origin, Region};
-use crate::maintenance::{
-    check_id, check_reason, parse_time, Schedule, Scope, Window, MAX_DECLARED_WINDOWS, MAX_SCOPE_NAMES,
-    MAX_WEEKLY_MINUTES, WEEKDAYS,
+use super::window::{
+    check_id, check_reason, Schedule, Scope, Window, MAX_DECLARED_WINDOWS, MAX_SCOPE_NAMES, MAX_WEEKLY_MINUTES,
+    WEEKDAYS,
 };
+use super::{Origin, Region};
+use crate::time::parse_time;
 
 /// Validates every `[[maintenance]]` window against the fleet; each problem
 /// names its field (`maintenance[0].weekly.start`).

@@ -5,18 +5,24 @@
 //! - [`raw`]: the shape of `edgecheck.toml` as written ([`RawConfig`]) and
 //!   [`parse_toml`];
 //! - `validate`: [`Config::from_raw`], which builds the model or returns every
-//!   problem at once, each naming its field path (`origins[3].url`).
+//!   problem at once, each naming its field path (`origins[3].url`), with
+//!   `check` (the checks of one value, shared by every part of validation),
+//!   `notify` (`[[notify]]`) and `maintenance` (`[[maintenance]]`), and
+//!   [`window`], the maintenance windows those declare.
 //!
-//! Two stages, as in ripgrep's `LowArgs` / `HiArgs`. `build.rs` runs both at
-//! build time and embeds the validated `Config` as JSON; nothing downstream
+//! Two stages, as in ripgrep's `LowArgs` / `HiArgs`. `edgecheck check` runs
+//! both at deploy time and writes the validated `Config` as a fleet document
+//! ([`Config::fleet_document`]) that the worker reads; nothing downstream
 //! re-checks.
 
 use std::fmt;
 
+mod check;
 mod maintenance;
 mod notify;
 mod raw;
 mod validate;
+pub mod window;
 
 pub use notify::{Channel, ChannelKind, Covers, Events, MAX_CHANNELS};
 pub use raw::{
@@ -51,6 +57,8 @@ pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 pub const DEFAULT_MAX_STALE_S: u32 = 300;
 /// Subrequests per invocation on the Workers Free plan.
 pub const FREE_PLAN_SUBREQUESTS: usize = 50;
+/// Durable Object requests a day on the Workers Free plan.
+pub const FREE_PLAN_DURABLE_OBJECT_REQUESTS: u64 = 100_000;
 /// The most origins one prober covers in a round: a tenth of the Paid plan's
 /// 10,000 subrequests per invocation, and the largest prober the end-to-end
 /// tests run (`a_thousand_origin_round_keeps_descriptors_flat`, where workerd's
@@ -67,12 +75,13 @@ pub const MAX_ORIGINS: usize = 1_000;
 /// quorum can be met; timeouts fit inside the deadline.
 ///
 /// Sealed: made only by [`Config::from_raw`] (validation), or read back from
-/// the JSON `build.rs` wrote of one ([`Config::from_embedded_json`]); its
+/// the fleet document `edgecheck check` wrote of one
+/// ([`Config::from_fleet_document`]); its
 /// fields are private and read through [`Config::settings`],
 /// [`Config::regions`] and [`Config::origins`], so nothing downstream can
-/// change, or has to re-check, a validated value. It serializes so that
-/// `build.rs` can embed it; the worker never parses or validates user input
-/// at run time.
+/// change, or has to re-check, a validated value. It serializes into the
+/// fleet document; the worker never parses or validates user input at run
+/// time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Config {
     settings: Settings,
@@ -84,13 +93,13 @@ pub struct Config {
     /// `[[notify]]` channels in file order.
     channels: Vec<Channel>,
     /// `[[maintenance]]` windows in file order.
-    maintenance: Vec<crate::maintenance::Window>,
+    maintenance: Vec<window::Window>,
     /// How many of `origins` are probed (the rest are heartbeat checks).
     #[serde(skip)]
     probed: usize,
 }
 
-/// The shape of an embedded [`Config`], read only by [`Config::from_embedded_json`].
+/// The shape of a [`Config`]'s JSON, read only by [`Config::from_fleet_document`].
 #[derive(Deserialize)]
 struct Embedded {
     settings: Settings,
@@ -99,7 +108,7 @@ struct Embedded {
     #[serde(default)]
     channels: Vec<Channel>,
     #[serde(default)]
-    maintenance: Vec<crate::maintenance::Window>,
+    maintenance: Vec<window::Window>,
 }
 
 /// `[settings]` with defaults applied.
@@ -163,14 +172,77 @@ pub const DEFAULT_VANTAGE: &str = "default";
 /// The most origins a fleet may have, whatever its shards.
 pub const MAX_FLEET: usize = 10_000;
 
+/// The start of a fleet document's first line; the digest follows it.
+pub const FLEET_DOCUMENT_HEADER: &str = "edgecheck-fleet/1 sha256=";
+
+/// Why a fleet document cannot be used ([`Config::from_fleet_document`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FleetDocumentError {
+    /// The first line is not `edgecheck-fleet/1 sha256=<digest>`.
+    NoHeader,
+    /// The JSON's SHA-256 is not the one its header claims: the document was
+    /// changed after `edgecheck check` wrote it.
+    DigestMismatch { claimed: String, actual: String },
+    /// The digest matches but the JSON is not a config of this version.
+    NotAConfig(String),
+}
+
+impl fmt::Display for FleetDocumentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FleetDocumentError::NoHeader => {
+                write!(f, "the fleet document has no \"{FLEET_DOCUMENT_HEADER}<digest>\" line; write it with `edgecheck check --out`")
+            }
+            FleetDocumentError::DigestMismatch { claimed, actual } => write!(
+                f,
+                "the fleet document was changed after it was checked: its header says sha256 {claimed:?}, its content is {actual}; run `edgecheck check --out` again"
+            ),
+            FleetDocumentError::NotAConfig(e) => {
+                write!(f, "the fleet document is not a config of this edgecheck version ({e}); run `edgecheck check --out` with this version")
+            }
+        }
+    }
+}
+
+/// SHA-256 of `bytes` as 64 lowercase hex digits.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut hex, b| {
+        use fmt::Write;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
+}
+
 impl Config {
-    /// The config `build.rs` validated and embedded as JSON (its
-    /// `serde_json` serialization); the one way the worker gets its fleet.
-    /// The text is trusted as `build.rs`'s output, not validated again (the
-    /// worker carries no validation code); an error when it is not that shape.
-    pub fn from_embedded_json(json: &str) -> Result<Config, serde_json::Error> {
-        let Embedded { settings, regions, origins, channels, maintenance } = serde_json::from_str(json)?;
-        Ok(Config::new(settings, regions, origins, channels, maintenance))
+    /// The fleet document `edgecheck check --out` writes and the worker reads
+    /// when its isolate starts: one header line, [`FLEET_DOCUMENT_HEADER`]
+    /// followed by the SHA-256 (FIPS 180-4) of the rest as 64 lowercase hex
+    /// digits, a line feed, then this config's JSON (its `serde_json`
+    /// serialization, one line). The digest is the fleet's identity in cache
+    /// keys, reports and `/history`'s config changes.
+    pub fn fleet_document(&self) -> String {
+        let json = serde_json::to_string(self).expect("a Config serializes");
+        format!("{FLEET_DOCUMENT_HEADER}{}\n{json}", sha256_hex(json.as_bytes()))
+    }
+
+    /// Reads a [`Config::fleet_document`] back: the config and its digest (64
+    /// hex digits). The JSON is trusted as the check's output once its digest
+    /// matches, not validated again (the worker carries no validation code).
+    ///
+    /// Errors: [`FleetDocumentError`], when the text has no header line, the
+    /// digest differs from the JSON's (the document was changed after the
+    /// check), or the JSON is not a config's.
+    pub fn from_fleet_document(text: &str) -> Result<(Config, String), FleetDocumentError> {
+        let (header, json) = text.split_once('\n').ok_or(FleetDocumentError::NoHeader)?;
+        let claimed = header.strip_prefix(FLEET_DOCUMENT_HEADER).ok_or(FleetDocumentError::NoHeader)?;
+        let actual = sha256_hex(json.as_bytes());
+        if claimed != actual {
+            return Err(FleetDocumentError::DigestMismatch { claimed: claimed.chars().take(64).collect(), actual });
+        }
+        let Embedded { settings, regions, origins, channels, maintenance } =
+            serde_json::from_str(json).map_err(|e| FleetDocumentError::NotAConfig(e.to_string()))?;
+        Ok((Config::new(settings, regions, origins, channels, maintenance), actual))
     }
 
     /// The one assembly of a `Config`: counts the probed origins, which come
@@ -180,7 +252,7 @@ impl Config {
         regions: Vec<Region>,
         origins: Vec<Origin>,
         channels: Vec<Channel>,
-        maintenance: Vec<crate::maintenance::Window>,
+        maintenance: Vec<window::Window>,
     ) -> Config {
         let probed = origins.iter().take_while(|o| o.heartbeat.is_none()).count();
         Config { settings, regions, origins, channels, maintenance, probed }
@@ -214,7 +286,7 @@ impl Config {
     }
 
     /// `[[maintenance]]` windows in file order ([`crate::maintenance`]).
-    pub fn maintenance(&self) -> &[crate::maintenance::Window] {
+    pub fn maintenance(&self) -> &[window::Window] {
         &self.maintenance
     }
 
@@ -420,6 +492,19 @@ impl Config {
                     "a prober makes {per_prober} subrequests per round (its shard's probes, the canary and its report), more than the {} per invocation the Workers Free plan allows (Paid allows 10,000); shard_size = {} keeps every prober inside it",
                     FREE_PLAN_SUBREQUESTS,
                     FREE_PLAN_SUBREQUESTS - 1 - usize::from(s.canary.is_some())
+                ),
+            });
+        }
+        // Billed Durable Object requests: per round the monitor's alarm and,
+        // per prober, its call, its alarm and its report (ARCHITECTURE.md, "Cost").
+        let probers = (s.vantages.len() * self.shard_count()) as u64;
+        let per_day = (3 * probers + 1) * (86_400 / u64::from(s.refresh_s));
+        if per_day > FREE_PLAN_DURABLE_OBJECT_REQUESTS {
+            out.push(ConfigWarning {
+                field: "settings.refresh_s".into(),
+                message: format!(
+                    "{probers} probers every {} s make about {per_day} Durable Object requests a day, more than the {FREE_PLAN_DURABLE_OBJECT_REQUESTS} the Workers Free plan allows (the Paid plan bills them); fewer vantages or shards, or a longer refresh_s, cut it",
+                    s.refresh_s
                 ),
             });
         }

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::check::{check_name, check_secret_name, check_url, opt_ranged, Errors};
 use super::raw::RawChannel;
-use super::validate::{check_name, check_secret_name, check_url, opt_ranged, Errors};
 use super::{Named, Origin, Region};
 
 /// The most `[[notify]]` channels a fleet may have: each is a row of notified
@@ -108,10 +108,12 @@ pub struct Events {
 }
 
 impl Events {
-    /// Whether a change to `status` (`up`, `degraded`, `down`) is told.
+    /// Whether a change to `status` (`up`, `degraded`, `down`, `drained`) is
+    /// told; `drained` with `down`, since a drain takes a scope out of rotation.
     pub fn wants(&self, status: &str) -> bool {
         match status {
-            "down" => self.down,
+            // A drain takes its scope out of rotation: told where outages are.
+            "down" | "drained" => self.down,
             "degraded" => self.degraded,
             "up" => self.up,
             _ => false,

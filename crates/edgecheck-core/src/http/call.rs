@@ -41,6 +41,11 @@ pub enum MonitorCall {
     /// An authorized `DELETE /admin/maintenance/{id}`: end API window `id`;
     /// answers [`maintenance_window`] or a JSON 404.
     EndMaintenance { id: String },
+    /// An authorized `GET /admin/maintenance`: answers [`maintenance_list`],
+    /// from memory.
+    ListMaintenance,
+    /// An authorized `GET /admin/drain`: answers [`drain_list`], from memory.
+    ListDrains,
 }
 
 impl MonitorCall {

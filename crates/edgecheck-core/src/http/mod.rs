@@ -18,7 +18,14 @@
 //! | `POST /refresh` | with `Authorization: Bearer <EDGECHECK_ADMIN_TOKEN>`: runs a round now, answers `/health` |
 //! | `/health?view=full` | with the same token: `/health` and what it hides ([`crate::detail`]); `private, no-store` |
 //! | `POST`, `DELETE /admin/drain/{name}` | with the same token: drains a region or origin, or lifts its drain ([`admin`]) |
+//! | `GET /admin/drain` | with the same token: the drains in effect ([`drain_list`]); never cached |
+//! | `POST /admin/maintenance`, `DELETE /admin/maintenance/{id}` | with the same token: starts or ends a maintenance window ([`admin`]) |
+//! | `GET /admin/maintenance` | with the same token: every window, declared and the API's ([`maintenance_list`]); never cached |
 //! | `POST /ping/{check}[/fail\|/start]` | with the check's own token: a heartbeat check's ping ([`ping`]) |
+//!
+//! The bodies of the operator requests (a drain, a maintenance window, a
+//! ping) have one bound, [`MAX_OPERATOR_BODY_BYTES`], and one 413
+//! ([`body_too_large`]).
 //!
 //! Variants, from a fixed set ([`Variant`]): `/health?format=health+json` or
 //! `Accept: application/health+json` (the IETF draft's format), `/health` and
@@ -39,6 +46,7 @@ mod answer;
 mod auth;
 mod cache;
 mod call;
+mod path;
 mod ping;
 mod route;
 
@@ -57,6 +65,29 @@ use crate::render;
 /// The header carrying the snapshot's round start (ms since the Unix epoch):
 /// which round an answer shows.
 pub const CHECKED_AT_HEADER: &str = "x-edgecheck-checked-at";
+
+/// Bytes of an operator request's body at most (a drain's, a maintenance
+/// window's, a ping's; 10 KB, as Healthchecks.io's pings): more is the JSON
+/// 413 of [`body_too_large`].
+pub const MAX_OPERATOR_BODY_BYTES: u64 = 10 * 1024;
+
+/// How much of an operator request's body over [`MAX_OPERATOR_BODY_BYTES`]
+/// sent without a length (chunked) the worker still reads, and drops, before
+/// it answers 413, bytes: the answer then follows a whole request (a body
+/// cancelled halfway stalled the next request in wrangler dev); a body longer
+/// than this is cancelled.
+pub const OPERATOR_BODY_DRAIN_BYTES: u64 = 1024 * 1024;
+
+/// The one 413 of the operator requests: `declared` is the request's
+/// `Content-Length` (checked before the body is read, with `read` 0), `read`
+/// what was read of the body so far; `None` while both are within
+/// [`MAX_OPERATOR_BODY_BYTES`].
+pub fn body_too_large(declared: Option<u64>, read: u64) -> Option<Reply> {
+    let length = declared.unwrap_or(0).max(read);
+    (length > MAX_OPERATOR_BODY_BYTES).then(|| {
+        Reply::error(413, "payload_too_large", format!("body: {length} bytes; at most {MAX_OPERATOR_BODY_BYTES}"))
+    })
+}
 
 /// A complete HTTP answer. Header names are lower case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +164,14 @@ impl Reply {
 /// cause goes to the logs, not to the client.
 pub fn internal_error() -> Reply {
     Reply::error(500, "internal_error", "edgecheck failed to answer; the cause is in its logs".into())
+}
+
+/// The answer to every route, `/live` included, when the bundle's fleet
+/// document is missing or damaged ([`crate::config::Config::from_fleet_document`]):
+/// `{"error":"fleet_document_invalid","message":<why>}`, 500, never cached.
+/// The worker then never probes: it has no fleet it can trust.
+pub fn fleet_document_invalid(why: &str) -> Reply {
+    Reply::error(500, "fleet_document_invalid", format!("edgecheck cannot serve: {why}"))
 }
 
 /// The answer when the monitor cannot be reached: 503, never cached, no detail

@@ -6,7 +6,7 @@
 //! | `POST /ping/{token}/{name}[/fail\|/start]` (the token in the path, for senders that cannot set a header) | the same |
 //! | a name that is not a heartbeat check | JSON 404 |
 //! | no or a wrong token | JSON 401 with `WWW-Authenticate: Bearer`, as `POST /refresh`; 403 while the check's `token_secret` is not set |
-//! | a body over [`MAX_PING_BODY_BYTES`] | JSON 413 |
+//! | a body over [`MAX_OPERATOR_BODY_BYTES`](super::MAX_OPERATOR_BODY_BYTES) | JSON 413 ([`body_too_large`](super::body_too_large)) |
 //! | a second ping of the check within [`MIN_PING_INTERVAL_MS`] | JSON 429 with `Retry-After` (seconds) |
 //! | another method | JSON 405 with `Allow` |
 //!
@@ -17,11 +17,12 @@
 use serde::Serialize;
 
 use crate::config::{Config, Named};
-use crate::heartbeat::{PingKind, Pings, MAX_PING_BODY_BYTES, MIN_PING_INTERVAL_MS};
+use crate::heartbeat::{PingKind, Pings, MIN_PING_INTERVAL_MS};
 use crate::monitor::MonitorState;
 use crate::render;
+use crate::text::printable;
 
-use super::route::{preflight, printable};
+use super::path::{method_not_allowed, preflight};
 use super::{MonitorCall, Reply};
 
 /// The methods of `/ping/...`.
@@ -73,11 +74,7 @@ pub(super) fn route_ping(config: &Config, method: &str, rest: &[&str]) -> Result
     match method {
         "POST" => Ok(route),
         "OPTIONS" => Err(preflight(PING_ALLOW)),
-        _ => {
-            let mut reply = Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use POST"));
-            reply.set("allow", PING_ALLOW.into());
-            Err(reply)
-        }
+        _ => Err(method_not_allowed(method, "POST", PING_ALLOW)),
     }
 }
 
@@ -101,25 +98,6 @@ pub fn authorize_ping(
         secret,
         "send Authorization: Bearer <the check's token>, or POST /ping/<token>/<check>",
     )
-}
-
-/// How much of a ping body of unknown length (chunked) over
-/// [`MAX_PING_BODY_BYTES`] the worker still reads, and drops, before it
-/// answers 413, bytes: a body longer than this is cancelled.
-pub const PING_DRAIN_BYTES: u64 = 1024 * 1024;
-
-/// The 413 for a ping whose `Content-Length` is over [`MAX_PING_BODY_BYTES`],
-/// before its body is read, or (`length` is then what was read) whose body
-/// turned out longer; `None` otherwise.
-pub fn ping_body_too_large(length: Option<u64>) -> Option<Reply> {
-    let length = length?;
-    (length > MAX_PING_BODY_BYTES).then(|| {
-        Reply::error(
-            413,
-            "payload_too_large",
-            format!("body: over {MAX_PING_BODY_BYTES} bytes; at most {MAX_PING_BODY_BYTES}"),
-        )
-    })
 }
 
 /// The monitor call of an authorized ping.

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Config, Named};
 use crate::render;
 
+use super::admin::MaintenanceAsk;
+use super::path::{method_not_allowed, named_str, no_such_name, preflight};
 use super::Reply;
+use crate::text::printable;
 
 /// The admin route that runs a round now.
 pub const REFRESH_PATH: &str = "/refresh";
@@ -118,13 +121,6 @@ impl Target {
     }
 }
 
-pub(super) fn named_str(config: &Config, named: Named) -> &str {
-    match named {
-        Named::Region(r) => &config.regions()[r].name,
-        Named::Origin(i) => &config.origins()[i].name,
-    }
-}
-
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dispatch {
@@ -140,16 +136,23 @@ pub enum Dispatch {
     /// never cached. `head`: the request is HEAD.
     Detail { head: bool },
     /// `POST` (`lift` false) or `DELETE` (`lift` true) `/admin/drain/{name}`:
-    /// check [`authorize`], read the body ([`drain_body_too_large`]), then
-    /// [`drain_call`].
+    /// check [`authorize`], read the body (bounded: [`body_too_large`]),
+    /// then [`drain_call`].
     Drain { named: Named, lift: bool },
+    /// `GET /admin/drain`: check [`authorize`], then
+    /// [`MonitorCall::ListDrains`]; never cached. `head`: the request is HEAD.
+    ListDrains { head: bool },
     /// `POST /admin/maintenance` (`end` `None`) or `DELETE
     /// /admin/maintenance/{id}` (`end` the id): check [`authorize`], read the
-    /// body (bounded by [`drain_body_too_large`]: the same 10 KB), then
-    /// [`maintenance_call`].
+    /// body (bounded: [`body_too_large`]), then [`maintenance_call`].
     Maintenance { end: Option<String> },
+    /// `GET /admin/maintenance`: check [`authorize`], then
+    /// [`MonitorCall::ListMaintenance`]; never cached. `head`: the request is
+    /// HEAD.
+    ListMaintenance { head: bool },
     /// `POST /ping/...`: check [`authorize_ping`] with the check's secret,
-    /// bound the body ([`ping_body_too_large`]), then [`ping_call`].
+    /// read the body (bounded: [`body_too_large`]; not kept), then
+    /// [`ping_call`].
     Ping(super::PingRoute),
 }
 
@@ -161,12 +164,7 @@ pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
         return match method {
             "POST" => Dispatch::Refresh,
             "OPTIONS" => Dispatch::Answer(preflight(REFRESH_ALLOW)),
-            _ => {
-                let mut reply =
-                    Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use POST"));
-                reply.set("allow", REFRESH_ALLOW.into());
-                Dispatch::Answer(reply)
-            }
+            _ => Dispatch::Answer(method_not_allowed(method, "POST", REFRESH_ALLOW)),
         };
     }
     if let ["ping", rest @ ..] = &segments[..] {
@@ -177,8 +175,16 @@ pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
     }
     if let ["admin", "maintenance", rest @ ..] = &segments[..] {
         return match super::admin::route_maintenance(method, rest) {
-            Ok(end) => Dispatch::Maintenance { end: end.map(str::to_string) },
-            Err(reply) => Dispatch::Answer(reply),
+            Ok(MaintenanceAsk::List { head }) => Dispatch::ListMaintenance { head },
+            Ok(MaintenanceAsk::Start) => Dispatch::Maintenance { end: None },
+            Ok(MaintenanceAsk::End(id)) => Dispatch::Maintenance { end: Some(id.to_string()) },
+            Err(reply) => Dispatch::Answer(reply.for_head(method == "HEAD")),
+        };
+    }
+    if let ["admin", "drain"] = segments[..] {
+        return match super::admin::route_drain_list(method) {
+            Ok(head) => Dispatch::ListDrains { head },
+            Err(reply) => Dispatch::Answer(reply.for_head(method == "HEAD")),
         };
     }
     if let ["admin", "drain", name] = segments[..] {
@@ -192,12 +198,7 @@ pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
     match method {
         "GET" | "HEAD" => {}
         "OPTIONS" if route.is_ok() => return Dispatch::Answer(preflight(ALLOW)),
-        _ if route.is_ok() => {
-            let mut reply =
-                Reply::error(405, "method_not_allowed", format!("{method} is not allowed here; use {ALLOW}"));
-            reply.set("allow", ALLOW.into());
-            return Dispatch::Answer(reply);
-        }
+        _ if route.is_ok() => return Dispatch::Answer(method_not_allowed(method, ALLOW, ALLOW)),
         _ => {}
     }
     let target = match route {
@@ -243,21 +244,6 @@ pub(super) fn full_view(query: &str) -> Result<bool, Reply> {
 /// The methods of `POST /refresh`.
 pub const REFRESH_ALLOW: &str = "POST, OPTIONS";
 
-/// The 204 answer to `OPTIONS` (a CORS preflight) on a route allowing `allow`.
-pub(super) fn preflight(allow: &str) -> Reply {
-    let mut reply = Reply::no_content();
-    reply.set("allow", allow.into());
-    reply.set("access-control-allow-methods", allow.into());
-    reply.set("access-control-allow-headers", "authorization, accept".into());
-    reply.set("access-control-max-age", "86400".into());
-    reply
-}
-
-/// The 404 message for a name that is neither a region nor an origin.
-pub(super) fn no_such_name(name: &str) -> String {
-    format!("no region or origin is called \"{}\"", printable(name))
-}
-
 /// `Ok(None)` is `/live`.
 pub(super) fn route(config: &Config, segments: &[&str]) -> Result<Option<Target>, Reply> {
     let not_found = |what: String| {
@@ -300,12 +286,6 @@ pub(super) fn route(config: &Config, segments: &[&str]) -> Result<Option<Target>
         }
         _ => Err(not_found("no such path".into())),
     }
-}
-
-/// At most 64 characters of what was asked for, without control characters,
-/// to name it in an error.
-pub(crate) fn printable(asked: &str) -> String {
-    asked.chars().filter(|c| !c.is_control()).take(64).collect()
 }
 
 /// The variant a request asks for. Only `format` and `detailed` (`/health`,

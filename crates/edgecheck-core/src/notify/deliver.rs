@@ -24,7 +24,7 @@ use sha2::Sha256;
 
 use super::{Action, Notice, Outcome, Told};
 use crate::config::{Channel, ChannelKind};
-use crate::render::rfc3339;
+use crate::time::rfc3339;
 
 /// One HTTP request to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,7 +214,7 @@ pub fn headline(notice: &Notice) -> String {
             if enabled { "ready" } else { "not ready" }
         );
     }
-    let order = ["down", "degraded", "up", "isolated", "missing", "reporting"];
+    let order = ["down", "drained", "degraded", "up", "isolated", "missing", "reporting"];
     let parts: Vec<String> =
         order.iter().filter_map(|s| notice.counts.get(*s).filter(|n| **n > 0).map(|n| format!("{n} {s}"))).collect();
     if parts.is_empty() {
@@ -292,7 +292,7 @@ pub fn discord_body(notice: &Notice) -> Value {
     let count = |s: &str| notice.counts.get(s).copied().unwrap_or(0);
     let color = if count("down") > 0 {
         0xd7_2c_2c
-    } else if count("degraded") > 0 || count("isolated") > 0 || count("missing") > 0 {
+    } else if count("drained") > 0 || count("degraded") > 0 || count("isolated") > 0 || count("missing") > 0 {
         0xe0_a1_00
     } else {
         0x2e_a0_43

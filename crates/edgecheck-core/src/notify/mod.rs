@@ -38,7 +38,7 @@ use crate::classify::{Health, Reason};
 use crate::config::{Channel, ChannelKind, Config, Named};
 use crate::maintenance::InMaintenance;
 use crate::monitor::{MonitorState, Snapshot};
-use crate::store::Write;
+use crate::write::Write;
 
 /// Changes listed in one notice at most; the counts cover all of them.
 pub const NOTICE_CHANGES: usize = 1_000;
@@ -201,6 +201,9 @@ fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("notify state serializes")
 }
 
+/// The status a drained region or origin is told as.
+pub const DRAINED: &str = "drained";
+
 /// A scope a channel covers, with its status now (`None`: not judged).
 struct Scope {
     scope: &'static str,
@@ -223,11 +226,21 @@ impl Scope {
 
 /// The scopes `channel` covers in `state`; each one a maintenance window
 /// covers at the round's start is `held` (the global scope only by a window
-/// over the whole fleet; vantages never).
+/// over the whole fleet; vantages never). A region or origin the round
+/// found drained (`MonitorState::drained`) is told as `drained`, a status of
+/// its own; what the drain does to its region's and the global status is in
+/// their tracks already (`monitor::drained_view`).
 fn scopes(config: &Config, channel: &Channel, state: &MonitorState) -> Vec<Scope> {
     let mut out = Vec::new();
     let windows = InMaintenance::at(config, &state.maintenance, state.checked_at_ms);
     let health = |h: Health| h.as_str().to_string();
+    let drained = |name: &str, status: Option<String>| {
+        if state.drained.contains(name) {
+            Some(DRAINED.to_string())
+        } else {
+            status
+        }
+    };
     if channel.covers.global {
         let status = state.overall.map(|t| health(t.status.health()));
         let held = windows.fleet().is_some();
@@ -235,14 +248,14 @@ fn scopes(config: &Config, channel: &Channel, state: &MonitorState) -> Vec<Scope
     }
     for &r in &channel.covers.regions {
         let name = config.regions()[r].name.clone();
-        let status = state.regions.get(&name).map(|t| health(t.status));
+        let status = drained(&name, state.regions.get(&name).map(|t| health(t.status)));
         let held = windows.region(config, r).is_some();
         out.push(Scope { scope: "region", name, status, reason: None, held });
     }
     for &o in &channel.covers.origins {
         let name = config.origins()[o].name.clone();
         let track = state.origins.get(&name);
-        let status = track.and_then(|t| t.health).map(health);
+        let status = drained(&name, track.and_then(|t| t.health).map(health));
         let (reason, held) = (track.map(|t| t.last.verdict.reason), windows.origin(config, o).is_some());
         out.push(Scope { scope: "origin", name, status, reason, held });
     }

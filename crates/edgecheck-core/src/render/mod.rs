@@ -16,7 +16,6 @@ pub mod page;
 pub mod verbose;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -29,6 +28,8 @@ use crate::maintenance::Open;
 use crate::monitor::{Change, Kind};
 use crate::uptime::{Uptime, Uptimes};
 use crate::view::ShownView;
+// Formatting a time lives in `time` (notify writes times too); named here too.
+pub use crate::time::rfc3339;
 
 /// `/live`: `{"status":"live"}`.
 #[derive(Debug, Serialize)]
@@ -303,16 +304,6 @@ pub struct ChangeDoc<'a> {
 pub struct ErrorDoc {
     pub error: &'static str,
     pub message: String,
-}
-
-/// Formats ms since the Unix epoch as RFC 3339 in UTC, e.g. `2026-11-21T04:25:35.120Z`.
-///
-/// Total: times after the last ms of year 9999 (which RFC 3339 cannot write,
-/// and a damaged state row may hold) are shown as that last ms.
-pub fn rfc3339(unix_ms: u64) -> String {
-    /// 9999-12-31T23:59:59.999Z, ms since the Unix epoch.
-    const LAST_MS: u64 = 253_402_300_799_999;
-    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(unix_ms.min(LAST_MS))).to_string()
 }
 
 /// The wire name of a shown status: `up`, `degraded`, `down` or `unknown`.

@@ -33,7 +33,8 @@ use crate::drain::Drain;
 use crate::latency::{Latencies, Latency, CHART_HOURS};
 use crate::maintenance::Open;
 use crate::monitor::{Change, Kind};
-use crate::uptime::{bucket_start, first_day, Daily, Uptime, DAYS, DAY_MS, HOUR_MS};
+use crate::time::{bucket_start, DAY_MS, HOUR_MS};
+use crate::uptime::{first_day, Daily, Uptime, DAYS};
 use crate::vantage::VantageState;
 use crate::view::{ShownVantage, ShownView};
 
@@ -305,6 +306,16 @@ fn change_line(c: &Change) -> String {
             let event = if c.to == "started" { "started" } else { "ended" };
             return format!(
                 r#"<li><time datetime="{at}">{} {} UTC</time>: Maintenance {} {event}</li>"#,
+                &at[..10],
+                &at[11..16],
+                escape_html(&c.name)
+            );
+        }
+        Kind::Drain => {
+            let at = rfc3339(c.at_ms);
+            let event = if c.to == "drained" { "drained by an operator" } else { "back in rotation (drain lifted)" };
+            return format!(
+                r#"<li><time datetime="{at}">{} {} UTC</time>: {} {event}</li>"#,
                 &at[..10],
                 &at[11..16],
                 escape_html(&c.name)

@@ -53,115 +53,7 @@ headers = { Authorization = { secret = "USE1_TOKEN" }, X-Env = "prod" }
 /// Every error path names its field.
 #[test]
 fn config_errors_name_their_field() {
-    let origin = |extra: &str| {
-        format!("[regions.us-east]\n[[origins]]\nname = \"a\"\nregion = \"us-east\"\nurl = \"https://a.example.com/\"\n{extra}\n")
-    };
-    let cases: Vec<(String, &str, &str)> = vec![
-        (origin("url = 1").replace("url = \"https://a.example.com/\"\n", ""), "origins[0].url", "invalid type"),
-        (BASE.replace("https://a.example.com/health", "ftp://a.example.com/"), "origins[0].url", "scheme \"ftp\""),
-        (
-            BASE.replace("https://a.example.com/health", "https://user:pw@a.example.com/"),
-            "origins[0].url",
-            "credentials",
-        ),
-        (BASE.replace("https://a.example.com/health", "not a url"), "origins[0].url", "not an absolute URL"),
-        // A URL the parser would rewrite is refused, saying what would be probed.
-        (
-            BASE.replace("https://a.example.com/health", "https://a.example.com/v1/../health"),
-            "origins[0].url",
-            "would be probed as \"https://a.example.com/health\"",
-        ),
-        (
-            BASE.replace("https://a.example.com/health", "HTTPS://A.example.com:443/health"),
-            "origins[0].url",
-            "would be probed as \"https://a.example.com/health\"",
-        ),
-        (
-            BASE.replace("https://a.example.com/health", "https://a.example.com/my health"),
-            "origins[0].url",
-            "would be probed as \"https://a.example.com/my%20health\"",
-        ),
-        (BASE.replace("https://a.example.com/health", "https://a.example.com/health#x"), "origins[0].url", "fragment"),
-        (BASE.replace("name = \"a\"", "name = \"API A\""), "origins[0].name", "contains"),
-        (BASE.replace("region = \"us-east\"", "region = \"eu-west\""), "origins[0].region", "not declared"),
-        (origin("method = \"POST\""), "origins[0].method", "GET or HEAD"),
-        (origin("expect_status = [\"2xx\", \"6xx\"]"), "origins[0].expect_status[1]", "6xx"),
-        (origin("expect_status = []"), "origins[0].expect_status", "at least one"),
-        (origin("timeout_ms = 9000"), "origins[0].timeout_ms", "out of range"),
-        (origin("timeout_ms = \"fast\""), "origins[0].timeout_ms", "invalid type"),
-        (origin("format = \"xml\""), "origins[0].format", "not a format"),
-        (origin("headers = { \"Bad Header\" = \"x\" }"), "origins[0].headers.Bad Header", "not a valid header name"),
-        (
-            origin("headers = { Authorization = { secret = \"my-token\" } }"),
-            "origins[0].headers.Authorization.secret",
-            "not a secret name",
-        ),
-        (origin("timout_ms = 100"), "origins[0].timout_ms", "unknown field `timout_ms`"),
-        (format!("[settings]\nmax_in_flight = 10\n{BASE}"), "settings.max_in_flight", "6 connections"),
-        (
-            (0..1001).fold("[regions.r]\n".to_string(), |toml, i| {
-                toml + &format!("[[origins]]\nname = \"o{i}\"\nregion = \"r\"\nurl = \"https://o{i}.example.com/\"\n")
-            }),
-            "origins",
-            "1001 origins, more than the 1000 one prober covers in a round (its connections and subrequests); set settings.shard_size",
-        ),
-        (format!("[settings]\nvantages = [\"enam\", \"mars\"]\n{BASE}"), "settings.vantages[1]", "\"mars\" is not a location hint"),
-        (format!("[settings]\nvantages = [\"enam\", \"enam\"]\n{BASE}"), "settings.vantages[1]", "listed twice"),
-        (format!("[settings]\nvantages = []\n{BASE}"), "settings.vantages", "at least one"),
-        (format!("[settings]\nvantages = [\"enam\", \"weur\"]\nvantage_quorum = 3\n{BASE}"), "settings.vantage_quorum", "at most the 2"),
-        (format!("[settings]\nvantage_quorum = \"most\"\n{BASE}"), "settings.vantage_quorum", "not a quorum"),
-        (format!("[settings]\nshard_size = 0\n{BASE}"), "settings.shard_size", "out of range"),
-        (format!("[settings]\ndeadline_ms = 0\n{BASE}"), "settings.deadline_ms", "out of range"),
-        (
-            format!("[settings]\nprobe_timeout_ms = 6000\n{BASE}"),
-            "settings.probe_timeout_ms",
-            "at most settings.deadline_ms",
-        ),
-        (format!("[settings]\nmax_body_bytes = 99999999\n{BASE}"), "settings.max_body_bytes", "out of range"),
-        (format!("[settings]\nmin_regions_up = 2\n{BASE}"), "settings.min_regions_up", "at most the 1 declared"),
-        (BASE.replace("[regions.us-east]", "[regions.us-east]\nmin_up = 2"), "regions.us-east.min_up", "at most the 1"),
-        (
-            BASE.replace("[regions.us-east]", "[regions.us-east]\nmin_up = \"most\""),
-            "regions.us-east.min_up",
-            "not a quorum",
-        ),
-        (format!("{BASE}\n[regions.empty]\n"), "regions.empty", "no origin names this region"),
-        (
-            format!("{BASE}\n[[origins]]\nname = \"a\"\nregion = \"us-east\"\nurl = \"https://b.example.com/\"\n"),
-            "origins[1].name",
-            "earlier origin",
-        ),
-        (BASE.replace("name = \"a\"", "name = \"us-east\""), "origins[0].name", "already a region name"),
-        (BASE.replace("name = \"a\"", "name = \"global\""), "origins[0].name", "reserved"),
-        (BASE.replace("name = \"a\"", "name = \"..\""), "origins[0].name", "dot segments"),
-        (BASE.replace("name = \"a\"", "name = \".\""), "origins[0].name", "dot segments"),
-        (format!("{BASE}\n[regions.\"..\"]\n"), "regions...", "dot segments"),
-        (origin("headers = { Host = \"other.example.com\" }"), "origins[0].headers.Host", "set by the runtime"),
-        (origin("headers = { Content-Length = \"0\" }"), "origins[0].headers.Content-Length", "set by the runtime"),
-        (origin("headers = { Connection = \"close\" }"), "origins[0].headers.Connection", "set by the runtime"),
-        (
-            origin("headers = { Transfer-Encoding = \"chunked\" }"),
-            "origins[0].headers.Transfer-Encoding",
-            "set by the runtime",
-        ),
-        (
-            origin("headers = { CF-Connecting-IP = \"1.2.3.4\" }"),
-            "origins[0].headers.CF-Connecting-IP",
-            "set by the runtime",
-        ),
-        (
-            origin("headers = { X-Token = \"a\", x-token = \"b\" }"),
-            "origins[0].headers.x-token",
-            "same header as \"X-Token\"",
-        ),
-        (origin("headers = { X-Name = \"café\" }"), "origins[0].headers.X-Name", "not visible ASCII"),
-        (origin("headers = { X-Name = \" padded\" }"), "origins[0].headers.X-Name", "whitespace"),
-        (origin("headers = { X-Name = \"a\\nb\" }"), "origins[0].headers.X-Name", "CR, LF or NUL"),
-        ("[settings]\n".to_string(), "regions", "at least one region"),
-        ("[regions.x]\n".to_string(), "origins", "at least one origin"),
-        (format!("{BASE}\n[[origins]\n"), "(syntax)", "TOML parse error"),
-    ];
-    for (text, field, fragment) in cases {
+    for (text, field, fragment) in super::cases::general() {
         let errs = config(&text).expect_err(&format!("should fail with {field}:\n{text}"));
         assert!(
             errs.iter().any(|e| e.field == field && e.message.contains(fragment)),
@@ -216,8 +108,18 @@ fn config_holds_250_origins_and_warns_about_waves() {
 
     // The warnings are per prober: shards of 10 fit the deadline (2 waves of
     // 1,000 ms) and the Free plan (10 probes and the report), however large the fleet.
-    let sharded = valid(&text.replace("[settings]\n", "[settings]\nshard_size = 10\n"));
+    // At refresh_s = 120 its 25 probers stay under the Free plan's Durable Object requests.
+    let sharded = valid(&text.replace("[settings]\n", "[settings]\nshard_size = 10\nrefresh_s = 120\n"));
     assert_eq!(sharded.warnings(), [], "a sharded fleet gets no warning about the whole fleet");
+    // Every 15 s, 25 probers make (3 × 25 + 1) × 5,760 = 437,760 requests a day.
+    let busy = valid(&text.replace("[settings]\n", "[settings]\nshard_size = 10\n"));
+    let requests: Vec<String> =
+        busy.warnings().into_iter().filter(|w| w.field == "settings.refresh_s").map(|w| w.message).collect();
+    assert!(
+        requests.len() == 1
+            && requests[0].contains("25 probers every 15 s make about 437760 Durable Object requests a day"),
+        "{requests:?}"
+    );
     // A shard with a slow origin is named.
     let slow = valid(&text.replace("[settings]\n", "[settings]\nshard_size = 20\n").replacen(
         "url = \"https://o47.example.com/health\"\n",
@@ -237,10 +139,44 @@ fn config_holds_250_origins_and_warns_about_waves() {
 fn the_shipped_demo_config_is_valid() {
     let c = valid(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../edgecheck.toml")));
     assert_eq!((c.regions().len(), c.origins().len()), (3, 10));
-    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
-    // build.rs embeds the validated config as JSON; the worker reads it back.
-    let embedded = Config::from_embedded_json(&serde_json::to_string(&c).unwrap()).unwrap();
-    assert_eq!(embedded, c, "the embedded config is the validated one");
+    // Its one warning is true: three vantages every 5 s (so the demo reacts
+    // quickly) are more Durable Object requests than the Free plan's a day.
+    let fields: Vec<String> = c.warnings().into_iter().map(|w| w.field).collect();
+    assert_eq!(fields, ["settings.refresh_s"], "{:?}", c.warnings());
+    // `edgecheck check --out` writes the validated config as a fleet document; the worker reads it back.
+    let (document, digest) = Config::from_fleet_document(&c.fleet_document()).unwrap();
+    assert_eq!(document, c, "the fleet document holds the validated config");
+    assert_eq!(digest.len(), 64);
+}
+
+#[test]
+fn a_fleet_document_changed_after_the_check_is_refused() {
+    let c = valid(BASE);
+    let text = c.fleet_document();
+    let (header, json) = text.split_once('\n').unwrap();
+    assert!(header.starts_with(FLEET_DOCUMENT_HEADER), "{header}");
+    let (_, digest) = Config::from_fleet_document(&text).unwrap();
+    assert_eq!(header, format!("{FLEET_DOCUMENT_HEADER}{digest}"));
+    // Another fleet has another digest.
+    let other = valid(&BASE.replace("a.example.com", "b.example.com")).fleet_document();
+    assert_ne!(Config::from_fleet_document(&other).unwrap().1, digest);
+    // One byte of the JSON changed: refused, naming both digests.
+    let edited = format!("{header}\n{}", json.replace("a.example.com", "evil.example.com"));
+    let err = Config::from_fleet_document(&edited).unwrap_err();
+    assert!(matches!(err, FleetDocumentError::DigestMismatch { .. }), "{err:?}");
+    assert!(err.to_string().contains("changed after it was checked"), "{err}");
+    // No header, an empty text, a header alone, JSON that is not a config.
+    for bad in ["", "\n", json, &format!("{header}\n"), "edgecheck-fleet/1 sha256=00\n{}"] {
+        assert!(Config::from_fleet_document(bad).is_err(), "{bad:?}");
+    }
+    let not_a_config = format!("{FLEET_DOCUMENT_HEADER}{}\n[]", sha256_hex_of("[]"));
+    assert!(matches!(Config::from_fleet_document(&not_a_config), Err(FleetDocumentError::NotAConfig(_))));
+}
+
+/// SHA-256 of `text` in hex, by the reference implementation's test vectors' tool: sha2.
+fn sha256_hex_of(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A fleet of `n` origins in shards of 500 from 3 vantages.

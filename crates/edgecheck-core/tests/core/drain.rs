@@ -2,7 +2,7 @@
 //! shown view (readiness held whatever the probes say, quorums, expiry at the
 //! time of the answer), and its persistence through the storage port.
 
-use edgecheck_core::drain::{self, Drain, MAX_DRAINS, MAX_REASON_CHARS};
+use edgecheck_core::drain::{Drain, MAX_DRAINS, MAX_REASON_CHARS};
 use edgecheck_core::http::{self, dispatch, Dispatch, Incoming, MonitorCall};
 use edgecheck_core::store::{self, MemoryStore};
 use serde_json::{json, Value};
@@ -59,9 +59,20 @@ fn drain_requests_are_validated_naming_the_field() {
             (expected, got) => panic!("{body}: expected {expected:?}, got {got:?}"),
         }
     }
-    assert_eq!(drain::parse(&"x".repeat(drain::MAX_BODY_BYTES + 1), AT).unwrap_err().0, "body");
-    assert_eq!(http::drain_body_too_large(Some("10241")).map(|r| r.status), Some(413));
-    assert_eq!(http::drain_body_too_large(Some("10240")), None);
+    // One bound and one 413 for every operator body (drain, maintenance,
+    // ping): by `Content-Length` before reading, by what was read after.
+    let big = format!(r#"{{"reason": "{}"}}"#, "x".repeat(20_000));
+    let too_large = http::drain_call(&c, west, false, &big, AT).unwrap_err();
+    assert_eq!(too_large, http::body_too_large(None, big.len() as u64).unwrap());
+    assert_eq!(
+        (too_large.status, body_of(&too_large)),
+        (413, json!({"error": "payload_too_large", "message": "body: 20014 bytes; at most 10240"}))
+    );
+    assert_eq!(http::MAX_OPERATOR_BODY_BYTES, 10 * 1024);
+    assert_eq!(http::body_too_large(Some(10_241), 0).map(|r| r.status), Some(413));
+    assert_eq!(http::body_too_large(Some(10_240), 10_240), None);
+    assert_eq!(http::body_too_large(Some(5), 10_241).map(|r| r.status), Some(413), "a length that lied");
+    assert_eq!(header(&http::body_too_large(None, 10_241).unwrap(), "cache-control"), Some("no-store"));
     assert_eq!(
         http::drain_call(&c, west, true, "ignored", AT),
         Ok(MonitorCall::Drain { name: "west".into(), drain: None })
@@ -85,7 +96,6 @@ fn the_drain_api_routes_by_method_and_name() {
         ("GET", "/admin/drain/west", 405),
         ("PUT", "/admin/drain/west", 405),
         ("OPTIONS", "/admin/drain/west", 204),
-        ("POST", "/admin/drain", 404),
     ] {
         let Dispatch::Answer(reply) = dispatch(&c, Incoming::new(method, path)) else {
             panic!("{method} {path} is answered at once")
@@ -264,4 +274,146 @@ fn metrics_count_each_active_drain() {
     );
     assert!(!text.contains("name=\"e1\""), "e1's drain lapsed: {text}");
     assert!(text.contains("edgecheck_region_ready{region=\"west\"} 0"), "{text}");
+}
+
+#[test]
+fn the_drain_list_is_an_admin_route_showing_the_drains_in_effect() {
+    let c = valid(FLEET);
+    // Routing: GET and HEAD of /admin/drain go to the monitor only after the
+    // shell's `authorize`, as every admin route (dispatch never sees the
+    // token); other methods are a 405 with `Allow` at once.
+    assert_eq!(dispatch(&c, Incoming::new("GET", "/admin/drain")), Dispatch::ListDrains { head: false });
+    assert_eq!(dispatch(&c, Incoming::new("HEAD", "//admin/drain/")), Dispatch::ListDrains { head: true });
+    for (method, status) in [("POST", 405), ("DELETE", 405), ("PUT", 405), ("OPTIONS", 204)] {
+        let Dispatch::Answer(reply) = dispatch(&c, Incoming::new(method, "/admin/drain")) else {
+            panic!("{method} /admin/drain is answered at once")
+        };
+        assert_eq!((reply.status, header(&reply, "allow")), (status, Some(http::DRAIN_LIST_ALLOW)), "{method}");
+    }
+    // The token: the one 401 of `authorize` (as `POST /refresh`), 403 while closed.
+    let refresh_401 = http::authorize(None, Some("tok")).unwrap_err();
+    for authorization in [None, Some("Bearer wrong"), Some("Basic tok")] {
+        assert_eq!(http::authorize(authorization, Some("tok")).unwrap_err(), refresh_401, "{authorization:?}");
+    }
+    assert_eq!(http::authorize(Some("Bearer tok"), None).unwrap_err().status, 403);
+    assert_eq!(http::authorize(Some("Bearer tok"), Some("tok")), Ok(()));
+
+    // The list: the drains that hold at the time of the answer, by name; a
+    // lapsed one is left out.
+    let (c, state) = shown_with(&[("west", None), ("e3", Some(AT + 60_000)), ("e1", Some(AT + 500))], AT);
+    let reply = http::drain_list(&c, &state.drains, AT + 1_000);
+    assert_eq!(reply.status, 200);
+    assert_eq!(header(&reply, "content-type"), Some("application/json"));
+    assert_eq!(header(&reply, "cache-control"), Some("no-store"), "never cached");
+    assert_eq!(
+        body_of(&reply),
+        json!({"drains": [
+            {"name": "e3", "kind": "origin", "reason": "e3 maintenance",
+             "since": "2026-11-18T11:06:40.000Z", "until": "2026-11-18T11:07:40.000Z"},
+            {"name": "west", "kind": "region", "reason": "west maintenance",
+             "since": "2026-11-18T11:06:40.000Z", "until": null},
+        ]})
+    );
+    assert_eq!(body_of(&http::drain_list(&c, &Default::default(), AT)), json!({"drains": []}));
+    assert_eq!(
+        MonitorCall::from_json(&MonitorCall::ListDrains.to_json()),
+        Ok(MonitorCall::ListDrains),
+        "the call reads back"
+    );
+}
+
+#[test]
+fn a_drain_is_recorded_told_and_counted_by_the_round() {
+    use edgecheck_core::monitor::{Change, Kind};
+    use edgecheck_core::uptime::rollup_adds;
+    let c = valid(&format!(
+        "{FLEET}\n[[notify]]\nname = \"ops\"\nkind = \"webhook\"\nurl_secret = \"HOOK_URL\"\nsigning_secret = \"HOOK_SECRET\"\nglobal = true\nregions = [\"*\"]\n"
+    ));
+    let db = MemoryStore::default();
+    let (mut m, problems) = store::record(&db, &c, None, advance(&c, None, &round(AT, "uuuuuuu"), true));
+    assert!(problems.is_empty(), "{problems:?}");
+    let pending = |m: &store::Memory| -> Vec<(String, String, Option<String>, String)> {
+        let notices = m.notify.values().flat_map(|cs| cs.pending.iter().map(|p| p.notice.clone()));
+        let last = notices.last().expect("a notice");
+        last.changes.iter().map(|t| (t.scope.clone(), t.name.clone(), t.from.clone(), t.to.clone())).collect()
+    };
+    let change = |at_ms, kind, name: &str, from: Option<&str>, to: &str| Change {
+        at_ms,
+        kind,
+        name: name.into(),
+        from: from.map(Into::into),
+        to: to.into(),
+        reason: None,
+    };
+
+    // Drained between rounds: the next round records the drain at its time,
+    // the fleet degraded (west counts as down in it, min_regions_up = 2 of 3),
+    // and west's own status untouched (its probes see it up).
+    let drain = Drain { reason: "switch swap".into(), since_ms: AT + 1_000, until_ms: None };
+    http::apply_drain(&mut m.state, "west", Some(drain), AT + 1_000).unwrap();
+    let next = advance(&c, Some(&m.state), &round(AT + 15_000, "uuuuuuu"), true);
+    assert_eq!(
+        next.changes,
+        [
+            change(AT + 15_000, Kind::Global, "", Some("ok"), "degraded"),
+            change(AT + 1_000, Kind::Drain, "west", None, "drained")
+        ]
+    );
+    assert_eq!(next.state.regions["west"].status, Health::Up);
+    assert_eq!(next.state.overall.unwrap().since_ms, AT + 15_000, "the fleet's since follows the drain");
+    // Uptime: west's round is planned time out of rotation, not up and not down.
+    let west: Vec<(u32, u32, u32)> = rollup_adds(&c, &next)
+        .into_iter()
+        .filter(|a| a.name == "west")
+        .map(|a| (a.up, a.down, a.maintenance))
+        .collect();
+    assert_eq!(west, [(0, 0, 1), (0, 0, 1)], "its minute and hour buckets");
+    // The channel is told west drained and the fleet degraded, once.
+    let (m, _) = store::record(&db, &c, Some(m), next);
+    assert_eq!(
+        pending(&m),
+        [
+            ("global".into(), "".into(), Some("up".into()), "degraded".into()),
+            ("region".into(), "west".into(), Some("up".into()), "drained".into())
+        ]
+    );
+    let next = advance(&c, Some(&m.state), &round(AT + 30_000, "uuuuuuu"), true);
+    assert_eq!(next.changes, [], "a drain is recorded once");
+    let (mut m, _) = store::record(&db, &c, Some(m), next);
+
+    // Lifted: recorded by the next round, the fleet and west told back up.
+    http::apply_drain(&mut m.state, "west", None, AT + 40_000).unwrap();
+    let next = advance(&c, Some(&m.state), &round(AT + 45_000, "uuuuuuu"), true);
+    assert_eq!(
+        next.changes,
+        [
+            change(AT + 45_000, Kind::Global, "", Some("degraded"), "ok"),
+            change(AT + 45_000, Kind::Drain, "west", Some("drained"), "lifted")
+        ]
+    );
+    let (m, _) = store::record(&db, &c, Some(m), next);
+    assert_eq!(
+        pending(&m),
+        [
+            ("global".into(), "".into(), Some("degraded".into()), "up".into()),
+            ("region".into(), "west".into(), Some("drained".into()), "up".into())
+        ]
+    );
+
+    // A drain that lapses is recorded at its `until`.
+    let mut state = m.state.clone();
+    let drain = Drain { reason: "short".into(), since_ms: AT + 50_000, until_ms: Some(AT + 55_000) };
+    http::apply_drain(&mut state, "e1", Some(drain), AT + 50_000).unwrap();
+    let drained = advance(&c, Some(&state), &round(AT + 52_000, "uuuuuuu"), true);
+    assert!(
+        drained.changes.contains(&change(AT + 50_000, Kind::Drain, "e1", None, "drained")),
+        "{:?}",
+        drained.changes
+    );
+    let lapsed = advance(&c, Some(&drained.state), &round(AT + 60_000, "uuuuuuu"), true);
+    assert!(
+        lapsed.changes.contains(&change(AT + 55_000, Kind::Drain, "e1", Some("drained"), "lifted")),
+        "{:?}",
+        lapsed.changes
+    );
 }

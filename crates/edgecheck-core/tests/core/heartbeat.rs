@@ -3,7 +3,7 @@
 //! round judges them beside probed origins.
 
 use edgecheck_core::config::Heartbeat;
-use edgecheck_core::heartbeat::{verdict, PingKind, Pings, TooSoon, MAX_PING_BODY_BYTES};
+use edgecheck_core::heartbeat::{verdict, PingKind, Pings, TooSoon};
 use edgecheck_core::http::{self, PingRoute};
 use edgecheck_core::monitor::{advance, MonitorState};
 use edgecheck_core::store::{self, MemoryStore};
@@ -55,44 +55,8 @@ fn checks_are_validated_naming_the_field() {
         )
     };
     let hb = "kind = \"heartbeat\"\nperiod_s = 60\ngrace_s = 30\ntoken_secret = \"C_TOKEN\"";
-    let rows: &[(String, &str, &str)] = &[
-        (check("kind = \"heartbeat\"\ngrace_s = 30\ntoken_secret = \"T\""), "origins[1].period_s", "missing"),
-        (check("kind = \"heartbeat\"\nperiod_s = 60\ntoken_secret = \"T\""), "origins[1].grace_s", "missing"),
-        (check("kind = \"heartbeat\"\nperiod_s = 60\ngrace_s = 0"), "origins[1].token_secret", "missing"),
-        (check(&format!("{hb}\nurl = \"https://c.example.com/\"")), "origins[1].url", "a heartbeat check is not probed"),
-        (check(&format!("{hb}\ntimeout_ms = 100")), "origins[1].timeout_ms", "a heartbeat check is not probed"),
-        (check(&format!("{hb}\nformat = \"status_code\"")), "origins[1].format", "a heartbeat check is not probed"),
-        (
-            check("kind = \"heartbeat\"\nperiod_s = 0\ngrace_s = 0\ntoken_secret = \"T\""),
-            "origins[1].period_s",
-            "0 is out of range",
-        ),
-        (
-            check("kind = \"heartbeat\"\nperiod_s = 2678401\ngrace_s = 0\ntoken_secret = \"T\""),
-            "origins[1].period_s",
-            "2678401 is out of range",
-        ),
-        (
-            check("kind = \"heartbeat\"\nperiod_s = 1\ngrace_s = -1\ntoken_secret = \"T\""),
-            "origins[1].grace_s",
-            "-1 is out of range",
-        ),
-        (
-            check("kind = \"heartbeat\"\nperiod_s = 1\ngrace_s = 1\ntoken_secret = \"not a name\""),
-            "origins[1].token_secret",
-            "\"not a name\" is not a secret name",
-        ),
-        (check("kind = \"cron\"\nurl = \"https://c.example.com/\""), "origins[1].kind", "\"cron\" is not a kind"),
-        (check("url = \"https://c.example.com/\"\nperiod_s = 60"), "origins[1].period_s", "only a heartbeat check"),
-        (check("url = \"https://c.example.com/\"\ntoken_secret = \"T\""), "origins[1].token_secret", "only a heartbeat"),
-        (check(""), "origins[1].url", "missing: a probed origin needs"),
-        (
-            "[regions.r]\n[[origins]]\nname = \"c\"\nregion = \"r\"\nkind = \"heartbeat\"\nperiod_s = 1\ngrace_s = 1\ntoken_secret = \"T\"\n".into(),
-            "origins",
-            "every origin is a heartbeat check",
-        ),
-    ];
-    for (text, field, message) in rows {
+    let rows = super::cases::heartbeat();
+    for (text, field, message) in &rows {
         let errs = config(text).expect_err(text);
         assert!(
             errs.iter().any(|e| e.field == *field && e.message.contains(message)),
@@ -120,9 +84,8 @@ fn checks_come_after_the_probed_origins_and_are_in_no_shard() {
     assert_eq!(members("jobs"), ["b", "nightly"]);
     assert_eq!(c.regions().iter().find(|r| r.name == "r").unwrap().min_up, 2, "a check counts in its region's quorum");
     assert_eq!(c.origins()[3].fall, 2, "a check's own fall is kept");
-    // The embedded JSON reads back the same fleet, the probed count included.
-    let json = serde_json::to_string(&c).unwrap();
-    let back = Config::from_embedded_json(&json).unwrap();
+    // The fleet document reads back the same fleet, the probed count included.
+    let (back, _) = Config::from_fleet_document(&c.fleet_document()).unwrap();
     assert_eq!((back.probed(), back.shard(0)), (2, 0..2));
     assert_eq!(back, c);
 }
@@ -240,9 +203,10 @@ fn the_ping_api_routes_checks_tokens_and_bodies() {
     assert_eq!(closed.status, 403);
     assert!(body_of(&closed)["message"].as_str().unwrap().contains("NIGHTLY_TOKEN"));
 
-    assert_eq!(http::ping_body_too_large(Some(MAX_PING_BODY_BYTES)), None);
-    assert_eq!(http::ping_body_too_large(None), None);
-    let too_large = http::ping_body_too_large(Some(MAX_PING_BODY_BYTES + 1)).unwrap();
+    // A ping's body is bounded by the one rule of operator bodies (`body_too_large`, in `drain.rs`).
+    assert_eq!(http::body_too_large(Some(http::MAX_OPERATOR_BODY_BYTES), 0), None);
+    assert_eq!(http::body_too_large(None, 0), None);
+    let too_large = http::body_too_large(None, http::MAX_OPERATOR_BODY_BYTES + 1).unwrap();
     assert_eq!((too_large.status, body_of(&too_large)["error"].as_str()), (413, Some("payload_too_large")));
 }
 

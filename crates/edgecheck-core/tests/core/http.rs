@@ -40,6 +40,8 @@ fn routing() {
             | Dispatch::Detail { .. }
             | Dispatch::Drain { .. }
             | Dispatch::Maintenance { .. }
+            | Dispatch::ListDrains { .. }
+            | Dispatch::ListMaintenance { .. }
             | Dispatch::Ping(_) => {
                 panic!("only POST /refresh refreshes")
             }

@@ -7,7 +7,7 @@
 
 use edgecheck_core::aggregate::{aggregate, Overall, Probe, Round};
 use edgecheck_core::classify::{classify, read_body, BodyHealth, Health, Outcome, Reason, Verdict};
-use edgecheck_core::config::{parse_toml, Config, ConfigError, Named};
+use edgecheck_core::config::{parse_toml, Config, ConfigError, FleetDocumentError, Named, FLEET_DOCUMENT_HEADER};
 use edgecheck_core::http::{dispatch, Dispatch, Extras, Incoming, Target, Variant};
 use edgecheck_core::monitor::{advance, Kind, Snapshot};
 use edgecheck_core::uptime::Uptimes;
@@ -15,6 +15,8 @@ use edgecheck_core::view::shown;
 use proptest::prelude::*;
 
 mod aggregate;
+#[path = "../cases/config_errors.rs"]
+mod cases;
 mod classify;
 mod config;
 mod detail;
@@ -34,13 +36,7 @@ mod uptime;
 mod vantages;
 mod view;
 
-const BASE: &str = r#"
-[regions.us-east]
-[[origins]]
-name = "a"
-region = "us-east"
-url = "https://a.example.com/health"
-"#;
+use cases::BASE;
 
 fn config(text: &str) -> Result<Config, Vec<ConfigError>> {
     let raw = parse_toml(text).map_err(|e| vec![e])?;

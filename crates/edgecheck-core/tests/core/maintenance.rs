@@ -61,160 +61,90 @@ fn the_window_schedule_opens_and_closes_on_time() {
     }
 }
 
-const SMALL: &str = r#"
-[settings]
-rise = 1
-fall = 1
-[regions.east]
-[regions.west]
-[[origins]]
-name = "e1"
-region = "east"
-url = "https://e1.example.com/"
-[[origins]]
-name = "w1"
-region = "west"
-url = "https://w1.example.com/"
-[[origins]]
-name = "w2"
-region = "west"
-url = "https://w2.example.com/"
-"#;
+#[test]
+fn the_next_occurrence_is_the_first_to_open_later() {
+    // Monday 0 … Sunday 6. 2026-12-06 is a Sunday.
+    let sunday_night = weekly(&[6], 23 * 60 + 30, 60);
+    let sat_sun = weekly(&[5, 6], 10 * 60, 120);
+    let once = Schedule::Once { start_ms: t("2026-12-06T22:00:00Z"), end_ms: t("2026-12-07T01:00:00Z") };
+    // (schedule, at, the next occurrence as (start, end) or None).
+    type Row<'a> = (&'a Schedule, &'a str, Option<(&'a str, &'a str)>);
+    let rows: &[Row] = &[
+        (&sunday_night, "2026-12-06T23:29:59.999Z", Some(("2026-12-06T23:30:00Z", "2026-12-07T00:30:00Z"))),
+        // Open now: the next one is a week on.
+        (&sunday_night, "2026-12-06T23:30:00Z", Some(("2026-12-13T23:30:00Z", "2026-12-14T00:30:00Z"))),
+        (&sunday_night, "2026-12-07T00:10:00Z", Some(("2026-12-13T23:30:00Z", "2026-12-14T00:30:00Z"))),
+        (&sunday_night, "2026-12-09T12:00:00Z", Some(("2026-12-13T23:30:00Z", "2026-12-14T00:30:00Z"))),
+        (&sat_sun, "2026-12-05T11:00:00Z", Some(("2026-12-06T10:00:00Z", "2026-12-06T12:00:00Z"))),
+        (&sat_sun, "2026-12-06T11:00:00Z", Some(("2026-12-12T10:00:00Z", "2026-12-12T12:00:00Z"))),
+        (&once, "2026-12-06T21:59:59.999Z", Some(("2026-12-06T22:00:00Z", "2026-12-07T01:00:00Z"))),
+        (&once, "2026-12-06T22:00:00Z", None),
+        (&once, "2026-12-08T00:00:00Z", None),
+    ];
+    for (schedule, at, expected) in rows {
+        let expected = expected.map(|(start, end)| (t(start), t(end)));
+        assert_eq!(schedule.next_after(t(at)), expected, "{schedule:?} after {at}");
+    }
+    assert_eq!(weekly(&[], 0, 60).next_after(0), None, "no day, no occurrence");
+}
+
+#[test]
+fn the_maintenance_list_shows_every_window_with_its_source_and_occurrences() {
+    // Declared: west's one-off window (open at `now`), a weekly one over the
+    // fleet (closed); started through the API: one on w1, not begun.
+    let c = valid(&format!(
+        "{SMALL}\n[[maintenance]]\nid = \"west-upgrade\"\nreason = \"kernel upgrade\"\nregions = [\"west\"]\nstart = \"2026-12-06T22:00:00Z\"\nend = \"2026-12-06T23:00:00Z\"\n\
+         [[maintenance]]\nid = \"saturday\"\nreason = \"patching\"\nweekly = {{ days = [\"sat\"], start = \"23:30\", minutes = 60 }}\n"
+    ));
+    let now = t("2026-12-06T22:30:00Z");
+    let mut state = advance(&c, None, &round(now, "uuu"), true).state;
+    let body = r#"{"id": "db", "reason": "db move", "origins": ["w1"], "start": "2026-12-07T01:00:00Z", "end": "2026-12-07T02:00:00Z"}"#;
+    let Ok(MonitorCall::StartMaintenance { window }) = http::maintenance_call(&c, None, body, now) else { panic!() };
+    http::apply_start_maintenance(&mut state, window, now).unwrap();
+
+    // Routing: GET and HEAD go to the monitor after the shell's `authorize`
+    // (the one 401 of the admin routes, `drain.rs`); the call reads back.
+    assert_eq!(dispatch(&c, Incoming::new("GET", "/admin/maintenance")), Dispatch::ListMaintenance { head: false });
+    let call = MonitorCall::ListMaintenance;
+    assert_eq!(MonitorCall::from_json(&call.to_json()), Ok(call));
+
+    let reply = http::maintenance_list(&c, &state.maintenance, now);
+    assert_eq!(reply.status, 200);
+    assert_eq!(header(&reply, "content-type"), Some("application/json"));
+    assert_eq!(header(&reply, "cache-control"), Some("no-store"), "never cached");
+    assert_eq!(
+        body_of(&reply),
+        serde_json::json!({"windows": [
+            {"id": "west-upgrade", "reason": "kernel upgrade", "source": "config",
+             "fleet": false, "regions": ["west"], "origins": [],
+             "schedule": {"kind": "once", "start": "2026-12-06T22:00:00.000Z", "end": "2026-12-06T23:00:00.000Z"},
+             "open": true,
+             "current": {"start": "2026-12-06T22:00:00.000Z", "end": "2026-12-06T23:00:00.000Z"},
+             "next": null},
+            {"id": "saturday", "reason": "patching", "source": "config",
+             "fleet": true, "regions": [], "origins": [],
+             "schedule": {"kind": "weekly", "days": ["sat"], "start": "23:30", "minutes": 60},
+             "open": false, "current": null,
+             "next": {"start": "2026-12-12T23:30:00.000Z", "end": "2026-12-13T00:30:00.000Z"}},
+            {"id": "db", "reason": "db move", "source": "api",
+             "fleet": false, "regions": [], "origins": ["w1"],
+             "schedule": {"kind": "once", "start": "2026-12-07T01:00:00.000Z", "end": "2026-12-07T02:00:00.000Z"},
+             "open": false, "current": null,
+             "next": {"start": "2026-12-07T01:00:00.000Z", "end": "2026-12-07T02:00:00.000Z"}},
+        ]})
+    );
+    // Whether a window is open is `window_at`'s answer, as for every surface.
+    let view = shown(&c, Snapshot { state: &state, now_ms: now });
+    assert_eq!(view.maintenance.region(&c, 1).map(|o| o.id.as_str()), Some("west-upgrade"));
+}
+
+use super::cases::SMALL;
 
 #[test]
 fn bad_windows_stop_the_build_naming_the_field() {
-    let window = |body: &str| format!("{SMALL}\n[[maintenance]]\n{body}\n");
-    let rows: &[(&str, &str)] = &[
-        (
-            r#"reason = "x"
-start = "2026-12-06T22:00:00Z"
-end = "2026-12-06T23:00:00Z""#,
-            "maintenance[0]",
-        ),
-        (
-            r#"id = "Upgrade!"
-reason = "x"
-start = "2026-12-06T22:00:00Z"
-end = "2026-12-06T23:00:00Z""#,
-            "maintenance[0].id",
-        ),
-        (
-            r#"id = "u"
-reason = " "
-start = "2026-12-06T22:00:00Z"
-end = "2026-12-06T23:00:00Z""#,
-            "maintenance[0].reason",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-regions = ["north"]
-start = "2026-12-06T22:00:00Z"
-end = "2026-12-06T23:00:00Z""#,
-            "maintenance[0].regions[0]",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-origins = ["w1", "w9"]
-start = "2026-12-06T22:00:00Z"
-end = "2026-12-06T23:00:00Z""#,
-            "maintenance[0].origins[1]",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-regions = []
-start = "2026-12-06T22:00:00Z"
-end = "2026-12-06T23:00:00Z""#,
-            "maintenance[0].regions",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-start = "2026-12-06T23:00:00Z"
-end = "2026-12-06T22:00:00Z""#,
-            "maintenance[0].end",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-start = "2026-12-06T22:00:00+01:00"
-end = "2026-12-06T23:00:00Z""#,
-            "maintenance[0].start",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-start = "2026-12-06T22:00:00Z""#,
-            "maintenance[0].end",
-        ),
-        (
-            r#"id = "u"
-reason = "x""#,
-            "maintenance[0]",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-start = "2026-12-06T22:00:00Z"
-end = "2026-12-06T23:00:00Z"
-weekly = { days = ["sun"], start = "02:00", minutes = 60 }"#,
-            "maintenance[0].weekly",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-weekly = { days = ["sunday"], start = "02:00", minutes = 60 }"#,
-            "maintenance[0].weekly.days[0]",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-weekly = { days = ["sun", "sun"], start = "02:00", minutes = 60 }"#,
-            "maintenance[0].weekly.days[1]",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-weekly = { days = [], start = "02:00", minutes = 60 }"#,
-            "maintenance[0].weekly.days",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-weekly = { days = ["sun"], start = "24:00", minutes = 60 }"#,
-            "maintenance[0].weekly.start",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-weekly = { days = ["sun"], start = "2:00", minutes = 60 }"#,
-            "maintenance[0].weekly.start",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-weekly = { days = ["sun"], start = "02:00", minutes = 1441 }"#,
-            "maintenance[0].weekly.minutes",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-weekly = { days = ["sun"], start = "02:00", minutes = 0 }"#,
-            "maintenance[0].weekly.minutes",
-        ),
-        (
-            r#"id = "u"
-reason = "x"
-during = "night"
-weekly = { days = ["sun"], start = "02:00", minutes = 60 }"#,
-            "maintenance[0]",
-        ),
-    ];
-    for (body, field) in rows {
-        let errs = config(&window(body)).expect_err(body);
-        assert!(errs.iter().any(|e| e.field.starts_with(field)), "{body}: expected {field}, got {errs:?}");
+    for (text, field, _) in super::cases::maintenance() {
+        let errs = config(&text).expect_err(&text);
+        assert!(errs.iter().any(|e| e.field.starts_with(field)), "{text}: expected {field}, got {errs:?}");
     }
     let twice = format!(
         "{SMALL}\n[[maintenance]]\nid = \"u\"\nreason = \"x\"\nweekly = {{ days = [\"sun\"], start = \"02:00\", minutes = 60 }}\n[[maintenance]]\nid = \"u\"\nreason = \"y\"\nweekly = {{ days = [\"mon\"], start = \"02:00\", minutes = 60 }}\n"
@@ -235,8 +165,8 @@ weekly = { days = ["sun"], start = "02:00", minutes = 60 }"#,
             schedule: weekly(&[6, 0], 23 * 60 + 30, 90),
         }]
     );
-    let embedded = Config::from_embedded_json(&serde_json::to_string(&c).unwrap()).unwrap();
-    assert_eq!(embedded, c);
+    let (document, _) = Config::from_fleet_document(&c.fleet_document()).unwrap();
+    assert_eq!(document, c);
 }
 
 /// SMALL with a declared window over `west` from 22:00 to 23:00 on 2026-12-06.
@@ -313,8 +243,9 @@ fn maintenance_requests_are_validated_naming_the_field() {
             (expected, got) => panic!("{body}: expected {expected:?}, got {got:?}"),
         }
     }
-    let big = format!(r#"{{"reason": "{}", "end": "2026-12-06T22:00:00Z"}}"#, "x".repeat(maintenance::MAX_BODY_BYTES));
-    assert_eq!(http::maintenance_call(&c, None, &big, now).unwrap_err().status, 413);
+    let big = format!(r#"{{"reason": "{}", "end": "2026-12-06T22:00:00Z"}}"#, "x".repeat(10 * 1024));
+    let too_large = http::maintenance_call(&c, None, &big, now).unwrap_err();
+    assert_eq!(too_large, http::body_too_large(None, big.len() as u64).unwrap(), "the one 413 of operator bodies");
     // Ending: an API window by id; a declared one is a 409 (change the file).
     assert_eq!(http::maintenance_call(&c, Some("db"), "", now), Ok(MonitorCall::EndMaintenance { id: "db".into() }));
     assert_eq!(http::maintenance_call(&c, Some("west-upgrade"), "", now).unwrap_err().status, 409);
@@ -324,11 +255,14 @@ fn maintenance_requests_are_validated_naming_the_field() {
         dispatch(&c, Incoming::new("DELETE", "/admin/maintenance/db")),
         Dispatch::Maintenance { end: Some("db".into()) }
     );
+    assert_eq!(dispatch(&c, Incoming::new("GET", "/admin/maintenance")), Dispatch::ListMaintenance { head: false });
+    assert_eq!(dispatch(&c, Incoming::new("HEAD", "//admin/maintenance/")), Dispatch::ListMaintenance { head: true });
     for (method, path, status, allow) in [
-        ("GET", "/admin/maintenance", 405, Some("POST, OPTIONS")),
-        ("DELETE", "/admin/maintenance", 405, Some("POST, OPTIONS")),
+        ("PUT", "/admin/maintenance", 405, Some("GET, HEAD, POST, OPTIONS")),
+        ("DELETE", "/admin/maintenance", 405, Some("GET, HEAD, POST, OPTIONS")),
         ("POST", "/admin/maintenance/db", 405, Some("DELETE, OPTIONS")),
-        ("OPTIONS", "/admin/maintenance", 204, Some("POST, OPTIONS")),
+        ("GET", "/admin/maintenance/db", 405, Some("DELETE, OPTIONS")),
+        ("OPTIONS", "/admin/maintenance", 204, Some("GET, HEAD, POST, OPTIONS")),
         ("DELETE", "/admin/maintenance/db/x", 404, None),
     ] {
         let Dispatch::Answer(reply) = dispatch(&c, Incoming::new(method, path)) else { panic!("{method} {path}") };

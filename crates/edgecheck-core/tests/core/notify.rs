@@ -12,15 +12,7 @@ use serde_json::{json, Value};
 
 use super::{config, round, valid};
 
-/// `n` origins in two regions (`r0`, `r1`), rise 1 and fall 1, and `channels`.
-fn fleet(n: usize, channels: &str) -> String {
-    let mut toml = String::from("[settings]\nrise = 1\nfall = 1\n[regions.r0]\n[regions.r1]\n");
-    for i in 0..n {
-        toml +=
-            &format!("[[origins]]\nname = \"o{i:03}\"\nregion = \"r{}\"\nurl = \"https://o{i}.example.com/\"\n", i % 2);
-    }
-    toml + channels
-}
+use super::cases::fleet;
 
 const HOOK: &str = r#"
 [[notify]]
@@ -76,29 +68,11 @@ fn secrets(name: &str) -> Option<String> {
 
 #[test]
 fn bad_channels_stop_the_build_naming_the_field() {
-    let cases: &[(&str, &str, &str)] = &[
-        ("[[notify]]\nname = \"n\"\nkind = \"sms\"\n", "notify[0].kind", "unknown kind \"sms\""),
-        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\n", "notify[0].url_secret", "needs url_secret"),
-        ("[[notify]]\nname = \"n\"\nkind = \"webhook\"\nurl_secret = \"U\"\n", "notify[0].signing_secret", "needs signing_secret"),
-        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\norigins = [\"nope\"]\n", "notify[0].origins[0]", "names no origin"),
-        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nregions = [\"o000\"]\n", "notify[0].regions[0]", "names no region"),
-        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nevents = []\n", "notify[0].events", "empty list"),
-        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nevents = [\"late\"]\n", "notify[0].events[0]", "unknown event"),
-        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"bad-name\"\n", "notify[0].url_secret", "not a secret name"),
-        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nrouting_key_secret = \"K\"\n", "notify[0].routing_key_secret", "does not apply"),
-        ("[[notify]]\nname = \"n\"\nkind = \"pagerduty\"\nrouting_key_secret = \"K\"\nevents = [\"vantage\"]\n", "notify[0].events[0]", "does not apply to PagerDuty"),
-        ("[[notify]]\nname = \"n\"\nkind = \"cloudflare_pool\"\napi_token_secret = \"T\"\naccount_id = \"x\"\npool_id = \"0123456789abcdef0123456789abcdef\"\nfollows = \"r0\"\n", "notify[0].account_id", "not a Cloudflare identifier"),
-        ("[[notify]]\nname = \"n\"\nkind = \"cloudflare_pool\"\napi_token_secret = \"T\"\naccount_id = \"0123456789abcdef0123456789abcdef\"\npool_id = \"0123456789abcdef0123456789abcdef\"\nfollows = \"mars\"\n", "notify[0].follows", "names no region or origin"),
-        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nglobal = false\n", "notify[0].global", "covers nothing"),
-        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\n[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\n", "notify[1].name", "already a channel"),
-        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\ntimeout_ms = 0\n", "notify[0].timeout_ms", "out of range"),
-        ("[[notify]]\nname = \"n\"\nkind = \"pagerduty\"\nrouting_key_secret = \"K\"\nbase_url = \"ftp://x\"\n", "notify[0].base_url", "scheme"),
-    ];
-    for (channel, field, message) in cases {
-        let errs = config(&fleet(2, channel)).expect_err(channel);
+    for (text, field, message) in super::cases::notify() {
+        let errs = config(&text).expect_err(&text);
         assert!(
-            errs.iter().any(|e| e.field == *field && e.message.contains(message)),
-            "{channel}: expected {field}: …{message}…, got {errs:?}"
+            errs.iter().any(|e| e.field == field && e.message.contains(message)),
+            "{text}: expected {field}: …{message}…, got {errs:?}"
         );
     }
     let ok = valid(&fleet(2, HOOK));

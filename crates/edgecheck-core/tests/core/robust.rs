@@ -104,6 +104,7 @@ fn state() -> impl Strategy<Value = MonitorState> {
                 vantages,
                 drains: Default::default(),
                 maintenance: Default::default(),
+                drained: Default::default(),
             }
         })
 }

@@ -208,6 +208,139 @@ fn a_commit_failing_at_any_write_keeps_the_old_state_whole() {
     }
 }
 
+/// Two probed origins and a heartbeat check, all in one region.
+const WITH_CHECK: &str = r#"
+[regions.r]
+[[origins]]
+name = "a"
+region = "r"
+url = "https://a.example.com/"
+[[origins]]
+name = "b"
+region = "r"
+url = "https://b.example.com/"
+rise = 1
+fall = 1
+[[origins]]
+name = "nightly"
+region = "r"
+kind = "heartbeat"
+period_s = 10
+grace_s = 0
+fall = 1
+token_secret = "NIGHTLY_TOKEN"
+"#;
+
+/// After a round whose commit failed, a ping, a drain and a maintenance
+/// window are saved at once, each on top of the rows of the last committed
+/// round: a restart finds that round whole (statuses, counters, `since`, its
+/// time, its changes) with the three operator changes, and nothing of the
+/// round that was not committed. The next round that commits writes it all.
+#[test]
+fn a_failed_round_stays_undone_while_operator_changes_are_saved() {
+    use edgecheck_core::drain::Drain;
+    use edgecheck_core::heartbeat::PingKind;
+    use edgecheck_core::http::{self, MonitorCall};
+    use edgecheck_core::monitor::MonitorState;
+    use edgecheck_core::store::{OperatorError, OperatorRow};
+    use edgecheck_core::time::rfc3339;
+
+    const AT: u64 = 1_795_000_000_000;
+    let c = valid(WITH_CHECK);
+    let db = MemoryStore::default();
+    // The check's slot is never probed: what a prober would leave there is ignored.
+    let first = advance(&c, None, &round(AT, "uur"), true);
+    let (memory, problems) = store::record(&db, &c, None, first);
+    assert!(problems.is_empty(), "{problems:?}");
+    let committed = memory.state.clone();
+    let history = store::history(&db, None).unwrap();
+    let rows = db.rows();
+
+    // The next round moves b (fall 1) and the check (missed, fall 1), and its commit fails.
+    let second = advance(&c, Some(&memory.state), &round(AT + 15_000, "uxr"), true);
+    assert!(second.changes.iter().any(|ch| ch.name == "b" && ch.to == "down"), "{:?}", second.changes);
+    assert!(second.changes.iter().any(|ch| ch.name == "nightly" && ch.to == "down"), "{:?}", second.changes);
+    db.fail_at.set(Some(2));
+    let (mut memory, problems) = store::record(&db, &c, Some(memory), second.clone());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(!memory.saved);
+
+    // Between rounds: a ping, a drain and a window, each saved at once.
+    let ping = |state: &mut MonitorState| http::apply_ping(&c, state, "nightly", PingKind::Success, AT + 20_000);
+    let drain = Drain { reason: "rack move".into(), since_ms: AT + 21_000, until_ms: None };
+    let set_drain = |state: &mut MonitorState| http::apply_drain(state, "a", Some(drain.clone()), AT + 21_000);
+    let body =
+        format!(r#"{{"id": "db", "reason": "db upgrade", "origins": ["b"], "end": "{}"}}"#, rfc3339(AT + 3_600_000));
+    let window = match http::maintenance_call(&c, None, &body, AT + 22_000) {
+        Ok(MonitorCall::StartMaintenance { window }) => window,
+        other => panic!("{other:?}"),
+    };
+    let start = |state: &mut MonitorState| http::apply_start_maintenance(state, window.clone(), AT + 22_000);
+    let (reply, _) = store::operator_change(&db, &mut memory, OperatorRow::Origin("nightly"), ping).unwrap();
+    assert_eq!(reply.status, 200);
+    store::operator_change(&db, &mut memory, OperatorRow::Monitor, set_drain).unwrap();
+    store::operator_change(&db, &mut memory, OperatorRow::Monitor, start).unwrap();
+    // A refused change changes nothing, in memory or in storage.
+    let too_soon = |state: &mut MonitorState| http::apply_ping(&c, state, "nightly", PingKind::Fail, AT + 20_500);
+    let served = memory.clone();
+    match store::operator_change(&db, &mut memory, OperatorRow::Origin("nightly"), too_soon) {
+        Err(OperatorError::Refused(reply)) => assert_eq!(reply.status, 429),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(memory, served);
+    // So does one storage refuses: memory (and what it keeps of storage) as before.
+    db.fail_writes.set(true);
+    let lift = |state: &mut MonitorState| http::apply_drain(state, "a", None, AT + 22_500);
+    match store::operator_change(&db, &mut memory, OperatorRow::Monitor, lift) {
+        Err(OperatorError::NotSaved(why)) => assert!(why.contains("fail_writes"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(memory, served);
+    db.fail_writes.set(false);
+
+    // Memory serves the failed round with the three changes.
+    let mut expected = second.state.clone();
+    ping(&mut expected).unwrap();
+    set_drain(&mut expected).unwrap();
+    start(&mut expected).unwrap();
+    assert_eq!(memory.state, expected, "memory: the failed round and the operator's changes");
+
+    // A restart finds the committed round whole, with the three changes on top.
+    let (restored, problems) = store::restore(&db, &c, AT + 23_000);
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut expected = committed.clone();
+    ping(&mut expected).unwrap();
+    set_drain(&mut expected).unwrap();
+    start(&mut expected).unwrap();
+    let restored = restored.unwrap().state;
+    assert_eq!(restored.checked_at_ms, AT, "the monitor's row is the committed round's");
+    assert_eq!(restored.origins["b"], committed.origins["b"], "b as committed: up, its counters and since");
+    let pings = restored.origins["nightly"].pings.clone().unwrap();
+    assert_eq!((pings.success_ms, pings.watched_since_ms), (Some(AT + 20_000), AT), "the ping on the check's row");
+    assert_eq!(restored.drains["a"], drain);
+    assert_eq!(restored.maintenance, std::slice::from_ref(&window));
+    assert_eq!(restored, expected, "the committed round whole, with the ping, the drain and the window");
+    assert_eq!(store::history(&db, None).unwrap(), history, "no change of the failed round");
+    assert_eq!(db.rows(), rows, "no change or rollup of the failed round");
+
+    // The next round that commits writes everything, the failed round's changes with it.
+    let third = advance(&c, Some(&memory.state), &round(AT + 30_000, "uxr"), true);
+    let (saved, problems) = store::record(&db, &c, Some(memory), third.clone());
+    assert!(problems.is_empty() && saved.saved, "{problems:?}");
+    let (restored, problems) = store::restore(&db, &c, AT + 30_000);
+    assert!(problems.is_empty(), "{problems:?}");
+    let restored = restored.unwrap().state;
+    assert_eq!(restored.origins, third.state.origins, "every origin row, the check's pings with them");
+    assert_eq!(
+        (restored.checked_at_ms, &restored.regions, restored.overall),
+        (AT + 30_000, &third.state.regions, third.state.overall)
+    );
+    assert_eq!((&restored.drains, &restored.maintenance), (&third.state.drains, &third.state.maintenance));
+    let b: Vec<(u64, String)> =
+        store::history(&db, Some("b")).unwrap().into_iter().map(|ch| (ch.at_ms, ch.to)).collect();
+    assert_eq!(b, [(AT + 15_000, "down".to_string()), (AT, "up".to_string())], "the failed round's change, saved");
+}
+
 /// A healthy fleet writes no origin row from round to round: only rows that moved.
 #[test]
 fn a_round_writes_only_the_origins_that_moved() {

@@ -84,6 +84,8 @@ fn variants_come_from_a_fixed_set() {
             | Dispatch::Detail { .. }
             | Dispatch::Drain { .. }
             | Dispatch::Maintenance { .. }
+            | Dispatch::ListDrains { .. }
+            | Dispatch::ListMaintenance { .. }
             | Dispatch::Ping(_) => {
                 panic!()
             }

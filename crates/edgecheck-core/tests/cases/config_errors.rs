@@ -1,0 +1,413 @@
+//! Every config error the validation names, as rows of (the TOML text, the
+//! field it must name, a fragment of its message; for `maintenance`, the
+//! field's prefix and no fragment). One table for the core's host tests
+//! (tests/core: `config`, `heartbeat`, `maintenance`, `notify`) and for the
+//! `edgecheck check` command's (crates/edgecheck-cli/tests/check.rs), which
+//! include this file.
+
+#![allow(dead_code)]
+
+/// One origin in `us-east`.
+pub const BASE: &str = r#"
+[regions.us-east]
+[[origins]]
+name = "a"
+region = "us-east"
+url = "https://a.example.com/health"
+"#;
+
+/// Three origins in two regions, rise and fall 1.
+pub const SMALL: &str = r#"
+[settings]
+rise = 1
+fall = 1
+[regions.east]
+[regions.west]
+[[origins]]
+name = "e1"
+region = "east"
+url = "https://e1.example.com/"
+[[origins]]
+name = "w1"
+region = "west"
+url = "https://w1.example.com/"
+[[origins]]
+name = "w2"
+region = "west"
+url = "https://w2.example.com/"
+"#;
+
+/// `n` origins in two regions (`r0`, `r1`), rise 1 and fall 1, and `channels`.
+pub fn fleet(n: usize, channels: &str) -> String {
+    let mut toml = String::from("[settings]\nrise = 1\nfall = 1\n[regions.r0]\n[regions.r1]\n");
+    for i in 0..n {
+        toml +=
+            &format!("[[origins]]\nname = \"o{i:03}\"\nregion = \"r{}\"\nurl = \"https://o{i}.example.com/\"\n", i % 2);
+    }
+    toml + channels
+}
+
+/// Settings, regions, origins, their URLs, headers and names.
+pub fn general() -> Vec<Row> {
+    let origin = |extra: &str| {
+        format!("[regions.us-east]\n[[origins]]\nname = \"a\"\nregion = \"us-east\"\nurl = \"https://a.example.com/\"\n{extra}\n")
+    };
+    vec![
+        (origin("url = 1").replace("url = \"https://a.example.com/\"\n", ""), "origins[0].url", "invalid type"),
+        (BASE.replace("https://a.example.com/health", "ftp://a.example.com/"), "origins[0].url", "scheme \"ftp\""),
+        (
+            BASE.replace("https://a.example.com/health", "https://user:pw@a.example.com/"),
+            "origins[0].url",
+            "credentials",
+        ),
+        (BASE.replace("https://a.example.com/health", "not a url"), "origins[0].url", "not an absolute URL"),
+        // A URL the parser would rewrite is refused, saying what would be probed.
+        (
+            BASE.replace("https://a.example.com/health", "https://a.example.com/v1/../health"),
+            "origins[0].url",
+            "would be probed as \"https://a.example.com/health\"",
+        ),
+        (
+            BASE.replace("https://a.example.com/health", "HTTPS://A.example.com:443/health"),
+            "origins[0].url",
+            "would be probed as \"https://a.example.com/health\"",
+        ),
+        (
+            BASE.replace("https://a.example.com/health", "https://a.example.com/my health"),
+            "origins[0].url",
+            "would be probed as \"https://a.example.com/my%20health\"",
+        ),
+        (BASE.replace("https://a.example.com/health", "https://a.example.com/health#x"), "origins[0].url", "fragment"),
+        (BASE.replace("name = \"a\"", "name = \"API A\""), "origins[0].name", "contains"),
+        (BASE.replace("region = \"us-east\"", "region = \"eu-west\""), "origins[0].region", "not declared"),
+        (origin("method = \"POST\""), "origins[0].method", "GET or HEAD"),
+        (origin("expect_status = [\"2xx\", \"6xx\"]"), "origins[0].expect_status[1]", "6xx"),
+        (origin("expect_status = []"), "origins[0].expect_status", "at least one"),
+        (origin("timeout_ms = 9000"), "origins[0].timeout_ms", "out of range"),
+        (origin("timeout_ms = \"fast\""), "origins[0].timeout_ms", "invalid type"),
+        (origin("format = \"xml\""), "origins[0].format", "not a format"),
+        (origin("headers = { \"Bad Header\" = \"x\" }"), "origins[0].headers.Bad Header", "not a valid header name"),
+        (
+            origin("headers = { Authorization = { secret = \"my-token\" } }"),
+            "origins[0].headers.Authorization.secret",
+            "not a secret name",
+        ),
+        (origin("timout_ms = 100"), "origins[0].timout_ms", "unknown field `timout_ms`"),
+        (format!("[settings]\nmax_in_flight = 10\n{BASE}"), "settings.max_in_flight", "6 connections"),
+        (
+            (0..1001).fold("[regions.r]\n".to_string(), |toml, i| {
+                toml + &format!("[[origins]]\nname = \"o{i}\"\nregion = \"r\"\nurl = \"https://o{i}.example.com/\"\n")
+            }),
+            "origins",
+            "1001 origins, more than the 1000 one prober covers in a round (its connections and subrequests); set settings.shard_size",
+        ),
+        (format!("[settings]\nvantages = [\"enam\", \"mars\"]\n{BASE}"), "settings.vantages[1]", "\"mars\" is not a location hint"),
+        (format!("[settings]\nvantages = [\"enam\", \"enam\"]\n{BASE}"), "settings.vantages[1]", "listed twice"),
+        (format!("[settings]\nvantages = []\n{BASE}"), "settings.vantages", "at least one"),
+        (format!("[settings]\nvantages = [\"enam\", \"weur\"]\nvantage_quorum = 3\n{BASE}"), "settings.vantage_quorum", "at most the 2"),
+        (format!("[settings]\nvantage_quorum = \"most\"\n{BASE}"), "settings.vantage_quorum", "not a quorum"),
+        (format!("[settings]\nshard_size = 0\n{BASE}"), "settings.shard_size", "out of range"),
+        (format!("[settings]\ndeadline_ms = 0\n{BASE}"), "settings.deadline_ms", "out of range"),
+        (
+            format!("[settings]\nprobe_timeout_ms = 6000\n{BASE}"),
+            "settings.probe_timeout_ms",
+            "at most settings.deadline_ms",
+        ),
+        (format!("[settings]\nmax_body_bytes = 99999999\n{BASE}"), "settings.max_body_bytes", "out of range"),
+        (format!("[settings]\nmin_regions_up = 2\n{BASE}"), "settings.min_regions_up", "at most the 1 declared"),
+        (BASE.replace("[regions.us-east]", "[regions.us-east]\nmin_up = 2"), "regions.us-east.min_up", "at most the 1"),
+        (
+            BASE.replace("[regions.us-east]", "[regions.us-east]\nmin_up = \"most\""),
+            "regions.us-east.min_up",
+            "not a quorum",
+        ),
+        (format!("{BASE}\n[regions.empty]\n"), "regions.empty", "no origin names this region"),
+        (
+            format!("{BASE}\n[[origins]]\nname = \"a\"\nregion = \"us-east\"\nurl = \"https://b.example.com/\"\n"),
+            "origins[1].name",
+            "earlier origin",
+        ),
+        (BASE.replace("name = \"a\"", "name = \"us-east\""), "origins[0].name", "already a region name"),
+        (BASE.replace("name = \"a\"", "name = \"global\""), "origins[0].name", "reserved"),
+        (BASE.replace("name = \"a\"", "name = \"..\""), "origins[0].name", "dot segments"),
+        (BASE.replace("name = \"a\"", "name = \".\""), "origins[0].name", "dot segments"),
+        (format!("{BASE}\n[regions.\"..\"]\n"), "regions...", "dot segments"),
+        (origin("headers = { Host = \"other.example.com\" }"), "origins[0].headers.Host", "set by the runtime"),
+        (origin("headers = { Content-Length = \"0\" }"), "origins[0].headers.Content-Length", "set by the runtime"),
+        (origin("headers = { Connection = \"close\" }"), "origins[0].headers.Connection", "set by the runtime"),
+        (
+            origin("headers = { Transfer-Encoding = \"chunked\" }"),
+            "origins[0].headers.Transfer-Encoding",
+            "set by the runtime",
+        ),
+        (
+            origin("headers = { CF-Connecting-IP = \"1.2.3.4\" }"),
+            "origins[0].headers.CF-Connecting-IP",
+            "set by the runtime",
+        ),
+        (
+            origin("headers = { X-Token = \"a\", x-token = \"b\" }"),
+            "origins[0].headers.x-token",
+            "same header as \"X-Token\"",
+        ),
+        (origin("headers = { X-Name = \"café\" }"), "origins[0].headers.X-Name", "not visible ASCII"),
+        (origin("headers = { X-Name = \" padded\" }"), "origins[0].headers.X-Name", "whitespace"),
+        (origin("headers = { X-Name = \"a\\nb\" }"), "origins[0].headers.X-Name", "CR, LF or NUL"),
+        ("[settings]\n".to_string(), "regions", "at least one region"),
+        ("[regions.x]\n".to_string(), "origins", "at least one origin"),
+        (format!("{BASE}\n[[origins]\n"), "(syntax)", "TOML parse error"),
+    ]
+}
+
+/// One row: the TOML text, the field, a fragment of the message.
+pub type Row = (String, &'static str, &'static str);
+
+/// Heartbeat checks.
+pub fn heartbeat() -> Vec<Row> {
+    let hb = "kind = \"heartbeat\"\nperiod_s = 60\ngrace_s = 30\ntoken_secret = \"C_TOKEN\"";
+    let check = |extra: &str| {
+        format!(
+            "[regions.r]\n[[origins]]\nname = \"a\"\nregion = \"r\"\nurl = \"https://a.example.com/\"\n[[origins]]\nname = \"c\"\nregion = \"r\"\n{extra}\n"
+        )
+    };
+    vec![
+        (check("kind = \"heartbeat\"\ngrace_s = 30\ntoken_secret = \"T\""), "origins[1].period_s", "missing"),
+        (check("kind = \"heartbeat\"\nperiod_s = 60\ntoken_secret = \"T\""), "origins[1].grace_s", "missing"),
+        (check("kind = \"heartbeat\"\nperiod_s = 60\ngrace_s = 0"), "origins[1].token_secret", "missing"),
+        (check(&format!("{hb}\nurl = \"https://c.example.com/\"")), "origins[1].url", "a heartbeat check is not probed"),
+        (check(&format!("{hb}\ntimeout_ms = 100")), "origins[1].timeout_ms", "a heartbeat check is not probed"),
+        (check(&format!("{hb}\nformat = \"status_code\"")), "origins[1].format", "a heartbeat check is not probed"),
+        (
+            check("kind = \"heartbeat\"\nperiod_s = 0\ngrace_s = 0\ntoken_secret = \"T\""),
+            "origins[1].period_s",
+            "0 is out of range",
+        ),
+        (
+            check("kind = \"heartbeat\"\nperiod_s = 2678401\ngrace_s = 0\ntoken_secret = \"T\""),
+            "origins[1].period_s",
+            "2678401 is out of range",
+        ),
+        (
+            check("kind = \"heartbeat\"\nperiod_s = 1\ngrace_s = -1\ntoken_secret = \"T\""),
+            "origins[1].grace_s",
+            "-1 is out of range",
+        ),
+        (
+            check("kind = \"heartbeat\"\nperiod_s = 1\ngrace_s = 1\ntoken_secret = \"not a name\""),
+            "origins[1].token_secret",
+            "\"not a name\" is not a secret name",
+        ),
+        (check("kind = \"cron\"\nurl = \"https://c.example.com/\""), "origins[1].kind", "\"cron\" is not a kind"),
+        (check("url = \"https://c.example.com/\"\nperiod_s = 60"), "origins[1].period_s", "only a heartbeat check"),
+        (check("url = \"https://c.example.com/\"\ntoken_secret = \"T\""), "origins[1].token_secret", "only a heartbeat"),
+        (check(""), "origins[1].url", "missing: a probed origin needs"),
+        (
+            "[regions.r]\n[[origins]]\nname = \"c\"\nregion = \"r\"\nkind = \"heartbeat\"\nperiod_s = 1\ngrace_s = 1\ntoken_secret = \"T\"\n".into(),
+            "origins",
+            "every origin is a heartbeat check",
+        ),
+    ]
+}
+
+/// `[[maintenance]]` windows: (text, the field's prefix, "").
+pub fn maintenance() -> Vec<Row> {
+    let window = |body: &str| format!("{SMALL}\n[[maintenance]]\n{body}\n");
+    let rows: Vec<(String, &'static str)> = vec![
+        (
+            window(
+                r#"reason = "x"
+start = "2026-12-06T22:00:00Z"
+end = "2026-12-06T23:00:00Z""#,
+            ),
+            "maintenance[0]",
+        ),
+        (
+            window(
+                r#"id = "Upgrade!"
+reason = "x"
+start = "2026-12-06T22:00:00Z"
+end = "2026-12-06T23:00:00Z""#,
+            ),
+            "maintenance[0].id",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = " "
+start = "2026-12-06T22:00:00Z"
+end = "2026-12-06T23:00:00Z""#,
+            ),
+            "maintenance[0].reason",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+regions = ["north"]
+start = "2026-12-06T22:00:00Z"
+end = "2026-12-06T23:00:00Z""#,
+            ),
+            "maintenance[0].regions[0]",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+origins = ["w1", "w9"]
+start = "2026-12-06T22:00:00Z"
+end = "2026-12-06T23:00:00Z""#,
+            ),
+            "maintenance[0].origins[1]",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+regions = []
+start = "2026-12-06T22:00:00Z"
+end = "2026-12-06T23:00:00Z""#,
+            ),
+            "maintenance[0].regions",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+start = "2026-12-06T23:00:00Z"
+end = "2026-12-06T22:00:00Z""#,
+            ),
+            "maintenance[0].end",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+start = "2026-12-06T22:00:00+01:00"
+end = "2026-12-06T23:00:00Z""#,
+            ),
+            "maintenance[0].start",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+start = "2026-12-06T22:00:00Z""#,
+            ),
+            "maintenance[0].end",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x""#,
+            ),
+            "maintenance[0]",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+start = "2026-12-06T22:00:00Z"
+end = "2026-12-06T23:00:00Z"
+weekly = { days = ["sun"], start = "02:00", minutes = 60 }"#,
+            ),
+            "maintenance[0].weekly",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+weekly = { days = ["sunday"], start = "02:00", minutes = 60 }"#,
+            ),
+            "maintenance[0].weekly.days[0]",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+weekly = { days = ["sun", "sun"], start = "02:00", minutes = 60 }"#,
+            ),
+            "maintenance[0].weekly.days[1]",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+weekly = { days = [], start = "02:00", minutes = 60 }"#,
+            ),
+            "maintenance[0].weekly.days",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+weekly = { days = ["sun"], start = "24:00", minutes = 60 }"#,
+            ),
+            "maintenance[0].weekly.start",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+weekly = { days = ["sun"], start = "2:00", minutes = 60 }"#,
+            ),
+            "maintenance[0].weekly.start",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+weekly = { days = ["sun"], start = "02:00", minutes = 1441 }"#,
+            ),
+            "maintenance[0].weekly.minutes",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+weekly = { days = ["sun"], start = "02:00", minutes = 0 }"#,
+            ),
+            "maintenance[0].weekly.minutes",
+        ),
+        (
+            window(
+                r#"id = "u"
+reason = "x"
+during = "night"
+weekly = { days = ["sun"], start = "02:00", minutes = 60 }"#,
+            ),
+            "maintenance[0]",
+        ),
+    ];
+    rows.into_iter().map(|(text, field)| (text, field, "")).collect()
+}
+
+/// `[[notify]]` channels.
+pub fn notify() -> Vec<Row> {
+    let rows: &[(&str, &'static str, &'static str)] = &[
+        ("[[notify]]\nname = \"n\"\nkind = \"sms\"\n", "notify[0].kind", "unknown kind \"sms\""),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\n", "notify[0].url_secret", "needs url_secret"),
+        ("[[notify]]\nname = \"n\"\nkind = \"webhook\"\nurl_secret = \"U\"\n", "notify[0].signing_secret", "needs signing_secret"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\norigins = [\"nope\"]\n", "notify[0].origins[0]", "names no origin"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nregions = [\"o000\"]\n", "notify[0].regions[0]", "names no region"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nevents = []\n", "notify[0].events", "empty list"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nevents = [\"late\"]\n", "notify[0].events[0]", "unknown event"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"bad-name\"\n", "notify[0].url_secret", "not a secret name"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nrouting_key_secret = \"K\"\n", "notify[0].routing_key_secret", "does not apply"),
+        ("[[notify]]\nname = \"n\"\nkind = \"pagerduty\"\nrouting_key_secret = \"K\"\nevents = [\"vantage\"]\n", "notify[0].events[0]", "does not apply to PagerDuty"),
+        ("[[notify]]\nname = \"n\"\nkind = \"cloudflare_pool\"\napi_token_secret = \"T\"\naccount_id = \"x\"\npool_id = \"0123456789abcdef0123456789abcdef\"\nfollows = \"r0\"\n", "notify[0].account_id", "not a Cloudflare identifier"),
+        ("[[notify]]\nname = \"n\"\nkind = \"cloudflare_pool\"\napi_token_secret = \"T\"\naccount_id = \"0123456789abcdef0123456789abcdef\"\npool_id = \"0123456789abcdef0123456789abcdef\"\nfollows = \"mars\"\n", "notify[0].follows", "names no region or origin"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nglobal = false\n", "notify[0].global", "covers nothing"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\n[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\n", "notify[1].name", "already a channel"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\ntimeout_ms = 0\n", "notify[0].timeout_ms", "out of range"),
+        ("[[notify]]\nname = \"n\"\nkind = \"pagerduty\"\nrouting_key_secret = \"K\"\nbase_url = \"ftp://x\"\n", "notify[0].base_url", "scheme"),
+    ];
+    rows.iter().map(|(channel, field, message)| (fleet(2, channel), *field, *message)).collect()
+}
+
+/// Every row of every table, with its table's name.
+pub fn all() -> Vec<(&'static str, String, &'static str, &'static str)> {
+    type Table = fn() -> Vec<Row>;
+    let tables: [(&str, Table); 4] =
+        [("general", general), ("heartbeat", heartbeat), ("maintenance", maintenance), ("notify", notify)];
+    tables.into_iter().flat_map(|(name, table)| table().into_iter().map(move |(t, f, m)| (name, t, f, m))).collect()
+}

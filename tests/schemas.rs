@@ -1,0 +1,126 @@
+//! The operator API's list documents, as the core makes them, against their
+//! JSON Schemas (`docs/schema/drain-list.schema.json`,
+//! `docs/schema/maintenance-list.schema.json`): a fleet with a declared
+//! one-off window and a declared weekly one, a state with an API window and
+//! drains (one lapsed), and the empty lists. The core's own tests
+//! (`crates/edgecheck-core/tests/core`) check the same documents field by
+//! field; the end-to-end tests check the worker's answers against the same
+//! schemas. Also the 413 of operator bodies against the error schema.
+
+use std::path::Path;
+
+use edgecheck_core::config::{parse_toml, Config};
+use edgecheck_core::drain::Drain;
+use edgecheck_core::http::{self, MonitorCall, Reply};
+use edgecheck_core::maintenance::Window;
+use serde_json::Value;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// 2026-12-06T22:30:00Z, a Sunday.
+const NOW: u64 = 1_796_596_200_000;
+
+const FLEET: &str = r#"
+[regions.east]
+[regions.west]
+[[origins]]
+name = "e1"
+region = "east"
+url = "https://e1.example.com/"
+[[origins]]
+name = "w1"
+region = "west"
+url = "https://w1.example.com/"
+[[maintenance]]
+id = "west-upgrade"
+reason = "kernel upgrade"
+regions = ["west"]
+start = "2026-12-06T22:00:00Z"
+end = "2026-12-06T23:00:00Z"
+[[maintenance]]
+id = "saturday"
+reason = "patching"
+weekly = { days = ["sat", "sun"], start = "23:30", minutes = 60 }
+"#;
+
+fn fleet() -> Config {
+    Config::from_raw(&parse_toml(FLEET).unwrap()).unwrap()
+}
+
+fn assert_schema(schema: &str, reply: &Reply, what: &str) -> Value {
+    let doc: Value = serde_json::from_str(reply.body.as_deref().unwrap()).unwrap();
+    let text = std::fs::read_to_string(Path::new(ROOT).join("docs/schema").join(schema)).unwrap();
+    let schema_doc: Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema_doc).unwrap_or_else(|e| panic!("{schema} is not a schema: {e}"));
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    assert!(errors.is_empty(), "{what} does not match {schema}:\n{}\n{doc}", errors.join("\n"));
+    doc
+}
+
+#[test]
+fn the_maintenance_list_follows_its_schema() {
+    let config = fleet();
+    let body = r#"{"id": "db", "reason": "db move", "origins": ["w1"], "start": "2026-12-07T01:00:00Z", "end": "2026-12-07T02:00:00Z"}"#;
+    let Ok(MonitorCall::StartMaintenance { window }) = http::maintenance_call(&config, None, body, NOW) else {
+        panic!("the API window is valid")
+    };
+    let fleet_window = r#"{"reason": "everything", "end": "2026-12-06T23:30:00Z"}"#;
+    let Ok(MonitorCall::StartMaintenance { window: everything }) =
+        http::maintenance_call(&config, None, fleet_window, NOW)
+    else {
+        panic!("the fleet's API window is valid")
+    };
+    let started: Vec<Window> = vec![window, everything];
+    let doc =
+        assert_schema("maintenance-list.schema.json", &http::maintenance_list(&config, &started, NOW), "the list");
+    let ids: Vec<(&str, &str, bool)> = doc["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["id"].as_str().unwrap(), w["source"].as_str().unwrap(), w["open"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("west-upgrade", "config", true),
+            ("saturday", "config", false),
+            ("db", "api", false),
+            ("api-1796596200000", "api", true)
+        ]
+    );
+    // Inside the weekly window (Sunday 23:45): open, with a current and a next occurrence.
+    let doc = assert_schema(
+        "maintenance-list.schema.json",
+        &http::maintenance_list(&config, &started, NOW + 75 * 60_000),
+        "the list at 23:45",
+    );
+    assert!(doc["windows"][1]["current"].is_object() && doc["windows"][1]["next"].is_object(), "{doc}");
+    assert_schema("maintenance-list.schema.json", &http::maintenance_list(&config, &[], 0), "no API window");
+}
+
+#[test]
+fn the_drain_list_follows_its_schema() {
+    let config = fleet();
+    let mut drains = std::collections::BTreeMap::new();
+    for (name, until_ms) in [("west", None), ("e1", Some(NOW + 60_000)), ("w1", Some(NOW - 1))] {
+        drains.insert(name.to_string(), Drain { reason: format!("{name} work"), since_ms: NOW - 60_000, until_ms });
+    }
+    let doc = assert_schema("drain-list.schema.json", &http::drain_list(&config, &drains, NOW), "the list");
+    let names: Vec<(&str, &str)> = doc["drains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["name"].as_str().unwrap(), d["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names, [("e1", "origin"), ("west", "region")], "w1's drain lapsed: {doc}");
+    assert_eq!((doc["drains"][0]["until"].is_string(), &doc["drains"][1]["until"]), (true, &Value::Null));
+    assert_schema("drain-list.schema.json", &http::drain_list(&config, &Default::default(), NOW), "no drain");
+}
+
+#[test]
+fn the_one_413_of_operator_bodies_follows_the_error_schema() {
+    let too_large = http::body_too_large(Some(http::MAX_OPERATOR_BODY_BYTES + 1), 0).unwrap();
+    assert_eq!(too_large.status, 413);
+    let doc = assert_schema("error.schema.json", &too_large, "the 413");
+    assert_eq!(doc["error"], "payload_too_large");
+}
