@@ -734,7 +734,8 @@ def report(results, when):
                    f"{r['vs_js']:.2f}", f"{r['vs_rs']:.2f}"] for r in section("throughput")])
     out += ["\n## 4. Size and startup\n",
             "Deployable bundle: `index_bg.wasm` + `index.js` + `worker/shim.mjs`, built the same way (worker-build",
-            "0.8.7, `opt-level = \"s\"`, LTO, wasm-opt), gzip level 9.\n",
+            "0.8.7, LTO, wasm-opt, the names section dropped; edgecheck `opt-level = \"z\"` and `-Oz`), gzip level 9.",
+            "Section 8 breaks it down.\n",
             ]
     out += table(["build", "bytes", "gzip bytes", "wasm bytes", "gzip vs hello-world"],
                  [[r["what"], r["raw"], r["gzip"], r["wasm"], f"{r['vs_hello']:.2f}"] for r in section("size")])
@@ -770,6 +771,68 @@ def report(results, when):
 
 SERVING = ["3", "4", "5", "6"]
 
+# The deployed files of a build (the fleet document apart: its size is the fleet's).
+DEPLOYED = ["entry.mjs", "index_bg.wasm", "index.js", "worker/shim.mjs"]
+
+
+def crate_of(name):
+    """The crate a twiggy item belongs to: the first path segment of its name
+    (`<serde_json::de::...>` is serde_json's); data and custom sections apart."""
+    if name.startswith(("data segment", "custom section", '"')) or " subsection" in name:
+        return "(data and sections)"
+    m = re.match(r"[<&\s]*(?:mut |dyn |impl )?([A-Za-z_][A-Za-z0-9_]*)::", name)
+    return m.group(1) if m else "(unnamed: glue and generics)"
+
+
+def bundle_section(when):
+    """Section 8: the production bundle (the demo config), its gzip size, and
+    what its wasm is made of by crate and by function (twiggy, on the same
+    build with its names section kept)."""
+    twiggy = shutil.which("twiggy") or str(Path.home() / ".cargo/bin/twiggy")
+    if not Path(twiggy).exists():
+        log("installing twiggy")
+        subprocess.run(["cargo", "install", "--locked", "twiggy"], check=True)
+    builds = {}
+    for label, keep in [("deployed", "0"), ("names kept", "1")]:
+        out = WORK / "bundle" / label.replace(" ", "-")
+        log(f"building the worker ({label})")
+        subprocess.run(["bash", str(ROOT / "scripts/build-worker.sh"), "--out-dir", str(out)], cwd=ROOT, check=True,
+                       env=dict(os.environ, EDGECHECK_KEEP_NAMES=keep), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        builds[label] = out
+    rows = []
+    for label, out in builds.items():
+        raw = sum((out / f).stat().st_size for f in DEPLOYED)
+        gz = sum(len(gzip.compress((out / f).read_bytes(), 9)) for f in DEPLOYED)
+        wasm = (out / "index_bg.wasm").stat().st_size
+        wasm_gz = len(gzip.compress((out / "index_bg.wasm").read_bytes(), 9))
+        rows.append([label, raw, gz, wasm, wasm_gz])
+    fleet = (builds["deployed"] / "fleet.txt").stat().st_size
+    top = subprocess.run([twiggy, "top", "-n", "1000000", "-f", "csv", str(builds["names kept"] / "index_bg.wasm")],
+                         capture_output=True, text=True, check=True).stdout
+    items = [(r["Name"], int(r["ShallowSize"])) for r in __import__("csv").DictReader(top.splitlines())]
+    names_bytes = sum(b for n, b in items if n in ('"function names" subsection', '"data names" subsection'))
+    code = [(n, b) for n, b in items if n not in ('"function names" subsection', '"data names" subsection')]
+    total = sum(b for _, b in code)
+    crates = {}
+    for n, b in code:
+        crates[crate_of(n)] = crates.get(crate_of(n), 0) + b
+    out = ["## 8. What the bundle is made of\n",
+           f"{when}, `scripts/bench.sh bundle`: the production build of the demo config (`scripts/build-worker.sh`:",
+           "worker-build 0.8.7, `opt-level = \"z\"`, LTO, wasm-opt `-Oz`, then the names section dropped), and the same",
+           "build with its names section kept for twiggy 0.8 (`twiggy top`), whose items are summed by the crate",
+           "their name starts with. Deployed files: " + ", ".join(f"`{f}`" for f in DEPLOYED) + "; gzip level 9.",
+           f"The fleet document (`fleet.txt`, {fleet:,} bytes for the demo's 10 origins) is the fleet's, not the code's.\n"]
+    out += table(["build", "deployed bytes", "deployed gzip bytes", "wasm bytes", "wasm gzip bytes"], rows)
+    out += ["", f"The wasm by crate ({total:,} bytes without the {names_bytes:,} of names; twiggy's shallow sizes):\n"]
+    out += table(["crate", "bytes", "share"],
+                 [[c, f"{b:,}", f"{b / total:.1%}"] for c, b in sorted(crates.items(), key=lambda x: -x[1])[:16]])
+    out += ["", "The largest functions:\n"]
+    out += table(["function", "bytes"],
+                 [[f"`{n[:110]}`", f"{b:,}"] for n, b in sorted(code, key=lambda x: -x[1])
+                  if not n.startswith(("data segment", "custom section"))][:12])
+    return out
+
 
 def splice(old, new, numbers):
     """`old` (BENCHMARKS.md) with its sections numbered `numbers` replaced by those of `new`."""
@@ -795,14 +858,23 @@ def serving_header(old, when):
 
 
 def main():
-    if not shutil.which("wrk"):
-        sys.exit("bench: wrk is missing; scripts/bench.sh installs it")
     mode = sys.argv[1] if sys.argv[1:] else "all"
-    if sys.argv[2:] or mode not in ("all", "scale", "serving"):
-        sys.exit("usage: bench/run.py [scale|serving]  (scale: section 7 alone; serving: sections 3 to 6;"
-                 " each replaces only its sections in BENCHMARKS.md)")
+    if sys.argv[2:] or mode not in ("all", "scale", "serving", "bundle"):
+        sys.exit("usage: bench/run.py [scale|serving|bundle]  (scale: section 7 alone; serving: sections 3 to 6;"
+                 " bundle: section 8; each replaces only its sections in BENCHMARKS.md)")
     WORK.mkdir(parents=True, exist_ok=True)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    if mode in ("all", "bundle"):
+        bundle = bundle_section(when)
+    if mode == "bundle":
+        old = (ROOT / "BENCHMARKS.md").read_text()
+        cut = old.find("\n## 8. ")
+        text = (old if cut < 0 else old[:cut]).rstrip("\n") + "\n\n" + "\n".join(bundle) + "\n"
+        (ROOT / "BENCHMARKS.md").write_text(text)
+        print("\n".join(bundle))
+        return
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is missing; scripts/bench.sh installs it")
     results = []
     try:
         if mode == "all":
@@ -830,7 +902,7 @@ def main():
         text = splice(old, report(results, when), SERVING)
         text = serving_header(old, when) + text[text.index("\n## 1. "):]
     else:
-        text = report(results, when)
+        text = report(results, when) + "\n" + "\n".join(bundle) + "\n"
     (ROOT / "BENCHMARKS.md").write_text(text)
     (WORK / f"results-{mode}.json").write_text(json.dumps(results, indent=1))
     print(text)

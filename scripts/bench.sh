@@ -4,7 +4,8 @@
 # CPU, probe load and scale side by side, prints the table and writes BENCHMARKS.md.
 # `scripts/bench.sh scale` runs only section 7 (scale), `scripts/bench.sh serving` only sections
 # 3 to 6 (throughput, size, CPU of the core, probe load and monitor calls); each replaces only its
-# sections in BENCHMARKS.md.
+# sections in BENCHMARKS.md; `scripts/bench.sh bundle` only section 8 (what the bundle is made of, by
+# crate and function, with twiggy).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

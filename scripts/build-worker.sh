@@ -37,8 +37,23 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   esac
 done
 
+# worker-build, then the names section dropped: worker-build 0.8.7 makes
+# wasm-opt keep it (about a fifth of the wasm). EDGECHECK_KEEP_NAMES=1 keeps
+# it, for twiggy (BENCHMARKS.md, section 4). Panics still log their message
+# and place (console_error_panic_hook).
+build_wasm() {
+  worker-build --release "$@"
+  if [ "${EDGECHECK_KEEP_NAMES:-0}" != 1 ]; then
+    local features=(mutable-globals sign-ext nontrapping-float-to-int bulk-memory multivalue reference-types exception-handling)
+    "$WASM_OPT_BIN" "${features[@]/#/--enable-}" --strip-debug --strip-producers \
+      "$out/index_bg.wasm" -o "$out/index_bg.stripped.wasm"
+    mv "$out/index_bg.stripped.wasm" "$out/index_bg.wasm"
+  fi
+}
+
 if [ "$(pwd -P)" != "$(cd "$root" && pwd -P)" ]; then
-  exec worker-build --release "$@"
+  build_wasm "$@"
+  exit 0
 fi
 
 if [ "${EDGECHECK_FLEET:-}" != none ]; then
@@ -49,16 +64,16 @@ fi
 # What the wasm is built from; the fleet is not among it.
 stamp="$(
   {
-    printf '%s\n' "$*" "$(worker-build --version)" "$("$WASM_BINDGEN_BIN" --version)"
+    printf '%s\n' "$*" "$(worker-build --version)" "$("$WASM_BINDGEN_BIN" --version)" "${EDGECHECK_KEEP_NAMES:-0}"
     find src crates/edgecheck-core/src -type f -print0 | sort -z | xargs -0 sha256sum
-    sha256sum Cargo.toml Cargo.lock crates/edgecheck-core/Cargo.toml
+    sha256sum Cargo.toml Cargo.lock crates/edgecheck-core/Cargo.toml scripts/build-worker.sh
   } | sha256sum | cut -c1-64
 )"
 if [ -f "$out/worker/shim.mjs" ] && [ "$(cat "$out/.wasm-inputs" 2>/dev/null)" = "$stamp" ]; then
   echo "edgecheck: the wasm in $out is up to date (its inputs are unchanged)" >&2
 else
   rm -f "$out/.wasm-inputs"
-  worker-build --release "$@"
+  build_wasm "$@"
   echo "$stamp" >"$out/.wasm-inputs"
 fi
 cp src/entry.mjs "$out/entry.mjs"

@@ -5,21 +5,10 @@
 use super::*;
 
 const NAME: &str = "a_drain_is_one_status_for_every_reader";
-const CF_TOKEN: &str = "e2e-cloudflare-token";
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 const POOL: &str = "e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4";
 
 fn cloudflare() -> Arc<Receiver> {
-    receiver(&format!("{NAME}/cloudflare"), || {
-        Receiver::cloudflare(
-            CF_TOKEN,
-            ACCOUNT,
-            json!({ POOL: {
-                "id": POOL, "name": "west", "enabled": true, "minimum_origins": 1,
-                "origins": [{"name": "west-lb", "address": "192.0.2.40", "enabled": true, "weight": 1}]
-            }}),
-        )
-    })
+    west_pool(NAME, POOL)
 }
 
 fn hook() -> Arc<Receiver> {

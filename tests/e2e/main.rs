@@ -305,19 +305,42 @@ fn main() {
     }
     let selected: Vec<&Case> =
         CASES.iter().filter(|case| !args.is_filtered_out(&Trial::test(case.name, || Ok(())))).collect();
+    let started = Instant::now();
     let prepared: Vec<Arc<Prepared>> = if args.list { Vec::new() } else { prepare(&selected) };
+    let prepare_time = started.elapsed();
+    // Where the time goes: each test's own, printed as it ends, and the phases at the end.
+    let took: Arc<std::sync::Mutex<Vec<(&str, Duration)>>> = Arc::default();
     let trials = CASES
         .iter()
         .map(|case| {
             let prepared = prepared.iter().find(|p| p.name == case.name).cloned();
-            let run = case.run;
+            let (run, took) = (case.run, took.clone());
             Trial::test(case.name, move || {
-                run(prepared.as_deref().expect("prepared before it runs"));
+                let started = Instant::now();
+                let result = std::panic::catch_unwind(|| run(prepared.as_deref().expect("prepared before it runs")));
+                took.lock().unwrap_or_else(|e| e.into_inner()).push((case.name, started.elapsed()));
+                eprintln!("e2e: {} took {:.1?}", case.name, started.elapsed());
+                if let Err(panic) = result {
+                    std::panic::resume_unwind(panic);
+                }
                 Ok(())
             })
         })
         .collect();
+    let running = Instant::now();
     let conclusion = libtest_mimic::run(&args, trials);
+    if !args.list {
+        let mut took = took.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        took.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
+        let slowest: Vec<String> = took.iter().take(5).map(|(n, d)| format!("{n} {:.0?}", d)).collect();
+        eprintln!(
+            "e2e: prepare {:.0?} (the one wasm and every fleet), tests {:.0?} ({} at a time); slowest: {}",
+            prepare_time,
+            running.elapsed(),
+            args.test_threads.unwrap_or(2),
+            slowest.join(", ")
+        );
+    }
     drop(prepared); // stops the fleets
     stop_receivers();
     conclusion.exit();

@@ -4,8 +4,8 @@
 use super::*;
 
 const NAME: &str = "a_drain_holds_across_a_restart_and_lapses_on_time";
-const CF_TOKEN: &str = "e2e-cloudflare-token";
-const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+pub(crate) const CF_TOKEN: &str = "e2e-cloudflare-token";
+pub(crate) const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 const POOL: &str = "d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2";
 
 pub(crate) fn drain_fleet() -> Vec<(String, String)> {
@@ -13,12 +13,18 @@ pub(crate) fn drain_fleet() -> Vec<(String, String)> {
 }
 
 fn drain_cloudflare() -> Arc<Receiver> {
-    receiver(&format!("{NAME}/cloudflare"), || {
+    west_pool(NAME, POOL)
+}
+
+/// Test `test`'s stand-in for the Cloudflare API, holding one enabled pool
+/// `pool` (named west) of one origin, under [`CF_TOKEN`] and [`ACCOUNT`].
+pub(crate) fn west_pool(test: &str, pool: &str) -> Arc<Receiver> {
+    receiver(&format!("{test}/cloudflare"), || {
         Receiver::cloudflare(
             CF_TOKEN,
             ACCOUNT,
-            json!({ POOL: {
-                "id": POOL, "name": "west", "enabled": true, "minimum_origins": 1,
+            json!({ pool: {
+                "id": pool, "name": "west", "enabled": true, "minimum_origins": 1,
                 "origins": [{"name": "west-lb", "address": "192.0.2.30", "enabled": true, "weight": 1}]
             }}),
         )
