@@ -613,3 +613,47 @@ fn path_between(edges: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str
     }
     None
 }
+
+#[test]
+fn the_code_map_names_every_file() {
+    // Every source file of the worker, the crates and the tests is named in
+    // ARCHITECTURE.md's code map, in backticks, by its path relative to where
+    // it is named: a paragraph that opens with "`<dir>/`" sets the root of
+    // the lines after it ("Elsewhere:" sets none), and a bullet that opens with "`<dir>/`" names
+    // files inside that directory. A map that misses a file does not show
+    // the design.
+    let text = std::fs::read_to_string(Path::new(ROOT).join("ARCHITECTURE.md")).unwrap();
+    let start = text.find("\n## Code map").expect("a code map");
+    let end = text[start + 1..].find("\n## ").map_or(text.len(), |e| start + 1 + e);
+    let opening = |line: &str| -> Option<String> {
+        let rest = line.strip_prefix('`')?;
+        let dir = &rest[..rest.find('`')?];
+        dir.ends_with('/').then(|| dir.to_string())
+    };
+    let (mut root, mut sub, mut named) = (String::new(), String::new(), std::collections::BTreeSet::new());
+    for line in text[start..end].lines() {
+        if line.trim() == "Elsewhere:" {
+            root.clear();
+        } else if let Some(dir) = opening(line) {
+            root = dir;
+        }
+        if let Some(item) = line.strip_prefix("- ") {
+            sub = opening(item).unwrap_or_default();
+        } else if !line.starts_with("  ") {
+            sub.clear();
+        }
+        for token in line.split('`').skip(1).step_by(2) {
+            for base in [format!("{root}{sub}"), root.clone(), sub.clone(), String::new()] {
+                named.insert(format!("{base}{token}"));
+            }
+        }
+    }
+    let mut files: Vec<String> = ["src", "tests", "crates"]
+        .into_iter()
+        .flat_map(sources)
+        .map(|(file, _)| file)
+        .chain(["src/entry.mjs".to_string()])
+        .collect();
+    files.retain(|f| !named.contains(f));
+    assert_eq!(files, Vec::<String>::new(), "not named in ARCHITECTURE.md's code map");
+}
