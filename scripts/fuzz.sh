@@ -2,7 +2,7 @@
 # Fuzzes the pure core (crates/edgecheck-core) with cargo-fuzz (libFuzzer):
 # scripts/fuzz.sh [target...]. Targets (fuzz/fuzz_targets/): config, classify,
 # route, render; all of them without arguments. Each runs FUZZ_SECONDS (default
-# 20: short, since `cargo test` already replays every committed seed through
+# 15: short, since `cargo test` already replays every committed seed through
 # the same code on every run, tests/fuzz_corpora.rs; raise it to search
 # longer). Exits non-zero if any target finds a crash; the crashing input is
 # under fuzz/artifacts/<target>/.
@@ -15,7 +15,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 all_targets=(config classify route render)
-seconds="${FUZZ_SECONDS:-20}"
+seconds="${FUZZ_SECONDS:-15}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "fuzz: installing cargo-fuzz" >&2

@@ -15,6 +15,6 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 # --all-targets also smoke-runs the criterion benchmarks once each.
 cargo test --workspace --all-targets
-# Then each fuzz target of the core for FUZZ_SECONDS (default 20; cargo test
+# Then each fuzz target of the core for FUZZ_SECONDS (default 15; cargo test
 # has already replayed their corpora, tests/fuzz_corpora.rs); a crash fails.
 "$root/scripts/fuzz.sh"

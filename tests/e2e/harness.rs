@@ -148,6 +148,54 @@ pub(crate) fn free_port() -> u16 {
     panic!("no free port in 20000-31999 on 127.0.0.1");
 }
 
+/// Waits until no process holds a file under `dir` open (at most 30 s).
+pub(crate) fn wait_released(dir: &Path) {
+    let Ok(dir) = dir.canonicalize() else { return };
+    let held = || {
+        std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|proc| {
+            std::fs::read_dir(proc.path().join("fd"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target.starts_with(&dir)))
+        })
+    };
+    let started = Instant::now();
+    while held() {
+        assert!(started.elapsed() < Duration::from_secs(30), "{} is still open after 30 s", dir.display());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The processes of process group `group` (wrangler, its workerd and theirs).
+fn group_members(group: u32) -> usize {
+    let group = group.to_string();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // pid (comm) state ppid pgrp ...: the comm may hold spaces, so split after ')'.
+            let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            let mut fields = after.split_whitespace();
+            let state = fields.next();
+            state != Some("Z") && fields.nth(1) == Some(group.as_str())
+        })
+        .count()
+}
+
+/// Waits until every process of `group` is gone (at most 30 s): a stopped
+/// worker's workerd may still be going away, its last round committing, and
+/// a worker started on the same state, or an edit of it, must come after.
+fn wait_group_gone(group: u32) {
+    let started = Instant::now();
+    while group_members(group) > 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "worker group {group} still runs 30 s after its stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 impl Worker {
     /// Runs the last build of `name` in `wrangler dev`, keeping its persisted state.
     pub(crate) fn run(name: &str) -> Worker {
@@ -202,9 +250,11 @@ impl Worker {
             .arg(state)
             .arg("--test-scheduled")
             .env("WRANGLER_SEND_METRICS", "false")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stdin(Stdio::null());
+        // The worker's log lines, for a failing test's reader: every run of
+        // this worker appended to target/e2e/<name>/worker.log.
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("worker.log")).unwrap();
+        command.stdout(log.try_clone().unwrap()).stderr(log);
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let child = command
@@ -306,6 +356,7 @@ impl Drop for Worker {
         // Whatever did not stop on TERM; the group is usually gone by now.
         let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.child.wait();
+        wait_group_gone(self.child.id());
     }
 }
 
@@ -348,6 +399,7 @@ impl Worker {
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.child.wait();
+        wait_group_gone(self.child.id());
         // Drop then only finds the group gone.
     }
 }

@@ -224,13 +224,19 @@ pub(crate) fn state_survives_a_restart(p: &Prepared) {
 
     // A state row that cannot be read is replaced: the monitor starts afresh.
     edit_state_row(p.name, "'{not json'");
+    let restarted = std::time::SystemTime::now();
     let worker = Worker::run(p.name);
     let (status, fresh) = worker.get("/health");
     assert_eq!(status, 200, "{fresh}");
     assert!(fresh["regions"]["main"]["origins"].as_array().unwrap().len() == 2, "{fresh}");
-    worker.until("/health/other", 15, |o| o["status"] == "up");
-    worker.until("/health", 15, |h| h["status"] == "degraded" && h["stale"] == false);
-    let before = worker.until("/health/keep", 15, |o| o["status"] == "up");
+    // This worker's own rounds, not a snapshot the Cache API kept from the
+    // last one (same deployment, same fleet: the same key).
+    let own = |doc: &Value| {
+        doc["checked_at"].as_str().and_then(|t| humantime::parse_rfc3339_weak(t).ok()).is_some_and(|t| t >= restarted)
+    };
+    worker.until("/health/other", 15, |o| o["status"] == "up" && own(o));
+    worker.until("/health", 15, |h| h["status"] == "degraded" && h["stale"] == false && own(h));
+    let before = worker.until("/health/keep", 15, |o| o["status"] == "up" && own(o));
     let (_, before_health) = worker.get("/health");
     drop(worker);
     a_redeploy_changes_the_fleet_on_the_same_state(p, &before, &before_health);
@@ -318,6 +324,8 @@ fn monitor_db(name: &str) -> std::path::PathBuf {
 /// monitor's SQLite file of the stopped worker `name`, and commits.
 pub(crate) fn edit_monitor_db(name: &str, script: &str) {
     let db = monitor_db(name);
+    // No late commit of the stopped worker's workerd may write over the edit.
+    wait_released(db.parent().unwrap_or(&db));
     let script = format!("import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\n{script}\ndb.commit()\n");
     let status = Command::new("python3").arg("-c").arg(&script).arg(&db).status().expect("python3 runs");
     assert!(status.success(), "editing {} failed", db.display());
