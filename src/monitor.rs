@@ -31,10 +31,10 @@ use std::time::Duration;
 
 use edgecheck_core::config::{Channel, Config, MAX_CONNECTIONS_WAITING};
 use edgecheck_core::detail::ProbeDetail;
-use edgecheck_core::drain::Drain;
+use edgecheck_core::drain::{self, Drain};
 use edgecheck_core::heartbeat::PingKind;
 use edgecheck_core::http::{self, MonitorCall, Reply, ToMonitor};
-use edgecheck_core::maintenance::Window;
+use edgecheck_core::maintenance::{self, Window};
 use edgecheck_core::monitor::{self, Snapshot};
 use edgecheck_core::notify::{self, Notice, Outcome};
 use edgecheck_core::publish::Published;
@@ -245,10 +245,10 @@ impl Monitor {
         let Some(memory) = memory.as_mut() else {
             return http::monitor_unavailable();
         };
-        let set = |state: &mut monitor::MonitorState| http::apply_drain(state, name, drain.clone(), now);
+        let set = |state: &mut monitor::MonitorState| drain::apply(&mut state.drains, name, drain.clone(), now);
         match store::operator_change(&self.store(), memory, store::OperatorRow::Monitor, set) {
             Ok(()) => {}
-            Err(store::OperatorError::Refused(reply)) => return reply,
+            Err(store::OperatorError::Refused(refused)) => return http::drain_refused(refused),
             Err(store::OperatorError::NotSaved(e)) => {
                 console_error!("edgecheck: saving the drain of {name} failed, nothing changed: {e}");
                 return http::internal_error();
@@ -284,12 +284,12 @@ impl Monitor {
             WindowCall::Start(window) => window.id.clone(),
         };
         let apply = |state: &mut monitor::MonitorState| match &change {
-            WindowCall::End(id) => http::apply_end_maintenance(state, id, now),
-            WindowCall::Start(window) => http::apply_start_maintenance(state, window.clone(), now),
+            WindowCall::End(id) => maintenance::end(&mut state.maintenance, id, now),
+            WindowCall::Start(window) => maintenance::start(&mut state.maintenance, window.clone(), now),
         };
         match store::operator_change(&self.store(), memory, store::OperatorRow::Monitor, apply) {
             Ok(()) => {}
-            Err(store::OperatorError::Refused(reply)) => return reply,
+            Err(store::OperatorError::Refused(refused)) => return http::window_refused(refused),
             Err(store::OperatorError::NotSaved(e)) => {
                 console_error!("edgecheck: saving maintenance window {id} failed, nothing changed: {e}");
                 return http::internal_error();
@@ -313,10 +313,10 @@ impl Monitor {
             return http::monitor_unavailable();
         };
         let now = now_ms();
-        let take = |state: &mut monitor::MonitorState| http::apply_ping(config(), state, name, kind, now);
+        let take = |state: &mut monitor::MonitorState| monitor::take_ping(config(), state, name, kind, now);
         match store::operator_change(&self.store(), memory, store::OperatorRow::Origin(name), take) {
-            Ok((reply, _)) => reply,
-            Err(store::OperatorError::Refused(reply)) => reply,
+            Ok(_) => http::pinged(name, kind, now),
+            Err(store::OperatorError::Refused(refused)) => http::ping_refused(refused),
             Err(store::OperatorError::NotSaved(e)) => {
                 console_error!("edgecheck: saving the ping of {name} failed, nothing changed: {e}");
                 http::internal_error()

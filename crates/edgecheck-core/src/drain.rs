@@ -16,13 +16,21 @@
 //! so they are written with the monitor's row and survive a restart; at most
 //! [`MAX_DRAINS`] are active at once, so that row stays under the 2 MB limit
 //! at the fleet limit.
+//!
+//! A request is read by [`parse`] and made by [`apply`]; each refusal is a
+//! [`DrainError`], which `http` alone turns into an answer.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use crate::config::FieldError;
 
 /// Characters of a drain's reason at most.
 pub const MAX_REASON_CHARS: usize = 200;
 
-/// Drains active at once at most; more is a JSON 409 (drain the region instead).
+/// Drains active at once at most; more is refused ([`DrainError::TooMany`]:
+/// drain the region instead).
 pub const MAX_DRAINS: usize = 1_000;
 
 /// One drain of a region or an origin.
@@ -53,34 +61,69 @@ struct DrainBody {
     until: Option<String>,
 }
 
+/// Why a drain is not set: the request's wrong field, or too many drains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DrainError {
+    /// The body is wrong: the field (`body`, `reason` or `until`) and why.
+    Field(FieldError),
+    /// Setting it would make more than [`MAX_DRAINS`] active: `active` others are.
+    TooMany { active: usize },
+}
+
+fn field(field: &str, message: impl Into<String>) -> DrainError {
+    DrainError::Field(FieldError::new(field, message))
+}
+
 /// Reads a drain request's body at `now_ms`: the [`Drain`] it asks for, or
-/// the field that is wrong and why (`body`, `reason` or `until`). The body's
-/// size is bounded before, by the one rule of operator bodies
-/// (`http::body_too_large`).
-pub fn parse(body: &str, now_ms: u64) -> Result<Drain, (&'static str, String)> {
+/// the field that is wrong and why ([`DrainError::Field`]: `body`, `reason`
+/// or `until`). The body's size is bounded before, by the one rule of
+/// operator bodies (`http::body_too_large`).
+pub fn parse(body: &str, now_ms: u64) -> Result<Drain, DrainError> {
     let body: DrainBody = serde_json::from_str(body).map_err(|e| {
-        ("body", format!("expected {{\"reason\": \"...\", \"until\": \"<RFC 3339, UTC>\"}} as JSON: {e}"))
+        field("body", format!("expected {{\"reason\": \"...\", \"until\": \"<RFC 3339, UTC>\"}} as JSON: {e}"))
     })?;
     let reason = body.reason.unwrap_or_default();
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(("reason", "say why the scope is drained: a non-empty string".into()));
+        return Err(field("reason", "say why the scope is drained: a non-empty string"));
     }
     if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
-        return Err(("reason", format!("at most {MAX_REASON_CHARS} characters, without control characters")));
+        return Err(field("reason", format!("at most {MAX_REASON_CHARS} characters, without control characters")));
     }
     let until_ms = match body.until.as_deref() {
         None => None,
         Some(text) => {
             let at = humantime::parse_rfc3339(text).map_err(|e| {
-                ("until", format!("{e}: an RFC 3339 time in UTC is expected, for example 2026-12-01T22:00:00Z"))
+                field("until", format!("{e}: an RFC 3339 time in UTC is expected, for example 2026-12-01T22:00:00Z"))
             })?;
             let ms = at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
             if ms <= now_ms {
-                return Err(("until", format!("{text} is not in the future")));
+                return Err(field("until", format!("{text} is not in the future")));
             }
             Some(ms)
         }
     };
     Ok(Drain { reason: reason.to_string(), since_ms: now_ms, until_ms })
+}
+
+/// Sets (`Some`) or lifts (`None`) the drain of `name` in `drains` (the
+/// monitor's, [`crate::monitor::MonitorState::drains`]) at `now_ms`, dropping
+/// the drains that lapsed; [`DrainError::TooMany`] when it would make more
+/// than [`MAX_DRAINS`] active, and `drains` is then unchanged.
+pub fn apply(
+    drains: &mut BTreeMap<String, Drain>,
+    name: &str,
+    drain: Option<Drain>,
+    now_ms: u64,
+) -> Result<(), DrainError> {
+    let active = drains.iter().filter(|(n, d)| n.as_str() != name && d.active(now_ms)).count();
+    if drain.is_some() && active >= MAX_DRAINS {
+        return Err(DrainError::TooMany { active });
+    }
+    drains.retain(|_, d| d.active(now_ms));
+    match drain {
+        Some(drain) => drains.insert(name.to_string(), drain),
+        None => drains.remove(name),
+    };
+    Ok(())
 }

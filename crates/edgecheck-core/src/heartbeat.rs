@@ -25,7 +25,8 @@ use crate::classify::{Health, Reason, Verdict};
 use crate::config::Heartbeat;
 
 /// The least time between two pings of one check that are taken, ms; a ping
-/// sooner than this after the last one is answered 429 and changes nothing.
+/// sooner than this after the last one is refused ([`PingError::TooSoon`])
+/// and changes nothing.
 pub const MIN_PING_INTERVAL_MS: u64 = 1_000;
 
 /// What a ping says: `/ping/{name}` (a run succeeded), `/ping/{name}/fail`
@@ -89,6 +90,17 @@ pub struct Pings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooSoon {
     pub retry_after_s: u64,
+}
+
+/// Why a ping is not taken (`crate::monitor::take_ping`); `http` alone turns
+/// it into an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PingError {
+    /// No heartbeat check of the fleet has this name.
+    NotACheck(String),
+    /// Check `check` was pinged less than [`MIN_PING_INTERVAL_MS`] ago;
+    /// retry after `retry_after_s` whole seconds ([`TooSoon`]).
+    TooSoon { check: String, retry_after_s: u64 },
 }
 
 impl Pings {

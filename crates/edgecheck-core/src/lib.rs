@@ -46,9 +46,10 @@
 //! (each uses only those before it); the directory's own `mod.rs` may use
 //! all of them, and they may use its own items (not, through it, a sibling's):
 //!
-//! - `config/`: `raw`, `check`, `window`, `maintenance`, `notify`, `validate`;
+//! - `config/`: `raw`, `check`, `window`, `maintenance`, `notify`, `settings`, `origin`, `validate`;
 //! - `http/`: `path`, `auth`, `cache`, `call`, `ping`, `admin`, `route`, `answer`;
-//! - `notify/`: `deliver`;
+//! - `notify/`: `plan`, `outbox`, `deliver`;
+//! - `store/`: `memory`, `read`, `repair`, `round`, `operator`;
 //! - `render/`: `health_json`, `verbose`, `badge`, `detail`, `metrics`, `page`
 //!   (none uses another).
 

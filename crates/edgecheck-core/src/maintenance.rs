@@ -20,6 +20,10 @@
 //! (at most [`MAX_API_WINDOWS`], so the monitor's row stays far under 2 MB) and
 //! survive a restart; a window's times decide alone whether it is open, at the
 //! time of the answer or of the round, so it ends on time across a restart.
+//!
+//! An API request is read by [`parse_start`] or [`check_end`] and made by
+//! [`start`] or [`end`]; each refusal is a [`WindowError`], which `http`
+//! alone turns into an answer.
 
 use std::collections::BTreeMap;
 
@@ -29,12 +33,13 @@ pub use crate::config::window::{
     check_id, check_reason, Schedule, Scope, Window, MAX_DECLARED_WINDOWS, MAX_REASON_CHARS, MAX_SCOPE_NAMES,
     MAX_WEEKLY_MINUTES, WEEKDAYS,
 };
-use crate::config::{Config, Named};
+use crate::config::{Config, FieldError, Named};
 use crate::text::printable;
 pub use crate::time::parse_time;
 use crate::time::DAY_MS;
 
-/// Windows from the API kept at once at most; more is a JSON 409.
+/// Windows from the API kept at once at most; more is refused
+/// ([`WindowError::TooMany`]).
 pub const MAX_API_WINDOWS: usize = 50;
 
 /// The longest window the API starts, ms (31 days): a forgotten window must
@@ -200,80 +205,87 @@ struct StartBody {
     end: Option<String>,
 }
 
-/// Why a maintenance request is refused: the HTTP status (400 or 404),
-/// the field and what is wrong with it.
+/// Why a maintenance request is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    pub status: u16,
-    pub field: &'static str,
-    pub message: String,
+pub enum WindowError {
+    /// The body is wrong: the field (`body`, `reason`, `regions`, `start`,
+    /// `end` or `id`) and why.
+    Field(FieldError),
+    /// `regions` or `origins` names no region or origin of the fleet.
+    UnknownScope(FieldError),
+    /// Window `id` is declared in `edgecheck.toml`: the API does not end it.
+    Declared(String),
+    /// Keeping it would keep more than [`MAX_API_WINDOWS`]: `kept` others are.
+    TooMany { kept: usize },
+    /// No window `id` was started through the API.
+    NotFound(String),
 }
 
-fn refused(status: u16, field: &'static str, message: impl Into<String>) -> Refused {
-    Refused { status, field, message: message.into() }
+fn field(field: &str, message: impl Into<String>) -> WindowError {
+    WindowError::Field(FieldError::new(field, message))
 }
 
 /// Reads a `POST /admin/maintenance` body at `now_ms` under `config`: the
-/// one-off [`Window`] it asks for, or why not. An unknown region or origin is
-/// a 404; a bad body, an `end` not after `start` or not in the future, a
-/// window longer than [`MAX_API_LENGTH_MS`], or an `id` declared in
-/// `edgecheck.toml` is a 400 naming the field. The body's size is bounded
-/// before, by the one rule of operator bodies (`http::body_too_large`).
-pub fn parse_start(config: &Config, body: &str, now_ms: u64) -> Result<Window, Refused> {
+/// one-off [`Window`] it asks for, or why not: an unknown region or origin
+/// ([`WindowError::UnknownScope`]); a bad body, an `end` not after `start` or
+/// not in the future, a window longer than [`MAX_API_LENGTH_MS`], or an `id`
+/// declared in `edgecheck.toml` ([`WindowError::Field`]). The body's size is
+/// bounded before, by the one rule of operator bodies (`http::body_too_large`).
+pub fn parse_start(config: &Config, body: &str, now_ms: u64) -> Result<Window, WindowError> {
     let body: StartBody = serde_json::from_str(body).map_err(|e| {
-        refused(
-            400,
+        field(
             "body",
             format!("expected {{\"reason\": \"...\", \"end\": \"<RFC 3339, UTC>\", \"regions\": [...], \"origins\": [...]}} as JSON: {e}"),
         )
     })?;
     let reason = body.reason.unwrap_or_default();
-    check_reason(&reason).map_err(|why| refused(400, "reason", why))?;
+    check_reason(&reason).map_err(|why| field("reason", why))?;
     if body.regions.len() + body.origins.len() > MAX_SCOPE_NAMES {
-        return Err(refused(
-            400,
+        return Err(field(
             "regions",
             format!("at most {MAX_SCOPE_NAMES} regions and origins in all; cover a region or the fleet instead"),
         ));
     }
     for name in &body.regions {
         if !matches!(config.find(name), Some(Named::Region(_))) {
-            return Err(refused(404, "regions", format!("no region named {:?} in this fleet", printable(name))));
+            return Err(WindowError::UnknownScope(FieldError::new(
+                "regions",
+                format!("no region named {:?} in this fleet", printable(name)),
+            )));
         }
     }
     for name in &body.origins {
         if !matches!(config.find(name), Some(Named::Origin(_))) {
-            return Err(refused(404, "origins", format!("no origin named {:?} in this fleet", printable(name))));
+            return Err(WindowError::UnknownScope(FieldError::new(
+                "origins",
+                format!("no origin named {:?} in this fleet", printable(name)),
+            )));
         }
     }
     let start_ms = match body.start.as_deref() {
         None => now_ms,
-        Some(text) => parse_time(text).map_err(|why| refused(400, "start", why))?,
+        Some(text) => parse_time(text).map_err(|why| field("start", why))?,
     };
     let Some(end) = body.end.as_deref() else {
-        return Err(refused(
-            400,
-            "end",
-            "required: when the window ends, an RFC 3339 time in UTC (DELETE ends it early)",
-        ));
+        return Err(field("end", "required: when the window ends, an RFC 3339 time in UTC (DELETE ends it early)"));
     };
-    let end_ms = parse_time(end).map_err(|why| refused(400, "end", why))?;
+    let end_ms = parse_time(end).map_err(|why| field("end", why))?;
     if end_ms <= start_ms {
-        return Err(refused(400, "end", format!("{end} is not after the start")));
+        return Err(field("end", format!("{end} is not after the start")));
     }
     if end_ms <= now_ms {
-        return Err(refused(400, "end", format!("{end} is not in the future")));
+        return Err(field("end", format!("{end} is not in the future")));
     }
     if end_ms - start_ms > MAX_API_LENGTH_MS {
-        return Err(refused(400, "end", "a window lasts at most 31 days; start another when it ends"));
+        return Err(field("end", "a window lasts at most 31 days; start another when it ends"));
     }
     let id = match body.id {
         Some(id) => {
             if let Err(why) = check_id(&id) {
-                return Err(refused(400, "id", why));
+                return Err(field("id", why));
             }
             if config.maintenance().iter().any(|w| w.id == id) {
-                return Err(refused(400, "id", format!("{id:?} is declared in edgecheck.toml; choose another id")));
+                return Err(field("id", format!("{id:?} is declared in edgecheck.toml; choose another id")));
             }
             id
         }
@@ -283,24 +295,36 @@ pub fn parse_start(config: &Config, body: &str, now_ms: u64) -> Result<Window, R
     Ok(Window { id, reason: reason.trim().to_string(), scope, schedule: Schedule::Once { start_ms, end_ms } })
 }
 
-/// Adds (or replaces, by id) an API window in `started` at `now_ms`, dropping
-/// the ones over by then; `Err` with the count when it would keep more than
+/// Whether API window `id` may be ended: [`WindowError::Declared`] when
+/// `config` declares it (the file is changed and deployed to end it).
+pub fn check_end(config: &Config, id: &str) -> Result<(), WindowError> {
+    if config.maintenance().iter().any(|w| w.id == id) {
+        return Err(WindowError::Declared(id.to_string()));
+    }
+    Ok(())
+}
+
+/// Adds (or replaces, by id) an API window in `started` (the monitor's,
+/// [`crate::monitor::MonitorState::maintenance`]) at `now_ms`, dropping the
+/// ones over by then; [`WindowError::TooMany`] when it would keep more than
 /// [`MAX_API_WINDOWS`], and `started` is then unchanged.
-pub fn start(started: &mut Vec<Window>, window: Window, now_ms: u64) -> Result<(), usize> {
-    let others = started.iter().filter(|w| w.id != window.id && !over(w, now_ms)).count();
-    if others >= MAX_API_WINDOWS {
-        return Err(others);
+pub fn start(started: &mut Vec<Window>, window: Window, now_ms: u64) -> Result<(), WindowError> {
+    let kept = started.iter().filter(|w| w.id != window.id && !over(w, now_ms)).count();
+    if kept >= MAX_API_WINDOWS {
+        return Err(WindowError::TooMany { kept });
     }
     started.retain(|w| w.id != window.id && !over(w, now_ms));
     started.push(window);
     Ok(())
 }
 
-/// Ends API window `id` at `now_ms`: one not yet begun is removed, an open one
-/// is cut to end now (so the next round records its end). `false` when there
-/// is no such window.
-pub fn end(started: &mut Vec<Window>, id: &str, now_ms: u64) -> bool {
-    let Some(k) = started.iter().position(|w| w.id == id) else { return false };
+/// Ends API window `id` in `started` at `now_ms`: one not yet begun is
+/// removed, an open one is cut to end now (so the next round records its
+/// end). [`WindowError::NotFound`] when there is no such window.
+pub fn end(started: &mut Vec<Window>, id: &str, now_ms: u64) -> Result<(), WindowError> {
+    let Some(k) = started.iter().position(|w| w.id == id) else {
+        return Err(WindowError::NotFound(id.to_string()));
+    };
     match &mut started[k].schedule {
         Schedule::Once { start_ms, .. } if *start_ms > now_ms => {
             started.remove(k);
@@ -310,7 +334,7 @@ pub fn end(started: &mut Vec<Window>, id: &str, now_ms: u64) -> bool {
             started.remove(k);
         }
     }
-    true
+    Ok(())
 }
 
 /// Whether window `w` will never be open again after `now_ms`.

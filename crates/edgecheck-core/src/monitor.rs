@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{aggregate, overall_of, Overall, Probe, Round, View};
 use crate::classify::{Health, Reason, Verdict};
-use crate::config::Config;
+use crate::config::{Config, Named};
 use crate::drain::Drain;
-use crate::heartbeat::{self, Pings};
+use crate::heartbeat::{self, PingError, PingKind, Pings};
 use crate::maintenance;
 use crate::vantage::{Merged, VantageState};
 
@@ -180,6 +180,31 @@ pub enum Kind {
     /// `since`) or its drain ended (`from` `drained`, `to` `lifted`, at its
     /// `until` when it lapsed, else at the round that found it lifted).
     Drain,
+}
+
+/// Takes a ping of `kind` for heartbeat check `name` at `now_ms` into `state`
+/// (the check's [`Pings`], its track made if no round has watched it yet)
+/// and returns the check's track, to be written; or refuses it, `state` then
+/// unchanged: [`PingError::NotACheck`] for a name that is not a check of
+/// `config`, [`PingError::TooSoon`] within
+/// [`heartbeat::MIN_PING_INTERVAL_MS`] of the last one.
+pub fn take_ping(
+    config: &Config,
+    state: &mut MonitorState,
+    name: &str,
+    kind: PingKind,
+    now_ms: u64,
+) -> Result<OriginTrack, PingError> {
+    let is_check = matches!(config.find(name), Some(Named::Origin(i)) if config.origins()[i].heartbeat.is_some());
+    if !is_check {
+        return Err(PingError::NotACheck(name.to_string()));
+    }
+    let track = state.origins.entry(name.to_string()).or_insert_with(|| OriginTrack::unjudged(now_ms));
+    let pings = track.pings.get_or_insert_with(|| Pings::watched_from(now_ms));
+    if let Err(too_soon) = pings.record(kind, now_ms) {
+        return Err(PingError::TooSoon { check: name.to_string(), retry_after_s: too_soon.retry_after_s });
+    }
+    Ok(track.clone())
 }
 
 /// The result of one round: the new state and the changes to record.

@@ -8,7 +8,8 @@
 //! `/admin/maintenance`, the `Accept` part is the request's body.
 
 use edgecheck_core::http::{self, authorize, dispatch, Dispatch, Extras, Incoming, MonitorCall, Target, Variant};
-use edgecheck_core::monitor::Snapshot;
+use edgecheck_core::maintenance;
+use edgecheck_core::monitor::{take_ping, Snapshot};
 use edgecheck_core::view::shown;
 
 /// The `route` target: any bytes.
@@ -60,9 +61,9 @@ pub fn run(data: &[u8]) {
             assert_eq!(MonitorCall::from_json(&call.to_json()), Ok(call.clone()));
             let MonitorCall::Ping { name, kind } = call else { panic!("{call:?}") };
             let mut state = state.clone();
-            match http::apply_ping(config, &mut state, &name, kind, now_ms) {
-                Ok((reply, _)) => assert_eq!(reply.status, 200),
-                Err(reply) => assert_eq!(reply.status, 429),
+            match take_ping(config, &mut state, &name, kind, now_ms) {
+                Ok(_) => assert_eq!(http::pinged(&name, kind, now_ms).status, 200),
+                Err(refused) => assert_eq!(http::ping_refused(refused).status, 429),
             }
             let _ = http::authorize_ping(None, route.path_token.as_deref(), "JOB_TOKEN", Some("token"));
         }
@@ -78,9 +79,9 @@ pub fn run(data: &[u8]) {
                     let mut state = state.clone();
                     if let MonitorCall::StartMaintenance { window } = call {
                         let id = window.id.clone();
-                        match http::apply_start_maintenance(&mut state, window, now_ms) {
+                        match maintenance::start(&mut state.maintenance, window, now_ms) {
                             Ok(()) => assert!(state.maintenance.iter().any(|w| w.id == id)),
-                            Err(reply) => assert_eq!(reply.status, 409),
+                            Err(refused) => assert_eq!(http::window_refused(refused).status, 409),
                         }
                         let view = shown(config, Snapshot { state: &state, now_ms });
                         let _ = http::answer(config, Target::Health, Variant::default(), &view, Extras::default());

@@ -1,9 +1,10 @@
 //! The checks of one value that every part of validation shares (`validate`,
-//! `notify`, `maintenance`): names, URLs, secret names and numbers in range,
-//! each problem pushed to [`Errors`] naming its field. Below the other
-//! submodules of `config` that validate.
+//! `settings`, `origin`, `notify`, `maintenance`): names, URLs, secret names,
+//! numbers in range and quorums, each problem pushed to [`Errors`] naming its
+//! field. Below the other submodules of `config` that validate.
 
-use super::ConfigError;
+use super::raw::RawQuorum;
+use super::{ConfigError, Quorum};
 
 /// Problems found so far, each naming its field.
 #[derive(Default)]
@@ -41,6 +42,23 @@ pub(super) fn ranged(field: &str, value: i64, min: i64, max: i64, unit: &str, er
     } else {
         errs.push(field, format!("{value} is out of range: expected {min} to {max} ({unit})"));
         None
+    }
+}
+
+/// A quorum of `total` members: `unit` says what they are and where, for the
+/// error (`origins, at most the 3 in this region`).
+pub(super) fn quorum(field: &str, raw: &RawQuorum, total: usize, unit: &str, errs: &mut Errors) -> Quorum {
+    match raw {
+        RawQuorum::Count(n) => match ranged(field, *n, 1, total as i64, unit, errs) {
+            Some(n) => Quorum::AtLeast(n as usize),
+            None => Quorum::AtLeast(1),
+        },
+        RawQuorum::Word(w) if w == "majority" => Quorum::Majority,
+        RawQuorum::Word(w) if w == "all" => Quorum::All,
+        RawQuorum::Word(w) => {
+            errs.push(field, format!("\"{w}\" is not a quorum; use a number, \"majority\" or \"all\""));
+            Quorum::AtLeast(1)
+        }
     }
 }
 

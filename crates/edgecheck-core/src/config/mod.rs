@@ -20,7 +20,9 @@ use std::fmt;
 mod check;
 mod maintenance;
 mod notify;
+mod origin;
 mod raw;
+mod settings;
 mod validate;
 pub mod window;
 
@@ -441,6 +443,18 @@ impl StatusSet {
 pub struct ConfigError {
     pub field: String,
     pub message: String,
+}
+
+/// A field and what is wrong with it, the one shape of such errors: a
+/// problem in the file ([`ConfigError`]) or in an operator request's body (a
+/// drain's or a maintenance window's: the field is the body's key, or `body`).
+pub type FieldError = ConfigError;
+
+impl ConfigError {
+    /// The problem `message` with `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError { field: field.into(), message: message.into() }
+    }
 }
 
 impl fmt::Display for ConfigError {

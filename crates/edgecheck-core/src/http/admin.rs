@@ -18,18 +18,24 @@
 //! | no or a wrong token | the same 401 (or 403 when closed) as `POST /refresh` |
 //!
 //! The lists are the monitor's, from memory at the time of the call: the
-//! drains of [`MonitorState::drains`] that hold, and the windows of
-//! `edgecheck.toml` ([`Config::maintenance`]) then those of
-//! [`MonitorState::maintenance`].
+//! drains of [`MonitorState::drains`](crate::monitor::MonitorState::drains)
+//! that hold, and the windows of `edgecheck.toml` ([`Config::maintenance`])
+//! then those of
+//! [`MonitorState::maintenance`](crate::monitor::MonitorState::maintenance).
+//!
+//! The domain modules decide and refuse ([`crate::drain::apply`],
+//! [`crate::maintenance::start`] and [`crate::maintenance::end`], which the
+//! monitor calls); the answer to each refusal is decided here alone, once
+//! per API: [`drain_refused`] for a [`DrainError`], [`window_refused`] for a
+//! [`WindowError`].
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::config::{Config, Named};
-use crate::drain::{self, Drain, MAX_DRAINS};
-use crate::maintenance::{self, Schedule, Window, MAX_API_WINDOWS, WEEKDAYS};
-use crate::monitor::MonitorState;
+use crate::drain::{self, Drain, DrainError, MAX_DRAINS};
+use crate::maintenance::{self, Schedule, Window, WindowError, MAX_API_WINDOWS, WEEKDAYS};
 use crate::render::{self, DrainDoc};
 use crate::text::printable;
 use crate::view::ShownView;
@@ -89,30 +95,22 @@ pub fn drain_call(config: &Config, named: Named, lift: bool, body: &str, now_ms:
     if let Some(reply) = body_too_large(None, body.len() as u64) {
         return Err(reply);
     }
-    match drain::parse(body, now_ms) {
-        Ok(drain) => Ok(MonitorCall::Drain { name, drain: Some(drain) }),
-        Err((field, why)) => Err(Reply::error(400, "bad_request", format!("{field}: {why}"))),
-    }
+    let drain = drain::parse(body, now_ms).map_err(drain_refused)?;
+    Ok(MonitorCall::Drain { name, drain: Some(drain) })
 }
 
-/// Sets (`Some`) or lifts (`None`) the drain of `name` in `state` at `now_ms`,
-/// dropping the drains that lapsed; a JSON 409 when it would make more than
-/// [`MAX_DRAINS`] active, and `state` is then unchanged.
-pub fn apply_drain(state: &mut MonitorState, name: &str, drain: Option<Drain>, now_ms: u64) -> Result<(), Reply> {
-    let others = state.drains.iter().filter(|(n, d)| n.as_str() != name && d.active(now_ms)).count();
-    if drain.is_some() && others >= MAX_DRAINS {
-        return Err(Reply::error(
+/// The answer to a refused drain ([`crate::drain::parse`],
+/// [`crate::drain::apply`]): a JSON 400 naming the field, or a 409 when it
+/// would make more than [`MAX_DRAINS`] active.
+pub fn drain_refused(refused: DrainError) -> Reply {
+    match refused {
+        DrainError::Field(e) => Reply::error(400, "bad_request", format!("{}: {}", e.field, e.message)),
+        DrainError::TooMany { active } => Reply::error(
             409,
             "too_many_drains",
-            format!("{others} drains are active, at most {MAX_DRAINS}; drain a region instead, or lift one"),
-        ));
+            format!("{active} drains are active, at most {MAX_DRAINS}; drain a region instead, or lift one"),
+        ),
     }
-    state.drains.retain(|_, d| d.active(now_ms));
-    match drain {
-        Some(drain) => state.drains.insert(name.to_string(), drain),
-        None => state.drains.remove(name),
-    };
-    Ok(())
 }
 
 /// The 200 answer to a drain call, from the view after it; `no-store`.
@@ -227,56 +225,45 @@ pub(super) fn route_maintenance<'p>(method: &str, rest: &[&'p str]) -> Result<Ma
 
 /// The monitor call of an authorized maintenance request at `now_ms`: a
 /// window to start (its body bounded by [`body_too_large`], then read by
-/// [`crate::maintenance::parse_start`]) or one to end; otherwise the JSON
-/// 400, 404 or 413 naming the field (409 to end a declared window).
+/// [`crate::maintenance::parse_start`]) or one to end
+/// ([`crate::maintenance::check_end`]); otherwise the JSON 400, 404 or 413
+/// naming the field (409 to end a declared window).
 pub fn maintenance_call(config: &Config, end: Option<&str>, body: &str, now_ms: u64) -> Result<MonitorCall, Reply> {
     if let Some(id) = end {
-        if config.maintenance().iter().any(|w| w.id == id) {
-            return Err(Reply::error(
-                409,
-                "conflict",
-                format!("window {id:?} is declared in edgecheck.toml; change the file and deploy to end it"),
-            ));
-        }
+        maintenance::check_end(config, id).map_err(window_refused)?;
         return Ok(MonitorCall::EndMaintenance { id: id.to_string() });
     }
     if let Some(reply) = body_too_large(None, body.len() as u64) {
         return Err(reply);
     }
-    match maintenance::parse_start(config, body, now_ms) {
-        Ok(window) => Ok(MonitorCall::StartMaintenance { window }),
-        Err(refused) => {
-            let code = match refused.status {
-                404 => "not_found",
-                _ => "bad_request",
-            };
-            Err(Reply::error(refused.status, code, format!("{}: {}", refused.field, refused.message)))
-        }
-    }
+    let window = maintenance::parse_start(config, body, now_ms).map_err(window_refused)?;
+    Ok(MonitorCall::StartMaintenance { window })
 }
 
-/// Starts (`Ok`) API window `window` in `state` at `now_ms`: a JSON 409 when
-/// [`MAX_API_WINDOWS`] are kept already, and `state` is then unchanged.
-pub fn apply_start_maintenance(state: &mut MonitorState, window: Window, now_ms: u64) -> Result<(), Reply> {
-    maintenance::start(&mut state.maintenance, window, now_ms).map_err(|kept| {
-        Reply::error(
+/// The answer to a refused maintenance request
+/// ([`crate::maintenance::parse_start`], [`crate::maintenance::check_end`],
+/// [`crate::maintenance::start`], [`crate::maintenance::end`]): a JSON 400
+/// naming the field, a 404 for an unknown region, origin or window, a 409
+/// for a declared window or beyond [`MAX_API_WINDOWS`].
+pub fn window_refused(refused: WindowError) -> Reply {
+    match refused {
+        WindowError::Field(e) => Reply::error(400, "bad_request", format!("{}: {}", e.field, e.message)),
+        WindowError::UnknownScope(e) => Reply::error(404, "not_found", format!("{}: {}", e.field, e.message)),
+        WindowError::Declared(id) => Reply::error(
+            409,
+            "conflict",
+            format!("window {id:?} is declared in edgecheck.toml; change the file and deploy to end it"),
+        ),
+        WindowError::TooMany { kept } => Reply::error(
             409,
             "too_many_windows",
             format!("{kept} maintenance windows are kept, at most {MAX_API_WINDOWS}; end one, or cover a region or the fleet"),
-        )
-    })
-}
-
-/// Ends API window `id` in `state` at `now_ms`; a JSON 404 when there is none.
-pub fn apply_end_maintenance(state: &mut MonitorState, id: &str, now_ms: u64) -> Result<(), Reply> {
-    if maintenance::end(&mut state.maintenance, id, now_ms) {
-        Ok(())
-    } else {
-        Err(Reply::error(
+        ),
+        WindowError::NotFound(id) => Reply::error(
             404,
             "not_found",
-            format!("no maintenance window {:?} was started through the API", printable(id)),
-        ))
+            format!("no maintenance window {:?} was started through the API", printable(&id)),
+        ),
     }
 }
 

@@ -33,7 +33,7 @@ pub enum MonitorCall {
     /// [`drained`].
     Drain { name: String, drain: Option<crate::drain::Drain> },
     /// An authorized ping of heartbeat check `name` ([`ping_call`]); answers
-    /// [`apply_ping`]'s 200 or 429, at once.
+    /// [`pinged`] or [`ping_refused`] (a 429), at once.
     Ping { name: String, kind: crate::heartbeat::PingKind },
     /// An authorized `POST /admin/maintenance`, validated
     /// ([`maintenance_call`]): keep `window`; answers [`maintenance_window`].

@@ -12,13 +12,14 @@
 //!
 //! The token is checked by the worker, in constant time, before the monitor is
 //! asked, so a flood of bad pings never reaches it; the monitor takes a ping
-//! at once (no round is waited for) and judges the check at the next round.
+//! at once ([`crate::monitor::take_ping`]; no round is waited for) and judges
+//! the check at the next round. A ping it refuses ([`PingError`]) is answered
+//! by [`ping_refused`] alone.
 
 use serde::Serialize;
 
 use crate::config::{Config, Named};
-use crate::heartbeat::{PingKind, Pings, MIN_PING_INTERVAL_MS};
-use crate::monitor::MonitorState;
+use crate::heartbeat::{PingError, PingKind, MIN_PING_INTERVAL_MS};
 use crate::render;
 use crate::text::printable;
 
@@ -115,34 +116,30 @@ pub struct PingedDoc<'a> {
     pub received_at: String,
 }
 
-/// Takes a ping of `kind` for check `name` at `now_ms` into `state` (the
-/// check's [`Pings`], made if no round has watched it yet): 200 [`PingedDoc`],
+/// The 200 answer to a ping of `kind` of check `name` the monitor took at
+/// `now_ms` ([`crate::monitor::take_ping`]): [`PingedDoc`].
+pub fn pinged(name: &str, kind: PingKind, now_ms: u64) -> Reply {
+    Reply::json(200, &PingedDoc { check: name, ping: kind.as_str(), received_at: render::rfc3339(now_ms) })
+}
+
+/// The answer to a ping the monitor refused ([`crate::monitor::take_ping`]):
 /// a JSON 404 for a name that is not a check, or a JSON 429 with
-/// `Retry-After` when it came within [`MIN_PING_INTERVAL_MS`] of the last
-/// one, `state` then unchanged. On 200 the check's track is returned, to be
-/// written.
-pub fn apply_ping(
-    config: &Config,
-    state: &mut MonitorState,
-    name: &str,
-    kind: PingKind,
-    now_ms: u64,
-) -> Result<(Reply, crate::monitor::OriginTrack), Reply> {
-    let is_check = matches!(config.find(name), Some(Named::Origin(i)) if config.origins()[i].heartbeat.is_some());
-    if !is_check {
-        return Err(Reply::error(404, "not_found", format!("no heartbeat check is called \"{}\"", printable(name))));
+/// `Retry-After` when it came within [`MIN_PING_INTERVAL_MS`] of the last one.
+pub fn ping_refused(refused: PingError) -> Reply {
+    match refused {
+        PingError::NotACheck(name) => {
+            Reply::error(404, "not_found", format!("no heartbeat check is called \"{}\"", printable(&name)))
+        }
+        PingError::TooSoon { check, retry_after_s } => {
+            let mut reply = Reply::error(
+                429,
+                "too_many_requests",
+                format!(
+                    "{check} was pinged less than {MIN_PING_INTERVAL_MS} ms ago; at most one ping a second is taken"
+                ),
+            );
+            reply.set("retry-after", retry_after_s.to_string());
+            reply
+        }
     }
-    let track = state.origins.entry(name.to_string()).or_insert_with(|| crate::monitor::OriginTrack::unjudged(now_ms));
-    let pings = track.pings.get_or_insert_with(|| Pings::watched_from(now_ms));
-    if let Err(too_soon) = pings.record(kind, now_ms) {
-        let mut reply = Reply::error(
-            429,
-            "too_many_requests",
-            format!("{name} was pinged less than {MIN_PING_INTERVAL_MS} ms ago; at most one ping a second is taken"),
-        );
-        reply.set("retry-after", too_soon.retry_after_s.to_string());
-        return Err(reply);
-    }
-    let doc = PingedDoc { check: name, ping: kind.as_str(), received_at: render::rfc3339(now_ms) };
-    Ok((Reply::json(200, &doc), track.clone()))
 }

@@ -2,7 +2,7 @@
 //! shown view (readiness held whatever the probes say, quorums, expiry at the
 //! time of the answer), and its persistence through the storage port.
 
-use edgecheck_core::drain::{Drain, MAX_DRAINS, MAX_REASON_CHARS};
+use edgecheck_core::drain::{self, Drain, DrainError, MAX_DRAINS, MAX_REASON_CHARS};
 use edgecheck_core::http::{self, dispatch, Dispatch, Incoming, MonitorCall};
 use edgecheck_core::store::{self, MemoryStore};
 use serde_json::{json, Value};
@@ -114,7 +114,7 @@ fn shown_with(drains: &[(&str, Option<u64>)], now: u64) -> (Config, edgecheck_co
     let mut state = advance(&c, None, &round(AT, "uuuuuuu"), true).state;
     for &(name, until_ms) in drains {
         let d = Drain { reason: format!("{name} maintenance"), since_ms: AT, until_ms };
-        http::apply_drain(&mut state, name, Some(d), now).unwrap();
+        drain::apply(&mut state.drains, name, Some(d), now).unwrap();
     }
     (c, state)
 }
@@ -191,8 +191,8 @@ fn drains_survive_a_restart_and_lapse_on_time() {
     assert!(problems.is_empty(), "{problems:?}");
     let until = AT + 120_000;
     let d = Drain { reason: "rack move".into(), since_ms: AT + 1_000, until_ms: Some(until) };
-    http::apply_drain(&mut memory.state, "west", Some(d.clone()), AT + 1_000).unwrap();
-    http::apply_drain(&mut memory.state, "e1", Some(Drain { until_ms: None, ..d.clone() }), AT + 1_000).unwrap();
+    drain::apply(&mut memory.state.drains, "west", Some(d.clone()), AT + 1_000).unwrap();
+    drain::apply(&mut memory.state.drains, "e1", Some(Drain { until_ms: None, ..d.clone() }), AT + 1_000).unwrap();
     store::save_monitor(&db, &memory.state).unwrap();
     let (restored, problems) = store::restore(&db, &c, AT + 60_000);
     assert!(problems.is_empty(), "{problems:?}");
@@ -206,13 +206,13 @@ fn drains_survive_a_restart_and_lapse_on_time() {
     // A round keeps the drains; lifting one is committed.
     let next = advance(&c, Some(&memory.state), &round(AT + 15_000, "uuuuuuu"), true);
     assert_eq!(next.state.drains, memory.state.drains, "rounds carry the drains");
-    http::apply_drain(&mut memory.state, "e1", None, AT + 2_000).unwrap();
+    drain::apply(&mut memory.state.drains, "e1", None, AT + 2_000).unwrap();
     store::save_monitor(&db, &memory.state).unwrap();
     let (after, _) = store::restore(&db, &c, AT + 3_000);
     assert_eq!(after.unwrap().state.drains.keys().collect::<Vec<_>>(), ["west"]);
     // A failed commit is an error, and storage is as before.
     db.fail_writes.set(true);
-    http::apply_drain(&mut memory.state, "west", None, AT + 4_000).unwrap();
+    drain::apply(&mut memory.state.drains, "west", None, AT + 4_000).unwrap();
     assert!(store::save_monitor(&db, &memory.state).is_err());
     db.fail_writes.set(false);
     assert!(store::restore(&db, &c, AT + 5_000).0.unwrap().state.drains.contains_key("west"));
@@ -231,7 +231,7 @@ fn the_most_drains_fit_the_monitor_row_at_the_fleet_limit() {
     let reason = "é".repeat(MAX_REASON_CHARS);
     for i in 0..MAX_DRAINS {
         let d = Drain { reason: reason.clone(), since_ms: AT, until_ms: Some(u64::MAX / 2) };
-        http::apply_drain(&mut memory.state, &format!("region-with-a-long-name-{i:05}"), Some(d), AT).unwrap();
+        drain::apply(&mut memory.state.drains, &format!("region-with-a-long-name-{i:05}"), Some(d), AT).unwrap();
     }
     store::save_monitor(&db, &memory.state).unwrap();
     let largest = db.largest_value.get();
@@ -239,8 +239,9 @@ fn the_most_drains_fit_the_monitor_row_at_the_fleet_limit() {
     eprintln!("the monitor's row with {MAX_DRAINS} drains at the fleet limit: {largest} bytes");
     let d = Drain { reason: "one more".into(), since_ms: AT, until_ms: None };
     let refused =
-        http::apply_drain(&mut memory.state, "origin-with-a-rather-long-name-00000", Some(d), AT).unwrap_err();
-    assert_eq!(refused.status, 409);
+        drain::apply(&mut memory.state.drains, "origin-with-a-rather-long-name-00000", Some(d), AT).unwrap_err();
+    assert_eq!(refused, DrainError::TooMany { active: MAX_DRAINS });
+    assert_eq!(http::drain_refused(refused).status, 409);
     assert_eq!(memory.state.drains.len(), MAX_DRAINS, "unchanged");
     let (restored, problems) = store::restore(&db, &c, AT + 1);
     assert!(problems.is_empty(), "{problems:?}");
@@ -350,7 +351,7 @@ fn a_drain_is_recorded_told_and_counted_by_the_round() {
     // the fleet degraded (west counts as down in it, min_regions_up = 2 of 3),
     // and west's own status untouched (its probes see it up).
     let drain = Drain { reason: "switch swap".into(), since_ms: AT + 1_000, until_ms: None };
-    http::apply_drain(&mut m.state, "west", Some(drain), AT + 1_000).unwrap();
+    drain::apply(&mut m.state.drains, "west", Some(drain), AT + 1_000).unwrap();
     let next = advance(&c, Some(&m.state), &round(AT + 15_000, "uuuuuuu"), true);
     assert_eq!(
         next.changes,
@@ -382,7 +383,7 @@ fn a_drain_is_recorded_told_and_counted_by_the_round() {
     let (mut m, _) = store::record(&db, &c, Some(m), next);
 
     // Lifted: recorded by the next round, the fleet and west told back up.
-    http::apply_drain(&mut m.state, "west", None, AT + 40_000).unwrap();
+    drain::apply(&mut m.state.drains, "west", None, AT + 40_000).unwrap();
     let next = advance(&c, Some(&m.state), &round(AT + 45_000, "uuuuuuu"), true);
     assert_eq!(
         next.changes,
@@ -403,7 +404,7 @@ fn a_drain_is_recorded_told_and_counted_by_the_round() {
     // A drain that lapses is recorded at its `until`.
     let mut state = m.state.clone();
     let drain = Drain { reason: "short".into(), since_ms: AT + 50_000, until_ms: Some(AT + 55_000) };
-    http::apply_drain(&mut state, "e1", Some(drain), AT + 50_000).unwrap();
+    drain::apply(&mut state.drains, "e1", Some(drain), AT + 50_000).unwrap();
     let drained = advance(&c, Some(&state), &round(AT + 52_000, "uuuuuuu"), true);
     assert!(
         drained.changes.contains(&change(AT + 50_000, Kind::Drain, "e1", None, "drained")),

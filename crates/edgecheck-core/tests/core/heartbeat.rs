@@ -3,9 +3,9 @@
 //! round judges them beside probed origins.
 
 use edgecheck_core::config::Heartbeat;
-use edgecheck_core::heartbeat::{verdict, PingKind, Pings, TooSoon};
+use edgecheck_core::heartbeat::{verdict, PingError, PingKind, Pings, TooSoon};
 use edgecheck_core::http::{self, PingRoute};
-use edgecheck_core::monitor::{advance, MonitorState};
+use edgecheck_core::monitor::{advance, take_ping, MonitorState};
 use edgecheck_core::store::{self, MemoryStore};
 use serde_json::Value;
 
@@ -228,16 +228,21 @@ fn a_round_judges_checks_beside_probed_origins() {
 
     // A ping between rounds: taken into the state, then judged by the next round.
     let mut state = first.state.clone();
-    let (reply, track) = http::apply_ping(&c, &mut state, "nightly", PingKind::Success, AT + 2 * s).unwrap();
+    let track = take_ping(&c, &mut state, "nightly", PingKind::Success, AT + 2 * s).unwrap();
+    let reply = http::pinged("nightly", PingKind::Success, AT + 2 * s);
     assert_eq!(reply.status, 200);
     let doc = body_of(&reply);
     assert_eq!((doc["check"].as_str(), doc["ping"].as_str()), (Some("nightly"), Some("success")));
     assert_eq!(track.pings.as_ref().unwrap().success_ms, Some(AT + 2 * s));
-    let too_soon = http::apply_ping(&c, &mut state, "nightly", PingKind::Fail, AT + 2 * s + 500).unwrap_err();
+    let too_soon = take_ping(&c, &mut state, "nightly", PingKind::Fail, AT + 2 * s + 500).unwrap_err();
+    assert_eq!(too_soon, PingError::TooSoon { check: "nightly".into(), retry_after_s: 1 });
+    let too_soon = http::ping_refused(too_soon);
     assert_eq!((too_soon.status, too_soon.header("retry-after")), (429, Some("1")));
     assert_eq!(body_of(&too_soon)["error"], "too_many_requests");
     assert_eq!(state.origins["nightly"].pings.as_ref().unwrap().failure_ms, None, "a 429 changes nothing");
-    assert_eq!(http::apply_ping(&c, &mut state, "a", PingKind::Success, AT + 3 * s).unwrap_err().status, 404);
+    let not_a_check = take_ping(&c, &mut state, "a", PingKind::Success, AT + 3 * s).unwrap_err();
+    assert_eq!(not_a_check, PingError::NotACheck("a".into()));
+    assert_eq!(http::ping_refused(not_a_check).status, 404);
 
     let second = step(&c, Some(&state), AT + 15 * s, "uu");
     let nightly = &second.state.origins["nightly"];
@@ -261,11 +266,11 @@ fn a_round_judges_checks_beside_probed_origins() {
     assert_eq!(missed.state.origins["nightly"].health, Some(Health::Down));
     assert_eq!(missed.state.origins["nightly"].last.verdict.reason, Reason::HeartbeatMissed);
     let mut state = missed.state.clone();
-    http::apply_ping(&c, &mut state, "nightly", PingKind::Success, AT + 201 * s).unwrap();
+    take_ping(&c, &mut state, "nightly", PingKind::Success, AT + 201 * s).unwrap();
     let back = step(&c, Some(&state), AT + 215 * s, "uu");
     assert_eq!(back.state.origins["nightly"].health, Some(Health::Up));
     let mut state = back.state.clone();
-    http::apply_ping(&c, &mut state, "nightly", PingKind::Fail, AT + 216 * s).unwrap();
+    take_ping(&c, &mut state, "nightly", PingKind::Fail, AT + 216 * s).unwrap();
     let failed = step(&c, Some(&state), AT + 230 * s, "uu");
     assert_eq!(failed.state.origins["nightly"].health, Some(Health::Down));
     assert_eq!(failed.state.origins["nightly"].last.verdict.reason, Reason::HeartbeatFailed);
@@ -278,7 +283,7 @@ fn a_ping_is_saved_at_once_and_survives_a_restart() {
     let first = step(&c, None, AT, "uu");
     let (mut memory, problems) = store::record(&db, &c, None, first);
     assert!(problems.is_empty(), "{problems:?}");
-    let (_, track) = http::apply_ping(&c, &mut memory.state, "nightly", PingKind::Start, AT + 1_000).unwrap();
+    let track = take_ping(&c, &mut memory.state, "nightly", PingKind::Start, AT + 1_000).unwrap();
     store::save_origin(&db, "nightly", &track).unwrap();
     let (restored, problems) = store::restore(&db, &c, AT + 2_000);
     assert!(problems.is_empty(), "{problems:?}");
@@ -307,7 +312,7 @@ fn health_shows_a_check_and_its_pings() {
     let c = valid(CHECKS);
     let first = step(&c, None, AT, "uu");
     let mut state = first.state;
-    http::apply_ping(&c, &mut state, "nightly", PingKind::Success, AT + 1_000).unwrap();
+    take_ping(&c, &mut state, "nightly", PingKind::Success, AT + 1_000).unwrap();
     let second = step(&c, Some(&state), AT + 15_000, "uu");
     let view = shown(&c, Snapshot { state: &second.state, now_ms: AT + 16_000 });
     let doc = serde_json::to_value(edgecheck_core::render::health(&c, &view, &Uptimes::default(), false)).unwrap();

@@ -5,7 +5,7 @@
 //! `notify.rs`.
 
 use edgecheck_core::http::{self, dispatch, Dispatch, Incoming, MonitorCall};
-use edgecheck_core::maintenance::{self, InMaintenance, Schedule, Window, MAX_API_WINDOWS};
+use edgecheck_core::maintenance::{self, InMaintenance, Schedule, Window, WindowError, MAX_API_WINDOWS};
 use edgecheck_core::store::{self, MemoryStore};
 use edgecheck_core::uptime::rollup_adds;
 use serde_json::Value;
@@ -100,7 +100,7 @@ fn the_maintenance_list_shows_every_window_with_its_source_and_occurrences() {
     let mut state = advance(&c, None, &round(now, "uuu"), true).state;
     let body = r#"{"id": "db", "reason": "db move", "origins": ["w1"], "start": "2026-12-07T01:00:00Z", "end": "2026-12-07T02:00:00Z"}"#;
     let Ok(MonitorCall::StartMaintenance { window }) = http::maintenance_call(&c, None, body, now) else { panic!() };
-    http::apply_start_maintenance(&mut state, window, now).unwrap();
+    maintenance::start(&mut state.maintenance, window, now).unwrap();
 
     // Routing: GET and HEAD go to the monitor after the shell's `authorize`
     // (the one 401 of the admin routes, `drain.rs`); the call reads back.
@@ -344,7 +344,7 @@ fn api_windows_survive_a_restart_end_on_time_and_are_bounded() {
         other => panic!("{other:?}"),
     };
     let window = call(r#"{"id": "east-db", "reason": "db", "regions": ["east"], "end": "2026-12-06T21:10:00Z"}"#);
-    http::apply_start_maintenance(&mut memory.state, window.clone(), at + 1_000).unwrap();
+    maintenance::start(&mut memory.state.maintenance, window.clone(), at + 1_000).unwrap();
     store::save_monitor(&db, &memory.state).unwrap();
     let (restored, problems) = store::restore(&db, &c, at + 60_000);
     assert!(problems.is_empty(), "{problems:?}");
@@ -357,7 +357,7 @@ fn api_windows_survive_a_restart_end_on_time_and_are_bounded() {
     assert_eq!(open(&restored.state, t("2026-12-06T21:10:00Z")), None, "ends on time across the restart");
     // Ending it early cuts it to now; the next round records its start and
     // its end (both between the two rounds), and drops it.
-    http::apply_end_maintenance(&mut memory.state, "east-db", at + 120_000).unwrap();
+    maintenance::end(&mut memory.state.maintenance, "east-db", at + 120_000).unwrap();
     assert_eq!(open(&memory.state, at + 120_000), None);
     let next = advance(&c, Some(&memory.state), &round(at + 135_000, "uuu"), true);
     let recorded: Vec<_> = next
@@ -369,20 +369,24 @@ fn api_windows_survive_a_restart_end_on_time_and_are_bounded() {
     assert_eq!(recorded, [("east-db", "started", at + 1_000), ("east-db", "ended", at + 120_000)]);
     assert!(next.state.maintenance.is_empty(), "an API window that is over is dropped");
     memory.state = next.state;
-    assert_eq!(http::apply_end_maintenance(&mut memory.state, "nope", at).unwrap_err().status, 404);
+    let refused = maintenance::end(&mut memory.state.maintenance, "nope", at).unwrap_err();
+    assert_eq!(refused, WindowError::NotFound("nope".into()));
+    assert_eq!(http::window_refused(refused).status, 404);
     // At most MAX_API_WINDOWS are kept: one more is a 409 and changes nothing.
     for k in 0..MAX_API_WINDOWS {
         let w = Window { id: format!("w{k}"), ..window.clone() };
-        http::apply_start_maintenance(&mut memory.state, w, at + 1_000).unwrap();
+        maintenance::start(&mut memory.state.maintenance, w, at + 1_000).unwrap();
     }
     let kept = memory.state.maintenance.clone();
     let one_more = Window { id: "one-more".into(), ..window.clone() };
-    let refused = http::apply_start_maintenance(&mut memory.state, one_more, at + 1_000).unwrap_err();
+    let refused = maintenance::start(&mut memory.state.maintenance, one_more, at + 1_000).unwrap_err();
+    assert_eq!(refused, WindowError::TooMany { kept: MAX_API_WINDOWS });
+    let refused = http::window_refused(refused);
     assert_eq!((refused.status, body_of(&refused)["error"].as_str()), (409, Some("too_many_windows")));
     assert_eq!(memory.state.maintenance, kept);
     // Starting one again by id replaces it, and the row stays small.
     let again = Window { reason: "db, second try".into(), ..Window { id: "w0".into(), ..window } };
-    http::apply_start_maintenance(&mut memory.state, again, at + 2_000).unwrap();
+    maintenance::start(&mut memory.state.maintenance, again, at + 2_000).unwrap();
     assert_eq!(memory.state.maintenance.len(), MAX_API_WINDOWS);
     assert_eq!(memory.state.maintenance.last().unwrap().reason, "db, second try");
     assert!(store::save_monitor(&db, &memory.state).is_ok());

@@ -238,10 +238,11 @@ token_secret = "NIGHTLY_TOKEN"
 /// round that was not committed. The next round that commits writes it all.
 #[test]
 fn a_failed_round_stays_undone_while_operator_changes_are_saved() {
-    use edgecheck_core::drain::Drain;
-    use edgecheck_core::heartbeat::PingKind;
+    use edgecheck_core::drain::{self, Drain};
+    use edgecheck_core::heartbeat::{PingError, PingKind};
     use edgecheck_core::http::{self, MonitorCall};
-    use edgecheck_core::monitor::MonitorState;
+    use edgecheck_core::maintenance;
+    use edgecheck_core::monitor::{take_ping, MonitorState};
     use edgecheck_core::store::{OperatorError, OperatorRow};
     use edgecheck_core::time::rfc3339;
 
@@ -266,31 +267,33 @@ fn a_failed_round_stays_undone_while_operator_changes_are_saved() {
     assert!(!memory.saved);
 
     // Between rounds: a ping, a drain and a window, each saved at once.
-    let ping = |state: &mut MonitorState| http::apply_ping(&c, state, "nightly", PingKind::Success, AT + 20_000);
+    let ping = |state: &mut MonitorState| take_ping(&c, state, "nightly", PingKind::Success, AT + 20_000);
     let drain = Drain { reason: "rack move".into(), since_ms: AT + 21_000, until_ms: None };
-    let set_drain = |state: &mut MonitorState| http::apply_drain(state, "a", Some(drain.clone()), AT + 21_000);
+    let set_drain = |state: &mut MonitorState| drain::apply(&mut state.drains, "a", Some(drain.clone()), AT + 21_000);
     let body =
         format!(r#"{{"id": "db", "reason": "db upgrade", "origins": ["b"], "end": "{}"}}"#, rfc3339(AT + 3_600_000));
     let window = match http::maintenance_call(&c, None, &body, AT + 22_000) {
         Ok(MonitorCall::StartMaintenance { window }) => window,
         other => panic!("{other:?}"),
     };
-    let start = |state: &mut MonitorState| http::apply_start_maintenance(state, window.clone(), AT + 22_000);
-    let (reply, _) = store::operator_change(&db, &mut memory, OperatorRow::Origin("nightly"), ping).unwrap();
-    assert_eq!(reply.status, 200);
+    let start = |state: &mut MonitorState| maintenance::start(&mut state.maintenance, window.clone(), AT + 22_000);
+    let track = store::operator_change(&db, &mut memory, OperatorRow::Origin("nightly"), ping).unwrap();
+    assert_eq!(track.pings.and_then(|p| p.success_ms), Some(AT + 20_000));
     store::operator_change(&db, &mut memory, OperatorRow::Monitor, set_drain).unwrap();
     store::operator_change(&db, &mut memory, OperatorRow::Monitor, start).unwrap();
     // A refused change changes nothing, in memory or in storage.
-    let too_soon = |state: &mut MonitorState| http::apply_ping(&c, state, "nightly", PingKind::Fail, AT + 20_500);
+    let too_soon = |state: &mut MonitorState| take_ping(&c, state, "nightly", PingKind::Fail, AT + 20_500);
     let served = memory.clone();
     match store::operator_change(&db, &mut memory, OperatorRow::Origin("nightly"), too_soon) {
-        Err(OperatorError::Refused(reply)) => assert_eq!(reply.status, 429),
+        Err(OperatorError::Refused(refused @ PingError::TooSoon { .. })) => {
+            assert_eq!(http::ping_refused(refused).status, 429)
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(memory, served);
     // So does one storage refuses: memory (and what it keeps of storage) as before.
     db.fail_writes.set(true);
-    let lift = |state: &mut MonitorState| http::apply_drain(state, "a", None, AT + 22_500);
+    let lift = |state: &mut MonitorState| drain::apply(&mut state.drains, "a", None, AT + 22_500);
     match store::operator_change(&db, &mut memory, OperatorRow::Monitor, lift) {
         Err(OperatorError::NotSaved(why)) => assert!(why.contains("fail_writes"), "{why}"),
         other => panic!("{other:?}"),

@@ -1,0 +1,234 @@
+//! One origin's own keys: a probed origin's (URL, method, expected status,
+//! headers, format, timeout, rise and fall, with the settings' defaults) or
+//! a heartbeat check's (period, grace, token secret). The list of origins,
+//! their names and regions, is `validate.rs`'s.
+
+use std::collections::BTreeMap;
+
+use super::check::{check_secret_name, check_url, opt_ranged, ranged, Errors};
+use super::raw::{RawHeader, RawOrigin, RawStatus};
+use super::{Format, HeaderValue, Heartbeat, Method, Origin, Settings, StatusRule, StatusSet, MAX_HEARTBEAT_S};
+
+/// `kind` of a heartbeat check.
+pub(super) const HEARTBEAT: &str = "heartbeat";
+
+/// One origin's own keys, with the settings' defaults.
+pub(super) fn origin(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs: &mut Errors) -> Origin {
+    let field = |key: &str| format!("{path}.{key}");
+    match o.kind.as_deref() {
+        None | Some("http") => {}
+        Some(HEARTBEAT) => return heartbeat(path, o, region, settings, errs),
+        Some(other) => {
+            errs.push(
+                field("kind"),
+                format!("\"{other}\" is not a kind of origin; expected \"http\" or \"heartbeat\""),
+            );
+        }
+    }
+    for (key, set) in [
+        ("period_s", o.period_s.is_some()),
+        ("grace_s", o.grace_s.is_some()),
+        ("token_secret", o.token_secret.is_some()),
+    ] {
+        if set {
+            errs.push(field(key), "only a heartbeat check has this key; set kind = \"heartbeat\" or remove it");
+        }
+    }
+    let url = match o.url.as_deref() {
+        Some(url) => check_url(&field("url"), url, errs),
+        None => {
+            errs.push(field("url"), "missing: a probed origin needs the URL of its health endpoint");
+            String::new()
+        }
+    };
+    let timeout_ms = match o.timeout_ms {
+        None => settings.probe_timeout_ms,
+        Some(v) => {
+            ranged(&field("timeout_ms"), v, 1, settings.deadline_ms as i64, "ms, at most settings.deadline_ms", errs)
+                .map_or(settings.probe_timeout_ms, |v| v as u32)
+        }
+    };
+    let count = |key: &str, value: Option<i64>, default: u32, errs: &mut Errors| {
+        opt_ranged(&field(key), value, default as i64, 1, 10, "consecutive probes", errs) as u32
+    };
+    Origin {
+        name: o.name.clone(),
+        region,
+        url,
+        method: method(&field("method"), o.method.as_deref(), errs),
+        expect_status: expect_status(&field("expect_status"), o.expect_status.as_deref(), errs),
+        timeout_ms,
+        critical: o.critical.unwrap_or(false),
+        rise: count("rise", o.rise, settings.rise, errs),
+        fall: count("fall", o.fall, settings.fall, errs),
+        headers: headers(&field("headers"), &o.headers, errs),
+        format: format(&field("format"), o.format.as_deref(), errs),
+        heartbeat: None,
+    }
+}
+
+/// A heartbeat check: `period_s`, `grace_s` and `token_secret`, none of a
+/// probe's keys; `rise` and `fall` default to 1, as `grace_s` already damps it.
+fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs: &mut Errors) -> Origin {
+    let field = |key: &str| format!("{path}.{key}");
+    let probe_keys = [
+        ("url", o.url.is_some()),
+        ("method", o.method.is_some()),
+        ("expect_status", o.expect_status.is_some()),
+        ("timeout_ms", o.timeout_ms.is_some()),
+        ("headers", !o.headers.is_empty()),
+        ("format", o.format.is_some()),
+    ];
+    for (key, _) in probe_keys.iter().filter(|(_, set)| *set) {
+        errs.push(field(key), "a heartbeat check is not probed: remove this key, or the kind");
+    }
+    let max = i64::from(MAX_HEARTBEAT_S);
+    let seconds = |key: &str, value: Option<i64>, min: i64, errs: &mut Errors| match value {
+        Some(v) => ranged(&field(key), v, min, max, "seconds, at most 31 days", errs).unwrap_or(min) as u32,
+        None => {
+            errs.push(field(key), "missing: a heartbeat check needs it");
+            min as u32
+        }
+    };
+    let period_s = seconds("period_s", o.period_s, 1, errs);
+    let grace_s = seconds("grace_s", o.grace_s, 0, errs);
+    let token_secret = match &o.token_secret {
+        Some(secret) => {
+            check_secret_name(&field("token_secret"), secret, errs);
+            secret.clone()
+        }
+        None => {
+            errs.push(field("token_secret"), "missing: name the wrangler secret that holds this check's ping token");
+            String::new()
+        }
+    };
+    let count = |key: &str, value: Option<i64>, errs: &mut Errors| {
+        opt_ranged(&field(key), value, 1, 1, 10, "consecutive rounds", errs) as u32
+    };
+    Origin {
+        name: o.name.clone(),
+        region,
+        url: String::new(),
+        method: Method::Get,
+        expect_status: StatusSet::success(),
+        timeout_ms: settings.probe_timeout_ms,
+        critical: o.critical.unwrap_or(false),
+        rise: count("rise", o.rise, errs),
+        fall: count("fall", o.fall, errs),
+        headers: Vec::new(),
+        format: Format::StatusCode,
+        heartbeat: Some(Heartbeat { period_s, grace_s, token_secret }),
+    }
+}
+
+/// Headers the runtime drops, sets itself or rewrites, so a value in the config
+/// would be silently ignored or changed: the connection's own headers (RFC 9110
+/// section 7.6.1), the framing headers, `Host` (a probe goes where its URL says)
+/// and Cloudflare's `cf-` headers.
+const RUNTIME_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "expect",
+];
+
+fn method(field: &str, raw: Option<&str>, errs: &mut Errors) -> Method {
+    match raw.map(str::to_ascii_uppercase).as_deref() {
+        None | Some("GET") => Method::Get,
+        Some("HEAD") => Method::Head,
+        Some(_) => {
+            errs.push(field, format!("\"{}\" is not supported; use GET or HEAD", raw.unwrap_or_default()));
+            Method::Get
+        }
+    }
+}
+
+fn format(field: &str, raw: Option<&str>, errs: &mut Errors) -> Format {
+    match raw {
+        None | Some("auto") => Format::Auto,
+        Some("status_code") => Format::StatusCode,
+        Some(other) => {
+            errs.push(field, format!("\"{other}\" is not a format; use \"auto\" or \"status_code\""));
+            Format::Auto
+        }
+    }
+}
+
+fn expect_status(field: &str, raw: Option<&[RawStatus]>, errs: &mut Errors) -> StatusSet {
+    let Some(items) = raw else {
+        return StatusSet::success();
+    };
+    if items.is_empty() {
+        errs.push(field, "must list at least one code (\"200\") or class (\"2xx\")");
+        return StatusSet::success();
+    }
+    let mut rules = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let text = match item {
+            RawStatus::Code(n) => n.to_string(),
+            RawStatus::Text(t) => t.trim().to_ascii_lowercase(),
+        };
+        let rule = match text.as_bytes() {
+            [c @ b'1'..=b'5', b'x', b'x'] => Some(StatusRule::Class(u16::from(c - b'0'))),
+            _ => text.parse::<u16>().ok().filter(|c| (100..=599).contains(c)).map(StatusRule::Code),
+        };
+        match rule {
+            Some(rule) => rules.push(rule),
+            None => errs.push(
+                format!("{field}[{i}]"),
+                format!("\"{text}\" is neither a status code (100 to 599) nor a class (1xx to 5xx)"),
+            ),
+        }
+    }
+    StatusSet(rules)
+}
+
+fn headers(field: &str, raw: &BTreeMap<String, RawHeader>, errs: &mut Errors) -> Vec<(String, HeaderValue)> {
+    let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for (name, value) in raw {
+        let path = format!("{field}.{name}");
+        let lower = name.to_ascii_lowercase();
+        if name.is_empty() || !name.chars().all(is_tchar) {
+            errs.push(path.clone(), format!("\"{name}\" is not a valid header name"));
+        } else if RUNTIME_HEADERS.contains(&lower.as_str()) || lower.starts_with("cf-") {
+            errs.push(
+                path.clone(),
+                format!("\"{name}\" is set by the runtime, which drops or rewrites a configured value; remove it"),
+            );
+        } else if let Some(first) = seen.insert(lower, name) {
+            errs.push(
+                path.clone(),
+                format!("\"{name}\" is the same header as \"{first}\" (header names ignore case); keep one"),
+            );
+        }
+        let value = match value {
+            RawHeader::Plain(v) => {
+                if v.contains(['\r', '\n', '\0']) {
+                    errs.push(path, "header values cannot contain CR, LF or NUL");
+                } else if let Some(c) = v.chars().find(|&c| !(c == ' ' || c == '\t' || c.is_ascii_graphic())) {
+                    errs.push(
+                        path,
+                        format!("{c:?} is not visible ASCII; header values use visible ASCII, spaces and tabs"),
+                    );
+                } else if v.trim() != v {
+                    errs.push(path, "leading or trailing whitespace is stripped by the runtime; remove it");
+                }
+                HeaderValue::Plain(v.clone())
+            }
+            RawHeader::Secret { secret } => {
+                check_secret_name(&format!("{path}.secret"), secret, errs);
+                HeaderValue::Secret(secret.clone())
+            }
+        };
+        out.push((name.clone(), value));
+    }
+    out
+}

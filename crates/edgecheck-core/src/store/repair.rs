@@ -1,0 +1,208 @@
+//! [`restore`]: the persisted state loaded and repaired against the fleet and
+//! the clock, each repair a [`Problem`] and all of them one commit.
+
+use super::read::windows_or_log;
+use super::{empty_state, monitor_json, origin_json, Memory, Problem, Store, Write};
+use crate::config::Config;
+use crate::monitor::{MonitorState, OriginTrack};
+
+/// Loads the persisted state, with uptimes at `now_ms`, and repairs it against
+/// the fleet and the clock. `None` when nothing was stored.
+///
+/// Every stored field is checked; each repair is one [`Problem`] saying what
+/// was wrong and what was kept, and the repairs are committed:
+/// - a monitor row that does not decode is replaced by an empty one (the
+///   origins' rows are kept, the view is `unknown` until the next round);
+/// - an origin row that does not decode, or names an origin no longer in the
+///   fleet, is dropped; so are regions and vantages no longer in it;
+/// - a round dated after `now_ms` is clamped to `now_ms`, and every other time
+///   (a `since`, a report) after the round that wrote it is clamped to that
+///   round;
+/// - changes and rollup buckets dated after `now_ms` are deleted.
+pub fn restore(store: &impl Store, config: &Config, now_ms: u64) -> (Option<Memory>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut repairs = Vec::new();
+    let monitor = match store.read_monitor() {
+        Ok(row) => row,
+        Err(e) => {
+            problems.push(Problem(format!("reading the monitor's row failed, starting afresh: {e}")));
+            return (None, problems);
+        }
+    };
+    let rows = store.read_origins().unwrap_or_else(|e| {
+        problems.push(Problem(format!("reading the origins' rows failed, their statuses start unknown: {e}")));
+        Vec::new()
+    });
+    if monitor.is_none() && rows.is_empty() {
+        return (None, problems);
+    }
+    let mut state = match monitor.as_deref().map(serde_json::from_str::<MonitorState>) {
+        Some(Ok(state)) => state,
+        Some(Err(e)) => {
+            problems.push(Problem(format!(
+                "the monitor's row is damaged ({e}); replaced by an empty one, the origins' rows kept"
+            )));
+            empty_state()
+        }
+        None => {
+            problems.push(Problem("the monitor's row is missing; the origins' rows kept".into()));
+            empty_state()
+        }
+    };
+    // Origins stored in the monitor's row by the one-row layout move to rows of their own.
+    if !state.origins.is_empty() {
+        problems.push(Problem(format!(
+            "the monitor's row holds {} origins (the one-row layout); moved to rows of their own",
+            state.origins.len()
+        )));
+        repairs
+            .extend(state.origins.iter().map(|(name, t)| Write::Origin { name: name.clone(), json: origin_json(t) }));
+    }
+    for (name, json) in rows {
+        match serde_json::from_str::<OriginTrack>(&json) {
+            Ok(track) => {
+                state.origins.insert(name, track);
+            }
+            Err(e) => {
+                problems
+                    .push(Problem(format!("the row of origin {name:?} is damaged ({e}); dropped, it starts unknown")));
+                repairs.push(Write::DropOrigin(name));
+            }
+        }
+    }
+    repair(config, &mut state, now_ms, &mut problems, &mut repairs);
+    match store.newest() {
+        Ok((changes, rollups)) => {
+            let future = changes.into_iter().chain(rollups).filter(|&at| at > now_ms).max();
+            if let Some(at) = future {
+                problems.push(Problem(format!(
+                    "changes or uptime rows dated after now (the newest at {at} ms, now {now_ms} ms) are deleted"
+                )));
+                repairs.push(Write::DropAfter(now_ms));
+            }
+        }
+        Err(e) => problems.push(Problem(format!("reading the newest stored times failed: {e}"))),
+    }
+    let channels = store.read_channels().unwrap_or_else(|e| {
+        problems.push(Problem(format!("reading the notify channels failed, they start afresh: {e}")));
+        Vec::new()
+    });
+    let outbox = store.read_outbox().unwrap_or_else(|e| {
+        problems.push(Problem(format!("reading the notify outbox failed: {e}")));
+        Vec::new()
+    });
+    let (notify, notify_repairs, notify_problems) = crate::notify::restore(config, channels, outbox);
+    problems.extend(notify_problems.into_iter().map(Problem));
+    repairs.extend(notify_repairs);
+    let mut saved = true;
+    if !problems.is_empty() {
+        // The repaired monitor's row, with the origins' repairs, in one commit.
+        match monitor_json(&state) {
+            Ok(json) => repairs.insert(0, Write::Monitor(json)),
+            Err(e) => problems.push(Problem(format!("the repaired state does not serialize: {e}"))),
+        }
+        if let Err(e) = store.commit(&repairs) {
+            problems.push(Problem(format!("writing the repairs failed; serving the repaired state from memory: {e}")));
+            saved = false;
+        }
+    }
+    let (uptimes, latency) = windows_or_log(store, now_ms, &mut problems, None);
+    (Some(Memory { state, uptimes, latency, saved, unsaved: Vec::new(), committed: None, notify }), problems)
+}
+
+/// Checks a loaded state against the fleet and the clock (see [`restore`]).
+fn repair(
+    config: &Config,
+    state: &mut MonitorState,
+    now_ms: u64,
+    problems: &mut Vec<Problem>,
+    repairs: &mut Vec<Write>,
+) {
+    let mut note = |problem: String| problems.push(Problem(problem));
+    if state.checked_at_ms > now_ms {
+        note(format!(
+            "the last round is dated {} ms, after now ({now_ms} ms); its times clamped to now",
+            state.checked_at_ms
+        ));
+        state.checked_at_ms = now_ms;
+        state.fresh_at_ms = state.fresh_at_ms.map(|f| f.min(now_ms));
+    }
+    let round = state.checked_at_ms;
+    if let Some(fresh) = state.fresh_at_ms.filter(|&f| f > round) {
+        note(format!(
+            "the last trustworthy round is dated {fresh} ms, after the last round ({round} ms); clamped to it"
+        ));
+        state.fresh_at_ms = Some(round);
+    }
+    let removed: Vec<String> =
+        state.origins.keys().filter(|name| !config.origins().iter().any(|o| &o.name == *name)).cloned().collect();
+    for name in removed {
+        note(format!("origin {name:?} is no longer in the fleet; its row is dropped"));
+        state.origins.remove(&name);
+        repairs.push(Write::DropOrigin(name));
+    }
+    for (name, track) in &mut state.origins {
+        if track.since_ms > round {
+            note(format!(
+                "origin {name:?}: since {} ms is after the round that wrote it ({round} ms); clamped to that round",
+                track.since_ms
+            ));
+            track.since_ms = round;
+            repairs.push(Write::Origin { name: name.clone(), json: origin_json(track) });
+        }
+    }
+    state.regions.retain(|name, _| {
+        let kept = config.regions().iter().any(|r| &r.name == name);
+        if !kept {
+            note(format!("region {name:?} is no longer in the fleet; dropped"));
+        }
+        kept
+    });
+    for (name, track) in &mut state.regions {
+        if track.since_ms > round {
+            note(format!("region {name:?}: since {} ms is after the last round; clamped to it", track.since_ms));
+            track.since_ms = round;
+        }
+    }
+    if let Some(overall) = state.overall.as_mut().filter(|o| o.since_ms > round) {
+        note(format!("the global status: since {} ms is after the last round; clamped to it", overall.since_ms));
+        overall.since_ms = round;
+    }
+    state.vantages.retain(|name, _| {
+        let kept = config.settings().vantages.iter().any(|v| &v.name == name);
+        if !kept {
+            note(format!("vantage {name:?} is no longer in the fleet; dropped"));
+        }
+        kept
+    });
+    for (name, track) in &mut state.vantages {
+        if track.since_ms > round || track.reported_at_ms.is_some_and(|at| at > round) {
+            note(format!("vantage {name:?}: a time after the last round; clamped to it"));
+            track.since_ms = track.since_ms.min(round);
+            track.reported_at_ms = track.reported_at_ms.map(|at| at.min(round));
+        }
+    }
+    // The drained scopes the last round saw: those of a name no longer in
+    // the fleet are gone with it (no `lifted` is recorded for them).
+    state.drained.retain(|name| config.find(name).is_some());
+    state.drains.retain(|name, _| {
+        let kept = config.find(name).is_some();
+        if !kept {
+            note(format!("the drain of {name:?} names nothing in the fleet; dropped"));
+        }
+        kept
+    });
+    // A drain that lapsed while the monitor was down is no problem: it is simply over.
+    state.drains.retain(|_, drain| drain.active(now_ms));
+    // API maintenance windows: more than the API keeps is damage. One that
+    // ended while the monitor was down is kept: the next round records its end.
+    if state.maintenance.len() > crate::maintenance::MAX_API_WINDOWS {
+        note(format!(
+            "{} maintenance windows, more than the {} the API keeps; the first {} kept",
+            state.maintenance.len(),
+            crate::maintenance::MAX_API_WINDOWS,
+            crate::maintenance::MAX_API_WINDOWS
+        ));
+        state.maintenance.truncate(crate::maintenance::MAX_API_WINDOWS);
+    }
+}
