@@ -83,11 +83,14 @@ async fn serve(req: Request, env: &Env, ctx: &Context) -> Result<Reply> {
             reply
         }
         Dispatch::Drain { named, lift } => match authorize(&req, env)? {
-            Ok(()) => drain(config, named, lift, req, env).await?,
+            Ok(()) => operator(req, env, !lift, |body, now| http::drain_call(config, named, lift, body, now)).await?,
             Err(reply) => reply,
         },
         Dispatch::Maintenance { end } => match authorize(&req, env)? {
-            Ok(()) => maintenance(config, end, req, env).await?,
+            Ok(()) => {
+                let keep = end.is_none();
+                operator(req, env, keep, |body, now| http::maintenance_call(config, end.as_deref(), body, now)).await?
+            }
             Err(reply) => reply,
         },
         Dispatch::ListDrains { head } => list(&req, env, MonitorCall::ListDrains, head).await?,
@@ -97,33 +100,21 @@ async fn serve(req: Request, env: &Env, ctx: &Context) -> Result<Reply> {
     })
 }
 
-/// An authorized drain request: its body read ([`read_body`]; a `DELETE`'s
-/// is dropped), validated by the core, and handed to the monitor.
-async fn drain(
-    config: &Config,
-    named: edgecheck_core::config::Named,
-    lift: bool,
+/// An authorized operator request (a drain, a maintenance window): its body
+/// read ([`read_body`]; kept only when `keep`, a `DELETE`'s is dropped),
+/// made a monitor call by the core (`call`, with the time of the request;
+/// its refusal is the answer), and handed to the monitor.
+async fn operator(
     mut req: Request,
     env: &Env,
+    keep: bool,
+    call: impl FnOnce(&str, u64) -> std::result::Result<MonitorCall, Reply>,
 ) -> Result<Reply> {
-    let body = match read_body(&mut req, !lift).await? {
+    let body = match read_body(&mut req, keep).await? {
         Ok(body) => body,
         Err(reply) => return Ok(reply),
     };
-    Ok(match http::drain_call(config, named, lift, &body, runtime::now_ms()) {
-        Ok(call) => call_monitor(env, call).await.unwrap_or_else(unavailable),
-        Err(reply) => reply,
-    })
-}
-
-/// An authorized maintenance request: its body read ([`read_body`]; a
-/// `DELETE`'s is dropped), validated by the core, and handed to the monitor.
-async fn maintenance(config: &Config, end: Option<String>, mut req: Request, env: &Env) -> Result<Reply> {
-    let body = match read_body(&mut req, end.is_none()).await? {
-        Ok(body) => body,
-        Err(reply) => return Ok(reply),
-    };
-    Ok(match http::maintenance_call(config, end.as_deref(), &body, runtime::now_ms()) {
+    Ok(match call(&body, runtime::now_ms()) {
         Ok(call) => call_monitor(env, call).await.unwrap_or_else(unavailable),
         Err(reply) => reply,
     })

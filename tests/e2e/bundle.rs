@@ -69,9 +69,7 @@ pub(crate) fn one_wasm_serves_every_fleet(p: &Prepared) {
     let build = e2e_dir(&tampered).join("build");
     let _ = std::fs::remove_dir_all(e2e_dir(&tampered));
     std::fs::create_dir_all(&build).unwrap();
-    std::fs::copy(first_build.join("entry.mjs"), build.join("entry.mjs")).unwrap();
-    #[cfg(unix)]
-    std::os::unix::fs::symlink(first_build.join("worker"), build.join("worker")).unwrap();
+    beside_wasm(&build, &first_build);
     let original = document(&first_build);
     let edited = original.replacen("\"refresh_s\":2", "\"refresh_s\":3", 1);
     assert_ne!(edited, original, "the fleet document holds refresh_s = 2: {original}");

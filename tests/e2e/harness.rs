@@ -126,10 +126,16 @@ pub(crate) fn build(name: &str, config: &str) -> (bool, String) {
         .output()
         .expect("edgecheck runs");
     let text = String::from_utf8_lossy(&check.stdout).into_owned() + &String::from_utf8_lossy(&check.stderr);
+    beside_wasm(&out, &wasm_dir());
+    (check.status.success(), text)
+}
+
+/// Makes `out` a bundle of the wasm built in `wasm` and the fleet document
+/// `out/fleet.txt`: the entry module copied in, `worker/` linked to `wasm`'s.
+pub(crate) fn beside_wasm(out: &Path, wasm: &Path) {
     std::fs::copy(Path::new(ROOT).join("src/entry.mjs"), out.join("entry.mjs")).unwrap();
     #[cfg(unix)]
-    std::os::unix::fs::symlink(wasm_dir().join("worker"), out.join("worker")).unwrap();
-    (check.status.success(), text)
+    std::os::unix::fs::symlink(wasm.join("worker"), out.join("worker")).unwrap();
 }
 
 /// A port free on 127.0.0.1 for a worker, below Linux's ephemeral range
@@ -146,25 +152,6 @@ pub(crate) fn free_port() -> u16 {
         }
     }
     panic!("no free port in 20000-31999 on 127.0.0.1");
-}
-
-/// Waits until no process holds a file under `dir` open (at most 30 s).
-pub(crate) fn wait_released(dir: &Path) {
-    let Ok(dir) = dir.canonicalize() else { return };
-    let held = || {
-        std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|proc| {
-            std::fs::read_dir(proc.path().join("fd"))
-                .into_iter()
-                .flatten()
-                .flatten()
-                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target.starts_with(&dir)))
-        })
-    };
-    let started = Instant::now();
-    while held() {
-        assert!(started.elapsed() < Duration::from_secs(30), "{} is still open after 30 s", dir.display());
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The processes of process group `group` (wrangler, its workerd and theirs).

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use edgecheck_core::config::{parse_toml, Config};
+use edgecheck_core::config::{parse_toml, Config, FLEET_DOCUMENT_HEADER};
 
 /// The fleet document's file name inside `--out`.
 const FLEET_FILE: &str = "fleet.txt";
@@ -92,7 +92,7 @@ fn check(file: &Path, out: Option<&Path>) -> Result<(), Failure> {
         eprintln!("edgecheck: warning: {}: {}: {}", file.display(), w.field, w.message);
     }
     let document = config.fleet_document();
-    let digest = document.lines().next().and_then(|header| header.rsplit_once('=')).map_or("", |(_, d)| d);
+    let digest = document.lines().next().and_then(|header| header.strip_prefix(FLEET_DOCUMENT_HEADER)).unwrap_or("");
     let probed = config.probed();
     println!(
         "edgecheck: {} is valid: {} origins ({} probed, {} heartbeat checks) in {} regions, {} probers; fleet sha256 {digest}",
