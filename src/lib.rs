@@ -132,13 +132,15 @@ async fn list(req: &Request, env: &Env, call: MonitorCall, head: bool) -> Result
 }
 
 /// The body of an operator request (a drain, a maintenance window, a ping),
-/// bounded by the core's one rule ([`http::body_too_large`]): its
-/// `Content-Length` first (over the bound: 413, the body unread), then what
-/// is read as it streams. The body is kept, when `keep`, up to
-/// [`http::MAX_OPERATOR_BODY_BYTES`]; past that it is still read and dropped,
-/// up to [`http::OPERATOR_BODY_DRAIN_BYTES`], so that the 413 follows a whole
-/// request, and cancelled beyond. Text that is not UTF-8 is kept lossily, for
-/// the core to refuse as JSON. `Ok(Err(_))` is the 413.
+/// bounded by the core's rules: its `Content-Length` first
+/// ([`http::body_too_large`]: over the bound, 413, the body unread), then
+/// what is read as it streams, all of it within
+/// [`http::OPERATOR_BODY_TIMEOUT_MS`] ([`http::body_timed_out`]: 408). The
+/// body is kept, when `keep`, up to [`http::MAX_OPERATOR_BODY_BYTES`]; past
+/// that it is still read and dropped, up to
+/// [`http::OPERATOR_BODY_DRAIN_BYTES`], so that the 413 follows a whole
+/// request, and cancelled beyond. What is kept is text only if it is UTF-8
+/// ([`http::body_text`]: 400). `Ok(Err(_))` is the core's answer.
 async fn read_body(req: &mut Request, keep: bool) -> Result<std::result::Result<String, Reply>> {
     let declared = req.headers().get("content-length")?.and_then(|l| l.trim().parse::<u64>().ok());
     if let Some(reply) = http::body_too_large(declared, 0) {
@@ -148,21 +150,29 @@ async fn read_body(req: &mut Request, keep: bool) -> Result<std::result::Result<
     let mut read: u64 = 0;
     if req.inner().body().is_some() {
         let mut body = req.stream()?;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk?;
-            read = read.saturating_add(chunk.len() as u64);
-            if keep && read <= http::MAX_OPERATOR_BODY_BYTES {
-                kept.extend_from_slice(&chunk);
+        let whole = runtime::within(http::OPERATOR_BODY_TIMEOUT_MS, async {
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk?;
+                read = read.saturating_add(chunk.len() as u64);
+                if keep && read <= http::MAX_OPERATOR_BODY_BYTES {
+                    kept.extend_from_slice(&chunk);
+                }
+                if read > http::OPERATOR_BODY_DRAIN_BYTES {
+                    break;
+                }
             }
-            if read > http::OPERATOR_BODY_DRAIN_BYTES {
-                break;
-            }
+            Ok::<(), worker::Error>(())
+        })
+        .await;
+        match whole {
+            Some(streamed) => streamed?,
+            None => return Ok(Err(http::body_timed_out())),
         }
     }
     if let Some(reply) = http::body_too_large(declared, read) {
         return Ok(Err(reply));
     }
-    Ok(Ok(String::from_utf8_lossy(&kept).into_owned()))
+    Ok(http::body_text(kept))
 }
 
 /// A heartbeat check's ping: its token checked against the check's secret
@@ -173,10 +183,13 @@ async fn ping(config: &Config, route: http::PingRoute, mut req: Request, env: &E
     let secret = check.heartbeat.as_ref().map_or("", |h| h.token_secret.as_str());
     let token = env.secret(secret).ok().map(|s| s.to_string());
     let authorization = req.headers().get("authorization")?;
-    if let Err(reply) =
+    if let Err(denied) =
         http::authorize_ping(authorization.as_deref(), route.path_token.as_deref(), secret, token.as_deref())
     {
-        return Ok(reply);
+        if let Some(line) = denied.log {
+            worker::console_error!("edgecheck: /ping/{}: {line}", check.name);
+        }
+        return Ok(denied.reply);
     }
     if let Err(reply) = read_body(&mut req, false).await? {
         return Ok(reply);

@@ -124,3 +124,15 @@ fn the_one_413_of_operator_bodies_follows_the_error_schema() {
     let doc = assert_schema("error.schema.json", &too_large, "the 413");
     assert_eq!(doc["error"], "payload_too_large");
 }
+
+#[test]
+fn the_408_and_the_utf8_400_of_operator_bodies_follow_the_error_schema() {
+    let timed_out = http::body_timed_out();
+    assert_eq!(timed_out.status, 408);
+    let doc = assert_schema("error.schema.json", &timed_out, "the 408");
+    assert_eq!(doc["error"], "request_timeout");
+    let not_utf8 = http::body_text(vec![b'{', 0xff, b'}']).unwrap_err();
+    assert_eq!(not_utf8.status, 400);
+    let doc = assert_schema("error.schema.json", &not_utf8, "the 400 of a body not UTF-8");
+    assert_eq!(doc["error"], "bad_request");
+}

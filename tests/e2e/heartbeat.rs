@@ -1,5 +1,6 @@
 //! Heartbeat checks end to end: a check's pings (bad ones refused, each with
-//! its 4xx, changing nothing), the check going `up` on a ping, `down` with
+//! its 4xx, changing nothing; a check whose secret is not set answering the
+//! one 401 of a wrong token), the check going `up` on a ping, `down` with
 //! `heartbeat_missed` when they stop for `period_s` + `grace_s`, `up` again on
 //! the next, `down` with `heartbeat_failed` on a fail ping, and its pings kept
 //! across a crash.
@@ -13,17 +14,22 @@ const TOKEN: &str = "e2e-nightly-token";
 /// The check's period and grace, s: short, so that the test sees a miss.
 const PERIOD_S: u64 = 4;
 const GRACE_S: u64 = 2;
+/// The token secret of the check weekly: never set.
+const UNSET_SECRET: &str = "WEEKLY_TOKEN";
 
 pub(crate) fn heartbeat_fleet() -> Vec<(String, String)> {
     pairs(&[("app", "spring")])
 }
 
-/// app (probed) in region main, the check nightly in region jobs; rounds every 2 s.
+/// app (probed) in region main, the check nightly in region jobs; rounds
+/// every 2 s. The check weekly, in region spare, has a `token_secret` that is
+/// never set (and a period that never passes while the test runs).
 pub(crate) fn heartbeat_config(fleet: &Fleet) -> String {
     format!(
         "[settings]\nprobe_timeout_ms = 800\ndeadline_ms = 1500\nrefresh_s = 2\n\
-         [regions.main]\n[regions.jobs]\n\
+         [regions.main]\n[regions.jobs]\n[regions.spare]\n\
          [[origins]]\nname = \"nightly\"\nregion = \"jobs\"\nkind = \"heartbeat\"\nperiod_s = {PERIOD_S}\ngrace_s = {GRACE_S}\ntoken_secret = \"NIGHTLY_TOKEN\"\n\
+         [[origins]]\nname = \"weekly\"\nregion = \"spare\"\nkind = \"heartbeat\"\nperiod_s = 604800\ngrace_s = 3600\ntoken_secret = \"{UNSET_SECRET}\"\n\
          [[origins]]\nname = \"app\"\nregion = \"main\"\nurl = \"{}\"\n",
         fleet.url("app", "/health")
     )
@@ -31,11 +37,22 @@ pub(crate) fn heartbeat_config(fleet: &Fleet) -> String {
 
 /// `POST path` with an optional Bearer token and a body: (status, `Retry-After`, body as JSON).
 fn ping(worker: &Worker, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Option<String>, Value) {
+    ping_bytes(worker, method, path, token, body.as_bytes())
+}
+
+/// [`ping`] with a body of any bytes.
+fn ping_bytes(
+    worker: &Worker,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> (u16, Option<String>, Value) {
     let mut req = ureq::http::Request::builder().method(method).uri(worker.url(path));
     if let Some(token) = token {
         req = req.header("authorization", format!("Bearer {token}"));
     }
-    let mut response = agent().run(req.body(body.to_string()).unwrap()).unwrap();
+    let mut response = agent().run(req.body(body.to_vec()).unwrap()).unwrap();
     let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
     let text = response.body_mut().read_to_string().unwrap();
     let doc = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text:?}"));
@@ -71,7 +88,12 @@ fn chunked_ping(worker: &Worker, bytes: usize) -> String {
 }
 
 fn nightly(worker: &Worker) -> Value {
-    let (status, doc) = worker.get("/health/nightly");
+    check_doc(worker, "nightly")
+}
+
+/// `/health/{name}`: 200, its document.
+fn check_doc(worker: &Worker, name: &str) -> Value {
+    let (status, doc) = worker.get(&format!("/health/{name}"));
     assert_eq!(status, 200, "{doc}");
     doc
 }
@@ -88,14 +110,21 @@ pub(crate) fn a_heartbeat_check_goes_down_when_its_pings_stop(p: &Prepared) {
     assert_eq!(first["vantages"], json!({}), "no vantage sees a check: {first}");
     assert_schema("health-origin.schema.json", &first, "/health/nightly before a ping");
 
-    // Bad pings: each its 4xx, none changes anything.
+    // Bad pings: each its 4xx, none changes anything. A check whose secret
+    // is not set answers exactly the 401 of a wrong token (its secret is
+    // named in the worker's log only).
     let refresh_401 = ping(&worker, "POST", "/refresh", None, "").2;
+    let wrong_401 = ping(&worker, "POST", "/ping/nightly", Some("wrong"), "").2;
     let huge = "x".repeat(20_000);
-    let bad: [(&str, &str, Option<&str>, &str, u16); 8] = [
+    let bad: [(&str, &str, Option<&str>, &str, u16); 12] = [
         ("POST", "/ping/nightly", None, "", 401),
         ("POST", "/ping/nightly", Some("wrong"), "", 401),
         ("POST", "/ping/wrong/nightly", None, "", 401),
         ("POST", "/ping/wrong/nightly/fail", Some(TOKEN), "", 401),
+        ("POST", "/ping/weekly", None, "", 401),
+        ("POST", "/ping/weekly", Some("guess"), "", 401),
+        ("POST", "/ping/guess/weekly", None, "", 401),
+        ("POST", "/ping/weekly/fail", Some(TOKEN), "", 401),
         ("POST", "/ping/nobody", Some(TOKEN), "", 404),
         ("POST", "/ping/app", Some(TOKEN), "", 404),
         ("GET", "/ping/nightly", Some(TOKEN), "", 405),
@@ -107,17 +136,22 @@ pub(crate) fn a_heartbeat_check_goes_down_when_its_pings_stop(p: &Prepared) {
         assert_schema("error.schema.json", &doc, &format!("{method} {path}'s {status}"));
         if status == 401 {
             assert_eq!(doc["error"], refresh_401["error"], "the same 401 as POST /refresh: {doc}");
+            assert_eq!(doc, wrong_401, "{method} {path}: one 401, whatever the secret's state");
+            assert!(!doc.to_string().contains(UNSET_SECRET), "{doc}");
         }
     }
+    let weekly = check_doc(&worker, "weekly");
+    assert_eq!(weekly["heartbeat"]["last_ping"], Value::Null, "no ping of weekly was taken: {weekly}");
     let streamed = chunked_ping(&worker, 64 * 1024);
     assert!(streamed.starts_with("HTTP/1.1 413"), "a chunked body over 10 KB: {streamed:?}");
     std::thread::sleep(Duration::from_millis(2_500)); // a round or more
     let after = nightly(&worker);
     assert_eq!(after["heartbeat"]["last_ping"], Value::Null, "no bad ping was taken: {after}");
 
-    // A ping: 200 at once; up at the next round.
+    // A ping: 200 at once; up at the next round. Its body is read and
+    // dropped, whatever its bytes (here not UTF-8, as a job's log may be).
     let pinged = Instant::now();
-    let (status, _, doc) = ping(&worker, "POST", "/ping/nightly", Some(TOKEN), "run 1 ok");
+    let (status, _, doc) = ping_bytes(&worker, "POST", "/ping/nightly", Some(TOKEN), b"run 1 ok \xff\xfe");
     assert_eq!((status, doc["check"].as_str(), doc["ping"].as_str()), (200, Some("nightly"), Some("success")), "{doc}");
     assert_schema("ping.schema.json", &doc, "a ping's 200");
     let up = worker.until("/health/nightly", 20, |o| o["status"] == "up");

@@ -1,6 +1,9 @@
 //! Day-to-day operations: a manual drain through the admin API, held across
 //! a restart, followed by a Cloudflare pool, lifted, and lapsing on time.
 
+use std::io::Write as _;
+use std::net::TcpStream;
+
 use super::*;
 
 const NAME: &str = "a_drain_holds_across_a_restart_and_lapses_on_time";
@@ -67,17 +70,72 @@ pub(crate) fn admin(
     token: Option<&str>,
     body: &str,
 ) -> (u16, String, Value) {
+    admin_bytes(worker, method, path, token, body.as_bytes())
+}
+
+/// [`admin`] with a body of any bytes.
+fn admin_bytes(worker: &Worker, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String, Value) {
     let mut req = ureq::http::Request::builder().method(method).uri(worker.url(path));
     if let Some(token) = token {
         req = req.header("authorization", format!("Bearer {token}"));
     }
     let mut response =
-        agent().run(req.header("content-type", "application/json").body(body.to_string()).unwrap()).unwrap();
+        agent().run(req.header("content-type", "application/json").body(body.to_vec()).unwrap()).unwrap();
     let authenticate =
         response.headers().get("www-authenticate").map_or(String::new(), |v| v.to_str().unwrap().to_string());
     let text = response.body_mut().read_to_string().unwrap();
     let doc = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text:?}"));
     (response.status().as_u16(), authenticate, doc)
+}
+
+/// `POST path` on the worker at `port` with the admin token and `body`, its
+/// bytes sent one a second after the headers (its `Content-Length` says them
+/// all): (the answer's status, its body as JSON, how long after the headers
+/// it came).
+fn dripped(port: u16, path: &str, body: &'static [u8]) -> (u16, Value, Duration) {
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {ADMIN}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    writer.write_all(head.as_bytes()).unwrap();
+    let sent = Instant::now();
+    let drip = std::thread::spawn(move || {
+        for byte in body {
+            std::thread::sleep(Duration::from_secs(1));
+            // The worker answers, and may close, before the body is whole.
+            if writer.write_all(std::slice::from_ref(byte)).is_err() {
+                break;
+            }
+        }
+    });
+    let mut reader = BufReader::new(&stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let took = sent.elapsed();
+    let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{line:?}"));
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).unwrap();
+        if header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut text = vec![0; length];
+    reader.read_exact(&mut text).unwrap();
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    drip.join().unwrap();
+    let doc = serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{line:?}: not JSON ({e}): {text:?}"));
+    (status, doc, took)
 }
 
 /// `GET path` (an admin list) with `token`: (status, `WWW-Authenticate`,
@@ -120,7 +178,13 @@ pub(crate) fn a_drain_holds_across_a_restart_and_lapses_on_time(p: &Prepared) {
     worker.until("/ready/west", 20, |r| r["ready"] == true);
     let body = r#"{"reason": "kernel upgrade"}"#;
 
-    // The API's bad input: the same 401 as POST /refresh, a JSON 404, 400s naming the field, a 413.
+    // The API's bad input: the same 401 as POST /refresh, a JSON 404, 400s
+    // naming the field, a 413, and a 408 for a body dripped a byte a second
+    // (its 33 bytes would be a 400, no reason, if they were waited for).
+    let drip = {
+        let port = worker.port;
+        std::thread::spawn(move || dripped(port, "/admin/drain/west", br#"{"until": "2099-01-01T00:00:00Z"}"#))
+    };
     let refresh = admin(&worker, "POST", "/refresh", None, "");
     for token in [None, Some("wrong")] {
         let (status, authenticate, doc) = admin(&worker, "POST", "/admin/drain/west", token, body);
@@ -139,6 +203,12 @@ pub(crate) fn a_drain_holds_across_a_restart_and_lapses_on_time(p: &Prepared) {
         assert!(doc["message"].as_str().unwrap().starts_with(&format!("{field}: ")), "{bad}: {doc}");
         assert_schema("error.schema.json", &doc, "a drain's 400");
     }
+    // A body that is not UTF-8: a 400 naming the body, not a reason of
+    // replacement characters.
+    let (status, _, doc) = admin_bytes(&worker, "POST", "/admin/drain/west", Some(ADMIN), b"{\"reason\": \"caf\xe9\"}");
+    assert_eq!((status, doc["error"].as_str()), (400, Some("bad_request")), "{doc}");
+    assert!(doc["message"].as_str().unwrap().starts_with("body: not UTF-8"), "{doc}");
+    assert_schema("error.schema.json", &doc, "a drain's 400 for a body not UTF-8");
     let huge = format!(r#"{{"reason": "{}"}}"#, "x".repeat(20_000));
     let (status, _, doc) = admin(&worker, "POST", "/admin/drain/west", Some(ADMIN), &huge);
     assert_eq!(status, 413, "{doc}");
@@ -183,6 +253,12 @@ pub(crate) fn a_drain_holds_across_a_restart_and_lapses_on_time(p: &Prepared) {
     let (_, _, page) = get_with(&worker, "/", Some("text/html"));
     assert!(page.contains("Drained: kernel upgrade"), "the page says so:\n{page}");
     cf.until(20, "the west pool disabled", |_| !pool_enabled(&cf));
+    // The dripped body: a 408 once its 10 s were up, before it was whole.
+    let (status, doc, took) = drip.join().unwrap();
+    assert_eq!((status, doc["error"].as_str()), (408, Some("request_timeout")), "after {took:?}: {doc}");
+    assert!((Duration::from_secs(10)..Duration::from_secs(25)).contains(&took), "408 after {took:?}");
+    assert_schema("error.schema.json", &doc, "a drain's 408");
+    assert_eq!(drains(&worker, "after the dripped body")[0]["reason"], "kernel upgrade", "the 408 changed nothing");
 
     // It survives a restart (a crash, even), and nothing but the API lifts it.
     worker.crash();
@@ -428,4 +504,25 @@ pub(crate) fn a_maintenance_window_holds_notices_and_keeps_readiness_true(p: &Pr
     assert_eq!(events, ["ended", "started"], "newest first: {history}");
     assert_schema("history.schema.json", &history, "/history");
     worker.until("/health/west-a", 20, |o| o["uptime"]["1h"]["down"].as_f64() > Some(0.0));
+
+    // A window started with a `start` before the last round: /history
+    // records its start, at the start it was given, once.
+    let start = humantime::format_rfc3339_seconds(std::time::SystemTime::now() - Duration::from_secs(600)).to_string();
+    let body = format!(
+        r#"{{"id": "east-late", "reason": "filed late", "regions": ["east"], "start": "{start}", "end": "{}"}}"#,
+        in_secs(600)
+    );
+    let (status, _, doc) = admin(&worker, "POST", "/admin/maintenance", Some(ADMIN), &body);
+    assert_eq!((status, doc["open"].as_bool()), (200, Some(true)), "{doc}");
+    rounds(&worker, 2);
+    let (_, history) = worker.get("/history");
+    let late: Vec<(&str, std::time::SystemTime)> = history["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "maintenance" && c["name"] == "east-late")
+        .map(|c| (c["to"].as_str().unwrap(), humantime::parse_rfc3339(c["at"].as_str().unwrap()).unwrap()))
+        .collect();
+    assert_eq!(late, [("started", humantime::parse_rfc3339(&start).unwrap())], "{history}");
+    assert_schema("history.schema.json", &history, "/history with a window started in the past");
 }

@@ -144,6 +144,15 @@ pub struct MonitorState {
     /// drain's start and end are recorded once, by the round that sees them.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub drained: BTreeSet<String>,
+    /// The maintenance windows (by id) the last round found open, so that
+    /// each window's start and end are recorded once, by the round that sees
+    /// them, even for one that began before that round (started through the
+    /// API with a `start` in the past, or declared by a redeploy while
+    /// already open) or that a redeploy removed while open.
+    /// `None` in a row written before it was kept: then the windows open at
+    /// that round's time are taken as found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows_open: Option<BTreeSet<String>>,
 }
 
 /// What changed, for `/history`.
@@ -343,11 +352,13 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
         drains: prev.map(|s| s.drains.clone()).unwrap_or_default(),
         maintenance: Vec::new(),
         drained: BTreeSet::new(),
+        windows_open: None,
     };
     // Windows opened or closed since the last round, recorded at the time they
     // did; then the API's windows that are over are dropped.
     let mut started = prev.map(|s| s.maintenance.clone()).unwrap_or_default();
-    for (id, at_ms, opened) in maintenance::transitions(config, &started, prev.map(|s| s.checked_at_ms), at) {
+    let (recorded, windows_open) = window_changes(config, &started, prev, at);
+    for (id, at_ms, opened) in recorded {
         changes.push(Change {
             at_ms,
             kind: Kind::Maintenance,
@@ -359,8 +370,39 @@ pub fn advance_merged(config: &Config, prev: Option<&MonitorState>, merged: &Mer
     }
     started.retain(|w| !maintenance::over(w, at));
     let drained = drain_changes(config, &state.drains, prev, at, &mut changes);
-    let state = MonitorState { maintenance: started, drained, ..state };
+    let state = MonitorState { maintenance: started, drained, windows_open: Some(windows_open), ..state };
     Advance { state, changes }
+}
+
+/// The starts and ends of maintenance windows to record since the last
+/// round, as `(id, at_ms, started)`, and the windows open at `at`.
+/// [`maintenance::transitions`] finds what opened or closed between the two
+/// rounds; a window open at the last round that it did not find open (one
+/// started through the API with a `start` before that round, or declared by
+/// a redeploy while open) is recorded as started at its start, and one it
+/// found open that neither the fleet nor the API's list holds any more (a
+/// redeploy removed it) as ended at `at`.
+fn window_changes(
+    config: &Config,
+    started: &[maintenance::Window],
+    prev: Option<&MonitorState>,
+    at: u64,
+) -> (Vec<(String, u64, bool)>, BTreeSet<String>) {
+    let windows = || config.maintenance().iter().chain(started);
+    let mut recorded = Vec::new();
+    if let Some((prev_ms, seen)) = prev.and_then(|p| p.windows_open.as_ref().map(|seen| (p.checked_at_ms, seen))) {
+        for window in windows().filter(|w| !seen.contains(&w.id)) {
+            if let Some((start_ms, _)) = window.schedule.window_at(prev_ms) {
+                recorded.push((window.id.clone(), start_ms, true));
+            }
+        }
+        for id in seen.iter().filter(|id| !windows().any(|w| &w.id == *id)) {
+            recorded.push((id.clone(), at, false));
+        }
+    }
+    recorded.extend(maintenance::transitions(config, started, prev.map(|s| s.checked_at_ms), at));
+    let open = windows().filter(|w| w.schedule.window_at(at).is_some()).map(|w| w.id.clone()).collect();
+    (recorded, open)
 }
 
 /// The regions and origins of the fleet drained at `at`; a `drain` change

@@ -161,6 +161,7 @@ pub fn empty_state() -> MonitorState {
         drains: Default::default(),
         maintenance: Default::default(),
         drained: Default::default(),
+        windows_open: None,
     }
 }
 

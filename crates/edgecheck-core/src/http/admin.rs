@@ -13,7 +13,9 @@
 //! | `GET /admin/maintenance` | 200 [`MaintenanceListDoc`], never cached |
 //! | an unknown name | JSON 404 |
 //! | a body that is not that JSON, no `reason`, `until` not in the future | JSON 400 naming the field |
+//! | a body that is not UTF-8 | JSON 400 naming `body` ([`body_text`](super::body_text)) |
 //! | a body over [`MAX_OPERATOR_BODY_BYTES`](super::MAX_OPERATOR_BODY_BYTES) | JSON 413 ([`body_too_large`]) |
+//! | a body not whole within [`OPERATOR_BODY_TIMEOUT_MS`](super::OPERATOR_BODY_TIMEOUT_MS) | JSON 408 ([`body_timed_out`](super::body_timed_out)) |
 //! | a drain beyond [`MAX_DRAINS`] active ones | JSON 409 |
 //! | no or a wrong token | the same 401 (or 403 when closed) as `POST /refresh` |
 //!

@@ -26,15 +26,28 @@ pub(super) fn bearer(authorization: Option<&str>) -> &str {
 /// constant time: 403 while the secret is unset or empty, the one 401 (with
 /// `WWW-Authenticate: Bearer` and `hint`) for a missing, empty or wrong token.
 pub(super) fn check_token(given: &str, token: Option<&str>, secret: &str, hint: &str) -> Result<(), Reply> {
-    use subtle::ConstantTimeEq;
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return Err(Reply::error(403, "forbidden", format!("this route is closed: set the {secret} secret")));
     };
+    matches(given, token, hint)
+}
+
+/// Compares `given` with `token` (set, not empty) in constant time: the one
+/// 401 of [`unauthorized`] when they differ.
+pub(super) fn matches(given: &str, token: &str, hint: &str) -> Result<(), Reply> {
+    use subtle::ConstantTimeEq;
     if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
         Ok(())
     } else {
-        let mut reply = Reply::error(401, "unauthorized", hint.to_string());
-        reply.set("www-authenticate", "Bearer".into());
-        Err(reply)
+        Err(unauthorized(hint))
     }
+}
+
+/// The one 401 of a token: `WWW-Authenticate: Bearer` and `hint`, whatever
+/// was wrong (no token, an empty one, a wrong one, or, for a ping, a check
+/// whose secret is not set).
+pub(super) fn unauthorized(hint: &str) -> Reply {
+    let mut reply = Reply::error(401, "unauthorized", hint.to_string());
+    reply.set("www-authenticate", "Bearer".into());
+    reply
 }

@@ -25,7 +25,9 @@
 //!
 //! The bodies of the operator requests (a drain, a maintenance window, a
 //! ping) have one bound, [`MAX_OPERATOR_BODY_BYTES`], and one 413
-//! ([`body_too_large`]).
+//! ([`body_too_large`]); one time bound, [`OPERATOR_BODY_TIMEOUT_MS`], and
+//! one 408 ([`body_timed_out`]); and a kept body (a drain's, a window's) is
+//! UTF-8 or the 400 of [`body_text`].
 //!
 //! Variants, from a fixed set ([`Variant`]): `/health?format=health+json` or
 //! `Accept: application/health+json` (the IETF draft's format), `/health` and
@@ -86,6 +88,37 @@ pub fn body_too_large(declared: Option<u64>, read: u64) -> Option<Reply> {
     let length = declared.unwrap_or(0).max(read);
     (length > MAX_OPERATOR_BODY_BYTES).then(|| {
         Reply::error(413, "payload_too_large", format!("body: {length} bytes; at most {MAX_OPERATOR_BODY_BYTES}"))
+    })
+}
+
+/// How long the worker waits for an operator request's whole body (a
+/// drain's, a maintenance window's, a ping's), ms from when it starts to read
+/// it: 10 s, ample for 10 KB ([`MAX_OPERATOR_BODY_BYTES`]) on any link, so
+/// that a body dripped a byte at a time never holds the worker. A body not
+/// read whole by then is the JSON 408 of [`body_timed_out`].
+pub const OPERATOR_BODY_TIMEOUT_MS: u64 = 10_000;
+
+/// The one 408 of the operator requests: the body did not arrive whole
+/// within [`OPERATOR_BODY_TIMEOUT_MS`]. Nothing was changed.
+pub fn body_timed_out() -> Reply {
+    Reply::error(
+        408,
+        "request_timeout",
+        format!("body: not received whole within {OPERATOR_BODY_TIMEOUT_MS} ms; nothing was changed"),
+    )
+}
+
+/// An operator request's kept body (a drain's, a maintenance window's) as
+/// text, or the JSON 400 naming `body` when it is not UTF-8: a reason is
+/// never made of replacement characters. (A ping's body is not kept, so its
+/// bytes are never judged.)
+pub fn body_text(bytes: Vec<u8>) -> Result<String, Reply> {
+    String::from_utf8(bytes).map_err(|e| {
+        Reply::error(
+            400,
+            "bad_request",
+            format!("body: not UTF-8 (an invalid byte at offset {}); send JSON in UTF-8", e.utf8_error().valid_up_to()),
+        )
     })
 }
 

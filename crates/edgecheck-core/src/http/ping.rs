@@ -5,8 +5,9 @@
 //! | `POST /ping/{name}`, `/ping/{name}/fail`, `/ping/{name}/start` with `Authorization: Bearer <token>` | 200 [`PingedDoc`] |
 //! | `POST /ping/{token}/{name}[/fail\|/start]` (the token in the path, for senders that cannot set a header) | the same |
 //! | a name that is not a heartbeat check | JSON 404 |
-//! | no or a wrong token | JSON 401 with `WWW-Authenticate: Bearer`, as `POST /refresh`; 403 while the check's `token_secret` is not set |
+//! | no or a wrong token, or any token while the check's `token_secret` is not set | the one JSON 401 with `WWW-Authenticate: Bearer`, as `POST /refresh` (an unset secret is named in the worker's log only) |
 //! | a body over [`MAX_OPERATOR_BODY_BYTES`](super::MAX_OPERATOR_BODY_BYTES) | JSON 413 ([`body_too_large`](super::body_too_large)) |
+//! | a body not whole within [`OPERATOR_BODY_TIMEOUT_MS`](super::OPERATOR_BODY_TIMEOUT_MS) | JSON 408 ([`body_timed_out`](super::body_timed_out)) |
 //! | a second ping of the check within [`MIN_PING_INTERVAL_MS`] | JSON 429 with `Retry-After` (seconds) |
 //! | another method | JSON 405 with `Allow` |
 //!
@@ -79,26 +80,46 @@ pub(super) fn route_ping(config: &Config, method: &str, rest: &[&str]) -> Result
     }
 }
 
+/// A ping [`authorize_ping`] refused: the answer, and a line for the
+/// worker's log when the operator has something to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PingDenied {
+    /// The one 401, whatever the cause: a caller without the token learns
+    /// nothing about the check's secret, not even whether it is set.
+    pub reply: Reply,
+    /// Set when the check's `token_secret` is not set (or empty): the line,
+    /// naming the secret, that the worker logs.
+    pub log: Option<String>,
+}
+
+/// The hint of a ping's 401.
+const PING_HINT: &str = "send Authorization: Bearer <the check's token>, or POST /ping/<token>/<check>";
+
 /// Checks a ping's token (the path's when it has one, else `Authorization:
 /// Bearer`) against the check's secret `secret`, whose value is `token`, in
-/// constant time: the same 401 as [`super::authorize`], or 403 while the
-/// secret is not set.
+/// constant time. Refused with the same 401 as [`super::authorize`]'s for a
+/// missing, empty or wrong token, and also while the secret is not set (no
+/// token can be right then); only the log line of [`PingDenied`] tells the
+/// operator which secret to set.
 pub fn authorize_ping(
     authorization: Option<&str>,
     path_token: Option<&str>,
     secret: &str,
     token: Option<&str>,
-) -> Result<(), Reply> {
+) -> Result<(), PingDenied> {
     let given = match path_token {
         Some(given) => given,
         None => super::auth::bearer(authorization),
     };
-    super::auth::check_token(
-        given,
-        token,
-        secret,
-        "send Authorization: Bearer <the check's token>, or POST /ping/<token>/<check>",
-    )
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err(PingDenied {
+            reply: super::auth::unauthorized(PING_HINT),
+            log: Some(format!(
+                "a ping was refused with 401: the check's token secret {secret} is not set (npx wrangler secret put {secret})"
+            )),
+        });
+    };
+    super::auth::matches(given, token, PING_HINT).map_err(|reply| PingDenied { reply, log: None })
 }
 
 /// The monitor call of an authorized ping.

@@ -136,28 +136,40 @@ pub enum Dispatch {
     /// never cached. `head`: the request is HEAD.
     Detail { head: bool },
     /// `POST` (`lift` false) or `DELETE` (`lift` true) `/admin/drain/{name}`:
-    /// check [`authorize`], read the body (bounded: [`body_too_large`]),
-    /// then [`drain_call`].
+    /// check [`authorize`], read the body (bounded: [`body_too_large`],
+    /// [`body_timed_out`]; UTF-8: [`body_text`]), then [`drain_call`].
     Drain { named: Named, lift: bool },
     /// `GET /admin/drain`: check [`authorize`], then
     /// [`MonitorCall::ListDrains`]; never cached. `head`: the request is HEAD.
     ListDrains { head: bool },
     /// `POST /admin/maintenance` (`end` `None`) or `DELETE
     /// /admin/maintenance/{id}` (`end` the id): check [`authorize`], read the
-    /// body (bounded: [`body_too_large`]), then [`maintenance_call`].
+    /// body (bounded: [`body_too_large`], [`body_timed_out`]; UTF-8:
+    /// [`body_text`]), then [`maintenance_call`].
     Maintenance { end: Option<String> },
     /// `GET /admin/maintenance`: check [`authorize`], then
     /// [`MonitorCall::ListMaintenance`]; never cached. `head`: the request is
     /// HEAD.
     ListMaintenance { head: bool },
     /// `POST /ping/...`: check [`authorize_ping`] with the check's secret,
-    /// read the body (bounded: [`body_too_large`]; not kept), then
-    /// [`ping_call`].
+    /// read the body (bounded: [`body_too_large`], [`body_timed_out`]; not
+    /// kept, so never judged), then [`ping_call`].
     Ping(super::PingRoute),
 }
 
-/// Routes a request: which answer, which target and variant.
+/// Routes a request: which answer, which target and variant. Every answer
+/// given here to a HEAD (`/live`, a 400, 404 or 405) goes through
+/// [`Reply::for_head`], on every path (`/refresh`, `/ping/...` and
+/// `/admin/...` included): its status and headers, with the `Content-Length`
+/// of the body it drops.
 pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
+    match routed(config, req) {
+        Dispatch::Answer(reply) => Dispatch::Answer(reply.for_head(req.method == "HEAD")),
+        other => other,
+    }
+}
+
+fn routed(config: &Config, req: Incoming) -> Dispatch {
     let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
     let method = req.method;
     if segments == ["refresh"] {
@@ -178,13 +190,13 @@ pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
             Ok(MaintenanceAsk::List { head }) => Dispatch::ListMaintenance { head },
             Ok(MaintenanceAsk::Start) => Dispatch::Maintenance { end: None },
             Ok(MaintenanceAsk::End(id)) => Dispatch::Maintenance { end: Some(id.to_string()) },
-            Err(reply) => Dispatch::Answer(reply.for_head(method == "HEAD")),
+            Err(reply) => Dispatch::Answer(reply),
         };
     }
     if let ["admin", "drain"] = segments[..] {
         return match super::admin::route_drain_list(method) {
             Ok(head) => Dispatch::ListDrains { head },
-            Err(reply) => Dispatch::Answer(reply.for_head(method == "HEAD")),
+            Err(reply) => Dispatch::Answer(reply),
         };
     }
     if let ["admin", "drain", name] = segments[..] {
@@ -203,19 +215,19 @@ pub fn dispatch(config: &Config, req: Incoming) -> Dispatch {
     }
     let target = match route {
         Ok(Some(target)) => target,
-        Ok(None) => return Dispatch::Answer(Reply::json(200, &render::live()).for_head(head)),
-        Err(reply) => return Dispatch::Answer(reply.for_head(head)),
+        Ok(None) => return Dispatch::Answer(Reply::json(200, &render::live())),
+        Err(reply) => return Dispatch::Answer(reply),
     };
     if target == Target::Health {
         match full_view(req.query) {
             Ok(true) => return Dispatch::Detail { head },
             Ok(false) => {}
-            Err(reply) => return Dispatch::Answer(reply.for_head(head)),
+            Err(reply) => return Dispatch::Answer(reply),
         }
     }
     match variant(target, req.query, req.accept) {
         Ok(variant) => Dispatch::Snapshot { target, variant, head },
-        Err(reply) => Dispatch::Answer(reply.for_head(head)),
+        Err(reply) => Dispatch::Answer(reply),
     }
 }
 

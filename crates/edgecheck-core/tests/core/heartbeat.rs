@@ -186,28 +186,63 @@ fn the_ping_api_routes_checks_tokens_and_bodies() {
     assert_eq!(http::authorize_ping(Some("Bearer tok"), None, secret, Some("tok")), Ok(()));
     assert_eq!(http::authorize_ping(Some("bearer   tok"), None, secret, Some("tok")), Ok(()));
     assert_eq!(http::authorize_ping(None, Some("tok"), secret, Some("tok")), Ok(()));
-    assert_eq!(http::authorize_ping(Some("Bearer tok"), Some("bad"), secret, Some("tok")).unwrap_err().status, 401);
+    let refused = http::authorize_ping(Some("Bearer tok"), Some("bad"), secret, Some("tok")).unwrap_err();
+    assert_eq!((refused.reply.status, refused.log), (401, None));
     let admin_401 = http::authorize(Some("Bearer wrong"), Some("admin")).unwrap_err();
+    let wrong = http::authorize_ping(Some("Bearer tok2"), None, secret, Some("tok")).unwrap_err().reply;
     for (authorization, path) in
         [(None, None), (Some("Bearer tok2"), None), (Some("Basic tok"), None), (None, Some(""))]
     {
-        let reply = http::authorize_ping(authorization, path, secret, Some("tok")).unwrap_err();
+        let refused = http::authorize_ping(authorization, path, secret, Some("tok")).unwrap_err();
+        let reply = &refused.reply;
         assert_eq!(
-            (reply.status, reply.header("www-authenticate")),
-            (401, Some("Bearer")),
+            (reply.status, reply.header("www-authenticate"), refused.log.as_deref()),
+            (401, Some("Bearer"), None),
             "{authorization:?} {path:?}"
         );
-        assert_eq!(body_of(&reply)["error"], body_of(&admin_401)["error"]);
+        assert_eq!(body_of(reply)["error"], body_of(&admin_401)["error"]);
+        assert_eq!(*reply, wrong, "one 401 for every missing or wrong token");
     }
-    let closed = http::authorize_ping(Some("Bearer tok"), None, secret, None).unwrap_err();
-    assert_eq!(closed.status, 403);
-    assert!(body_of(&closed)["message"].as_str().unwrap().contains("NIGHTLY_TOKEN"));
+}
 
+#[test]
+fn a_ping_to_a_check_whose_secret_is_unset_learns_nothing_about_it() {
+    // The check's secret unset or empty: whatever the caller sends (nothing, a
+    // guess, the token in the path), exactly the 401 of a wrong token, which
+    // names no secret; the log line names it, for the operator.
+    let secret = "NIGHTLY_TOKEN";
+    let wrong = http::authorize_ping(Some("Bearer guess"), None, secret, Some("tok")).unwrap_err().reply;
+    for token in [None, Some("")] {
+        for (authorization, path) in
+            [(None, None), (Some("Bearer guess"), None), (Some("Bearer "), None), (None, Some(""))]
+        {
+            let refused = http::authorize_ping(authorization, path, secret, token).unwrap_err();
+            assert_eq!(refused.reply, wrong, "{token:?} {authorization:?} {path:?}");
+            assert_eq!(refused.reply.status, 401);
+            assert!(!refused.reply.body.as_deref().unwrap().contains(secret), "{:?}", refused.reply.body);
+            let log = refused.log.expect("the operator is told which secret to set");
+            assert!(log.contains("NIGHTLY_TOKEN is not set"), "{log}");
+        }
+    }
+    // The admin routes stay as documented: closed (403) without their token.
+    assert_eq!(http::authorize(Some("Bearer x"), None).unwrap_err().status, 403);
+}
+
+#[test]
+fn a_pings_body_is_bounded_in_size_and_time() {
     // A ping's body is bounded by the one rule of operator bodies (`body_too_large`, in `drain.rs`).
     assert_eq!(http::body_too_large(Some(http::MAX_OPERATOR_BODY_BYTES), 0), None);
     assert_eq!(http::body_too_large(None, 0), None);
     let too_large = http::body_too_large(None, http::MAX_OPERATOR_BODY_BYTES + 1).unwrap();
     assert_eq!((too_large.status, body_of(&too_large)["error"].as_str()), (413, Some("payload_too_large")));
+    // And in time: 10 s for the whole body, then the one JSON 408.
+    assert_eq!(http::OPERATOR_BODY_TIMEOUT_MS, 10_000);
+    let timed_out = http::body_timed_out();
+    assert_eq!((timed_out.status, body_of(&timed_out)["error"].as_str()), (408, Some("request_timeout")));
+    assert_eq!(timed_out.header("cache-control"), Some("no-store"));
+    // A ping's body is not kept (the shell reads it with nothing kept), so
+    // whatever bytes a job sends, the ping is taken: nothing kept is "".
+    assert_eq!(http::body_text(Vec::new()), Ok(String::new()));
 }
 
 /// A round of `CHECKS`: a and b with `codes`, the checks judged from their pings.

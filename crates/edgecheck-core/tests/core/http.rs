@@ -28,6 +28,8 @@ fn routing() {
         ("GET", "/live", Err(200)),
         ("GET", "/refresh", Err(405)),
         ("HEAD", "/live", Err(200)),
+        ("HEAD", "/refresh", Err(405)),
+        ("HEAD", "/nowhere", Err(404)),
         ("OPTIONS", "/refresh", Err(204)),
     ];
     for &(method, path, expected) in rows {
@@ -69,6 +71,77 @@ fn routing() {
     let Dispatch::Answer(missing) = dispatch(&c, Incoming::new("GET", "/nope")) else { panic!() };
     let doc: serde_json::Value = serde_json::from_str(missing.body.as_deref().unwrap()).unwrap();
     assert_eq!(doc["error"], "not_found");
+}
+
+#[test]
+fn every_head_answered_at_once_has_its_length_and_no_body() {
+    // Whatever the path (the admin, ping and refresh routes too), a HEAD
+    // answered by routing alone is GET's answer without its body: the same
+    // status and headers, and the Content-Length of the body it drops.
+    let c = valid(FLEET);
+    for path in
+        ["/refresh", "/admin/drain/west", "/admin/maintenance/x", "/ping/nobody", "/ping/a/b/c/d", "/nowhere", "/live"]
+    {
+        let (Dispatch::Answer(head), Dispatch::Answer(get)) =
+            (dispatch(&c, Incoming::new("HEAD", path)), dispatch(&c, Incoming::new("GET", path)))
+        else {
+            panic!("{path}: answered by routing")
+        };
+        assert_eq!((head.status, head.body.as_deref()), (get.status, None), "HEAD {path}");
+        let length: usize = header(&head, "content-length").unwrap_or_else(|| panic!("HEAD {path}")).parse().unwrap();
+        // A 405 names the method: "HEAD" is one letter longer than "GET".
+        let get_length = get.body.as_deref().unwrap().len();
+        assert_eq!(length, get_length + usize::from(head.status == 405), "HEAD {path}");
+        let names = |r: &edgecheck_core::http::Reply| {
+            r.headers.iter().map(|(n, _)| n.clone()).filter(|n| n != "content-length").collect::<Vec<_>>()
+        };
+        assert_eq!(names(&head), names(&get), "HEAD {path}: GET's headers");
+        for (name, value) in get.headers.iter() {
+            assert_eq!(header(&head, name), Some(value.as_str()), "HEAD {path}: {name}");
+        }
+    }
+}
+
+#[test]
+fn an_operator_body_is_utf8_and_arrives_in_time() {
+    use edgecheck_core::http;
+    let body = |reply: &http::Reply| serde_json::from_str::<serde_json::Value>(reply.body.as_deref().unwrap()).unwrap();
+    // A kept body (a drain's, a maintenance window's) that is not UTF-8: the
+    // JSON 400 naming `body`, never a reason of replacement characters.
+    let latin1 = b"{\"reason\": \"caf\xe9 break\"}".to_vec();
+    let refused = http::body_text(latin1).unwrap_err();
+    assert_eq!(
+        (refused.status, body(&refused)),
+        (
+            400,
+            serde_json::json!({"error": "bad_request", "message": "body: not UTF-8 (an invalid byte at offset 15); send JSON in UTF-8"})
+        )
+    );
+    assert_eq!(header(&refused, "cache-control"), Some("no-store"));
+    for bytes in [&b"\xff\xfe"[..], b"{\"reason\": \"x\xc3\"}", b"\xed\xa0\x80"] {
+        assert_eq!(http::body_text(bytes.to_vec()).map_err(|r| r.status), Err(400), "{bytes:?}");
+    }
+    // UTF-8 (any of it) is the text itself, for the core to read as JSON.
+    let utf8 = "{\"reason\": \"café 🛠\"}";
+    assert_eq!(http::body_text(utf8.as_bytes().to_vec()).as_deref(), Ok(utf8));
+    assert_eq!(http::body_text(Vec::new()).as_deref(), Ok(""), "no body: the core's 400 of a missing field");
+    let c = valid(FLEET);
+    let west = c.find("west").unwrap();
+    assert_eq!(http::drain_call(&c, west, false, "", 0).map_err(|r| r.status), Err(400));
+
+    // A body not whole within OPERATOR_BODY_TIMEOUT_MS (10 s): the one JSON
+    // 408 of every operator request; nothing was changed.
+    assert_eq!(http::OPERATOR_BODY_TIMEOUT_MS, 10_000);
+    let timed_out = http::body_timed_out();
+    assert_eq!(
+        (timed_out.status, body(&timed_out)),
+        (
+            408,
+            serde_json::json!({"error": "request_timeout", "message": "body: not received whole within 10000 ms; nothing was changed"})
+        )
+    );
+    assert_eq!(header(&timed_out, "cache-control"), Some("no-store"));
+    assert_eq!(header(&timed_out, "content-type"), Some("application/json"));
 }
 
 #[test]

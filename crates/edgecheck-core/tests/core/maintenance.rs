@@ -391,3 +391,111 @@ fn api_windows_survive_a_restart_end_on_time_and_are_bounded() {
     assert_eq!(memory.state.maintenance.last().unwrap().reason, "db, second try");
     assert!(store::save_monitor(&db, &memory.state).is_ok());
 }
+
+/// The maintenance changes of a round: `(id, to, at)`.
+fn window_history(advance: &edgecheck_core::monitor::Advance) -> Vec<(String, String, u64)> {
+    advance
+        .changes
+        .iter()
+        .filter(|ch| ch.kind == Kind::Maintenance)
+        .map(|ch| (ch.name.clone(), ch.to.clone(), ch.at_ms))
+        .collect()
+}
+
+#[test]
+fn a_window_that_began_before_the_last_round_is_recorded_once_from_its_start() {
+    let c = valid(SMALL);
+    let at = t("2026-12-06T21:00:00Z");
+    let owned = |rows: &[(&str, &str, u64)]| -> Vec<(String, String, u64)> {
+        rows.iter().map(|(id, to, at)| (id.to_string(), to.to_string(), *at)).collect()
+    };
+    let first = advance(&c, None, &round(at, "uuu"), true);
+    assert_eq!(first.state.windows_open, Some(Default::default()), "what the round found open is kept");
+
+    // Started through the API after that round, with a `start` an hour
+    // before it: the next round records its start, at the start it was given.
+    let db = MemoryStore::default();
+    let (mut memory, _) = store::record(&db, &c, None, first);
+    let body = r#"{"id": "east-db", "reason": "db", "regions": ["east"], "start": "2026-12-06T20:00:00Z", "end": "2026-12-06T22:00:00Z"}"#;
+    let Ok(MonitorCall::StartMaintenance { window }) = http::maintenance_call(&c, None, body, at + 5_000) else {
+        panic!()
+    };
+    maintenance::start(&mut memory.state.maintenance, window, at + 5_000).unwrap();
+    // Across a restart, too: what the last round found open is in the monitor's row.
+    store::save_monitor(&db, &memory.state).unwrap();
+    let (restored, problems) = store::restore(&db, &c, at + 10_000);
+    assert!(problems.is_empty(), "{problems:?}");
+    let restored = restored.unwrap().state;
+    assert_eq!(restored.windows_open, memory.state.windows_open);
+    let second = advance(&c, Some(&restored), &round(at + 15_000, "uuu"), true);
+    assert_eq!(window_history(&second), owned(&[("east-db", "started", t("2026-12-06T20:00:00Z"))]));
+    assert_eq!(second.state.windows_open, Some(["east-db".to_string()].into()));
+    // Once: the next round records nothing; its end is recorded when it comes.
+    let third = advance(&c, Some(&second.state), &round(at + 30_000, "uuu"), true);
+    assert_eq!(window_history(&third), []);
+    let mut state = third.state;
+    maintenance::end(&mut state.maintenance, "east-db", at + 40_000).unwrap();
+    let fourth = advance(&c, Some(&state), &round(at + 45_000, "uuu"), true);
+    assert_eq!(window_history(&fourth), owned(&[("east-db", "ended", at + 40_000)]));
+    assert_eq!(fourth.state.windows_open, Some(Default::default()));
+
+    // A window started and ended between two rounds, begun before the
+    // first: both its start and its end.
+    let mut state = fourth.state;
+    let past = Window {
+        id: "brief".into(),
+        reason: "brief".into(),
+        scope: Default::default(),
+        schedule: Schedule::Once { start_ms: at, end_ms: at + 3_600_000 },
+    };
+    maintenance::start(&mut state.maintenance, past, at + 50_000).unwrap();
+    maintenance::end(&mut state.maintenance, "brief", at + 55_000).unwrap();
+    let fifth = advance(&c, Some(&state), &round(at + 60_000, "uuu"), true);
+    assert_eq!(window_history(&fifth), owned(&[("brief", "started", at), ("brief", "ended", at + 55_000)]));
+
+    // A row written before what the round found open was kept (`None`): the
+    // windows open at its round are taken as recorded, so none is recorded twice.
+    let mut old = second.state.clone();
+    old.windows_open = None;
+    let after_upgrade = advance(&c, Some(&old), &round(at + 30_000, "uuu"), true);
+    assert_eq!(window_history(&after_upgrade), []);
+    assert_eq!(after_upgrade.state.windows_open, Some(["east-db".to_string()].into()));
+}
+
+#[test]
+fn a_redeploy_records_a_declared_window_open_since_before_it_and_one_it_removes() {
+    let before = valid(SMALL);
+    let with = |extra: &str| valid(&format!("{SMALL}\n{extra}"));
+    let declared = with(
+        "[[maintenance]]\nid = \"west-upgrade\"\nreason = \"kernel upgrade\"\nregions = [\"west\"]\nstart = \"2026-12-06T20:00:00Z\"\nend = \"2026-12-06T23:00:00Z\"\n\
+         [[maintenance]]\nid = \"nightly\"\nreason = \"backups\"\nweekly = { days = [\"sun\"], start = \"20:30\", minutes = 120 }\n",
+    );
+    let at = t("2026-12-06T21:00:00Z"); // a Sunday
+    let first = advance(&before, None, &round(at, "uuu"), true);
+    // Deployed with two windows open since before the last round: each
+    // recorded from its start (the weekly one from its occurrence's).
+    let second = advance(&declared, Some(&first.state), &round(at + 15_000, "uuu"), true);
+    let mut got = window_history(&second);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("nightly".to_string(), "started".to_string(), t("2026-12-06T20:30:00Z")),
+            ("west-upgrade".to_string(), "started".to_string(), t("2026-12-06T20:00:00Z")),
+        ]
+    );
+    let third = advance(&declared, Some(&second.state), &round(at + 30_000, "uuu"), true);
+    assert_eq!(window_history(&third), []);
+    // Deployed again without them while they are open: their end, at the round.
+    let fourth = advance(&before, Some(&third.state), &round(at + 45_000, "uuu"), true);
+    let mut got = window_history(&fourth);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("nightly".to_string(), "ended".to_string(), at + 45_000),
+            ("west-upgrade".to_string(), "ended".to_string(), at + 45_000),
+        ]
+    );
+    assert_eq!(fourth.state.windows_open, Some(Default::default()));
+}

@@ -105,6 +105,7 @@ fn state() -> impl Strategy<Value = MonitorState> {
                 drains: Default::default(),
                 maintenance: Default::default(),
                 drained: Default::default(),
+                windows_open: None,
             }
         })
 }
