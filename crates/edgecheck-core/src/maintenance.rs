@@ -17,7 +17,9 @@
 //! - `/history` records each window's start and end (kind `maintenance`).
 //!
 //! Windows from the API are kept in [`crate::monitor::MonitorState::maintenance`]
-//! (at most [`MAX_API_WINDOWS`], so the monitor's row stays far under 2 MB) and
+//! (at most [`MAX_API_WINDOWS`], each of at most [`MAX_SCOPE_NAMES`] names, an
+//! id of 64 characters and a reason of [`MAX_REASON_CHARS`]: at most 7.8 KB
+//! each in the monitor's row, 0.16 MB in all) and
 //! survive a restart; a window's times decide alone whether it is open, at the
 //! time of the answer or of the round, so it ends on time across a restart.
 //!
@@ -39,8 +41,10 @@ pub use crate::time::parse_time;
 use crate::time::DAY_MS;
 
 /// Windows from the API kept at once at most; more is refused
-/// ([`WindowError::TooMany`]).
-pub const MAX_API_WINDOWS: usize = 50;
+/// ([`WindowError::TooMany`]). With each at its largest (7.8 KB), they are
+/// 0.16 MB of the monitor's row, which every bound at its worst keeps under
+/// 1.9 MB at the fleet limit.
+pub const MAX_API_WINDOWS: usize = 20;
 
 /// The longest window the API starts, ms (31 days): a forgotten window must
 /// not hold notifications for ever.

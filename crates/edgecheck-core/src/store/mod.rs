@@ -16,6 +16,21 @@
 //! [`MAX_ROW_BYTES`] and a statement over [`MAX_STATEMENT_BYTES`]; every
 //! statement here is a short fixed text with bound values.
 //!
+//! **The monitor's row at its worst.** At the fleet limit (10,000 regions of
+//! 64-character names, 9 vantages) its fleet part is 1.14 MB. What operators
+//! add is bounded in bytes, not only in counts: at most
+//! [`MAX_DRAINS`](crate::drain::MAX_DRAINS) drains of at most 944 bytes each
+//! (a 64-character name, a reason of at most
+//! [`MAX_REASON_BYTES`](crate::drain::MAX_REASON_BYTES), two times), as many
+//! names of scopes the last round found drained, and at most
+//! [`MAX_API_WINDOWS`](crate::maintenance::MAX_API_WINDOWS) windows of at most
+//! 7.8 KB each (100 names of 64 characters, an id, a reason of 800 bytes,
+//! two times). With all of it at its worst at once the row is 1,802,830 bytes,
+//! under 1.9 MB (`every_bound_at_its_worst_fits_the_platform_at_the_fleet_limit`):
+//! so every drain and window the API accepts is committed, and so is every
+//! round after it: past a bound the API refuses (409 for a count, 400 for a
+//! field), never the storage (500).
+//!
 //! **Atomic rounds.** A round's writes are one list of [`Write`]s given to
 //! [`Store::commit`], which applies all of them or none (the worker runs them
 //! in `transactionSync`). A write that fails at any statement leaves the
@@ -149,6 +164,7 @@ fn empty_state() -> MonitorState {
         drains: BTreeMap::new(),
         maintenance: Vec::new(),
         drained: Default::default(),
+        windows_open: None,
     }
 }
 
@@ -174,6 +190,8 @@ fn monitor_json(state: &MonitorState) -> Result<String, String> {
         maintenance: &'a [crate::maintenance::Window],
         #[serde(skip_serializing_if = "std::collections::BTreeSet::is_empty")]
         drained: &'a std::collections::BTreeSet<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        windows_open: Option<&'a std::collections::BTreeSet<String>>,
     }
     serde_json::to_string(&Row {
         fleet: &state.fleet,
@@ -187,6 +205,7 @@ fn monitor_json(state: &MonitorState) -> Result<String, String> {
         drains: &state.drains,
         maintenance: &state.maintenance,
         drained: &state.drained,
+        windows_open: state.windows_open.as_ref(),
     })
     .map_err(|e| e.to_string())
 }

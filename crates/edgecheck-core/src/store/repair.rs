@@ -4,7 +4,10 @@
 use super::read::windows_or_log;
 use super::{empty_state, monitor_json, origin_json, Memory, Problem, Store, Write};
 use crate::config::Config;
+use crate::heartbeat::Pings;
+use crate::maintenance::{Schedule, Window, MAX_API_LENGTH_MS};
 use crate::monitor::{MonitorState, OriginTrack};
+use crate::text::printable;
 
 /// Loads the persisted state, with uptimes at `now_ms`, and repairs it against
 /// the fleet and the clock. `None` when nothing was stored.
@@ -16,8 +19,18 @@ use crate::monitor::{MonitorState, OriginTrack};
 /// - an origin row that does not decode, or names an origin no longer in the
 ///   fleet, is dropped; so are regions and vantages no longer in it;
 /// - a round dated after `now_ms` is clamped to `now_ms`, and every other time
-///   (a `since`, a report) after the round that wrote it is clamped to that
-///   round;
+///   of the monitor's row (a region's or the global `since`, a vantage's
+///   report) after the round that wrote it is clamped to that round;
+/// - an origin's row is checked against `now_ms` alone (never against the
+///   monitor's row, which may be the empty one): a `since` after now is
+///   clamped to now; a check's ping times after now are forgotten (a
+///   first watch after now is clamped to now), and its last ping is the
+///   newest one kept;
+/// - a drain set after now has its `since` clamped to now; one that lapses
+///   before it was set never held and is dropped;
+/// - an API maintenance window longer than
+///   [`crate::maintenance::MAX_API_LENGTH_MS`] ends that long after its
+///   start; a weekly one, or one that ends before it starts, is dropped;
 /// - changes and rollup buckets dated after `now_ms` are deleted.
 pub fn restore(store: &impl Store, config: &Config, now_ms: u64) -> (Option<Memory>, Vec<Problem>) {
     let mut problems = Vec::new();
@@ -141,13 +154,20 @@ fn repair(
         state.origins.remove(&name);
         repairs.push(Write::DropOrigin(name));
     }
+    // An origin's row is its own record: its times are checked against the
+    // clock only, never against the monitor's row (which may be damaged, or
+    // older than a ping written after it).
     for (name, track) in &mut state.origins {
-        if track.since_ms > round {
-            note(format!(
-                "origin {name:?}: since {} ms is after the round that wrote it ({round} ms); clamped to that round",
-                track.since_ms
-            ));
-            track.since_ms = round;
+        let mut wrong = Vec::new();
+        if track.since_ms > now_ms {
+            wrong.push(format!("since {} ms is after now ({now_ms} ms); clamped to now", track.since_ms));
+            track.since_ms = now_ms;
+        }
+        if let Some(pings) = track.pings.as_mut() {
+            wrong.extend(repair_pings(pings, now_ms));
+        }
+        if !wrong.is_empty() {
+            note(format!("origin {name:?}: {}", wrong.join("; ")));
             repairs.push(Write::Origin { name: name.clone(), json: origin_json(track) });
         }
     }
@@ -192,10 +212,43 @@ fn repair(
         }
         kept
     });
+    // A drain is set at the time of its request, and lapses after it.
+    state.drains.retain(|name, drain| {
+        if drain.since_ms > now_ms {
+            note(format!(
+                "the drain of {name:?} is dated {} ms, after now ({now_ms} ms); its since clamped to now, the drain kept",
+                drain.since_ms
+            ));
+            drain.since_ms = now_ms;
+        }
+        match drain.until_ms {
+            Some(until) if until <= drain.since_ms => {
+                note(format!(
+                    "the drain of {name:?} lapses at {until} ms, not after it was set ({} ms): it never held; dropped",
+                    drain.since_ms
+                ));
+                false
+            }
+            _ => true,
+        }
+    });
     // A drain that lapsed while the monitor was down is no problem: it is simply over.
     state.drains.retain(|_, drain| drain.active(now_ms));
-    // API maintenance windows: more than the API keeps is damage. One that
-    // ended while the monitor was down is kept: the next round records its end.
+    // API maintenance windows: what the API starts is one-off, ends after it
+    // starts and lasts at most `MAX_API_LENGTH_MS`.
+    state.maintenance.retain_mut(|window| match repair_window(window) {
+        Ok(None) => true,
+        Ok(Some(wrong)) => {
+            note(wrong);
+            true
+        }
+        Err(wrong) => {
+            note(wrong);
+            false
+        }
+    });
+    // More than the API keeps is damage. One that ended while the monitor
+    // was down is kept: the next round records its end.
     if state.maintenance.len() > crate::maintenance::MAX_API_WINDOWS {
         note(format!(
             "{} maintenance windows, more than the {} the API keeps; the first {} kept",
@@ -204,5 +257,82 @@ fn repair(
             crate::maintenance::MAX_API_WINDOWS
         ));
         state.maintenance.truncate(crate::maintenance::MAX_API_WINDOWS);
+    }
+}
+
+/// A check's stored pings against the clock: a ping time after `now_ms` is
+/// not believed (forgotten: the check is judged from the pings before now, so
+/// a ping dated in the future neither keeps it up nor refuses real pings),
+/// a first watch after now is clamped to now, and the last ping is the newest
+/// one kept. What was wrong and what was kept, if anything.
+fn repair_pings(pings: &mut Pings, now_ms: u64) -> Option<String> {
+    let mut forgotten = Vec::new();
+    for (kind, at) in [
+        ("success", &mut pings.success_ms),
+        ("failure", &mut pings.failure_ms),
+        ("start", &mut pings.started_ms),
+        ("last ping", &mut pings.last_ms),
+    ] {
+        if let Some(ms) = at.filter(|&ms| ms > now_ms) {
+            forgotten.push(format!("{kind} at {ms} ms"));
+            *at = None;
+        }
+    }
+    let mut wrong = Vec::new();
+    if !forgotten.is_empty() {
+        wrong.push(format!(
+            "pings dated after now ({now_ms} ms) forgotten ({}); judged from the pings before now",
+            forgotten.join(", ")
+        ));
+    }
+    if pings.watched_since_ms > now_ms {
+        wrong.push(format!("first watched at {} ms, after now; clamped to now", pings.watched_since_ms));
+        pings.watched_since_ms = now_ms;
+    }
+    // The last ping is the newest of the kinds a ping sets.
+    let newest = [pings.success_ms, pings.failure_ms, pings.started_ms].into_iter().flatten().max();
+    if pings.last_ms != newest {
+        if forgotten.is_empty() {
+            wrong.push(format!(
+                "the last ping ({}) is not the newest ping kept ({}); set to it",
+                ms_or_none(pings.last_ms),
+                ms_or_none(newest)
+            ));
+        }
+        pings.last_ms = newest;
+    }
+    (!wrong.is_empty()).then(|| wrong.join("; "))
+}
+
+fn ms_or_none(ms: Option<u64>) -> String {
+    ms.map_or("none".to_string(), |ms| format!("{ms} ms"))
+}
+
+/// An API window against what the API could have written
+/// ([`crate::maintenance::parse_start`], [`crate::maintenance::end`]): `Ok(None)`
+/// when it could have; `Ok(Some(what))` when it was repaired and kept (a
+/// window longer than [`MAX_API_LENGTH_MS`] ends that long after its start:
+/// the shorter window holds fewer notices, never more); `Err(what)` when it
+/// is dropped (a weekly one, which only the file declares; one that ends
+/// before it starts, never open).
+fn repair_window(window: &mut Window) -> Result<Option<String>, String> {
+    let id = printable(&window.id);
+    match &mut window.schedule {
+        Schedule::Weekly { .. } => Err(format!(
+            "maintenance window {id:?} is weekly, which the API never starts (only the file declares one); dropped"
+        )),
+        Schedule::Once { start_ms, end_ms } if *end_ms < *start_ms => Err(format!(
+            "maintenance window {id:?} ends at {end_ms} ms, before it starts ({start_ms} ms): never open; dropped"
+        )),
+        Schedule::Once { start_ms, end_ms } if *end_ms - *start_ms > MAX_API_LENGTH_MS => {
+            let cut = *start_ms + MAX_API_LENGTH_MS;
+            let wrong = format!(
+                "maintenance window {id:?} lasts {} ms, longer than the API's {MAX_API_LENGTH_MS} ms (31 days); its end ({end_ms} ms) cut to {cut} ms, its start kept",
+                *end_ms - *start_ms
+            );
+            *end_ms = cut;
+            Ok(Some(wrong))
+        }
+        Schedule::Once { .. } => Ok(None),
     }
 }

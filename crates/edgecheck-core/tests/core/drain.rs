@@ -218,9 +218,11 @@ fn drains_survive_a_restart_and_lapse_on_time() {
     assert!(store::restore(&db, &c, AT + 5_000).0.unwrap().state.drains.contains_key("west"));
 }
 
-/// The most drains at once, each with the longest reason, in a fleet of
-/// 10,000 regions of long names: the monitor's row stays under 2 MB (the
-/// memory store refuses more, as production does), and one more is a 409.
+/// The most drains at once, each with the longest reason (4-byte
+/// characters), in a fleet of 10,000 regions of long names: the monitor's row
+/// stays under 2 MB (the memory store refuses more, as production does), and
+/// one more is a 409. Every bound of the row at its worst at once is
+/// `every_bound_at_its_worst_fits_the_platform_at_the_fleet_limit`'s.
 #[test]
 fn the_most_drains_fit_the_monitor_row_at_the_fleet_limit() {
     let c = fleet_limit("shard_size = 500\n");
@@ -228,7 +230,7 @@ fn the_most_drains_fit_the_monitor_row_at_the_fleet_limit() {
     let codes = "u".repeat(10_000);
     let (mut memory, problems) = store::record(&db, &c, None, advance(&c, None, &round(AT, &codes), true));
     assert!(problems.is_empty(), "{problems:?}");
-    let reason = "é".repeat(MAX_REASON_CHARS);
+    let reason = "\u{1F6A7}".repeat(MAX_REASON_CHARS);
     for i in 0..MAX_DRAINS {
         let d = Drain { reason: reason.clone(), since_ms: AT, until_ms: Some(u64::MAX / 2) };
         drain::apply(&mut memory.state.drains, &format!("region-with-a-long-name-{i:05}"), Some(d), AT).unwrap();

@@ -2,7 +2,8 @@
 //! `classify.rs`, `aggregate.rs`, `http.rs`, `monitor.rs`, `uptime.rs`,
 //! `schedule.rs`, `store.rs`, `latency.rs`, `vantages.rs`, `view.rs`, `detail.rs`, and
 //! `surfaces.rs` for the renderers), plus `robust.rs` (properties that nothing
-//! makes the core panic). Each concern is a table of inputs and expected
+//! makes the core panic) and `bounds.rs` (every documented bound at its worst,
+//! all at once, at the fleet limit). Each concern is a table of inputs and expected
 //! outputs. This file holds the fleets and helpers they share.
 
 use edgecheck_core::aggregate::{aggregate, Overall, Probe, Round};
@@ -15,6 +16,7 @@ use edgecheck_core::view::shown;
 use proptest::prelude::*;
 
 mod aggregate;
+mod bounds;
 #[path = "../cases/config_errors.rs"]
 mod cases;
 mod classify;

@@ -460,8 +460,8 @@ fn damaged_storage_is_repaired_with_a_log_line() {
                 let row = db.raw().1["a"].replace("\"since_ms\":0", "\"since_ms\":253402300799999");
                 db.put_raw_origin("a", &row);
             },
-            "clamped",
-            |s| s.origins["a"].since_ms == s.checked_at_ms,
+            "clamped to now",
+            |s| s.origins["a"].since_ms == 100_000,
         ),
         (
             "a round dated in the future",
@@ -604,4 +604,190 @@ fn the_state_follows_the_fleet_across_deploys() {
     merged.fleet = "new-fleet-digest".into();
     let later = advance_merged(&new, Some(&after.state), &merged);
     assert!(later.changes.iter().all(|ch| ch.kind != Kind::Config), "recorded once");
+}
+
+/// Edits a stored row as JSON, as damaged storage would.
+fn edit_row(db: &MemoryStore, origin: Option<&str>, edit: impl FnOnce(&mut serde_json::Value)) {
+    let (monitor, origins) = db.raw();
+    let row = match origin {
+        Some(name) => origins[name].clone(),
+        None => monitor.unwrap(),
+    };
+    let mut value: serde_json::Value = serde_json::from_str(&row).unwrap();
+    edit(&mut value);
+    match origin {
+        Some(name) => db.put_raw_origin(name, &value.to_string()),
+        None => db.put_raw_monitor(&value.to_string()),
+    }
+}
+
+/// Damaged stored states, each restored to the truth the rest of storage
+/// still holds, with one log line saying what was wrong and what was kept;
+/// written back at once, and the next round and a real ping go on from the
+/// truth. A time is only ever checked against the clock or the row that
+/// wrote it: an origin's row is never clamped to a damaged monitor's row.
+#[test]
+fn damaged_states_are_restored_truthfully_with_a_log_line() {
+    use edgecheck_core::drain::Drain;
+    use edgecheck_core::heartbeat::PingKind;
+    use edgecheck_core::maintenance::{self, Schedule, Scope, Window, MAX_API_LENGTH_MS};
+    use edgecheck_core::monitor::{take_ping, MonitorState, Snapshot};
+    use edgecheck_core::view::shown;
+    use serde_json::json;
+    const AT: u64 = 1_795_000_000_000;
+    const NOW: u64 = AT + 100_000;
+    const Y2100: u64 = 4_102_444_800_000;
+    const DAY: u64 = 86_400_000;
+    let c = valid(WITH_CHECK);
+    // What storage holds before the damage: three rounds, a ping, a drain and an API window.
+    let db = MemoryStore::default();
+    let mut memory = record_rounds(&db, &c, &[(AT, "uu"), (AT + 15_000, "ux")]);
+    take_ping(&c, &mut memory.state, "nightly", PingKind::Success, AT + 20_000).unwrap();
+    let drain = Drain { reason: "rack move".into(), since_ms: AT + 21_000, until_ms: Some(AT + DAY) };
+    memory.state.drains.insert("a".into(), drain);
+    let window = Window {
+        id: "db".into(),
+        reason: "db upgrade".into(),
+        scope: Scope { regions: vec![], origins: vec!["b".into()] },
+        schedule: Schedule::Once { start_ms: AT + 22_000, end_ms: AT + DAY },
+    };
+    maintenance::start(&mut memory.state.maintenance, window, AT + 22_000).unwrap();
+    let memory = continue_rounds(&db, &c, Some(memory), &[(AT + 30_000, "ux")]);
+    let before = memory.state;
+    let (b_since, a_since) = (before.origins["b"].since_ms, before.origins["a"].since_ms);
+    assert_eq!((a_since, b_since), (AT, AT + 15_000));
+    let stored = db.raw();
+
+    type Damage = fn(&MemoryStore);
+    type Holds = fn(&MonitorState, &MonitorState) -> bool;
+    // (what, the damage, words the one log line holds, what holds after it against the state before)
+    let cases: &[(&str, Damage, &[&str], Holds)] = &[
+        (
+            "a monitor row that is garbage",
+            |db| db.put_raw_monitor("\u{0}garbage"),
+            &["damaged", "origins' rows kept"],
+            // Every origin's since as its own row says, not the empty row's 0.
+            |s, before| s.origins == before.origins && s.fresh_at_ms.is_none(),
+        ),
+        (
+            "an origin's since dated 2100",
+            |db| edit_row(db, Some("b"), |row| row["since_ms"] = json!(Y2100)),
+            &["origin \"b\"", "since 4102444800000 ms is after now", "clamped to now"],
+            |s, _| s.origins["b"].since_ms == NOW,
+        ),
+        (
+            "a check's success ping dated 2100",
+            |db| {
+                edit_row(db, Some("nightly"), |row| {
+                    row["pings"]["success_ms"] = json!(Y2100);
+                    row["pings"]["last_ms"] = json!(Y2100);
+                })
+            },
+            &["origin \"nightly\"", "forgotten", "success at 4102444800000 ms", "judged from the pings before now"],
+            // No success believed: judged from its first watch; the newest ping kept is none.
+            |s, before| {
+                let (p, b) = (s.origins["nightly"].pings.as_ref().unwrap(), before.origins["nightly"].pings.as_ref());
+                p.success_ms.is_none() && p.last_ms.is_none() && p.watched_since_ms == b.unwrap().watched_since_ms
+            },
+        ),
+        (
+            "a check's failure ping dated 2100",
+            |db| {
+                edit_row(db, Some("nightly"), |row| {
+                    row["pings"]["failure_ms"] = json!(Y2100);
+                    row["pings"]["last_ms"] = json!(Y2100);
+                })
+            },
+            &["origin \"nightly\"", "failure at 4102444800000 ms", "forgotten"],
+            // The real success is kept, and is the last ping again.
+            |s, _| {
+                let p = s.origins["nightly"].pings.as_ref().unwrap();
+                p.failure_ms.is_none() && p.success_ms == Some(AT + 20_000) && p.last_ms == Some(AT + 20_000)
+            },
+        ),
+        (
+            "a check first watched in 2100",
+            |db| edit_row(db, Some("nightly"), |row| row["pings"]["watched_since_ms"] = json!(Y2100)),
+            &["origin \"nightly\"", "first watched at 4102444800000 ms", "clamped to now"],
+            |s, _| s.origins["nightly"].pings.as_ref().unwrap().watched_since_ms == NOW,
+        ),
+        (
+            "a check's last ping that is no ping it kept",
+            |db| edit_row(db, Some("nightly"), |row| row["pings"]["last_ms"] = json!(NOW - 1)),
+            &["origin \"nightly\"", "not the newest ping kept", "set to it"],
+            |s, _| s.origins["nightly"].pings.as_ref().unwrap().last_ms == Some(AT + 20_000),
+        ),
+        (
+            "a drain set in 2100",
+            |db| edit_row(db, None, |row| row["drains"]["a"]["since_ms"] = json!(Y2100)),
+            &["the drain of \"a\"", "after now", "since clamped to now, the drain kept"],
+            |s, before| s.drains["a"] == Drain { since_ms: NOW, ..before.drains["a"].clone() },
+        ),
+        (
+            "a drain that lapses before it was set",
+            |db| edit_row(db, None, |row| row["drains"]["a"]["until_ms"] = json!(AT + 20_000)),
+            &["the drain of \"a\"", "not after it was set", "never held; dropped"],
+            |s, _| s.drains.is_empty(),
+        ),
+        (
+            "an API window of 40 days",
+            |db| edit_row(db, None, |row| row["maintenance"][0]["schedule"]["once"]["end_ms"] = json!(AT + 40 * DAY)),
+            &["maintenance window \"db\"", "longer than the API's", "cut to", "its start kept"],
+            |s, _| {
+                s.maintenance[0].schedule
+                    == Schedule::Once { start_ms: AT + 22_000, end_ms: AT + 22_000 + MAX_API_LENGTH_MS }
+            },
+        ),
+        (
+            "an API window that ends before it starts",
+            |db| edit_row(db, None, |row| row["maintenance"][0]["schedule"]["once"]["end_ms"] = json!(AT)),
+            &["maintenance window \"db\"", "before it starts", "never open; dropped"],
+            |s, _| s.maintenance.is_empty(),
+        ),
+        (
+            "a weekly API window",
+            |db| {
+                edit_row(db, None, |row| {
+                    row["maintenance"][0]["schedule"] = json!({"weekly": {"days": 127, "start_min": 0, "minutes": 60}})
+                })
+            },
+            &["maintenance window \"db\"", "weekly", "dropped"],
+            |s, _| s.maintenance.is_empty(),
+        ),
+    ];
+    for (what, damage, words, holds) in cases {
+        let db = MemoryStore::default();
+        db.put_raw_monitor(stored.0.as_deref().unwrap());
+        for (name, row) in &stored.1 {
+            db.put_raw_origin(name, row);
+        }
+        damage(&db);
+        let (memory, problems) = store::restore(&db, &c, NOW);
+        let mut memory = memory.unwrap_or_else(|| panic!("{what}: restored nothing"));
+        assert_eq!(problems.len(), 1, "{what}: one line: {problems:?}");
+        for word in *words {
+            assert!(problems[0].0.contains(word), "{what}: {word:?} in {problems:?}");
+        }
+        assert!(holds(&memory.state, &before), "{what}: {:?}", memory.state);
+        // Renders truthfully: no time after now.
+        let view = shown(&c, Snapshot { state: &memory.state, now_ms: NOW });
+        for i in 0..c.origins().len() {
+            assert!(view.origin(&c, i).since_ms.is_none_or(|s| s <= NOW), "{what}: origin {i}");
+        }
+        // The repair was written: a second restore finds nothing to repair.
+        let (again, problems) = store::restore(&db, &c, NOW);
+        assert!(problems.is_empty(), "{what}: repaired once: {problems:?}");
+        assert_eq!(again.map(|m| m.state), Some(memory.state.clone()), "{what}");
+        // A real ping is taken (no ping dated later refuses it), and the next
+        // round keeps every origin's since its row says (b is down again).
+        let take = |state: &mut MonitorState| take_ping(&c, state, "nightly", PingKind::Start, NOW);
+        store::operator_change(&db, &mut memory, store::OperatorRow::Origin("nightly"), take)
+            .unwrap_or_else(|e| panic!("{what}: a real ping is taken: {e:?}"));
+        let restored = memory.state.clone();
+        let next = continue_rounds(&db, &c, Some(memory), &[(NOW + 1_000, "ux")]);
+        for name in ["a", "b"] {
+            assert_eq!(next.state.origins[name].since_ms, restored.origins[name].since_ms, "{what}: {name}");
+        }
+        assert!(next.state.origins.values().all(|t| t.since_ms <= NOW + 1_000), "{what}");
+    }
 }
