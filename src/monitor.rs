@@ -19,8 +19,8 @@
 //!
 //! 4. **Notifications** the round caused are in its commit (the core's
 //!    `notify::plan`, inside `store::record`); they are delivered by later
-//!    alarms with no round in progress ([`Monitor::deliver`]), before the next
-//!    round is due.
+//!    alarms ([`Monitor::deliver`]), each attempt with its channel's whole
+//!    timeout; rounds that come due meanwhile are run beside the deliveries.
 //!
 //! A round in progress is joined, never duplicated (alarm, request and
 //! `POST /refresh` can all ask for one). Storage problems are logged and the
@@ -36,14 +36,14 @@ use edgecheck_core::heartbeat::PingKind;
 use edgecheck_core::http::{self, MonitorCall, Reply, ToMonitor};
 use edgecheck_core::maintenance::{self, Window};
 use edgecheck_core::monitor::{self, Snapshot};
-use edgecheck_core::notify::{self, Notice, Outcome};
+use edgecheck_core::notify;
 use edgecheck_core::publish::Published;
 use edgecheck_core::schedule;
 use edgecheck_core::store::{self, Memory, Problem, Store};
 use edgecheck_core::vantage::{self, Dropped, ProberCall, Report, RoundInProgress, PROBER_ACCEPT_MS, PROBER_GRACE_MS};
 use edgecheck_core::view;
 use futures::channel::oneshot;
-use futures::{stream, StreamExt};
+use futures::{future, stream, StreamExt};
 use wasm_bindgen::JsValue;
 use worker::{
     console_error, console_log, durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result,
@@ -168,10 +168,14 @@ impl DurableObject for Monitor {
             Some(merge_by) => self.arm_in(merge_by.saturating_sub(now)).await,
             None if schedule::alarm_starts_round(self.last_round(), config().settings().refresh_s, now) => {
                 self.start_round().await;
+                // Notices due go out beside the round (a pass merges it), so a
+                // short refresh_s never starves them.
+                self.deliver().await;
+                self.rearm().await;
             }
             None => {
                 self.deliver().await;
-                self.schedule_next().await;
+                self.rearm().await;
             }
         }
         Response::empty()
@@ -402,70 +406,90 @@ impl Monitor {
         self.arm_in(wait_ms).await;
     }
 
-    /// Attempts the notices that are due (the oldest of each channel, at most
-    /// [`notify::MAX_DELIVERIES`] at once), within the time left before the
-    /// next round ([`notify::delivery_budget_ms`]), and commits what their
-    /// answers settled. Never runs while a round is in progress.
+    /// Delivers what is due: each channel's queue in order, several notices
+    /// in one pass, at most [`notify::MAX_DELIVERIES`] channels at once and
+    /// [`notify::MAX_PASS_REQUESTS`] requests in all, each attempt with its
+    /// channel's whole `timeout_ms`. Each attempt is settled and committed as
+    /// soon as it ends. Rounds go on beside the pass: one that comes due while
+    /// notices are in flight is run here, so a slow receiver never delays a
+    /// round and a round never cuts an attempt.
     async fn deliver(&self) {
         let config = config();
-        let now = now_ms();
-        let Some(budget) = notify::delivery_budget_ms(self.last_round(), config.settings().refresh_s, now) else {
-            return;
-        };
-        let attempts: Vec<(Channel, u64, Notice)> = {
+        let channels: Vec<&Channel> = {
             let memory = self.memory.borrow();
             let Some(memory) = memory.as_ref() else { return };
-            notify::due(&memory.notify, now)
-                .into_iter()
-                .filter_map(|(name, seq)| {
-                    let channel = config.channels().iter().find(|c| c.name == name)?.clone();
-                    let pending = memory.notify.get(&name)?.pending.first()?;
-                    Some((channel, seq, pending.notice.clone()))
-                })
-                .collect()
+            let now = now_ms();
+            config.channels().iter().filter(|c| notify::head_due(&memory.notify, &c.name, now).is_some()).collect()
         };
-        if attempts.is_empty() {
+        if channels.is_empty() {
             return;
         }
-        let done: RefCell<Vec<(String, u64, Outcome)>> = RefCell::new(Vec::new());
-        let batch = stream::iter(&attempts)
-            .map(|(channel, seq, notice)| {
-                let done = &done;
-                async move {
-                    let outcome = crate::notify::attempt(&self.env, channel, notice, now_ms()).await;
-                    done.borrow_mut().push((channel.name.clone(), *seq, outcome));
+        let requests_left = Cell::new(notify::MAX_PASS_REQUESTS);
+        let stop_at = now_ms().saturating_add(notify::MAX_PASS_MS);
+        let (ended, mut pass_ended) = oneshot::channel::<()>();
+        let pass = async {
+            stream::iter(channels)
+                .map(|channel| self.deliver_channel(channel, &requests_left, stop_at))
+                .buffer_unordered(notify::MAX_DELIVERIES)
+                .collect::<Vec<()>>()
+                .await;
+            let _ = ended.send(());
+        };
+        // Rounds beside the pass; never dropped halfway (a round's calls to
+        // its probers all go out): it stops at its next wait once the pass ended.
+        let rounds = async {
+            loop {
+                let refresh_s = config.settings().refresh_s;
+                let wait = schedule::next_alarm_in_ms(self.last_round(), refresh_s, now_ms());
+                if runtime::within(wait, &mut pass_ended).await.is_some() {
+                    return;
                 }
-            })
-            .buffer_unordered(notify::MAX_DELIVERIES)
-            .collect::<Vec<()>>();
-        let _ = runtime::within(budget, batch).await;
-        let mut done = done.into_inner();
-        // Attempts cut by the round's start count as timed out.
-        for (channel, seq, _) in &attempts {
-            if !done.iter().any(|(c, s, _)| c == &channel.name && s == seq) {
-                done.push((channel.name.clone(), *seq, Outcome::TimedOut));
+                let in_progress = self.round.borrow().is_some();
+                if in_progress || schedule::alarm_starts_round(self.last_round(), refresh_s, now_ms()) {
+                    self.run_round().await;
+                }
             }
-        }
-        let now = now_ms();
-        let mut writes = Vec::new();
-        {
-            let mut memory = self.memory.borrow_mut();
-            let Some(memory) = memory.as_mut() else { return };
-            for (name, seq, outcome) in &done {
-                let (Some(channel), Some(cs)) =
-                    (config.channels().iter().find(|c| &c.name == name), memory.notify.get_mut(name))
-                else {
-                    continue;
-                };
-                let settled = notify::settle(channel, cs, *seq, outcome, now);
+        };
+        future::join(pass, rounds).await;
+    }
+
+    /// Delivers `channel`'s due notices one at a time, in order, while the
+    /// pass has requests left and it is before `stop_at` (ms).
+    async fn deliver_channel(&self, channel: &Channel, requests_left: &Cell<usize>, stop_at: u64) {
+        let cost = notify::requests_per_delivery(channel);
+        loop {
+            let head = {
+                let memory = self.memory.borrow();
+                memory.as_ref().and_then(|m| notify::head_due(&m.notify, &channel.name, now_ms()))
+            };
+            let Some((seq, notice)) = head else { return };
+            if requests_left.get() < cost || now_ms() >= stop_at {
+                return;
+            }
+            requests_left.set(requests_left.get() - cost);
+            let outcome = crate::notify::attempt(&self.env, channel, &notice, now_ms()).await;
+            let writes = {
+                let mut memory = self.memory.borrow_mut();
+                let Some(cs) = memory.as_mut().and_then(|m| m.notify.get_mut(&channel.name)) else { return };
+                let settled = notify::settle(channel, cs, seq, &outcome, now_ms());
                 if let Some(line) = settled.log {
                     console_error!("edgecheck: {line}");
                 }
-                writes.extend(settled.writes);
+                settled.writes
+            };
+            if let Err(e) = self.store().commit(&writes) {
+                console_error!("edgecheck: recording a delivery failed (it may be repeated, with the same id): {e}");
             }
         }
-        if let Err(e) = self.store().commit(&writes) {
-            console_error!("edgecheck: recording deliveries failed (they may be repeated, with the same ids): {e}");
+    }
+
+    /// Arms the alarm for what comes next: the merge of the round in
+    /// progress, else [`Monitor::schedule_next`].
+    async fn rearm(&self) {
+        let merge_by = self.round.borrow().as_ref().map(|r| r.merge_by_ms);
+        match merge_by {
+            Some(merge_by) => self.arm_in(merge_by.saturating_sub(now_ms())).await,
+            None => self.schedule_next().await,
         }
     }
 

@@ -15,35 +15,47 @@ use crate::runtime;
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// Attempts one delivery of `notice` to `channel` at `now_ms`: one request,
-/// or for a Cloudflare pool its `GET` and then its `PATCH`, each within the
-/// channel's `timeout_ms`.
+/// or for a Cloudflare pool its `GET` and then its `PATCH`, all within the
+/// channel's `timeout_ms`. The outcome is known at the answer's status line:
+/// only a pool's `GET` body is read (at most [`MAX_ANSWER_BYTES`]); any other
+/// body is never waited for, so a receiver that drips it is not a timeout.
 pub(crate) async fn attempt(env: &Env, channel: &Channel, notice: &Notice, now_ms: u64) -> Outcome {
     let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
     let first = match deliver::request(channel, notice, &secret, now_ms) {
         Ok(request) => request,
         Err(outcome) => return outcome,
     };
-    let answer = send(&first, channel.timeout_ms).await;
+    let timeout_ms = u64::from(channel.timeout_ms);
     if !matches!(channel.kind, ChannelKind::CloudflarePool { .. }) {
-        return answer.map_or_else(|o| o, |(status, retry_after, _)| Outcome::Answered { status, retry_after });
+        return match send(&first, timeout_ms, false).await {
+            Ok((status, retry_after, _)) => Outcome::Answered { status, retry_after },
+            Err(outcome) => outcome,
+        };
     }
-    let (status, _, body) = match answer {
+    let (status, _, body) = match send(&first, timeout_ms, true).await {
         Ok(answer) => answer,
         Err(outcome) => return outcome,
     };
+    let left = timeout_ms.saturating_sub(runtime::now_ms().saturating_sub(now_ms));
     match deliver::pool_patch(channel, notice, &secret, status, &body) {
-        Ok(patch) => match send(&patch, channel.timeout_ms).await {
+        Ok(patch) if left > 0 => match send(&patch, left, false).await {
             Ok((status, retry_after, _)) => Outcome::Answered { status, retry_after },
             Err(outcome) => outcome,
         },
+        Ok(_) => Outcome::TimedOut,
         Err(outcome) => outcome,
     }
 }
 
-/// Sends `request` and reads its answer within `timeout_ms`: `(status,
-/// Retry-After, body)`, or the failure. The connection is aborted either way.
-/// An error never carries the URL (it may be a secret).
-async fn send(request: &OutRequest, timeout_ms: u32) -> Result<(u16, Option<String>, String), Outcome> {
+/// Sends `request` and waits at most `timeout_ms` for its answer's status
+/// line, and with `read_body` for its body too: `(status, Retry-After,
+/// body)` (`""` without `read_body`), or the failure. The connection is
+/// aborted either way. An error never carries the URL (it may be a secret).
+async fn send(
+    request: &OutRequest,
+    timeout_ms: u64,
+    read_body: bool,
+) -> Result<(u16, Option<String>, String), Outcome> {
     let failed = |what: &str, e: worker::Error| Outcome::Failed(format!("{what}: {}", scrub(&e.to_string(), request)));
     let headers = Headers::new();
     headers.set("user-agent", crate::probe::USER_AGENT).map_err(|e| failed("a header", e))?;
@@ -69,18 +81,20 @@ async fn send(request: &OutRequest, timeout_ms: u32) -> Result<(u16, Option<Stri
         let status = response.status_code();
         let retry_after = response.headers().get("retry-after").ok().flatten();
         let mut body = Vec::new();
-        if let Ok(mut chunks) = response.stream() {
-            while let Some(chunk) = chunks.next().await {
-                let Ok(chunk) = chunk else { break };
-                body.extend_from_slice(&chunk[..chunk.len().min(MAX_ANSWER_BYTES - body.len())]);
-                if body.len() >= MAX_ANSWER_BYTES {
-                    break;
+        if read_body {
+            if let Ok(mut chunks) = response.stream() {
+                while let Some(chunk) = chunks.next().await {
+                    let Ok(chunk) = chunk else { break };
+                    body.extend_from_slice(&chunk[..chunk.len().min(MAX_ANSWER_BYTES - body.len())]);
+                    if body.len() >= MAX_ANSWER_BYTES {
+                        break;
+                    }
                 }
             }
         }
         Ok((status, retry_after, String::from_utf8_lossy(&body).into_owned()))
     };
-    let answer = runtime::within(u64::from(timeout_ms), work).await.unwrap_or(Err(Outcome::TimedOut));
+    let answer = runtime::within(timeout_ms, work).await.unwrap_or(Err(Outcome::TimedOut));
     controller.abort();
     answer
 }

@@ -1,7 +1,7 @@
 //! What the entry points (`lib.rs`), the `Monitor` and the `Prober` share of
 //! the runtime: the bundle's fleet and its digest, the clock, calls to the
 //! monitor, the conversions between the core's [`Reply`] and `Response`, and
-//! the one timeout helper.
+//! the one timeout race.
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -18,11 +18,18 @@ use worker::{Date, Delay, Env, Headers, Method, Request, RequestInit, Response, 
 /// future dropped here stops waiting for its answer; [`crate::probe`] also
 /// aborts its connection).
 pub(crate) async fn within<F: Future>(ms: u64, work: F) -> Option<F::Output> {
-    let timer = Delay::from(Duration::from_millis(ms));
-    pin_mut!(work, timer);
-    match select(work, timer).await {
-        Either::Left((output, _)) => Some(output),
-        Either::Right(_) => None,
+    match first(work, Delay::from(Duration::from_millis(ms))).await {
+        Either::Left(output) => Some(output),
+        Either::Right(()) => None,
+    }
+}
+
+/// The output of whichever of `a` and `b` ends first; the other is dropped.
+async fn first<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+    pin_mut!(a, b);
+    match select(a, b).await {
+        Either::Left((output, _)) => Either::Left(output),
+        Either::Right((output, _)) => Either::Right(output),
     }
 }
 

@@ -303,6 +303,18 @@ impl Worker {
         agent().run(builder.body(()).unwrap()).unwrap()
     }
 
+    /// The resident memory of this worker's workerd processes (`VmRSS`), KiB.
+    pub(crate) fn workerd_rss_kib(&self) -> u64 {
+        Worker::workerd_of_group(self.child.id())
+            .iter()
+            .filter_map(|workerd| {
+                let status = std::fs::read_to_string(workerd.join("status")).ok()?;
+                let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .sum()
+    }
+
     /// The open file descriptors of this worker's workerd process.
     pub(crate) fn workerd_fds(&self) -> usize {
         Worker::fds_of_group(self.child.id())
@@ -311,6 +323,14 @@ impl Worker {
     /// The open file descriptors of the workerd processes (wrangler runs two)
     /// in process group `group`.
     pub(crate) fn fds_of_group(group: u32) -> usize {
+        Worker::workerd_of_group(group)
+            .iter()
+            .map(|workerd| std::fs::read_dir(workerd.join("fd")).map_or(0, |fds| fds.count()))
+            .sum()
+    }
+
+    /// The `/proc/<pid>` directories of the workerd processes in process group `group`.
+    fn workerd_of_group(group: u32) -> Vec<PathBuf> {
         let group = group.to_string();
         std::fs::read_dir("/proc")
             .unwrap()
@@ -323,8 +343,8 @@ impl Worker {
                 let pgrp = after.split_whitespace().nth(2);
                 stat.contains("(workerd)") && pgrp == Some(group.as_str())
             })
-            .map(|workerd| std::fs::read_dir(workerd.path().join("fd")).map_or(0, |fds| fds.count()))
-            .sum()
+            .map(|entry| entry.path())
+            .collect()
     }
 }
 

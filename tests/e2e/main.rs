@@ -45,6 +45,7 @@ mod monitor;
 mod notify;
 mod operations;
 mod receiver;
+mod receivers;
 mod scenarios;
 mod served;
 mod surfaces;
@@ -62,6 +63,7 @@ use monitor::*;
 use notify::*;
 use operations::*;
 use receiver::*;
+use receivers::*;
 use scenarios::*;
 use served::*;
 use surfaces::*;
@@ -264,6 +266,24 @@ const CASES: &[Case] = &[
         run: notifications_arrive_in_order_through_outages_crashes_and_hangs,
         also: None,
         shared_port: true,
+        own_wasm: false,
+    },
+    Case {
+        name: "a_refusing_receiver_keeps_its_outbox_bounded_and_catches_up_in_order",
+        fleet: churn_fleet,
+        config: churn_config,
+        run: a_refusing_receiver_keeps_its_outbox_bounded_and_catches_up_in_order,
+        also: Some(churn_peer_config),
+        shared_port: true,
+        own_wasm: false,
+    },
+    Case {
+        name: "hostile_receivers_are_credited_once_and_a_retry_after_holds_the_queue",
+        fleet: hostile_fleet,
+        config: hostile_config,
+        run: hostile_receivers_are_credited_once_and_a_retry_after_holds_the_queue,
+        also: None,
+        shared_port: false,
         own_wasm: false,
     },
     Case {

@@ -60,6 +60,8 @@ pub(crate) struct Received {
     pub(crate) body: String,
     /// The HTTP status answered; 0 while held by `Mode::Hang`, and for good once dropped unanswered.
     pub(crate) status: u16,
+    /// When its body had been read.
+    pub(crate) at: Instant,
 }
 
 impl Received {
@@ -94,6 +96,11 @@ pub(crate) enum Mode {
     /// Read the request and never answer it while in this mode; when the mode changes or the receiver
     /// stops, close its connection without answering (its `Received::status` stays 0).
     Hang,
+    /// Answer as `Accept` does, but only after this many milliseconds.
+    Slow(u64),
+    /// Answer 200 at once with its status line and headers, then drip a body of `bytes` bytes, one
+    /// every `every_ms` milliseconds (until the client goes away).
+    Drip { bytes: usize, every_ms: u64 },
 }
 
 /// What a receiver stands in for.
@@ -370,7 +377,7 @@ fn handle(inner: &Inner, slot: usize, mut request: Request) {
         .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_string()))
         .collect();
     let (body, too_large) = read_body(&mut request);
-    let received = Received { method, path, headers, body, status: 0 };
+    let received = Received { method, path, headers, body, status: 0, at: Instant::now() };
     lock(&inner.log)[slot] = Some(received.clone());
 
     if inner.hold_while_hung() {
@@ -378,17 +385,44 @@ fn handle(inner: &Inner, slot: usize, mut request: Request) {
         return;
     }
     let mode = lock(&inner.control).mode.clone();
+    if let Mode::Drip { bytes, every_ms } = mode {
+        if let Some(Some(entry)) = lock(&inner.log).get_mut(slot) {
+            entry.status = 200;
+        }
+        drip(request, bytes, Duration::from_millis(every_ms));
+        return;
+    }
+    if let Mode::Slow(ms) = mode {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
     let answer = catch_unwind(AssertUnwindSafe(|| match mode {
         Mode::Refuse(status) => refusal(&inner.service, status),
         Mode::RetryAfter(secs) => rate_limited(&inner.service, secs),
-        Mode::Accept | Mode::Hang if too_large => refusal(&inner.service, 413),
-        Mode::Accept | Mode::Hang => accept(inner, &received),
+        Mode::Accept | Mode::Hang | Mode::Slow(_) | Mode::Drip { .. } if too_large => refusal(&inner.service, 413),
+        Mode::Accept | Mode::Hang | Mode::Slow(_) | Mode::Drip { .. } => accept(inner, &received),
     }))
     .unwrap_or_else(|_| refusal_or_plain_500(&inner.service));
     if let Some(Some(entry)) = lock(&inner.log).get_mut(slot) {
         entry.status = answer.status;
     }
     let _ = request.respond(answer.into_response());
+}
+
+/// `Mode::Drip`: the status line and headers written and flushed at once, then the body one byte
+/// every `every`, until it is all sent or the client has gone away.
+fn drip(request: Request, bytes: usize, every: Duration) {
+    use std::io::Write;
+    let mut out = request.into_writer();
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {bytes}\r\n\r\n");
+    if out.write_all(head.as_bytes()).and_then(|()| out.flush()).is_err() {
+        return;
+    }
+    for _ in 0..bytes {
+        std::thread::sleep(every);
+        if out.write_all(b" ").and_then(|()| out.flush()).is_err() {
+            return;
+        }
+    }
 }
 
 /// Reads the whole body, keeping the first `BODY_LIMIT` bytes; whether it was longer than that.

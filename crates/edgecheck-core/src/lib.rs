@@ -48,7 +48,7 @@
 //!
 //! - `config/`: `raw`, `check`, `window`, `maintenance`, `notify`, `settings`, `origin`, `validate`;
 //! - `http/`: `path`, `auth`, `cache`, `call`, `ping`, `admin`, `route`, `answer`;
-//! - `notify/`: `plan`, `outbox`, `deliver`;
+//! - `notify/`: `outbox`, `plan`, `deliver`;
 //! - `store/`: `memory`, `read`, `repair`, `round`, `operator`;
 //! - `render/`: `health_json`, `verbose`, `badge`, `detail`, `metrics`, `page`
 //!   (none uses another).

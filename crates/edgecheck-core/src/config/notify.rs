@@ -17,6 +17,8 @@ pub const MAX_CHANNELS: usize = 16;
 pub const DEFAULT_CHANNEL_TIMEOUT_MS: u32 = 5_000;
 /// Default for `max_age_s`: how long a notification is retried, 24 h.
 pub const DEFAULT_MAX_AGE_S: u32 = 86_400;
+/// Default for `retry_max_s`: the longest wait between two attempts, 5 min.
+pub const DEFAULT_RETRY_MAX_S: u32 = 300;
 /// PagerDuty's Events API v2 (its EU service region is
 /// `https://events.eu.pagerduty.com`).
 pub const PAGERDUTY_BASE_URL: &str = "https://events.pagerduty.com";
@@ -33,10 +35,15 @@ pub struct Channel {
     pub covers: Covers,
     /// Which changes it is told (for `cloudflare_pool`: none; it follows readiness).
     pub events: Events,
-    /// One delivery attempt's timeout, ms.
+    /// One delivery attempt's timeout, ms, from connecting to the answer's
+    /// status line (a Cloudflare pool's `GET` and `PATCH` together, with the
+    /// `GET`'s body). 100 to 30,000; not cut by the next round.
     pub timeout_ms: u32,
     /// How long a notification is retried before it is dropped, seconds.
     pub max_age_s: u32,
+    /// The longest wait between two attempts, seconds (1 to 3,600); the
+    /// backoff doubles from 1 s up to it. A `Retry-After` may ask longer.
+    pub retry_max_s: u32,
 }
 
 /// A channel's kind and what it needs; every secret by its wrangler name.
@@ -285,6 +292,15 @@ fn channel(path: &str, c: &RawChannel, regions: &[Region], origins: &[Origin], e
             i64::from(DEFAULT_MAX_AGE_S),
             60,
             604_800,
+            "seconds",
+            errs,
+        ) as u32,
+        retry_max_s: opt_ranged(
+            &field("retry_max_s"),
+            c.retry_max_s,
+            i64::from(DEFAULT_RETRY_MAX_S),
+            1,
+            3_600,
             "seconds",
             errs,
         ) as u32,

@@ -74,6 +74,7 @@ pub struct RawChannel {
     pub events: Option<Vec<String>>,
     pub timeout_ms: Option<i64>,
     pub max_age_s: Option<i64>,
+    pub retry_max_s: Option<i64>,
 }
 
 /// `[settings]`; every key is optional and has a documented default.

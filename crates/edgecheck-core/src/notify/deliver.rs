@@ -187,9 +187,10 @@ pub fn sign(key: &[u8], id: &str, timestamp: &str, body: &str) -> String {
 
 /// The webhook's JSON: `{type: "edgecheck.changes", timestamp, data: {id,
 /// channel, round, status, counts, changes, more}}`; `status` is the global
-/// view after the round.
+/// view after the round. A folded notice ([`super::fold`]) adds `data.folded:
+/// {notices, transitions, since}` and each change its `transitions`.
 pub fn webhook_body(notice: &Notice) -> Value {
-    json!({
+    let mut body = json!({
         "type": "edgecheck.changes",
         "timestamp": rfc3339(notice.round_ms),
         "data": {
@@ -201,7 +202,15 @@ pub fn webhook_body(notice: &Notice) -> Value {
             "changes": notice.changes,
             "more": notice.more,
         }
-    })
+    });
+    if let Some(folded) = &notice.folded {
+        body["data"]["folded"] = json!({
+            "notices": folded.notices,
+            "transitions": folded.transitions,
+            "since": rfc3339(folded.since_round_ms),
+        });
+    }
+    body
 }
 
 /// The one-line summary: `edgecheck: 2 down, 1 up` (a pool: what was set).
@@ -217,20 +226,26 @@ pub fn headline(notice: &Notice) -> String {
     let order = ["down", "drained", "degraded", "up", "isolated", "missing", "reporting"];
     let parts: Vec<String> =
         order.iter().filter_map(|s| notice.counts.get(*s).filter(|n| **n > 0).map(|n| format!("{n} {s}"))).collect();
-    if parts.is_empty() {
-        "edgecheck: no change".into()
-    } else {
-        format!("edgecheck: {}", parts.join(", "))
+    let head =
+        if parts.is_empty() { "edgecheck: no change".into() } else { format!("edgecheck: {}", parts.join(", ")) };
+    match &notice.folded {
+        Some(f) => format!("{head} ({} notices folded, since {})", f.notices, rfc3339(f.since_round_ms)),
+        None => head,
     }
 }
 
-/// One change as a line: `origin api-1: up → down (timeout)`.
+/// One change as a line: `origin api-1: up → down (timeout)`; in a folded
+/// notice, with how many changes it went through: `origin api-1: up → up (3 changes)`.
 pub fn line(told: &Told) -> String {
     let who = if told.scope == "global" { "global".to_string() } else { format!("{} {}", told.scope, told.name) };
     let from = told.from.as_deref().unwrap_or("new");
-    match told.reason {
-        Some(reason) => format!("{who}: {from} → {} ({})", told.to, reason.as_str()),
-        None => format!("{who}: {from} → {}", told.to),
+    let mut notes: Vec<String> = told.reason.iter().map(|r| r.as_str().to_string()).collect();
+    if let Some(n) = told.transitions.filter(|n| *n > 1) {
+        notes.push(format!("{n} changes"));
+    }
+    match notes.is_empty() {
+        true => format!("{who}: {from} → {}", told.to),
+        false => format!("{who}: {from} → {} ({})", told.to, notes.join("; ")),
     }
 }
 
@@ -336,7 +351,7 @@ pub fn pagerduty_body(channel: &Channel, notice: &Notice, routing_key: &str) -> 
                     "severity": severity,
                     "timestamp": rfc3339(notice.round_ms),
                     "component": channel.name,
-                    "custom_details": {"counts": notice.counts, "changes": changes, "more": notice.more + notice.changes.len().saturating_sub(50), "notice": notice.id},
+                    "custom_details": {"counts": notice.counts, "changes": changes, "more": notice.more + notice.changes.len().saturating_sub(50), "notice": notice.id, "folded": notice.folded.as_ref().map(|f| f.notices)},
                 }
             })
         }

@@ -23,17 +23,22 @@
 //!   counts of all of them and the first [`NOTICE_CHANGES`] listed.
 //! - **At least once, ordered, with a stable id.** A channel's notices are
 //!   delivered one at a time in order (a resolve never overtakes its
-//!   trigger), retried with capped exponential backoff and full jitter
-//!   ([`retry_wait_ms`]) until accepted or `max_age_s` old, then dropped and
-//!   counted. A retry repeats the notice's id (`webhook-id`; PagerDuty's
-//!   `dedup_key` is the channel's).
-
+//!   trigger), several in one delivery pass, retried with capped exponential
+//!   backoff and full jitter ([`retry_wait_ms`]) or as `Retry-After` asks
+//!   ([`retry_after_ms`], floored by [`retry_floor_ms`]) until accepted or
+//!   `max_age_s` old, then dropped and counted. A retry repeats the notice's
+//!   id (`webhook-id`; PagerDuty's `dedup_key` is the channel's); an id is
+//!   never sent with another body.
+//! - **Bounded.** A channel's queue holds at most [`MAX_PENDING_NOTICES`]
+//!   notices and [`MAX_PENDING_BYTES`]; past either, all but the head are
+//!   folded into one that says what changed since ([`fold`]).
 //!
 //! This file holds what a channel's state is ([`Notified`], [`Stats`],
 //! [`Pending`], [`Notice`]), how it is rebuilt from storage ([`restore`]) and
 //! summed for `/metrics` ([`summaries`]); `plan.rs` what a round tells
-//! ([`plan`]); `outbox.rs` when and how a queued notice is attempted, retried
-//! or dropped ([`due`], [`settle`], [`retry_wait_ms`], [`alarm_in_ms`]);
+//! ([`plan`]); `outbox.rs` when and how a queued notice is attempted, retried,
+//! dropped or folded ([`due`], [`head_due`], [`settle`], [`retry_wait_ms`],
+//! [`fold`], [`alarm_in_ms`]);
 //! `deliver.rs` the requests that deliver it.
 
 mod outbox;
@@ -50,10 +55,14 @@ use crate::config::Config;
 use crate::write::Write;
 
 pub use outbox::{
-    alarm_in_ms, delivery_budget_ms, due, next_due_ms, retry_after_ms, retry_wait_ms, settle, Outcome, Settled,
-    MAX_DELIVERIES, RETRY_BASE_MS, RETRY_CAP_MS, ROUND_MARGIN_MS, SECRET_WAIT_MS,
+    alarm_in_ms, due, fold, head_due, next_due_ms, requests_per_delivery, retry_after_ms, retry_floor_ms,
+    retry_wait_ms, settle, Outcome, Settled, MAX_DELIVERIES, MAX_PASS_MS, MAX_PASS_REQUESTS, MAX_PENDING_BYTES,
+    MAX_PENDING_NOTICES, RETRY_BASE_MS, SECRET_WAIT_MS,
 };
-pub use plan::{plan, Planned, DRAINED, NOTICE_CHANGES};
+pub use plan::{plan, Planned, DRAINED};
+
+/// Changes listed in one notice at most; the counts cover all of them.
+pub const NOTICE_CHANGES: usize = 1_000;
 
 /// What a channel last told, persisted per channel: the status per scope key
 /// of the scopes that are not up (absent means up, `reporting` or a pool
@@ -95,6 +104,20 @@ pub struct Pending {
     /// Attempts made.
     pub attempts: u32,
     pub notice: Notice,
+    /// The length of its stored JSON, bytes (not stored: measured when it is
+    /// queued or read back), for [`MAX_PENDING_BYTES`].
+    #[serde(skip)]
+    pub bytes: usize,
+}
+
+impl Pending {
+    /// A notice queued as `seq`, at `created_ms`, first due at `due_ms`, not
+    /// yet attempted; its [`Pending::bytes`] measured.
+    pub fn queued(seq: u64, created_ms: u64, due_ms: u64, notice: Notice) -> Pending {
+        let mut pending = Pending { seq, created_ms, due_ms, attempts: 0, notice, bytes: 0 };
+        pending.bytes = to_json(&pending).len();
+        pending
+    }
 }
 
 /// A channel's whole state: what it told, its record, and its queue in order.
@@ -126,6 +149,19 @@ pub struct Notice {
     /// Changes beyond those listed.
     pub more: usize,
     pub action: Action,
+    /// Set when this notice stands for several folded into one ([`fold`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folded: Option<Folded>,
+}
+
+/// What a folded notice stands for: `notices` queued notices (folded ones
+/// counted by what they stood for) with `transitions` changes in all, the
+/// first of them in the round of `since_round_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Folded {
+    pub notices: u64,
+    pub transitions: u64,
+    pub since_round_ms: u64,
 }
 
 /// What delivering a notice does, beyond posting its changes.
@@ -155,6 +191,10 @@ pub struct Told {
     /// For origins: the reason class of its last probe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
+    /// In a folded notice ([`fold`]): the changes this scope went through
+    /// between `from` and `to` (`from == to` when it came back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transitions: Option<u32>,
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -222,7 +262,8 @@ pub fn restore(
             continue;
         }
         match serde_json::from_str::<Pending>(&json) {
-            Ok(p) => {
+            Ok(mut p) => {
+                p.bytes = json.len();
                 let cs = state.entry(name).or_default();
                 cs.notified.seq = cs.notified.seq.max(p.seq);
                 cs.pending.push(p);

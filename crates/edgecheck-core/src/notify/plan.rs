@@ -5,15 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use super::{to_json, Action, Notice, Notified, NotifyState, Pending, Told};
+use super::outbox::fold;
+use super::{to_json, Action, Notice, Notified, NotifyState, Pending, Told, NOTICE_CHANGES};
 use crate::classify::{Health, Reason};
 use crate::config::{Channel, ChannelKind, Config, Named};
 use crate::maintenance::InMaintenance;
 use crate::monitor::{MonitorState, Snapshot};
 use crate::write::Write;
-
-/// Changes listed in one notice at most; the counts cover all of them.
-pub const NOTICE_CHANGES: usize = 1_000;
 
 /// What [`plan`] decided: the channels' new state and the writes for the
 /// round's commit.
@@ -44,13 +42,14 @@ pub fn plan(
         if let Some((notified, notice)) = plan_channel(config, channel, &cs.notified, prev_state, state, now_ms) {
             writes.push(Write::Notified { channel: channel.name.clone(), json: to_json(&notified) });
             if let Some(notice) = notice {
-                let pending = Pending { seq: notified.seq, created_ms: now_ms, due_ms: now_ms, attempts: 0, notice };
+                let pending = Pending::queued(notified.seq, now_ms, now_ms, notice);
                 writes.push(Write::Enqueue {
                     channel: channel.name.clone(),
                     seq: pending.seq,
                     json: to_json(&pending),
                 });
                 cs.pending.push(pending);
+                writes.extend(fold(&channel.name, &mut cs));
             }
             cs.notified = notified;
         }
@@ -170,6 +169,7 @@ fn plan_channel(
                 from: before.cloned().or_else(|| judged.contains(&key).then(|| "up".to_string())),
                 to: now,
                 reason: scope.reason.filter(|_| scope.scope == "origin"),
+                transitions: None,
             });
         }
     }
@@ -245,6 +245,7 @@ fn plan_channel(
             counts,
             more,
             action,
+            folded: None,
         }
     });
     Some((notified, notice))

@@ -399,6 +399,8 @@ pub fn notify() -> Vec<Row> {
         ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nglobal = false\n", "notify[0].global", "covers nothing"),
         ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\n[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\n", "notify[1].name", "already a channel"),
         ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\ntimeout_ms = 0\n", "notify[0].timeout_ms", "out of range"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nretry_max_s = 0\n", "notify[0].retry_max_s", "out of range"),
+        ("[[notify]]\nname = \"n\"\nkind = \"slack\"\nurl_secret = \"U\"\nretry_max_s = 3601\n", "notify[0].retry_max_s", "out of range"),
         ("[[notify]]\nname = \"n\"\nkind = \"pagerduty\"\nrouting_key_secret = \"K\"\nbase_url = \"ftp://x\"\n", "notify[0].base_url", "scheme"),
     ];
     rows.iter().map(|(channel, field, message)| (fleet(2, channel), *field, *message)).collect()

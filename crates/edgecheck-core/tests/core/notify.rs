@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use edgecheck_core::config::Config;
 use edgecheck_core::monitor::advance;
 use edgecheck_core::notify::deliver::{self, pool_patch, request};
-use edgecheck_core::notify::{self, Action, Notice, NotifyState, Outcome, RETRY_CAP_MS};
-use edgecheck_core::store::{self, Memory, MemoryStore, Write};
+use edgecheck_core::notify::{self, Action, Notice, NotifyState, Outcome};
+use edgecheck_core::store::{self, Memory, MemoryStore, Store, Write};
 use serde_json::{json, Value};
 
 use super::{config, round, valid};
@@ -192,25 +192,143 @@ fn answers_are_settled_retried_dropped_or_waited_for() {
 
 #[test]
 fn retry_waits_double_capped_with_jitter() {
-    let waits: Vec<u64> = (0..30).map(|a| notify::retry_wait_ms("hook-1-1", a)).collect();
+    let cap = 300_000;
+    let waits: Vec<u64> = (0..30).map(|a| notify::retry_wait_ms("hook-1-1", a, cap)).collect();
     for (a, w) in waits.iter().enumerate() {
-        let ceiling = (1000u64 << a.min(20)).min(RETRY_CAP_MS);
+        let ceiling = (1000u64 << a.min(20)).min(cap);
         assert!((ceiling / 2..=ceiling).contains(w), "attempt {a}: {w} ms outside [{}, {ceiling}]", ceiling / 2);
+        assert_eq!(notify::retry_floor_ms(a as u32, cap), ceiling / 2);
     }
-    assert_ne!(notify::retry_wait_ms("a", 5), notify::retry_wait_ms("b", 5), "jitter differs across notices");
-    assert_eq!(notify::retry_after_ms(" 12 "), Some(12_000));
-    assert_eq!(notify::retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    assert!(notify::retry_wait_ms("a", 30, 5_000) <= 5_000, "a channel's retry_max_s caps the backoff");
+    assert_ne!(notify::retry_wait_ms("a", 5, cap), notify::retry_wait_ms("b", 5, cap), "jitter differs across notices");
 }
 
 #[test]
-fn delivery_stops_before_the_next_round_and_the_alarm_wakes_for_it() {
-    use notify::{alarm_in_ms, delivery_budget_ms};
-    // Rounds every 15 s, the last at 100 s.
-    assert_eq!(delivery_budget_ms(Some(100_000), 15, 101_000), Some(13_750), "until 250 ms before the round");
-    assert_eq!(delivery_budget_ms(Some(100_000), 15, 114_000), Some(750));
-    assert_eq!(delivery_budget_ms(Some(100_000), 15, 114_400), None, "the round is too close: after it");
-    assert_eq!(delivery_budget_ms(Some(100_000), 15, 120_000), None, "the round is due");
-    assert_eq!(delivery_budget_ms(None, 15, 1_000), None, "no round yet");
+fn retry_after_is_read_as_seconds_or_an_http_date() {
+    // 2015-10-21T07:28:00Z is 1,445,412,480 s after the epoch.
+    let at = 1_445_412_480_000;
+    assert_eq!(notify::retry_after_ms(" 12 ", at), Some(12_000));
+    assert_eq!(notify::retry_after_ms("Wed, 21 Oct 2015 07:28:30 GMT", at), Some(30_000), "IMF-fixdate");
+    assert_eq!(notify::retry_after_ms("Wednesday, 21-Oct-15 07:29:00 GMT", at), Some(60_000), "RFC 850");
+    assert_eq!(notify::retry_after_ms("Wed Oct 21 07:28:05 2015", at), Some(5_000), "asctime");
+    assert_eq!(notify::retry_after_ms("Wed, 21 Oct 2015 07:00:00 GMT", at), Some(0), "a date past is now");
+    assert_eq!(notify::retry_after_ms("soon", at), None);
+    assert_eq!(notify::retry_after_ms("-5", at), None);
+}
+
+#[test]
+fn a_retry_after_holds_the_notice_until_then_floored_and_within_its_max_age() {
+    let c = valid(&fleet(2, HOOK));
+    let channel = &c.channels()[0];
+    let store = MemoryStore::default();
+    let (mut memory, _) = rounds(&store, &c, None, &[(0, "uu"), (15_000, "xu"), (30_000, "uu")]);
+    let cs = memory.notify.get_mut("hook").unwrap();
+    let (first, second) = (cs.pending[0].seq, cs.pending[1].seq);
+    let limited = |v: &str| Outcome::Answered { status: 429, retry_after: Some(v.into()) };
+    let at = 31_000;
+    let s = notify::settle(channel, cs, first, &limited("60"), at);
+    assert!(s.log.unwrap().contains("as its Retry-After asks"));
+    assert_eq!(cs.pending[0].due_ms, at + 60_000, "held for its Retry-After");
+    assert_eq!(notify::due(&memory.notify, at + 59_999), Vec::new(), "nothing of the channel jumps the queue");
+    assert_eq!(notify::due(&memory.notify, at + 60_000), vec![("hook".to_string(), first)]);
+    let cs = memory.notify.get_mut("hook").unwrap();
+    let s = notify::settle(channel, cs, first, &limited("0"), at + 60_000);
+    assert!(s.log.is_some());
+    let wait = cs.pending[0].due_ms - (at + 60_000);
+    assert_eq!(wait, notify::retry_floor_ms(1, 300_000), "Retry-After: 0 waits the backoff's floor");
+    let dated = Outcome::Answered { status: 503, retry_after: Some("Thu, 01 Jan 1970 00:02:00 GMT".into()) };
+    notify::settle(channel, cs, first, &dated, 100_000);
+    assert_eq!(cs.pending[0].due_ms, 120_000, "a 503's HTTP-date is honoured");
+    // Longer than the notice has left: dropped at once, logged and counted.
+    let s = notify::settle(channel, cs, first, &limited("999999"), 120_000);
+    let log = s.log.unwrap();
+    assert!(log.contains("dropped") && log.contains("Retry-After 999999 s, past its max_age_s of 86400"), "{log}");
+    assert_eq!((cs.stats.dropped, cs.pending[0].seq), (1, second), "the next notice is the head now");
+    // A redirect is never followed: dropped, and said so.
+    let s = notify::settle(channel, cs, second, &Outcome::Answered { status: 302, retry_after: None }, 121_000);
+    assert!(s.log.unwrap().contains("answered 302, a redirect (never followed)"));
+    assert_eq!(cs.stats.dropped, 2);
+}
+
+#[test]
+fn a_refusing_channel_folds_its_queue_within_its_bounds_and_names_what_it_folded() {
+    use notify::{MAX_PENDING_BYTES, MAX_PENDING_NOTICES};
+    let c = valid(&fleet(3, HOOK));
+    let store = MemoryStore::default();
+    // 100 rounds of churn: o000 flaps every round, o001 goes down once, o002 stays up.
+    let codes: Vec<(u64, &str)> = (0..100u64)
+        .map(|i| {
+            (
+                i * 15_000,
+                if i % 2 == 0 {
+                    "uuu"
+                } else if i < 50 {
+                    "xuu"
+                } else {
+                    "xxu"
+                },
+            )
+        })
+        .collect();
+    let mut memory: Option<Memory> = None;
+    let mut sent: BTreeMap<String, String> = BTreeMap::new();
+    let mut most = 0;
+    for chunk in codes.chunks(1) {
+        let (mut m, _) = rounds(&store, &c, memory, chunk);
+        let cs = m.notify.get_mut("hook").unwrap();
+        let bytes: usize = cs.pending.iter().map(|p| p.bytes).sum();
+        assert!(cs.pending.len() <= MAX_PENDING_NOTICES, "{} notices queued", cs.pending.len());
+        assert!(bytes <= MAX_PENDING_BYTES, "{bytes} bytes queued");
+        most = most.max(cs.pending.len());
+        // The receiver refuses the head each round: it has seen its body.
+        let Some(head) = cs.pending.first().cloned() else {
+            memory = Some(m);
+            continue;
+        };
+        let body = deliver::webhook_body(&head.notice).to_string();
+        assert!(
+            sent.get(&head.notice.id).is_none_or(|b| b == &body),
+            "the id {} was reused for another body",
+            head.notice.id
+        );
+        sent.insert(head.notice.id.clone(), body);
+        let refused = Outcome::Answered { status: 503, retry_after: None };
+        let settled = notify::settle(&c.channels()[0], cs, head.seq, &refused, chunk[0].0);
+        store.commit(&settled.writes).unwrap();
+        memory = Some(m);
+    }
+    assert_eq!(most, MAX_PENDING_NOTICES, "the queue grows to its bound, not past it");
+    let memory = memory.unwrap();
+    // What is stored is what is held: a restart reads back the same queue.
+    let (stored, ..) = store::restore(&store, &c, 1_500_000);
+    let stored = stored.unwrap();
+    assert_eq!(stored.notify["hook"].pending, memory.notify["hook"].pending);
+    let pending = &memory.notify["hook"].pending;
+    let folded: Vec<_> = pending.iter().filter(|p| p.notice.folded.is_some()).collect();
+    assert_eq!(folded.len(), 1, "one folded notice, after the head");
+    let f = &folded[0].notice;
+    let summary = f.folded.as_ref().unwrap();
+    assert!(summary.notices > 1 && summary.transitions >= summary.notices, "{summary:?}");
+    let a = f.changes.iter().find(|t| t.name == "o000").expect("origin o000 is named");
+    assert!(a.transitions.unwrap() >= 2, "a's flaps are counted: {a:?}");
+    let body = deliver::webhook_body(f);
+    assert_eq!(body["data"]["folded"]["notices"], json!(summary.notices));
+    assert!(deliver::headline(f).contains("notices folded"), "{}", deliver::headline(f));
+    // Delivered in order, the queue ends in the current state: the last
+    // notice's global status and each scope's last `to`.
+    let last = pending.last().unwrap();
+    assert_eq!(last.notice.overall, memory.state.overall.map(|t| t.status.health().as_str().to_string()));
+    let mut last: BTreeMap<&str, &str> = BTreeMap::new();
+    for told in pending.iter().flat_map(|p| &p.notice.changes) {
+        last.insert(&told.name, &told.to);
+    }
+    assert_eq!(last.get("o000"), Some(&"down"), "the last round left o000 down: {last:?}");
+    assert_eq!(last.get("o001"), Some(&"down"), "and o001: {last:?}");
+}
+
+#[test]
+fn the_alarm_wakes_for_a_due_notice() {
+    use notify::alarm_in_ms;
     let c = valid(&fleet(2, HOOK));
     let store = MemoryStore::default();
     let (memory, _) = rounds(&store, &c, None, &[(0, "uu"), (15_000, "xu")]);
