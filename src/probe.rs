@@ -23,7 +23,7 @@
 use std::cell::RefCell;
 
 use edgecheck_core::aggregate::{Probe, Round};
-use edgecheck_core::classify::{classify, Outcome};
+use edgecheck_core::classify::Outcome;
 use edgecheck_core::config::{self, Config, HeaderValue, Origin, Settings};
 use edgecheck_core::detail::ProbeDetail;
 use edgecheck_core::schedule::{self, Budget};
@@ -133,7 +133,7 @@ async fn probe(origin: &Origin, env: &Env, vantage: &str, max_body: usize, deadl
     let sent_at = now_ms();
     let Budget::Send { timeout_ms } = schedule::probe_budget(origin.timeout_ms, deadline_at, sent_at) else {
         let detail = ProbeDetail::new(Some("not started before the round's deadline"), Vec::new(), None);
-        return (Probe { verdict: classify(origin, &Outcome::Skipped), latency_ms: None }, detail);
+        return (Probe::judged(origin, &Outcome::Skipped, None), detail);
     };
     let (outcome, detail, latency_ms) = match request(&origin.url, origin.method, &origin.headers, env, vantage) {
         Ok(request) => {
@@ -142,7 +142,9 @@ async fn probe(origin: &Origin, env: &Env, vantage: &str, max_body: usize, deadl
         }
         Err((nothing_sent, error)) => (nothing_sent, ProbeDetail::new(Some(&error), Vec::new(), None), None),
     };
-    (Probe { verdict: classify(origin, &outcome), latency_ms }, detail)
+    // The vantage judges its own latency: a healthy answer slower than the
+    // origin's `degraded_after_ms` is `degraded` (`slow`) in its report.
+    (Probe::judged(origin, &outcome, latency_ms), detail)
 }
 
 /// The one probe request builder, for origins and the canary alike: `method`

@@ -14,8 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{Health, Verdict};
-use crate::config::{Config, Region};
+use crate::classify::{judge, Health, Outcome, Verdict};
+use crate::config::{Config, Origin, Region};
 
 /// The global status; `ok` rather than `up`, as load balancers and status pages say.
 /// Ordered worst first.
@@ -67,6 +67,17 @@ pub struct RegionView {
 pub struct Probe {
     pub verdict: Verdict,
     pub latency_ms: Option<u64>,
+}
+
+impl Probe {
+    /// One probe of `origin` as a prober saw it: its `outcome` and its own
+    /// `latency_ms` (ms from sending the request to the end of the body or the
+    /// timeout; `None` when nothing was sent), judged by the whole rule table
+    /// ([`judge`]: a healthy answer over the origin's `degraded_after_ms` is
+    /// `degraded`, `slow`). The one way the shell makes a probe.
+    pub fn judged(origin: &Origin, outcome: &Outcome, latency_ms: Option<u64>) -> Probe {
+        Probe { verdict: judge(origin, outcome, latency_ms), latency_ms }
+    }
 }
 
 /// One fan-out over the whole fleet, as measured by the shell.

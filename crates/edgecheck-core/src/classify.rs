@@ -15,9 +15,15 @@
 //! | 8 | body says degraded (any status code, even 503) | degraded | `body_degraded` |
 //! | 9 | status code not in `expect_status` | down | `status_mismatch` |
 //! | 10 | body claims JSON but does not parse | down | `body_invalid` |
-//! | 11 | otherwise (body up, or not a known health document) | up | `ok` |
+//! | 11 | latency over the origin's `degraded_after_ms` | degraded | `slow` |
+//! | 12 | otherwise (body up, or not a known health document) | up | `ok` |
 //!
 //! With `format = "status_code"` or `method = "HEAD"` rules 7, 8 and 10 never apply.
+//! Rule 11 needs the probe's latency: [`classify`] applies every other rule,
+//! [`judge`] all of them (a prober judges its own probe with it, so each
+//! vantage judges its own latency, and the vantage quorum merges the
+//! verdicts as any other). Rule 11 only ever turns an `up` into a `degraded`:
+//! an answer that is down, or already degraded by its body, keeps its reason.
 //! An interim answer (`103 Early Hints`, `100 Continue`) is looked past: the
 //! final answer behind it is judged.
 //! Bodies are recognised by [`read_body`]; see its table for the formats.
@@ -69,11 +75,14 @@ pub enum Reason {
     HeartbeatMissed,
     /// A heartbeat check's last ping was a failure (`/ping/{name}/fail`).
     HeartbeatFailed,
+    /// The answer was healthy, but slower than the origin's
+    /// `degraded_after_ms` (rule 11): `degraded`.
+    Slow,
 }
 
 impl Reason {
     /// Every reason class, in the order of the rule table.
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 14] = [
         Reason::ConnectError,
         Reason::Timeout,
         Reason::Skipped,
@@ -84,6 +93,7 @@ impl Reason {
         Reason::BodyDegraded,
         Reason::StatusMismatch,
         Reason::BodyInvalid,
+        Reason::Slow,
         Reason::Ok,
         Reason::HeartbeatMissed,
         Reason::HeartbeatFailed,
@@ -111,6 +121,7 @@ impl Reason {
             Reason::RequestInvalid => "request_invalid",
             Reason::HeartbeatMissed => "heartbeat_missed",
             Reason::HeartbeatFailed => "heartbeat_failed",
+            Reason::Slow => "slow",
         }
     }
 }
@@ -146,7 +157,8 @@ pub struct Verdict {
     pub http_status: Option<u16>,
 }
 
-/// Judges one probe of `origin` by the rule table in this module's docs.
+/// Judges one probe of `origin` by the rule table in this module's docs,
+/// its latency aside: every rule but 11 (`slow`), which [`judge`] adds.
 pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
     let down = |reason, http_status| Verdict { health: Health::Down, reason, http_status };
     match outcome {
@@ -174,6 +186,23 @@ pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
             };
             Verdict { health, reason, http_status: Some(*status) }
         }
+    }
+}
+
+/// Judges one probe of `origin` by the whole rule table: [`classify`], then
+/// rule 11. `latency_ms` is the probe's own, in ms, from sending the request
+/// to the end of the body (or the timeout); `None` when nothing was sent. A
+/// verdict `up` whose latency is over [`Origin::degraded_after_ms`] (strictly:
+/// an answer in exactly that many ms is still `up`) is `degraded` with reason
+/// [`Reason::Slow`], its status code kept; any other verdict is
+/// [`classify`]'s.
+pub fn judge(origin: &Origin, outcome: &Outcome, latency_ms: Option<u64>) -> Verdict {
+    let verdict = classify(origin, outcome);
+    match (verdict.health, origin.degraded_after_ms, latency_ms) {
+        (Health::Up, Some(limit), Some(ms)) if ms > u64::from(limit) => {
+            Verdict { health: Health::Degraded, reason: Reason::Slow, ..verdict }
+        }
+        _ => verdict,
     }
 }
 

@@ -152,6 +152,11 @@ pub struct Settings {
     /// Origins one prober probes in a round (`settings.shard_size`; by default
     /// the whole fleet, at most [`MAX_ORIGINS`]).
     pub shard_size: usize,
+    /// The slow threshold in ms (`settings.degraded_after_ms`) of the origins
+    /// without their own or their region's ([`Origin::degraded_after_ms`]);
+    /// `None` (the default): no threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degraded_after_ms: Option<u32>,
 }
 
 /// One vantage: where probers run. `name` is the location hint when there is one.
@@ -321,6 +326,10 @@ pub struct Region {
     /// build time against the region's origin count.
     pub min_up: usize,
     pub origins: Vec<usize>,
+    /// The slow threshold in ms (`regions.<name>.degraded_after_ms`) of the
+    /// region's origins without their own; `None`: the settings' applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degraded_after_ms: Option<u32>,
 }
 
 /// How many origins of a region must be up or degraded for it not to be down.
@@ -364,6 +373,14 @@ pub struct Origin {
     pub fall: u32,
     pub headers: Vec<(String, HeaderValue)>,
     pub format: Format,
+    /// The slow threshold in ms, below `timeout_ms`: an answer that is
+    /// otherwise `up` but whose latency (from sending the request to the end
+    /// of the body) is over it is `degraded` with reason `slow`, judged by each
+    /// vantage of its own probe ([`crate::classify::judge`]). The origin's own
+    /// `degraded_after_ms`, else its region's, else `[settings]`'s; `None`
+    /// when none is set, and for a heartbeat check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degraded_after_ms: Option<u32>,
     /// `Some` for a heartbeat check (`kind = "heartbeat"`): judged from the
     /// pings it receives, never probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -12,8 +12,17 @@ use super::{Format, HeaderValue, Heartbeat, Method, Origin, Settings, StatusRule
 /// `kind` of a heartbeat check.
 pub(super) const HEARTBEAT: &str = "heartbeat";
 
-/// One origin's own keys, with the settings' defaults.
-pub(super) fn origin(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs: &mut Errors) -> Origin {
+/// One origin's own keys, with the settings' defaults; `inherited` is the
+/// slow threshold it takes when it has none of its own (its region's, else
+/// the settings'), checked against its timeout by `validate.rs`.
+pub(super) fn origin(
+    path: &str,
+    o: &RawOrigin,
+    region: usize,
+    inherited: Option<u32>,
+    settings: &Settings,
+    errs: &mut Errors,
+) -> Origin {
     let field = |key: &str| format!("{path}.{key}");
     match o.kind.as_deref() {
         None | Some("http") => {}
@@ -51,6 +60,18 @@ pub(super) fn origin(path: &str, o: &RawOrigin, region: usize, settings: &Settin
     let count = |key: &str, value: Option<i64>, default: u32, errs: &mut Errors| {
         opt_ranged(&field(key), value, default as i64, 1, 10, "consecutive probes", errs) as u32
     };
+    let degraded_after_ms = match o.degraded_after_ms {
+        None => inherited,
+        Some(v) => ranged(
+            &field("degraded_after_ms"),
+            v,
+            1,
+            i64::from(timeout_ms) - 1,
+            &format!("ms, below this origin's timeout_ms of {timeout_ms} ms: an answer slower than its timeout is a timeout, so a threshold at or above it could never fire"),
+            errs,
+        )
+        .map(|v| u32::try_from(v).expect("below the timeout")),
+    };
     Origin {
         name: o.name.clone(),
         region,
@@ -63,6 +84,7 @@ pub(super) fn origin(path: &str, o: &RawOrigin, region: usize, settings: &Settin
         fall: count("fall", o.fall, settings.fall, errs),
         headers: headers(&field("headers"), &o.headers, errs),
         format: format(&field("format"), o.format.as_deref(), errs),
+        degraded_after_ms,
         heartbeat: None,
     }
 }
@@ -78,6 +100,7 @@ fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs
         ("timeout_ms", o.timeout_ms.is_some()),
         ("headers", !o.headers.is_empty()),
         ("format", o.format.is_some()),
+        ("degraded_after_ms", o.degraded_after_ms.is_some()),
     ];
     for (key, _) in probe_keys.iter().filter(|(_, set)| *set) {
         errs.push(field(key), "a heartbeat check is not probed: remove this key, or the kind");
@@ -117,6 +140,7 @@ fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs
         fall: count("fall", o.fall, errs),
         headers: Vec::new(),
         format: Format::StatusCode,
+        degraded_after_ms: None,
         heartbeat: Some(Heartbeat { period_s, grace_s, token_secret }),
     }
 }

@@ -96,6 +96,9 @@ pub struct RawSettings {
     pub vantages: Option<Vec<String>>,
     pub vantage_quorum: Option<RawQuorum>,
     pub shard_size: Option<i64>,
+    /// ms: an answer otherwise up but slower than this is `degraded` (`slow`),
+    /// for origins without their own or their region's.
+    pub degraded_after_ms: Option<i64>,
 }
 
 /// `[regions.<name>]`.
@@ -103,6 +106,8 @@ pub struct RawSettings {
 #[serde(deny_unknown_fields)]
 pub struct RawRegion {
     pub min_up: Option<RawQuorum>,
+    /// ms: the slow threshold of the region's origins without their own.
+    pub degraded_after_ms: Option<i64>,
 }
 
 /// `min_up`: a number, `"majority"` or `"all"`.
@@ -140,6 +145,8 @@ pub struct RawOrigin {
     #[serde(default)]
     pub headers: BTreeMap<String, RawHeader>,
     pub format: Option<String>,
+    /// ms: an answer otherwise up but slower than this is `degraded` (`slow`).
+    pub degraded_after_ms: Option<i64>,
 }
 
 /// An `expect_status` item: `200`, `"429"` or `"2xx"`.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::check::{check_url, opt_ranged, quorum, Errors};
+use super::check::{check_url, opt_ranged, quorum, ranged, Errors};
 use super::raw::RawSettings;
 use super::{
     Quorum, Settings, Vantage, DEADLINE_LIMIT_MS, DEFAULT_DEADLINE_MS, DEFAULT_FALL, DEFAULT_MAX_BODY_BYTES,
@@ -138,7 +138,18 @@ pub(super) fn settings(raw: &RawSettings, errs: &mut Errors) -> Settings {
         vantages: Vec::new(),
         vantage_quorum: 1,
         shard_size: 1,
+        degraded_after_ms: slow_threshold("settings.degraded_after_ms", raw.degraded_after_ms, as_u32(DEADLINE), errs),
     }
+}
+
+/// A slow threshold of `[settings]` or a region (`field`), in ms: 1 to
+/// `deadline_ms` − 1, as no origin's timeout is longer than the deadline.
+/// Whether it is below the timeout of each origin that takes it is
+/// `validate.rs`'s (`slow_thresholds`).
+pub(super) fn slow_threshold(field: &str, raw: Option<i64>, deadline_ms: u32, errs: &mut Errors) -> Option<u32> {
+    let unit = "ms, below the timeout_ms of the origins that take it, each at most settings.deadline_ms";
+    let v = ranged(field, raw?, 1, i64::from(deadline_ms) - 1, unit, errs)?;
+    Some(u32::try_from(v).expect("bounded by the deadline"))
 }
 
 /// `settings.vantages` (location hints, each once) and `settings.vantage_quorum`.

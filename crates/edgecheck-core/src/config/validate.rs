@@ -4,16 +4,18 @@
 //!
 //! This file holds [`Config::from_raw`] and what spans sections: the regions
 //! and the origins' list (names unique across both, each origin under its
-//! region, probed ones first), the regions' quorums, `settings.shard_size`
-//! and `settings.min_regions_up`. `[settings]` on its own is `settings.rs`'s,
-//! one origin's keys `origin.rs`'s.
+//! region, probed ones first), the regions' quorums and slow thresholds
+//! (`degraded_after_ms`: an origin's own, else its region's, else the
+//! settings', each inherited one below the timeout of every origin that takes
+//! it), `settings.shard_size` and `settings.min_regions_up`. `[settings]` on
+//! its own is `settings.rs`'s, one origin's keys `origin.rs`'s.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::check::{check_name, quorum, ranged, Errors};
 use super::origin::{origin, HEARTBEAT};
 use super::raw::{RawConfig, RawSettings};
-use super::settings::{settings, vantages};
+use super::settings::{settings, slow_threshold, vantages};
 use super::{Config, ConfigError, Origin, Region, Settings, MAX_FLEET, MAX_ORIGINS};
 
 impl Config {
@@ -36,7 +38,7 @@ impl Config {
             );
         }
         settings.shard_size = shard_size(&raw.settings, raw.origins.len(), probed, &mut errs);
-        let mut regions = declared_regions(raw, &mut errs);
+        let mut regions = declared_regions(raw, &settings, &mut errs);
         let origins = origins(raw, &settings, &mut regions, &mut errs);
         quorums(raw, &mut regions, &mut errs);
         settings.min_regions_up = min_regions_up(&raw.settings, raw.regions.len(), &mut errs);
@@ -50,15 +52,56 @@ impl Config {
     }
 }
 
-/// The regions in name order, each without origins yet.
-fn declared_regions(raw: &RawConfig, errs: &mut Errors) -> Vec<Region> {
+/// The regions in name order, each without origins yet, with its slow
+/// threshold.
+fn declared_regions(raw: &RawConfig, settings: &Settings, errs: &mut Errors) -> Vec<Region> {
     raw.regions
-        .keys()
-        .map(|name| {
+        .iter()
+        .map(|(name, region)| {
             check_name(&format!("regions.{name}"), name, errs);
-            Region { name: name.clone(), min_up: 1, origins: Vec::new() }
+            let field = format!("regions.{name}.degraded_after_ms");
+            let degraded_after_ms = slow_threshold(&field, region.degraded_after_ms, settings.deadline_ms, errs);
+            Region { name: name.clone(), min_up: 1, origins: Vec::new(), degraded_after_ms }
         })
         .collect()
+}
+
+/// Origins that take an inherited slow threshold not below their timeout,
+/// by the field that set it (`regions.<name>.degraded_after_ms` or
+/// `settings.degraded_after_ms`).
+#[derive(Default)]
+struct Unfired<'a>(BTreeMap<String, Takers<'a>>);
+
+/// An inherited slow threshold in ms, and each origin that takes it though
+/// it is not below its timeout: its name and `timeout_ms`.
+struct Takers<'a> {
+    ms: u32,
+    origins: Vec<(&'a str, u32)>,
+}
+
+impl<'a> Unfired<'a> {
+    /// Origin `name`, whose timeout is `timeout_ms`, takes `ms` from `field`.
+    fn add(&mut self, field: String, ms: u32, name: &'a str, timeout_ms: u32) {
+        self.0.entry(field).or_insert(Takers { ms, origins: Vec::new() }).origins.push((name, timeout_ms));
+    }
+
+    /// One error per field that set such a threshold, naming the first origin
+    /// it could never fire for and how many more.
+    fn report(self, errs: &mut Errors) {
+        for (field, Takers { ms, origins }) in self.0 {
+            let (name, timeout_ms) = origins[0];
+            let (who, them) = match origins.len() - 1 {
+                0 => (format!("origin \"{name}\" (timeout_ms {timeout_ms}), which takes it"), "that origin"),
+                n => (format!("origin \"{name}\" (timeout_ms {timeout_ms}) and {n} more that take it"), "each of them"),
+            };
+            errs.push(
+                field,
+                format!(
+                    "{ms} ms is not below the timeout of {who}: an answer slower than its timeout is a timeout, so this threshold could never fire there; lower it, or set degraded_after_ms on {them} below its timeout"
+                ),
+            );
+        }
+    }
 }
 
 /// The origins in file order; each is also listed under its region.
@@ -66,6 +109,7 @@ fn origins(raw: &RawConfig, settings: &Settings, regions: &mut [Region], errs: &
     let region_index: BTreeMap<&str, usize> =
         raw.regions.keys().enumerate().map(|(i, name)| (name.as_str(), i)).collect();
     let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut unfired = Unfired::default();
     let mut out = Vec::with_capacity(raw.origins.len());
     for (i, o) in raw.origins.iter().enumerate() {
         let path = format!("origins[{i}]");
@@ -98,8 +142,22 @@ fn origins(raw: &RawConfig, settings: &Settings, regions: &mut [Region], errs: &
                 0
             }
         };
-        out.push(origin(&path, o, region, settings, errs));
+        // The most specific slow threshold wins: the origin's own (checked
+        // in `origin`), else its region's, else the settings'.
+        let inherited = match regions.get(region).and_then(|r| r.degraded_after_ms) {
+            Some(ms) => Some((ms, format!("regions.{}.degraded_after_ms", regions[region].name))),
+            None => settings.degraded_after_ms.map(|ms| (ms, "settings.degraded_after_ms".to_string())),
+        };
+        let built = origin(&path, o, region, inherited.as_ref().map(|(ms, _)| *ms), settings, errs);
+        if let Some((ms, field)) = inherited {
+            let takes_it = o.degraded_after_ms.is_none() && built.heartbeat.is_none();
+            if takes_it && ms >= built.timeout_ms {
+                unfired.add(field, ms, &o.name, built.timeout_ms);
+            }
+        }
+        out.push(built);
     }
+    unfired.report(errs);
     probed_first(out, regions)
 }
 

@@ -153,6 +153,45 @@ pub fn general() -> Vec<Row> {
         (origin("headers = { X-Name = \"café\" }"), "origins[0].headers.X-Name", "not visible ASCII"),
         (origin("headers = { X-Name = \" padded\" }"), "origins[0].headers.X-Name", "whitespace"),
         (origin("headers = { X-Name = \"a\\nb\" }"), "origins[0].headers.X-Name", "CR, LF or NUL"),
+        // degraded_after_ms at every level: a positive number of ms, below the
+        // timeout of every origin that takes it (it could never fire otherwise).
+        (format!("[settings]\ndegraded_after_ms = 0\n{BASE}"), "settings.degraded_after_ms", "0 is out of range"),
+        (
+            format!("[settings]\ndegraded_after_ms = 5000\n{BASE}"),
+            "settings.degraded_after_ms",
+            "expected 1 to 4999 (ms, below the timeout_ms of the origins that take it",
+        ),
+        (format!("[settings]\ndegraded_after_ms = \"1s\"\n{BASE}"), "settings.degraded_after_ms", "invalid type"),
+        (
+            format!("[settings]\ndegraded_after_ms = 2000\n{BASE}"),
+            "settings.degraded_after_ms",
+            "2000 ms is not below the timeout of origin \"a\" (timeout_ms 2000), which takes it: an answer slower than its timeout is a timeout, so this threshold could never fire there",
+        ),
+        (
+            BASE.replace("[regions.us-east]", "[regions.us-east]\ndegraded_after_ms = -5"),
+            "regions.us-east.degraded_after_ms",
+            "-5 is out of range",
+        ),
+        (
+            origin("timeout_ms = 1000").replace("[regions.us-east]", "[regions.us-east]\ndegraded_after_ms = 1500"),
+            "regions.us-east.degraded_after_ms",
+            "1500 ms is not below the timeout of origin \"a\" (timeout_ms 1000), which takes it",
+        ),
+        (
+            (0..3).fold("[settings]\ndegraded_after_ms = 900\nprobe_timeout_ms = 900\n[regions.r]\n".to_string(), |toml, i| {
+                toml + &format!("[[origins]]\nname = \"o{i}\"\nregion = \"r\"\nurl = \"https://o{i}.example.com/\"\n")
+            }),
+            "settings.degraded_after_ms",
+            "900 ms is not below the timeout of origin \"o0\" (timeout_ms 900) and 2 more that take it: an answer slower than its timeout is a timeout",
+        ),
+        (origin("degraded_after_ms = 0"), "origins[0].degraded_after_ms", "0 is out of range"),
+        (
+            origin("timeout_ms = 1000\ndegraded_after_ms = 1000"),
+            "origins[0].degraded_after_ms",
+            "expected 1 to 999 (ms, below this origin's timeout_ms of 1000 ms: an answer slower than its timeout is a timeout, so a threshold at or above it could never fire)",
+        ),
+        (origin("degraded_after_ms = 2500"), "origins[0].degraded_after_ms", "below this origin's timeout_ms of 2000 ms"),
+        (origin("degraded_after_ms = 1.5"), "origins[0].degraded_after_ms", "invalid type"),
         ("[settings]\n".to_string(), "regions", "at least one region"),
         ("[regions.x]\n".to_string(), "origins", "at least one origin"),
         (format!("{BASE}\n[[origins]\n"), "(syntax)", "TOML parse error"),
@@ -177,6 +216,7 @@ pub fn heartbeat() -> Vec<Row> {
         (check(&format!("{hb}\nurl = \"https://c.example.com/\"")), "origins[1].url", "a heartbeat check is not probed"),
         (check(&format!("{hb}\ntimeout_ms = 100")), "origins[1].timeout_ms", "a heartbeat check is not probed"),
         (check(&format!("{hb}\nformat = \"status_code\"")), "origins[1].format", "a heartbeat check is not probed"),
+        (check(&format!("{hb}\ndegraded_after_ms = 500")), "origins[1].degraded_after_ms", "a heartbeat check is not probed"),
         (
             check("kind = \"heartbeat\"\nperiod_s = 0\ngrace_s = 0\ntoken_secret = \"T\""),
             "origins[1].period_s",

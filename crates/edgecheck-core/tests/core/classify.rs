@@ -181,3 +181,72 @@ fn body_reading_edge_cases() {
         assert_eq!(read_body(content_type, body), expected, "{content_type:?} {:?}", String::from_utf8_lossy(body));
     }
 }
+
+/// Rule 11, a table of latencies against thresholds at every level of the
+/// config ([`LEVELS`]: the origin's own, its region's, the settings', none):
+/// below, exactly at (still up) and just over (degraded, `slow`, the status
+/// code kept); unhealthy answers keep their own verdict however slow; a body
+/// that says degraded keeps `body_degraded`; nothing is judged slow without
+/// a latency. `classify` alone never applies the rule.
+#[test]
+fn slow_answers_are_degraded_by_the_most_specific_threshold() {
+    use Health::*;
+    use Reason::*;
+    let c = valid(LEVELS);
+    let bare = valid(BASE);
+    let answer = |status: u16, body: &str| Outcome::Answered {
+        status,
+        content_type: Some("application/json".into()),
+        body: body.as_bytes().to_vec(),
+    };
+    let ok = answer(200, r#"{"status":"UP"}"#);
+    type Row = (&'static str, Outcome, Option<u64>, Health, Reason, Option<u16>);
+    let rows: Vec<Row> = vec![
+        // The origin's own threshold (100 ms), under a region's of 300.
+        ("own", ok.clone(), Some(99), Up, Ok, Some(200)),
+        ("own", ok.clone(), Some(100), Up, Ok, Some(200)),
+        ("own", ok.clone(), Some(101), Degraded, Slow, Some(200)),
+        // The origin's own (500 ms) wins over its region's smaller one.
+        ("roomy", ok.clone(), Some(301), Up, Ok, Some(200)),
+        ("roomy", ok.clone(), Some(500), Up, Ok, Some(200)),
+        ("roomy", ok.clone(), Some(501), Degraded, Slow, Some(200)),
+        // The region's (300 ms) wins over the settings'.
+        ("regional", ok.clone(), Some(300), Up, Ok, Some(200)),
+        ("regional", ok.clone(), Some(301), Degraded, Slow, Some(200)),
+        // The settings' (1000 ms), in a region without its own.
+        ("settled", ok.clone(), Some(1000), Up, Ok, Some(200)),
+        ("settled", ok.clone(), Some(1001), Degraded, Slow, Some(200)),
+        // The origin's own (1500 ms) wins over the settings' smaller one.
+        ("wide", ok.clone(), Some(1001), Up, Ok, Some(200)),
+        ("wide", ok.clone(), Some(1500), Up, Ok, Some(200)),
+        ("wide", ok.clone(), Some(1501), Degraded, Slow, Some(200)),
+        // A HEAD origin, judged by status code alone, is judged slow too.
+        ("head", answer(204, ""), Some(1001), Degraded, Slow, Some(204)),
+        // Unhealthy answers stay what they are, however slow.
+        ("own", answer(503, ""), Some(1900), Down, StatusMismatch, Some(503)),
+        ("own", answer(200, r#"{"status":"DOWN"}"#), Some(1900), Down, BodyDown, Some(200)),
+        ("own", answer(200, r#"{"status":"UP""#), Some(1900), Down, BodyInvalid, Some(200)),
+        ("own", Outcome::BodyTooLarge { status: 200 }, Some(1900), Down, BodyTooLarge, Some(200)),
+        ("own", Outcome::Timeout { status: Some(200) }, Some(2000), Down, Timeout, Some(200)),
+        ("own", Outcome::ConnectError, Some(1900), Down, ConnectError, None),
+        // Already degraded by its body: the body's reason stands.
+        ("own", answer(200, r#"{"status":"WARN"}"#), Some(1900), Degraded, BodyDegraded, Some(200)),
+        // Nothing sent, no latency: nothing to judge.
+        ("own", ok.clone(), None, Up, Ok, Some(200)),
+        ("own", Outcome::Skipped, None, Down, Skipped, None),
+    ];
+    for (name, outcome, latency_ms, health, reason, http_status) in rows {
+        let origin = named(&c, name);
+        let got = judge(origin, &outcome, latency_ms);
+        assert_eq!(got, Verdict { health, reason, http_status }, "{name} {outcome:?} in {latency_ms:?} ms");
+        let probe = Probe::judged(origin, &outcome, latency_ms);
+        assert_eq!((probe.verdict, probe.latency_ms), (got, latency_ms), "{name}");
+        // classify is every rule but this one: never slow.
+        assert_ne!(classify(origin, &outcome).reason, Slow, "{name}");
+    }
+    // Without a threshold at any level, no latency is slow.
+    let a = &bare.origins()[0];
+    for ms in [0, 1, 1999, 2000, u64::MAX] {
+        assert_eq!(judge(a, &ok, Some(ms)), Verdict { health: Up, reason: Ok, http_status: Some(200) }, "{ms}");
+    }
+}

@@ -198,3 +198,37 @@ fn the_fleet_limit_is_held() {
     assert_eq!(errs[0].field, "origins");
     assert!(errs[0].message.contains("10001 origins, more than the 10000"), "{}", errs[0].message);
 }
+
+/// `degraded_after_ms`: the origin's own, else its region's, else the
+/// settings', larger or smaller; none for a heartbeat check or without any.
+/// A fleet without the key writes no trace of it in its fleet document (its
+/// digest is what it was), and one with it reads back the same.
+#[test]
+fn slow_thresholds_resolve_most_specific_first() {
+    let c = valid(LEVELS);
+    let thresholds: Vec<(&str, Option<u32>)> =
+        c.origins().iter().map(|o| (o.name.as_str(), o.degraded_after_ms)).collect();
+    assert_eq!(
+        thresholds,
+        [
+            ("own", Some(100)),
+            ("roomy", Some(500)),
+            ("regional", Some(300)),
+            ("settled", Some(1000)),
+            ("wide", Some(1500)),
+            ("head", Some(1000)),
+            ("job", None),
+        ]
+    );
+    assert_eq!(c.settings().degraded_after_ms, Some(1000));
+    let regions: Vec<Option<u32>> = c.regions().iter().map(|r| r.degraded_after_ms).collect();
+    assert_eq!(regions, [Some(300), None]);
+    // An origin's own threshold may stand where the inherited one could never
+    // fire: only the one it takes is checked against its timeout.
+    let own_wins = valid(&format!("[settings]\ndegraded_after_ms = 2500\n{BASE}degraded_after_ms = 1999\n"));
+    assert_eq!(own_wins.origins()[0].degraded_after_ms, Some(1999));
+    assert_eq!(valid(BASE).origins()[0].degraded_after_ms, None);
+    assert!(!valid(BASE).fleet_document().contains("degraded_after_ms"));
+    let (read, _) = Config::from_fleet_document(&c.fleet_document()).unwrap();
+    assert_eq!(read, c, "the thresholds survive the fleet document");
+}

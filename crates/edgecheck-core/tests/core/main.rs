@@ -7,7 +7,7 @@
 //! outputs. This file holds the fleets and helpers they share.
 
 use edgecheck_core::aggregate::{aggregate, Overall, Probe, Round};
-use edgecheck_core::classify::{classify, read_body, BodyHealth, Health, Outcome, Reason, Verdict};
+use edgecheck_core::classify::{classify, judge, read_body, BodyHealth, Health, Outcome, Reason, Verdict};
 use edgecheck_core::config::{parse_toml, Config, ConfigError, FleetDocumentError, Named, FLEET_DOCUMENT_HEADER};
 use edgecheck_core::http::{dispatch, Dispatch, Extras, Incoming, Target, Variant};
 use edgecheck_core::monitor::{advance, Kind, Snapshot};
@@ -149,3 +149,64 @@ url = "https://b.example.com/"
 rise = 1
 fall = 1
 "#;
+
+/// `degraded_after_ms` at every level of the config: `[settings]` 1000 ms,
+/// region `fast` 300 ms, region `plain` none of its own, and origins with and
+/// without their own (the most specific wins, larger or smaller):
+///
+/// | origin | region | own | threshold |
+/// |---|---|---|---|
+/// | `own` | fast | 100 | 100 |
+/// | `roomy` | fast | 500 | 500 |
+/// | `regional` | fast | — | 300 |
+/// | `settled` | plain | — | 1000 |
+/// | `wide` | plain | 1500 | 1500 |
+/// | `head` (HEAD) | plain | — | 1000 |
+/// | `job` (heartbeat) | plain | — | none |
+const LEVELS: &str = r#"
+[settings]
+degraded_after_ms = 1000
+[regions.fast]
+degraded_after_ms = 300
+[regions.plain]
+[[origins]]
+name = "own"
+region = "fast"
+url = "https://own.example.com/"
+degraded_after_ms = 100
+[[origins]]
+name = "roomy"
+region = "fast"
+url = "https://roomy.example.com/"
+degraded_after_ms = 500
+[[origins]]
+name = "regional"
+region = "fast"
+url = "https://regional.example.com/"
+[[origins]]
+name = "settled"
+region = "plain"
+url = "https://settled.example.com/"
+[[origins]]
+name = "wide"
+region = "plain"
+url = "https://wide.example.com/"
+degraded_after_ms = 1500
+[[origins]]
+name = "head"
+region = "plain"
+url = "https://head.example.com/"
+method = "HEAD"
+[[origins]]
+name = "job"
+region = "plain"
+kind = "heartbeat"
+period_s = 60
+grace_s = 30
+token_secret = "JOB_TOKEN"
+"#;
+
+/// The origin called `name` in `c`.
+fn named<'c>(c: &'c Config, name: &str) -> &'c edgecheck_core::config::Origin {
+    c.origins().iter().find(|o| o.name == name).unwrap_or_else(|| panic!("no origin {name}"))
+}
