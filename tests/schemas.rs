@@ -136,3 +136,35 @@ fn the_408_and_the_utf8_400_of_operator_bodies_follow_the_error_schema() {
     let doc = assert_schema("error.schema.json", &not_utf8, "the 400 of a body not UTF-8");
     assert_eq!(doc["error"], "bad_request");
 }
+
+/// An origin judged slow (reason `slow`, its `degraded_after_ms` shown) in
+/// every `/health` document, health+json and `/history`, against their schemas.
+#[test]
+fn a_slow_origin_follows_the_health_schemas() {
+    use edgecheck_core::aggregate::{Probe, Round};
+    use edgecheck_core::classify::Outcome;
+    use edgecheck_core::http::{Extras, Target, Variant};
+    use edgecheck_core::monitor::{advance, Snapshot};
+    use edgecheck_core::view::shown;
+    let config =
+        Config::from_raw(&parse_toml(&format!("[settings]\ndegraded_after_ms = 800\n{FLEET}")).unwrap()).unwrap();
+    let ok = Outcome::Answered { status: 200, content_type: None, body: Vec::new() };
+    let probes = config.origins().iter().zip([900, 20]).map(|(o, ms)| Probe::judged(o, &ok, Some(ms))).collect();
+    let advanced = advance(&config, None, &Round { checked_at_ms: NOW, duration_ms: 901, probes }, true);
+    let view = shown(&config, Snapshot { state: &advanced.state, now_ms: NOW + 1_000 });
+    let uptimes = Default::default();
+    let extras =
+        || Extras { uptimes: Some(&uptimes), changes: &advanced.changes, daily: None, notify: None, latency: None };
+    let answer = |target, variant| http::answer(&config, target, variant, &view, extras());
+    let doc = assert_schema("health.schema.json", &answer(Target::Health, Variant::Full), "/health");
+    let e1 = &doc["regions"]["east"]["origins"][0];
+    assert_eq!((e1["reason"].as_str(), e1["degraded_after_ms"].as_u64()), (Some("slow"), Some(800)), "{doc}");
+    assert_schema("health-region.schema.json", &answer(Target::HealthRegion(0), Variant::Full), "/health/east");
+    assert_schema("health-origin.schema.json", &answer(Target::HealthOrigin(0), Variant::Full), "/health/e1");
+    let doc = assert_schema("health-json.schema.json", &answer(Target::Health, Variant::HealthJson), "health+json");
+    assert_eq!(doc["checks"]["east:e1"][0]["output"], "slow");
+    let doc = assert_schema("history.schema.json", &answer(Target::History, Variant::Full), "/history");
+    assert!(doc["changes"].as_array().unwrap().iter().any(|c| c["reason"] == "slow"), "{doc}");
+    let full = http::detail(&config, &view, &uptimes, &[], &Default::default());
+    assert_schema("health-full.schema.json", &full, "/health?view=full");
+}

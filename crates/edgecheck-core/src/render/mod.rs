@@ -15,13 +15,14 @@ pub mod metrics;
 pub mod page;
 pub mod verbose;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::aggregate::Overall;
 use crate::classify::{Health, Reason};
-use crate::config::Config;
+use crate::config::{Config, Origin};
 use crate::drain::Drain;
 use crate::latency::{self, Latency, Percentiles};
 use crate::maintenance::Open;
@@ -213,6 +214,11 @@ pub struct OriginDoc<'a> {
     pub http_status: Option<u16>,
     /// `null` when no request was sent (skipped). The median over the voting vantages.
     pub latency_ms: Option<u64>,
+    /// The slow threshold in ms (its own `degraded_after_ms`, its region's or
+    /// the settings'): each vantage judges an answer otherwise up but slower
+    /// than this `degraded`, reason `slow`. Absent when none is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub degraded_after_ms: Option<u32>,
     pub critical: bool,
     pub uptime: UptimeDoc,
     /// True when the last refresh gave no merged verdict (fewer than
@@ -314,6 +320,15 @@ pub fn health_str(status: Option<Health>) -> &'static str {
 /// The wire name of the shown global status: `ok`, `degraded`, `down` or `unknown`.
 pub fn overall_str(status: Option<Overall>) -> &'static str {
     status.map_or("unknown", Overall::as_str)
+}
+
+/// A reason class in words, for the page and `?verbose`: its wire name (`timeout`), and for `slow` the origin's
+/// threshold too (`slow, over 800 ms`).
+pub fn reason_words(origin: &Origin, reason: Reason) -> Cow<'static, str> {
+    match (reason, origin.degraded_after_ms) {
+        (Reason::Slow, Some(ms)) => Cow::Owned(format!("{}, over {ms} ms", reason.as_str())),
+        _ => Cow::Borrowed(reason.as_str()),
+    }
 }
 
 /// Escapes text for HTML and SVG, in elements and quoted attributes.
@@ -459,6 +474,7 @@ fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Upti
         reason: shown.reason.as_str(),
         http_status: verdict.and_then(|v| v.http_status),
         latency_ms: shown.probe.and_then(|p| p.latency_ms),
+        degraded_after_ms: origin.degraded_after_ms,
         critical: origin.critical,
         uptime: uptime_doc(uptimes, &origin.name),
         stale: shown.stale,

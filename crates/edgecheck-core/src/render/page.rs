@@ -38,7 +38,7 @@ use crate::uptime::{first_day, Daily, Uptime, DAYS};
 use crate::vantage::VantageState;
 use crate::view::{ShownVantage, ShownView};
 
-use super::{escape_html, health_str, overall_str, rfc3339};
+use super::{escape_html, health_str, overall_str, reason_words, rfc3339};
 
 /// The page's `Content-Security-Policy`: inline styles only, nothing fetched.
 pub const CONTENT_SECURITY_POLICY: &str =
@@ -414,7 +414,7 @@ pub fn status_page(
             let name = &config.origins()[i].name;
             let mut status = status_html(origin.status, health_str(origin.status));
             if let Some(reason) = origin.probe.map(|p| p.verdict.reason).filter(|r| r.as_str() != "ok") {
-                let _ = write!(status, " <small>({})</small>", reason.as_str());
+                let _ = write!(status, " <small>({})</small>", reason_words(&config.origins()[i], reason));
             }
             if let Some(drain) = view.drain(name) {
                 let _ = write!(

@@ -7,6 +7,7 @@
 //! ```text
 //! [+]api-use1-a ok
 //! [-]search-euw1-a down: connect_error
+//! [-]search-euw1-b degraded: slow, over 800 ms
 //! readiness check failed: eu-west is degraded
 //! ```
 
@@ -16,7 +17,7 @@ use crate::classify::Health;
 use crate::config::Config;
 use crate::view::ShownView;
 
-use super::{health_str, overall_str};
+use super::{health_str, overall_str, reason_words};
 
 /// `/ready?verbose`: a line per region, then the global verdict.
 pub fn ready(config: &Config, view: &ShownView) -> String {
@@ -52,7 +53,7 @@ pub fn region_ready(config: &Config, view: &ShownView, r: usize) -> String {
     for &i in &config.regions()[r].origins {
         let origin = view.origin(config, i);
         let sign = if origin.ready { '+' } else { '-' };
-        let reason = origin.reason.as_str();
+        let reason = reason_words(&config.origins()[i], origin.reason);
         let name = &config.origins()[i].name;
         let drained = if origin.drained { "; drained" } else { "" };
         let _ = match origin.status {

@@ -1,6 +1,9 @@
 //! The surfaces people plug into: variants and their cache keys, health+json,
 //! detail levels, verbose readiness, Prometheus, badges, the status page.
 
+use edgecheck_core::aggregate::{Probe, Round};
+use edgecheck_core::classify::Outcome;
+use edgecheck_core::config::Config;
 use edgecheck_core::http::{self, dispatch, BadgeFormat, Dispatch, Extras, Incoming, Target, Variant};
 use edgecheck_core::monitor::{advance, Change, Kind, Snapshot};
 use edgecheck_core::render::page::PALETTES;
@@ -325,4 +328,101 @@ fn the_page_palettes_meet_wcag_aa_contrast() {
             assert!(ratio >= 4.5, "{} {what} {colour} on {}: {ratio:.2}", p.name, p.background);
         }
     }
+}
+
+/// Two origins of one region under `[settings] degraded_after_ms = 800`: `e1`
+/// takes it, `e2` has its own 1500; one round in which both answered healthy
+/// in 900 ms, judged as a prober judges ([`Probe::judged`]), and a webhook
+/// that covers the origins. `e1` is slow, `e2` is not.
+fn slow_round() -> (Config, edgecheck_core::monitor::Advance) {
+    let c = valid(
+        r#"
+[settings]
+degraded_after_ms = 800
+[regions.east]
+[[origins]]
+name = "e1"
+region = "east"
+url = "https://e1.example.com/"
+[[origins]]
+name = "e2"
+region = "east"
+url = "https://e2.example.com/"
+degraded_after_ms = 1500
+[[notify]]
+name = "hook"
+kind = "webhook"
+url_secret = "HOOK_URL"
+signing_secret = "HOOK_SECRET"
+origins = ["*"]
+"#,
+    );
+    let ok = Outcome::Answered { status: 200, content_type: None, body: b"OK".to_vec() };
+    let probes = c.origins().iter().map(|o| Probe::judged(o, &ok, Some(900))).collect();
+    let advanced = advance(&c, None, &Round { checked_at_ms: AT, duration_ms: 901, probes }, true);
+    (c, advanced)
+}
+
+/// Every surface that shows an origin's reason shows `slow`, and where the
+/// origin's detail is shown, its threshold: `/health` and `/health/{origin}`
+/// (`degraded_after_ms`, and the vantage's own reason), the page and
+/// `?verbose` (`slow, over 800 ms`), `/metrics` (`edgecheck_round_probes` by
+/// reason), health+json's `output`, `/history` and a notification's line.
+#[test]
+fn a_slow_origin_shows_its_reason_and_threshold_everywhere() {
+    let (c, advanced) = slow_round();
+    let view = shown(&c, Snapshot { state: &advanced.state, now_ms: AT + 3_000 });
+    let reply = |target, variant| http::answer(&c, target, variant, &view, Extras::default());
+
+    let health = json_of(&reply(Target::Health, Variant::Full));
+    let origins = &health["regions"]["east"]["origins"];
+    let e1 = origins.as_array().unwrap().iter().find(|o| o["name"] == "e1").unwrap();
+    let e2 = origins.as_array().unwrap().iter().find(|o| o["name"] == "e2").unwrap();
+    assert_eq!(
+        (&e1["status"], &e1["probe_status"], &e1["reason"], &e1["latency_ms"], &e1["degraded_after_ms"]),
+        (&json!("degraded"), &json!("degraded"), &json!("slow"), &json!(900), &json!(800)),
+        "{e1}"
+    );
+    assert_eq!(e1["http_status"], 200, "the answer's status is kept");
+    assert_eq!(e1["vantages"]["default"]["reason"], "slow", "the vantage's own verdict");
+    assert_eq!((&e2["status"], &e2["reason"], &e2["degraded_after_ms"]), (&json!("up"), &json!("ok"), &json!(1500)));
+    assert_eq!(health["status"], "degraded");
+    let named = json_of(&reply(Target::HealthOrigin(0), Variant::Full));
+    assert_eq!((&named["reason"], &named["degraded_after_ms"]), (&json!("slow"), &json!(800)), "{named}");
+    // Without a threshold the key is absent.
+    let plain = valid(super::BASE);
+    let state = advance(&plain, None, &round(AT, "u"), true).state;
+    let plain_view = shown(&plain, Snapshot { state: &state, now_ms: AT });
+    let doc = json_of(&http::answer(&plain, Target::HealthOrigin(0), Variant::Full, &plain_view, Extras::default()));
+    assert!(doc.get("degraded_after_ms").is_none(), "{doc}");
+
+    let verbose = reply(Target::ReadyRegion(0), Variant::Verbose).body.unwrap();
+    assert_eq!(verbose, "[-]e1 degraded: slow, over 800 ms\n[+]e2 ok\nreadiness check failed: east is degraded\n");
+
+    let page = reply(Target::StatusPage, Variant::Full).body.unwrap();
+    assert!(page.contains("Degraded</span> <small>(slow, over 800 ms)</small>"), "{page}");
+
+    let metrics = reply(Target::Metrics, Variant::Full).body.unwrap();
+    assert!(metrics.contains("\nedgecheck_round_probes{reason=\"slow\"} 1\n"), "{metrics}");
+    assert!(metrics.contains("\nedgecheck_round_probes{reason=\"ok\"} 1\n"), "{metrics}");
+
+    let health_json = json_of(&reply(Target::Health, Variant::HealthJson));
+    assert_eq!(
+        (&health_json["checks"]["east:e1"][0]["status"], &health_json["checks"]["east:e1"][0]["output"]),
+        (&json!("warn"), &json!("slow"))
+    );
+
+    let history = serde_json::to_value(edgecheck_core::render::history(&advanced.changes)).unwrap();
+    let change = history["changes"].as_array().unwrap().iter().find(|ch| ch["name"] == "e1").unwrap();
+    assert_eq!((&change["to"], &change["reason"]), (&json!("degraded"), &json!("slow")), "{history}");
+
+    let planned = edgecheck_core::notify::plan(&c, &Default::default(), None, &advanced.state, AT);
+    let lines: Vec<String> = planned
+        .state
+        .values()
+        .flat_map(|channel| &channel.pending)
+        .flat_map(|p| &p.notice.changes)
+        .map(edgecheck_core::notify::deliver::line)
+        .collect();
+    assert!(lines.iter().any(|l| l.starts_with("origin e1: ") && l.ends_with("→ degraded (slow)")), "{lines:?}");
 }
