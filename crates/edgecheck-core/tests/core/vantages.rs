@@ -1,7 +1,9 @@
 //! The vantage quorum: several probers' reports merged into one verdict per
 //! origin (table-driven), and its properties: an agreeing vantage never changes
 //! the merged verdict, one dissenting vantage never flips an origin when the
-//! quorum is above 1, and arrival order never matters.
+//! quorum is above 1, arrival order never matters, and a slow verdict (each
+//! vantage judging its own latency) from fewer vantages than the quorum never
+//! makes an origin degraded.
 
 use edgecheck_core::aggregate::Probe;
 use edgecheck_core::classify::{Health, Reason, Verdict};
@@ -407,5 +409,184 @@ fn the_page_shows_the_vantages_and_who_sees_a_failure() {
         "<li><strong>apac</strong> <span class=\"s-up\"><span aria-hidden=\"true\">✓</span> Reporting</span> · last report 2 s ago</li>",
     ] {
         assert!(html.contains(line), "missing {line:?} in\n{html}");
+    }
+}
+
+/// Three vantages with `vantage_quorum = quorum`, one origin `a` whose own
+/// `degraded_after_ms` is 500, with `rise` and `fall`, and `degraded_is_ready`.
+fn slow_fleet(quorum: usize, rise: u32, fall: u32, degraded_is_ready: bool) -> Config {
+    valid(&format!(
+        r#"
+[settings]
+vantages = ["enam", "weur", "apac"]
+vantage_quorum = {quorum}
+degraded_is_ready = {degraded_is_ready}
+[regions.r]
+[[origins]]
+name = "a"
+region = "r"
+url = "https://a.example.com/"
+degraded_after_ms = 500
+rise = {rise}
+fall = {fall}
+"#
+    ))
+}
+
+/// One refresh at `at` ms in which every vantage got a healthy answer from
+/// `a`, vantage `v` in `latencies[v]` ms, each judged by its own prober
+/// ([`Probe::judged`]), then merged by the quorum.
+fn timed_refresh(c: &Config, at: u64, latencies: [u64; 3]) -> edgecheck_core::vantage::Merged {
+    use edgecheck_core::classify::Outcome;
+    let ok = Outcome::Answered { status: 200, content_type: None, body: b"OK".to_vec() };
+    let all = latencies
+        .iter()
+        .enumerate()
+        .map(|(v, &ms)| Report {
+            fleet: "f".into(),
+            round: at,
+            colo: None,
+            vantage: v,
+            shard: 0,
+            canary_ok: true,
+            duration_ms: ms,
+            probes: vec![Probe::judged(&c.origins()[0], &ok, Some(ms))],
+            details: Vec::new(),
+        })
+        .collect();
+    merge(c, "f", at, 1_000, all).0
+}
+
+/// The latencies of one refresh: vantage `v` slow (501 to 1999 ms) when bit
+/// `v` of `mask` is set, else fast (0 to 500 ms, the threshold included).
+fn latencies(mask: u8, fast: [u64; 3], slow: [u64; 3]) -> [u64; 3] {
+    std::array::from_fn(|v| if mask & (1 << v) != 0 { slow[v] } else { fast[v] })
+}
+
+/// `mask` with its highest set bits cleared until fewer than `quorum` are set.
+fn below(mut mask: u8, quorum: usize) -> u8 {
+    while mask.count_ones() as usize >= quorum {
+        mask &= !(1 << (7 - mask.leading_zeros()));
+    }
+    mask
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A slow verdict from fewer vantages than the quorum never makes an
+    /// origin degraded. Each vantage judges its own latency; the others answer
+    /// healthy in time. Through any run of refreshes, with any quorum, rise and
+    /// fall, the merged verdict stays `up` (`ok`), the origin's status never
+    /// leaves `up`, no change is recorded after the first status, and the
+    /// shown view names the slow vantages in `failing_from`.
+    #[test]
+    fn a_slow_verdict_from_fewer_vantages_than_the_quorum_never_degrades(
+        quorum in 1usize..=3,
+        rise in 1u32..=3,
+        fall in 1u32..=3,
+        refreshes in proptest::collection::vec(
+            (0u8..8, proptest::array::uniform3(0u64..=500), proptest::array::uniform3(501u64..2_000)),
+            1..10,
+        ),
+    ) {
+        use edgecheck_core::monitor::Snapshot;
+        use edgecheck_core::view::shown;
+        let c = slow_fleet(quorum, rise, fall, false);
+        let mut state = None;
+        for (n, (mask, fast, slow)) in refreshes.into_iter().enumerate() {
+            let mask = below(mask, quorum);
+            let at = n as u64 * 15_000;
+            let merged = timed_refresh(&c, at, latencies(mask, fast, slow));
+            let verdict = merged.probes[0].expect("every vantage votes").verdict;
+            prop_assert_eq!((verdict.health, verdict.reason), (Health::Up, Reason::Ok), "mask {:03b}", mask);
+            let slow_votes = merged.by_vantage[0].iter().filter(|p| p.unwrap().verdict.reason == Reason::Slow).count();
+            prop_assert_eq!(slow_votes, mask.count_ones() as usize, "each vantage judged its own latency");
+            let next = advance_merged(&c, state.as_ref(), &merged);
+            prop_assert_eq!(next.state.origins["a"].health, Some(Health::Up));
+            let origin_changes: Vec<_> = next.changes.iter().filter(|ch| ch.kind == Kind::Origin).collect();
+            prop_assert!(n == 0 || origin_changes.is_empty(), "{:?}", origin_changes);
+            let view = shown(&c, Snapshot { state: &next.state, now_ms: at + 1_000 });
+            let named: Vec<&str> = ["enam", "weur", "apac"].into_iter().enumerate()
+                .filter(|(v, _)| mask & (1 << v) != 0).map(|(_, name)| name).collect();
+            prop_assert_eq!(view.disagreement(&c, 0).failing_from, named);
+            prop_assert!(view.origin(&c, 0).ready);
+            state = Some(next.state);
+        }
+    }
+
+    /// The merged verdict is `degraded`, `slow`, exactly when at least the
+    /// quorum of vantages judged their own answer slow; else `up`.
+    #[test]
+    fn the_merged_verdict_is_slow_exactly_when_the_quorum_is(
+        quorum in 1usize..=3,
+        mask in 0u8..8,
+        fast in proptest::array::uniform3(0u64..=500),
+        slow in proptest::array::uniform3(501u64..2_000),
+    ) {
+        let c = slow_fleet(quorum, 1, 1, false);
+        let verdict = timed_refresh(&c, 0, latencies(mask, fast, slow)).probes[0].unwrap().verdict;
+        let expected = if mask.count_ones() as usize >= quorum { (Health::Degraded, Reason::Slow) } else { (Health::Up, Reason::Ok) };
+        prop_assert_eq!((verdict.health, verdict.reason, verdict.http_status), (expected.0, expected.1, Some(200)));
+    }
+}
+
+/// Rise and fall apply to `slow` as to any change, and `degraded_is_ready`
+/// decides readiness as for any degraded origin: with a majority of 3 slow
+/// (2 of 3), `a` goes `degraded` (reason `slow`) after `fall` refreshes, and
+/// back `up` after `rise` fast ones; from one vantage it stays `up`.
+#[test]
+fn a_slow_quorum_degrades_after_fall_and_recovers_after_rise() {
+    use edgecheck_core::monitor::Snapshot;
+    use edgecheck_core::view::shown;
+    for degraded_is_ready in [false, true] {
+        let c = slow_fleet(2, 2, 3, degraded_is_ready);
+        let mut state = None;
+        let mut seen = Vec::new();
+        // 2 fast refreshes, 1 slow from one vantage, 3 slow from two, 2 fast again.
+        let plan: [[u64; 3]; 8] = [
+            [100, 100, 100],
+            [100, 500, 100],
+            [900, 100, 100],
+            [900, 900, 100],
+            [900, 100, 501],
+            [100, 700, 700],
+            [100, 100, 100],
+            [100, 100, 100],
+        ];
+        for (n, latencies) in plan.into_iter().enumerate() {
+            let at = n as u64 * 15_000;
+            let next = advance_merged(&c, state.as_ref(), &timed_refresh(&c, at, latencies));
+            let view = shown(&c, Snapshot { state: &next.state, now_ms: at + 1_000 });
+            let origin = view.origin(&c, 0);
+            seen.push((origin.status.unwrap().as_str(), origin.reason.as_str(), origin.ready));
+            let moved: Vec<(&str, &str)> = next
+                .changes
+                .iter()
+                .filter(|ch| ch.kind == Kind::Origin && ch.from.is_some())
+                .map(|ch| (ch.to.as_str(), ch.reason.map_or("", |r| r.as_str())))
+                .collect();
+            match n {
+                5 => assert_eq!(moved, [("degraded", "slow")], "after fall = 3 slow refreshes"),
+                7 => assert_eq!(moved, [("up", "ok")], "after rise = 2 fast refreshes"),
+                _ => assert!(moved.is_empty(), "refresh {n}: {moved:?}"),
+            }
+            state = Some(next.state);
+        }
+        let r = degraded_is_ready;
+        assert_eq!(
+            seen,
+            [
+                ("up", "ok", true),
+                ("up", "ok", true),
+                ("up", "ok", true),
+                ("up", "slow", true),
+                ("up", "slow", true),
+                ("degraded", "slow", r),
+                ("degraded", "ok", r),
+                ("up", "ok", true),
+            ],
+            "degraded_is_ready = {r}"
+        );
     }
 }
