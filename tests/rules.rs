@@ -212,6 +212,61 @@ fn every_test_the_docs_name_exists() {
     assert!(missing.is_empty(), "named in the docs, absent from the code: {missing:?}");
 }
 
+/// Each vantage judges its own latency: the shell makes every probe with
+/// `Probe::judged` (the whole rule table, `slow` included, with the probe's
+/// own latency), never with `classify` alone, which leaves the latency out,
+/// nor builds a `Probe` or a verdict itself.
+#[test]
+fn the_shell_judges_each_probe_with_its_latency() {
+    for needle in ["classify(", "judge(", "Probe {", "Verdict {"] {
+        assert_eq!(places(&[SHELL], needle), Vec::<String>::new(), "the shell judges a probe itself: {needle}");
+    }
+    let judged = places(&[SHELL], "Probe::judged(");
+    assert_eq!((judged.len(), files_of(&judged)), (2, vec!["src/probe.rs"]), "a probe sent and one skipped");
+}
+
+/// Every reason class (`classify::Reason::ALL`) is in every schema that
+/// enumerates reasons (an `enum` holding `connect_error`), which enumerate
+/// nothing else, and README.md names each in backticks: a new reason (`slow`,
+/// say) is added to each document's schema and to the docs.
+#[test]
+fn every_reason_is_in_every_schema_that_lists_reasons_and_in_the_readme() {
+    use edgecheck_core::classify::Reason;
+    fn enums<'v>(value: &'v serde_json::Value, out: &mut Vec<&'v Vec<serde_json::Value>>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    match v.as_array() {
+                        Some(items) if key == "enum" && items.iter().any(|i| i == "connect_error") => out.push(items),
+                        _ => enums(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| enums(v, out)),
+            _ => {}
+        }
+    }
+    let reasons: BTreeSet<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+    let mut listed = 0;
+    let mut schemas: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(ROOT).join("docs/schema")).unwrap().map(|e| e.unwrap().path()).collect();
+    schemas.sort();
+    for path in schemas {
+        let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut found = Vec::new();
+        enums(&schema, &mut found);
+        for items in found {
+            let names: BTreeSet<&str> = items.iter().filter_map(|i| i.as_str()).collect();
+            assert_eq!(names, reasons, "the reasons of {}", path.display());
+            listed += 1;
+        }
+    }
+    assert!(listed >= 6, "the health, region, origin, full, health+json and history schemas list reasons: {listed}");
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let missing: Vec<&&str> = reasons.iter().filter(|r| !readme.contains(&format!("`{r}`"))).collect();
+    assert!(missing.is_empty(), "reasons README.md does not name: {missing:?}");
+}
+
 /// Every error code a public answer can carry is in `docs/schema/error.schema.json`:
 /// each `Reply::error(<status>, "<code>", …)` of the core, but for the codes
 /// of the calls between the worker's own objects, which no client sees.
