@@ -242,6 +242,15 @@ const CASES: &[Case] = &[
         own_wasm: false,
     },
     Case {
+        name: "slow_from_a_quorum_of_vantages_is_degraded",
+        fleet: || pairs(&[("s", "spring")]),
+        config: slow_config,
+        run: slow_from_a_quorum_of_vantages_is_degraded,
+        also: None,
+        shared_port: false,
+        own_wasm: false,
+    },
+    Case {
         name: "a_thousand_origin_round_keeps_descriptors_flat",
         fleet: thousand_fleet,
         config: thousand_config,

@@ -125,3 +125,78 @@ pub(crate) fn vantages_agree_before_an_origin_fails(p: &Prepared) {
     assert_eq!(origins(&h)["o3"]["status"], "up", "no quorum keeps the last status: {h}");
     assert!(vantage_history(&worker).contains(&("\"weur\"".into(), "\"reporting\"".into(), "\"missing\"".into())));
 }
+
+/// Three vantages, majority quorum, rise = fall = 2, and answers slower than
+/// 250 ms degraded (`slow-from-…` answers 600 ms late).
+pub(crate) fn slow_config(fleet: &Fleet) -> String {
+    format!(
+        "[settings]\nprobe_timeout_ms = 1000\ndeadline_ms = 1500\nrefresh_s = 2\nrise = 2\nfall = 2\n\
+         degraded_after_ms = 250\nvantages = [\"enam\", \"weur\", \"apac\"]\nvantage_quorum = \"majority\"\n\
+         [regions.main]\n[[origins]]\nname = \"s\"\nregion = \"main\"\nurl = \"{}\"\n",
+        fleet.url("s", "/health")
+    )
+}
+
+/// `(status, reason)` of each vantage's last probe of `o`.
+fn by_vantage(o: &Value) -> Vec<(String, String)> {
+    ["enam", "weur", "apac"]
+        .iter()
+        .map(|v| {
+            let seen = &o["vantages"][v];
+            (seen["status"].as_str().unwrap_or("").to_string(), seen["reason"].as_str().unwrap_or("").to_string())
+        })
+        .collect()
+}
+
+pub(crate) fn slow_from_a_quorum_of_vantages_is_degraded(p: &Prepared) {
+    let fleet = &p.fleet;
+    let worker = p.fresh_worker();
+    worker.until("/health/s", 60, |o| o["status"] == "up");
+    let (_, s) = worker.get("/health/s");
+    assert_eq!(s["degraded_after_ms"], 250, "the threshold is shown: {s}");
+
+    // Slow from two vantages of three: their probes say slow at once, the
+    // origin stays up for that first round (fall = 2), then is degraded.
+    fleet.set("s", "slow-from-enam+weur");
+    let first = worker.until("/health/s", 30, |o| by_vantage(o).iter().filter(|(_, r)| r == "slow").count() == 2);
+    assert_eq!(first["status"], "up", "one slow round is not fall = 2: {first}");
+    assert_eq!(by_vantage(&first)[2], ("up".to_string(), "ok".to_string()), "apac is fast: {first}");
+    let slow = worker.until("/health/s", 30, |o| o["status"] == "degraded");
+    assert_eq!(slow["reason"], "slow", "{slow}");
+    assert_eq!(by_vantage(&slow)[0].0, "degraded");
+    assert_schema("health-origin.schema.json", &slow, "/health/s slow");
+    // Readiness as for any degraded origin: not ready unless degraded_is_ready.
+    let (status, ready) = worker.get("/ready/main");
+    assert_eq!((status, ready), (503, json!({"region": "main", "status": "degraded", "ready": false})));
+    let (_, page) = request("GET", &worker.url("/"));
+    assert!(page.contains("slow"), "the page names the reason");
+    let (_, metrics) = request("GET", &worker.url("/metrics"));
+    assert!(metrics.contains("reason=\"slow\""), "{metrics}");
+
+    // Fast again: up after rise = 2 rounds.
+    fleet.set("s", "spring");
+    let back = worker.until("/health/s", 30, |o| o["status"] == "up");
+    assert_eq!(back["reason"], "ok", "{back}");
+
+    // Slow from one vantage of three: below the quorum, it stays up and names it.
+    fleet.set("s", "slow-from-apac");
+    let one = worker.until("/health/s", 30, |o| by_vantage(o)[2].1 == "slow");
+    assert_eq!(one["status"], "up", "{one}");
+    assert_eq!(one["failing_from"], json!(["apac"]), "{one}");
+    let later = rounds_of(&worker, "/health/s", 3);
+    assert_eq!(later["status"], "up", "still up after three rounds: {later}");
+    assert_eq!(later["failing_from"], json!(["apac"]), "{later}");
+    let (_, history) = worker.get("/history/s");
+    let to: Vec<&str> = history["changes"].as_array().unwrap().iter().filter_map(|c| c["to"].as_str()).collect();
+    assert!(to.contains(&"degraded") && to.contains(&"up"), "{history}");
+}
+
+/// Waits for `n` more rounds of `path` (its `checked_at`); returns the last.
+fn rounds_of(worker: &Worker, path: &str, n: usize) -> Value {
+    let mut last = worker.get(path).1;
+    for _ in 0..n {
+        let before = last["checked_at"].to_string();
+        last = worker.until(path, 30, |o| o["checked_at"].to_string() != before);
+    }
+    last
+}

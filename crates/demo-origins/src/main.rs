@@ -72,6 +72,9 @@ enum Mode {
     /// Closes the connection without answering (a network-class failure) for
     /// probes from the listed vantages (`refuse-from-enam`), healthy for others.
     RefuseFrom(&'static str),
+    /// A healthy Spring body, [`SLOW_FROM_MS`] late for probes from the listed
+    /// vantages (`slow-from-enam+weur`), at once for others.
+    SlowFrom(&'static str),
     /// Alternate: a healthy Spring body, then a 503, on every other request.
     Flap,
     /// A healthy Spring body after this many ms (`delay-<ms>`).
@@ -80,6 +83,9 @@ enum Mode {
     /// else 401: shows that a header naming a secret was sent.
     RequireToken,
 }
+
+/// How late `slow-from-…` answers the listed vantages, ms.
+const SLOW_FROM_MS: u64 = 600;
 
 const SPRING_UP: &str = r#"{"status":"UP","components":{"db":{"status":"UP","details":{"database":"PostgreSQL","validationQuery":"isValid()"}},"diskSpace":{"status":"UP","details":{"total":499963174912,"free":91300069376,"threshold":10485760,"exists":true}},"ping":{"status":"UP"}}}"#;
 
@@ -213,6 +219,7 @@ impl Mode {
             Mode::Status(code) => format!("status-{code}"),
             Mode::FailFrom(list) => format!("fail-from-{list}"),
             Mode::RefuseFrom(list) => format!("refuse-from-{list}"),
+            Mode::SlowFrom(list) => format!("slow-from-{list}"),
             Mode::RedirectTo(port) => format!("redirect-to-{port}"),
             other => other.static_name().to_string(),
         }
@@ -224,6 +231,7 @@ impl Mode {
             Mode::Status(_) => "status-<code>",
             Mode::FailFrom(_) => "fail-from-<vantage>[+<vantage>..]",
             Mode::RefuseFrom(_) => "refuse-from-<vantage>[+<vantage>..]",
+            Mode::SlowFrom(_) => "slow-from-<vantage>[+<vantage>..]",
             Mode::RedirectTo(_) => "redirect-to-<port>",
             Mode::Flood50 => "flood-50mb",
             Mode::GzipBomb => "gzip-bomb",
@@ -257,6 +265,9 @@ impl Mode {
         }
         if let Some(list) = name.strip_prefix("refuse-from-") {
             return Some(Mode::RefuseFrom(Box::leak(list.to_string().into_boxed_str())));
+        }
+        if let Some(list) = name.strip_prefix("slow-from-") {
+            return Some(Mode::SlowFrom(Box::leak(list.to_string().into_boxed_str())));
         }
         Mode::ALL.iter().copied().find(|m| m.static_name() == name)
     }
@@ -584,6 +595,12 @@ fn answer_probe(origin: &Origin, mut stream: TcpStream, request: Head) {
         }
         Mode::RefuseFrom(list) if from(list, request.vantage.as_deref()) => {}
         Mode::FailFrom(_) | Mode::RefuseFrom(_) => answer(200, "application/json", SPRING_UP),
+        Mode::SlowFrom(list) => {
+            if from(list, request.vantage.as_deref()) {
+                thread::sleep(Duration::from_millis(SLOW_FROM_MS));
+            }
+            answer(200, "application/json", SPRING_UP)
+        }
         Mode::Refuse => {}
         Mode::Hang => {
             let started = Instant::now();
