@@ -195,8 +195,8 @@ pub(crate) fn slow_from_a_quorum_of_vantages_is_degraded(p: &Prepared) {
 fn rounds_of(worker: &Worker, path: &str, n: usize) -> Value {
     let mut last = worker.get(path).1;
     for _ in 0..n {
-        let before = last["checked_at"].to_string();
-        last = worker.until(path, 30, |o| o["checked_at"].to_string() != before);
+        let before = last["checked_at"].clone();
+        last = worker.until(path, 30, |o| o["checked_at"] != before);
     }
     last
 }
