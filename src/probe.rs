@@ -23,7 +23,7 @@
 use std::cell::RefCell;
 
 use edgecheck_core::aggregate::{Probe, Round};
-use edgecheck_core::classify::{classify, Outcome};
+use edgecheck_core::classify::{classify, judge, Outcome};
 use edgecheck_core::config::{self, Config, HeaderValue, Origin, Settings};
 use edgecheck_core::detail::ProbeDetail;
 use edgecheck_core::schedule::{self, Budget};
@@ -142,7 +142,8 @@ async fn probe(origin: &Origin, env: &Env, vantage: &str, max_body: usize, deadl
         }
         Err((nothing_sent, error)) => (nothing_sent, ProbeDetail::new(Some(&error), Vec::new(), None), None),
     };
-    (Probe { verdict: classify(origin, &outcome), latency_ms }, detail)
+    let judged = judge(origin, &outcome);
+    (Probe { verdict: judged.verdict, latency_ms }, detail.with_assertion(&judged))
 }
 
 /// The one probe request builder, for origins and the canary alike: `method`
@@ -265,6 +266,7 @@ async fn read_answer(
             }
         }
     }
-    let body = seen.borrow().body.clone().unwrap_or_default();
-    Outcome::Answered { status, content_type, body }
+    let seen = seen.borrow();
+    let body = seen.body.clone().unwrap_or_default();
+    Outcome::Answered { status, content_type, headers: seen.headers.clone(), body }
 }

@@ -18,6 +18,7 @@
 use std::fmt;
 
 mod check;
+pub mod condition;
 mod maintenance;
 mod notify;
 mod origin;
@@ -26,10 +27,11 @@ mod settings;
 mod validate;
 pub mod window;
 
+pub use condition::{Condition, ConditionName};
 pub use notify::{Channel, ChannelKind, Covers, Events, MAX_CHANNELS};
 pub use raw::{
-    parse_toml, RawChannel, RawConfig, RawHeader, RawMaintenance, RawOrigin, RawQuorum, RawRegion, RawSettings,
-    RawStatus, RawWeekly,
+    parse_toml, RawChannel, RawCondition, RawConfig, RawHeader, RawMaintenance, RawOrigin, RawQuorum, RawRegion,
+    RawSettings, RawStatus, RawValue, RawWeekly,
 };
 
 use serde::{Deserialize, Serialize};
@@ -364,6 +366,10 @@ pub struct Origin {
     pub fall: u32,
     pub headers: Vec<(String, HeaderValue)>,
     pub format: Format,
+    /// Assertions on the answer, in file order (`[[origins.conditions]]`,
+    /// [`crate::assertion`]); empty for a heartbeat check.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
     /// `Some` for a heartbeat check (`kind = "heartbeat"`): judged from the
     /// pings it receives, never probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -398,7 +404,8 @@ pub enum Format {
     /// Recognise the known health documents (see `classify`); others are judged
     /// by status code alone.
     Auto,
-    /// Ignore the body; judge by status code alone.
+    /// Ignore the body's health format; judge by status code alone (and by
+    /// the origin's conditions, which are judged whatever the format).
     StatusCode,
 }
 

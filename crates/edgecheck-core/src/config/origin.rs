@@ -1,11 +1,12 @@
 //! One origin's own keys: a probed origin's (URL, method, expected status,
-//! headers, format, timeout, rise and fall, with the settings' defaults) or
-//! a heartbeat check's (period, grace, token secret). The list of origins,
-//! their names and regions, is `validate.rs`'s.
+//! headers, format, conditions, timeout, rise and fall, with the settings'
+//! defaults) or a heartbeat check's (period, grace, token secret). The list
+//! of origins, their names and regions, is `validate.rs`'s.
 
 use std::collections::BTreeMap;
 
 use super::check::{check_secret_name, check_url, opt_ranged, ranged, Errors};
+use super::condition::conditions;
 use super::raw::{RawHeader, RawOrigin, RawStatus};
 use super::{Format, HeaderValue, Heartbeat, Method, Origin, Settings, StatusRule, StatusSet, MAX_HEARTBEAT_S};
 
@@ -48,6 +49,7 @@ pub(super) fn origin(path: &str, o: &RawOrigin, region: usize, settings: &Settin
                 .map_or(settings.probe_timeout_ms, |v| v as u32)
         }
     };
+    let method = method(&field("method"), o.method.as_deref(), errs);
     let count = |key: &str, value: Option<i64>, default: u32, errs: &mut Errors| {
         opt_ranged(&field(key), value, default as i64, 1, 10, "consecutive probes", errs) as u32
     };
@@ -55,7 +57,7 @@ pub(super) fn origin(path: &str, o: &RawOrigin, region: usize, settings: &Settin
         name: o.name.clone(),
         region,
         url,
-        method: method(&field("method"), o.method.as_deref(), errs),
+        method,
         expect_status: expect_status(&field("expect_status"), o.expect_status.as_deref(), errs),
         timeout_ms,
         critical: o.critical.unwrap_or(false),
@@ -63,6 +65,7 @@ pub(super) fn origin(path: &str, o: &RawOrigin, region: usize, settings: &Settin
         fall: count("fall", o.fall, settings.fall, errs),
         headers: headers(&field("headers"), &o.headers, errs),
         format: format(&field("format"), o.format.as_deref(), errs),
+        conditions: conditions(path, &o.conditions, method, errs),
         heartbeat: None,
     }
 }
@@ -78,6 +81,7 @@ fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs
         ("timeout_ms", o.timeout_ms.is_some()),
         ("headers", !o.headers.is_empty()),
         ("format", o.format.is_some()),
+        ("conditions", !o.conditions.is_empty()),
     ];
     for (key, _) in probe_keys.iter().filter(|(_, set)| *set) {
         errs.push(field(key), "a heartbeat check is not probed: remove this key, or the kind");
@@ -117,6 +121,7 @@ fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs
         fall: count("fall", o.fall, errs),
         headers: Vec::new(),
         format: Format::StatusCode,
+        conditions: Vec::new(),
         heartbeat: Some(Heartbeat { period_s, grace_s, token_secret }),
     }
 }

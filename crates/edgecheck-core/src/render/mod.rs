@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::aggregate::Overall;
 use crate::classify::{Health, Reason};
-use crate::config::Config;
+use crate::config::{ConditionName, Config};
 use crate::drain::Drain;
 use crate::latency::{self, Latency, Percentiles};
 use crate::maintenance::Open;
@@ -162,6 +162,9 @@ pub struct VantageProbeDoc {
     /// `up`, `degraded` or `down`, before hysteresis.
     pub status: &'static str,
     pub reason: &'static str,
+    /// The condition it failed on, with reason `assertion_failed`; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionName>,
     pub http_status: Option<u16>,
     pub latency_ms: Option<u64>,
 }
@@ -209,6 +212,10 @@ pub struct OriginDoc<'a> {
     pub probe_status: &'static str,
     /// The last probe's reason class, e.g. `ok`, `timeout`, `body_degraded`.
     pub reason: &'static str,
+    /// The name of the condition the last probe failed on, with reason
+    /// `assertion_failed`; absent otherwise. Never what it saw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionName>,
     /// `null` when no response headers arrived.
     pub http_status: Option<u16>,
     /// `null` when no request was sent (skipped). The median over the voting vantages.
@@ -445,6 +452,7 @@ fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Upti
             let doc = VantageProbeDoc {
                 status: p.verdict.health.as_str(),
                 reason: p.verdict.reason.as_str(),
+                condition: p.verdict.condition,
                 http_status: p.verdict.http_status,
                 latency_ms: p.latency_ms,
             };
@@ -457,6 +465,7 @@ fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Upti
         since: shown.since_ms.map(rfc3339),
         probe_status: health_str(verdict.map(|v| v.health)),
         reason: shown.reason.as_str(),
+        condition: shown.condition,
         http_status: verdict.and_then(|v| v.http_status),
         latency_ms: shown.probe.and_then(|p| p.latency_ms),
         critical: origin.critical,

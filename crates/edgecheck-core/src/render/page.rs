@@ -413,8 +413,20 @@ pub fn status_page(
             let origin = view.origin(config, i);
             let name = &config.origins()[i].name;
             let mut status = status_html(origin.status, health_str(origin.status));
-            if let Some(reason) = origin.probe.map(|p| p.verdict.reason).filter(|r| r.as_str() != "ok") {
-                let _ = write!(status, " <small>({})</small>", reason.as_str());
+            if let Some(verdict) = origin.probe.map(|p| p.verdict).filter(|v| v.reason.as_str() != "ok") {
+                match verdict.condition {
+                    Some(condition) => {
+                        let _ = write!(
+                            status,
+                            " <small>({}: {})</small>",
+                            verdict.reason.as_str(),
+                            escape_html(condition.as_str())
+                        );
+                    }
+                    None => {
+                        let _ = write!(status, " <small>({})</small>", verdict.reason.as_str());
+                    }
+                }
             }
             if let Some(drain) = view.drain(name) {
                 let _ = write!(

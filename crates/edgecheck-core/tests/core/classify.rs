@@ -92,8 +92,12 @@ fn classification_by_status_and_body() {
     ];
     for &(extra, status, content_type, body, health, reason) in rows {
         let c = valid(&format!("{BASE}{extra}\n"));
-        let outcome =
-            Outcome::Answered { status, content_type: content_type.map(String::from), body: body.as_bytes().to_vec() };
+        let outcome = Outcome::Answered {
+            status,
+            content_type: content_type.map(String::from),
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        };
         let got = classify(&c.origins()[0], &outcome);
         assert_eq!(
             (got.health, got.reason, got.http_status),
@@ -118,7 +122,7 @@ fn classification_of_failures() {
     for (outcome, reason, http_status) in rows {
         assert_eq!(
             classify(&c.origins()[0], &outcome),
-            Verdict { health: Health::Down, reason, http_status },
+            Verdict { health: Health::Down, reason, http_status, condition: None },
             "{outcome:?}"
         );
     }
@@ -130,7 +134,7 @@ fn classification_of_failures() {
 fn interim_answers_are_looked_past() {
     let c = valid(BASE);
     let judge = |status: u16, body: &[u8]| {
-        let outcome = Outcome::Answered { status, content_type: None, body: body.to_vec() };
+        let outcome = Outcome::Answered { status, content_type: None, headers: Vec::new(), body: body.to_vec() };
         let v = classify(&c.origins()[0], &outcome);
         (v.health, v.reason, v.http_status)
     };

@@ -26,7 +26,7 @@ fn time() -> impl Strategy<Value = u64> {
 fn probe() -> impl Strategy<Value = Probe> {
     (health(), 0..Reason::ALL.len(), proptest::option::of(any::<u16>()), proptest::option::of(any::<u64>())).prop_map(
         |(health, r, http_status, latency_ms)| Probe {
-            verdict: Verdict { health, reason: Reason::ALL[r], http_status },
+            verdict: Verdict { health, reason: Reason::ALL[r], http_status, condition: None },
             latency_ms,
         },
     )
@@ -150,7 +150,7 @@ proptest! {
     fn any_state_advances_through_any_round(state in state(), at in time(), healths in proptest::collection::vec(health(), 7), isolated in any::<bool>()) {
         let c = valid(FLEET);
         let probes = healths.iter().map(|&health| Probe {
-            verdict: Verdict { health, reason: if health == Health::Up { Reason::Ok } else { Reason::StatusMismatch }, http_status: Some(200) },
+            verdict: Verdict { health, reason: if health == Health::Up { Reason::Ok } else { Reason::StatusMismatch }, http_status: Some(200), condition: None },
             latency_ms: Some(1),
         }).collect();
         let round = edgecheck_core::aggregate::Round { checked_at_ms: at, duration_ms: 1, probes };
@@ -199,7 +199,10 @@ fn counters_at_their_limit_saturate() {
     let c = valid(FLEET);
     let probes = |health| {
         let reason = if health == Health::Up { Reason::Ok } else { Reason::StatusMismatch };
-        vec![Probe { verdict: Verdict { health, reason, http_status: Some(200) }, latency_ms: Some(1) }; 7]
+        vec![
+            Probe { verdict: Verdict { health, reason, http_status: Some(200), condition: None }, latency_ms: Some(1) };
+            7
+        ]
     };
     let down = advance(&c, None, &Round { checked_at_ms: 0, duration_ms: 1, probes: probes(Health::Down) }, true);
     let mut state = down.state;

@@ -47,7 +47,7 @@ fn probe(code: char) -> Probe {
         't' => (Health::Down, Reason::Timeout, None),
         other => panic!("no probe code {other}"),
     };
-    Probe { verdict: Verdict { health, reason, http_status }, latency_ms: Some(10) }
+    Probe { verdict: Verdict { health, reason, http_status, condition: None }, latency_ms: Some(10) }
 }
 
 /// The reports of vantage `v`: `codes` has one code per origin (a, b, c), or is
@@ -359,7 +359,7 @@ proptest! {
 fn a_canary_answers_with_any_status_and_nothing_else() {
     use edgecheck_core::classify::Outcome;
     use edgecheck_core::vantage::canary_answered;
-    let answered = |status| Outcome::Answered { status, content_type: None, body: Vec::new() };
+    let answered = |status| Outcome::Answered { status, content_type: None, headers: Vec::new(), body: Vec::new() };
     let rows: &[(Outcome, bool)] = &[
         (answered(200), true),
         (answered(503), true),
