@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod classify;
+pub mod conditions;
 pub mod config;
 pub mod render;
 pub mod route;
