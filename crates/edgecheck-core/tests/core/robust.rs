@@ -5,7 +5,7 @@
 
 use edgecheck_core::aggregate::{Overall, Probe};
 use edgecheck_core::classify::{Health, Reason, Verdict};
-use edgecheck_core::config::Named;
+use edgecheck_core::config::{ConditionName, Named};
 use edgecheck_core::http::{self, dispatch, BadgeFormat, Extras, Incoming, Target, Variant};
 use edgecheck_core::monitor::{Change, Kind, MonitorState, OriginTrack, Snapshot, Track, VantageTrack};
 use edgecheck_core::uptime::{daily, Uptimes};
@@ -24,12 +24,13 @@ fn time() -> impl Strategy<Value = u64> {
 }
 
 fn probe() -> impl Strategy<Value = Probe> {
-    (health(), 0..Reason::ALL.len(), proptest::option::of(any::<u16>()), proptest::option::of(any::<u64>())).prop_map(
-        |(health, r, http_status, latency_ms)| Probe {
-            verdict: Verdict { health, reason: Reason::ALL[r], http_status, condition: None },
+    // A condition's name, of any length a name may have (any reason may carry one in a loaded state).
+    let condition = proptest::option::of("[a-z0-9._-]{1,32}".prop_map(|n| ConditionName::new(&n).unwrap()));
+    (health(), 0..Reason::ALL.len(), proptest::option::of(any::<u16>()), proptest::option::of(any::<u64>()), condition)
+        .prop_map(|(health, r, http_status, latency_ms, condition)| Probe {
+            verdict: Verdict { health, reason: Reason::ALL[r], http_status, condition },
             latency_ms,
-        },
-    )
+        })
 }
 
 fn track() -> impl Strategy<Value = OriginTrack> {
