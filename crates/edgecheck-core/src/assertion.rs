@@ -38,6 +38,7 @@ pub struct Body<'a> {
 }
 
 impl<'a> Body<'a> {
+    /// The body `bytes`, as read (decoded, at most `max_body_bytes`); not parsed yet.
     pub fn new(bytes: &'a [u8]) -> Body<'a> {
         Body { bytes, json: OnceLock::new() }
     }
@@ -72,7 +73,9 @@ impl<'a> Body<'a> {
 /// headers (any case), and the body.
 #[derive(Debug, Clone, Copy)]
 pub struct Answer<'a> {
+    /// The final status code.
     pub status: u16,
+    /// `(name, value)` as received, names in any case.
     pub headers: &'a [(String, String)],
     pub body: &'a Body<'a>,
 }
@@ -84,7 +87,9 @@ pub struct Answer<'a> {
 /// body content: only the admin token's full view shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failed<'c> {
+    /// The condition, as configured.
     pub condition: &'c Condition,
+    /// What it saw, at most [`SEEN_BYTES`] (cut with `…`).
     pub seen: String,
 }
 

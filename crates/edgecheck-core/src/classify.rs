@@ -180,6 +180,8 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judged {
     pub verdict: Verdict,
+    /// What the failed condition named by `verdict.condition` saw, at most
+    /// [`assertion::SEEN_BYTES`]; `None` when no condition decided the verdict.
     pub seen: Option<String>,
 }
 

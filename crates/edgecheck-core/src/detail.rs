@@ -48,7 +48,9 @@ pub struct ProbeDetail {
 /// [`crate::assertion::SEEN_BYTES`] of text (see [`crate::assertion::Failed`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssertionDetail {
+    /// The condition's name.
     pub condition: String,
+    /// What it saw, at most [`crate::assertion::SEEN_BYTES`].
     pub seen: String,
 }
 

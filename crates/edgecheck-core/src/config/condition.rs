@@ -104,8 +104,11 @@ impl<'de> Deserialize<'de> for ConditionName {
 /// One validated condition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Condition {
+    /// Named in `/health` when it fails the probe.
     pub name: ConditionName,
+    /// What it reads of the answer.
     pub subject: Subject,
+    /// The operator and the value it compares with.
     pub test: Test,
     /// The health of the probe when it does not hold.
     pub fails: Fails,
@@ -143,7 +146,7 @@ pub enum Test {
     Exists,
 }
 
-/// A comparison operator.
+/// A comparison operator, serialized as written (`"<="`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Cmp {
     #[serde(rename = "==")]
@@ -196,9 +199,11 @@ impl Cmp {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expected {
+    /// A string, at most [`MAX_VALUE_BYTES`].
     Text(String),
-    /// Finite.
+    /// A finite number (a TOML integer or float).
     Number(f64),
+    /// `true` or `false`.
     Bool(bool),
 }
 
@@ -206,7 +211,9 @@ pub enum Expected {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fails {
+    /// `fails = "down"`, the default.
     Down,
+    /// `fails = "degraded"`.
     Degraded,
 }
 
@@ -255,6 +262,7 @@ impl Query {
         &self.text
     }
 
+    /// Whether its nodes, their `length(...)` or their `count(...)` is compared.
     pub fn kind(&self) -> QueryKind {
         self.kind
     }

@@ -7,8 +7,9 @@
 //! - `validate`: [`Config::from_raw`], which builds the model or returns every
 //!   problem at once, each naming its field path (`origins[3].url`), with
 //!   `check` (the checks of one value, shared by every part of validation),
-//!   `notify` (`[[notify]]`) and `maintenance` (`[[maintenance]]`), and
-//!   [`window`], the maintenance windows those declare.
+//!   `notify` (`[[notify]]`) and `maintenance` (`[[maintenance]]`),
+//!   [`window`], the maintenance windows those declare, and [`condition`],
+//!   what an origin's `[[origins.conditions]]` are and their checks.
 //!
 //! Two stages, as in ripgrep's `LowArgs` / `HiArgs`. `edgecheck check` runs
 //! both at deploy time and writes the validated `Config` as a fleet document
