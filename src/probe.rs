@@ -133,7 +133,7 @@ async fn probe(origin: &Origin, env: &Env, vantage: &str, max_body: usize, deadl
     let sent_at = now_ms();
     let Budget::Send { timeout_ms } = schedule::probe_budget(origin.timeout_ms, deadline_at, sent_at) else {
         let detail = ProbeDetail::new(Some("not started before the round's deadline"), Vec::new(), None);
-        return (Probe::judged(origin, &Outcome::Skipped, None), detail);
+        return (Probe::assessed(origin, &Outcome::Skipped, None).0, detail);
     };
     let (outcome, detail, latency_ms) = match request(&origin.url, origin.method, &origin.headers, env, vantage) {
         Ok(request) => {
@@ -144,7 +144,8 @@ async fn probe(origin: &Origin, env: &Env, vantage: &str, max_body: usize, deadl
     };
     // The vantage judges its own latency: a healthy answer slower than the
     // origin's `degraded_after_ms` is `degraded` (`slow`) in its report.
-    (Probe::judged(origin, &outcome, latency_ms), detail)
+    let (probe, judged) = Probe::assessed(origin, &outcome, latency_ms);
+    (probe, detail.with_assertion(&judged))
 }
 
 /// The one probe request builder, for origins and the canary alike: `method`
@@ -267,6 +268,7 @@ async fn read_answer(
             }
         }
     }
-    let body = seen.borrow().body.clone().unwrap_or_default();
-    Outcome::Answered { status, content_type, body }
+    let seen = seen.borrow();
+    let body = seen.body.clone().unwrap_or_default();
+    Outcome::Answered { status, content_type, headers: seen.headers.clone(), body }
 }

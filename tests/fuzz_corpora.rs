@@ -45,6 +45,11 @@ fn the_classify_corpus_replays_without_a_crash() {
 }
 
 #[test]
+fn the_conditions_corpus_replays_without_a_crash() {
+    replay("conditions", common::conditions::run);
+}
+
+#[test]
 fn the_route_corpus_replays_without_a_crash() {
     replay("route", common::route::run);
 }

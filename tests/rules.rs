@@ -213,15 +213,15 @@ fn every_test_the_docs_name_exists() {
 }
 
 /// Each vantage judges its own latency: the shell makes every probe with
-/// `Probe::judged` (the whole rule table, `slow` included, with the probe's
-/// own latency), never with `classify` alone, which leaves the latency out,
-/// nor builds a `Probe` or a verdict itself.
+/// `Probe::assessed` (the whole rule table, `slow` and the conditions
+/// included, with the probe's own latency), never with `classify` alone,
+/// which leaves the latency out, nor builds a `Probe` or a verdict itself.
 #[test]
 fn the_shell_judges_each_probe_with_its_latency() {
-    for needle in ["classify(", "judge(", "Probe {", "Verdict {"] {
+    for needle in ["classify(", "judge(", "assess(", "Probe::judged(", "Probe {", "Verdict {"] {
         assert_eq!(places(&[SHELL], needle), Vec::<String>::new(), "the shell judges a probe itself: {needle}");
     }
-    let judged = places(&[SHELL], "Probe::judged(");
+    let judged = places(&[SHELL], "Probe::assessed(");
     assert_eq!((judged.len(), files_of(&judged)), (2, vec!["src/probe.rs"]), "a probe sent and one skipped");
 }
 

@@ -5,14 +5,23 @@
 //! drains (one lapsed), and the empty lists. The core's own tests
 //! (`crates/edgecheck-core/tests/core`) check the same documents field by
 //! field; the end-to-end tests check the worker's answers against the same
-//! schemas. Also the 413 of operator bodies against the error schema.
+//! schemas. Also the 413 of operator bodies against the error schema, and the
+//! documents that name a failed condition (`assertion_failed`): `/health`,
+//! `/health/{region}`, `/health/{origin}`, health+json, `/history` and the
+//! full view.
 
 use std::path::Path;
 
-use edgecheck_core::config::{parse_toml, Config};
+use edgecheck_core::aggregate::{Probe, Round};
+use edgecheck_core::classify::{assess, Outcome};
+use edgecheck_core::config::{parse_toml, Config, Named};
+use edgecheck_core::detail::ProbeDetail;
 use edgecheck_core::drain::Drain;
-use edgecheck_core::http::{self, MonitorCall, Reply};
+use edgecheck_core::http::{self, Extras, MonitorCall, Reply, Target, Variant};
 use edgecheck_core::maintenance::Window;
+use edgecheck_core::monitor::{advance, Snapshot};
+use edgecheck_core::uptime::Uptimes;
+use edgecheck_core::view::shown;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -141,14 +150,9 @@ fn the_408_and_the_utf8_400_of_operator_bodies_follow_the_error_schema() {
 /// every `/health` document, health+json and `/history`, against their schemas.
 #[test]
 fn a_slow_origin_follows_the_health_schemas() {
-    use edgecheck_core::aggregate::{Probe, Round};
-    use edgecheck_core::classify::Outcome;
-    use edgecheck_core::http::{Extras, Target, Variant};
-    use edgecheck_core::monitor::{advance, Snapshot};
-    use edgecheck_core::view::shown;
     let config =
         Config::from_raw(&parse_toml(&format!("[settings]\ndegraded_after_ms = 800\n{FLEET}")).unwrap()).unwrap();
-    let ok = Outcome::Answered { status: 200, content_type: None, body: Vec::new() };
+    let ok = Outcome::Answered { status: 200, content_type: None, headers: Vec::new(), body: Vec::new() };
     let probes = config.origins().iter().zip([900, 20]).map(|(o, ms)| Probe::judged(o, &ok, Some(ms))).collect();
     let advanced = advance(&config, None, &Round { checked_at_ms: NOW, duration_ms: 901, probes }, true);
     let view = shown(&config, Snapshot { state: &advanced.state, now_ms: NOW + 1_000 });
@@ -167,4 +171,58 @@ fn a_slow_origin_follows_the_health_schemas() {
     assert!(doc["changes"].as_array().unwrap().iter().any(|c| c["reason"] == "slow"), "{doc}");
     let full = http::detail(&config, &view, &uptimes, &[], &Default::default());
     assert_schema("health-full.schema.json", &full, "/health?view=full");
+}
+
+/// An origin whose condition fails (reason `assertion_failed`, the condition
+/// named) in every `/health` document, health+json, `/history` and the full
+/// view (what it saw), against their schemas.
+#[test]
+fn a_failed_condition_follows_the_health_schemas() {
+    let text = FLEET.replace(
+        "url = \"https://e1.example.com/\"\n",
+        "url = \"https://e1.example.com/\"\nrise = 1\nfall = 1\n[[origins.conditions]]\nname = \"db\"\njson = \"$.db\"\nop = \"==\"\nvalue = \"up\"\n",
+    );
+    let config = Config::from_raw(&parse_toml(&text).unwrap()).unwrap();
+    let answer = |body: &str| Outcome::Answered {
+        status: 200,
+        content_type: Some("application/json".into()),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.as_bytes().to_vec(),
+    };
+    let round = |at: u64, db: &str| {
+        let probes: Vec<Probe> = config
+            .origins()
+            .iter()
+            .map(|o| Probe::judged(o, &answer(&format!(r#"{{"db":"{db}"}}"#)), Some(9)))
+            .collect();
+        Round { checked_at_ms: at, duration_ms: 20, probes }
+    };
+    let first = advance(&config, None, &round(NOW - 30_000, "up"), true);
+    let second = advance(&config, Some(&first.state), &round(NOW - 15_000, "down"), true);
+    let state = second.state;
+    let view = shown(&config, Snapshot { state: &state, now_ms: NOW });
+    let uptimes = Uptimes::new();
+    let extras = Extras { uptimes: Some(&uptimes), changes: &second.changes, daily: None, notify: None, latency: None };
+    let answer_of = |target, variant| http::answer(&config, target, variant, &view, extras);
+    let doc = assert_schema("health.schema.json", &answer_of(Target::Health, Variant::Full), "/health");
+    let e1 = &doc["regions"]["east"]["origins"][0];
+    assert_eq!((&e1["reason"], &e1["condition"]), (&Value::from("assertion_failed"), &Value::from("db")), "{e1}");
+    assert_schema("health-region.schema.json", &answer_of(Target::HealthRegion(0), Variant::Full), "/health/east");
+    let doc =
+        assert_schema("health-origin.schema.json", &answer_of(Target::HealthOrigin(0), Variant::Full), "/health/e1");
+    assert_eq!(doc["condition"], "db", "{doc}");
+    assert_schema("health-json.schema.json", &answer_of(Target::Health, Variant::HealthJson), "health+json");
+    let doc = assert_schema(
+        "history.schema.json",
+        &answer_of(Target::HistoryOf(Named::Origin(0)), Variant::Full),
+        "/history/e1",
+    );
+    assert!(doc.to_string().contains("assertion_failed"), "{doc}");
+    let judged = assess(&config.origins()[0], &answer(r#"{"db":"down"}"#), None);
+    let mut details = vec![None; config.origins().len()];
+    details[0] = Some(ProbeDetail::new(None, Vec::new(), Some(br#"{"db":"down"}"#)).with_assertion(&judged));
+    let full = http::detail(&config, &view, &uptimes, &details, &Default::default());
+    let doc = assert_schema("health-full.schema.json", &full, "the full view");
+    assert_eq!(doc["probes"]["e1"]["assertion"]["seen"], "\"down\"", "{doc}");
+    assert_eq!(doc["probes"]["w1"]["assertion"], Value::Null);
 }

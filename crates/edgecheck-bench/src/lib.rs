@@ -83,7 +83,10 @@ pub fn probes(n: usize) -> Vec<Probe> {
     (0..n)
         .map(|i| {
             let health = [Health::Up, Health::Up, Health::Degraded, Health::Down][i % 4];
-            Probe { verdict: Verdict { health, reason: Reason::Ok, http_status: Some(200) }, latency_ms: Some(12) }
+            Probe {
+                verdict: Verdict { health, reason: Reason::Ok, http_status: Some(200), condition: None },
+                latency_ms: Some(12),
+            }
         })
         .collect()
 }
@@ -99,6 +102,7 @@ pub fn prepare(op: &str) -> Option<Box<dyn Fn() -> usize>> {
             let outcome = Outcome::Answered {
                 status: 200,
                 content_type: Some("application/json".into()),
+                headers: vec![("content-type".into(), "application/json".into())],
                 body: spring_body(size),
             };
             Box::new(move || classify(black_box(&config.origins()[0]), black_box(&outcome)).health as usize)

@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{judge, Health, Outcome, Verdict};
+use crate::classify::{assess, Health, Judged, Outcome, Verdict};
 use crate::config::{Config, Origin, Region};
 
 /// The global status; `ok` rather than `up`, as load balancers and status pages say.
@@ -74,9 +74,17 @@ impl Probe {
     /// `latency_ms` (ms from sending the request to the end of the body or the
     /// timeout; `None` when nothing was sent), judged by the whole rule table
     /// ([`judge`]: a healthy answer over the origin's `degraded_after_ms` is
-    /// `degraded`, `slow`). The one way the shell makes a probe.
+    /// `degraded`, `slow`; a failed condition, `assertion_failed`).
     pub fn judged(origin: &Origin, outcome: &Outcome, latency_ms: Option<u64>) -> Probe {
-        Probe { verdict: judge(origin, outcome, latency_ms), latency_ms }
+        Probe::assessed(origin, outcome, latency_ms).0
+    }
+
+    /// [`Probe::judged`], with the judgement that made it ([`assess`]: what a
+    /// failed condition saw, for the admin token's full view). The one way the
+    /// shell makes a probe.
+    pub fn assessed(origin: &Origin, outcome: &Outcome, latency_ms: Option<u64>) -> (Probe, Judged) {
+        let judged = assess(origin, outcome, latency_ms);
+        (Probe { verdict: judged.verdict, latency_ms }, judged)
     }
 }
 

@@ -27,13 +27,24 @@
 //! An interim answer (`103 Early Hints`, `100 Continue`) is looked past: the
 //! final answer behind it is judged.
 //! Bodies are recognised by [`read_body`]; see its table for the formats.
+//!
+//! **Conditions** (`[[origins.conditions]]`, [`crate::assertion`]) are judged
+//! on every complete answer (rules 7 to 12), whatever the `format`. When one
+//! does not hold, the verdict is the worse of the table's and the
+//! condition's (`fails`: `down` or `degraded`): the condition's, with reason
+//! `assertion_failed` and its name, when it is worse; the table's when it is
+//! as bad (a `503` stays `status_mismatch`, a body that says `down` stays
+//! `body_down`). A known health format and a condition thus combine as the
+//! worse of the two verdicts.
 
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::config::{Format, Method, Origin};
+use crate::assertion::{self, Answer, Body};
+use crate::config::condition::Fails;
+use crate::config::{ConditionName, Format, Method, Origin};
 
 /// The health of one origin or one region. Ordered worst first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -78,11 +89,14 @@ pub enum Reason {
     /// The answer was healthy, but slower than the origin's
     /// `degraded_after_ms` (rule 11): `degraded`.
     Slow,
+    /// One of the origin's conditions does not hold on the answer; the
+    /// verdict names it ([`Verdict::condition`]).
+    AssertionFailed,
 }
 
 impl Reason {
     /// Every reason class, in the order of the rule table.
-    pub const ALL: [Reason; 14] = [
+    pub const ALL: [Reason; 15] = [
         Reason::ConnectError,
         Reason::Timeout,
         Reason::Skipped,
@@ -95,6 +109,7 @@ impl Reason {
         Reason::BodyInvalid,
         Reason::Slow,
         Reason::Ok,
+        Reason::AssertionFailed,
         Reason::HeartbeatMissed,
         Reason::HeartbeatFailed,
     ];
@@ -122,6 +137,7 @@ impl Reason {
             Reason::HeartbeatMissed => "heartbeat_missed",
             Reason::HeartbeatFailed => "heartbeat_failed",
             Reason::Slow => "slow",
+            Reason::AssertionFailed => "assertion_failed",
         }
     }
 }
@@ -129,9 +145,11 @@ impl Reason {
 /// What the shell saw when it probed one origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// A complete answer: status code, `Content-Type` if any, and the decoded body
-    /// (at most `max_body_bytes`; empty for HEAD).
-    Answered { status: u16, content_type: Option<String>, body: Vec<u8> },
+    /// A complete answer: status code, `Content-Type` if any, the response
+    /// headers as received (`(name, value)`, names in any case; what the
+    /// origin's conditions read), and the decoded body (at most
+    /// `max_body_bytes`; empty for HEAD).
+    Answered { status: u16, content_type: Option<String>, headers: Vec<(String, String)>, body: Vec<u8> },
     /// Headers arrived with this status, but the body exceeded `max_body_bytes`.
     BodyTooLarge { status: u16 },
     /// The request failed before a response: refused, reset, DNS or TLS failure.
@@ -155,38 +173,33 @@ pub struct Verdict {
     pub reason: Reason,
     /// The HTTP status code, when headers arrived.
     pub http_status: Option<u16>,
+    /// The condition that does not hold, when the reason is `assertion_failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionName>,
+}
+
+impl Verdict {
+    /// A verdict that names no condition.
+    pub const fn new(health: Health, reason: Reason, http_status: Option<u16>) -> Verdict {
+        Verdict { health, reason, http_status, condition: None }
+    }
+}
+
+/// A probe's verdict and, when one of the origin's conditions decided it,
+/// what that condition saw ([`assertion::Failed::seen`]: body content, for
+/// the admin token's full view only, never in a verdict).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judged {
+    pub verdict: Verdict,
+    /// What the failed condition named by `verdict.condition` saw, at most
+    /// [`assertion::SEEN_BYTES`]; `None` when no condition decided the verdict.
+    pub seen: Option<String>,
 }
 
 /// Judges one probe of `origin` by the rule table in this module's docs,
 /// its latency aside: every rule but 11 (`slow`), which [`judge`] adds.
 pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
-    let down = |reason, http_status| Verdict { health: Health::Down, reason, http_status };
-    match outcome {
-        Outcome::ConnectError => down(Reason::ConnectError, None),
-        Outcome::Timeout { status } => down(Reason::Timeout, *status),
-        Outcome::Skipped => down(Reason::Skipped, None),
-        Outcome::SecretMissing => down(Reason::SecretMissing, None),
-        Outcome::RequestInvalid => down(Reason::RequestInvalid, None),
-        Outcome::BodyTooLarge { status } => down(Reason::BodyTooLarge, Some(*status)),
-        Outcome::Answered { status, content_type, body } => {
-            let (status, content_type, body) = match past_interim(*status, body) {
-                Some((status, content_type, body)) => (status, content_type, body),
-                None => (*status, content_type.clone(), Cow::Borrowed(body.as_slice())),
-            };
-            let (status, content_type, body) = (&status, &content_type, &body);
-            let reads_body = origin.format == Format::Auto && origin.method == Method::Get;
-            let body = if reads_body { read_body(content_type.as_deref(), body) } else { BodyHealth::Unrecognised };
-            let status_ok = origin.expect_status.contains(*status);
-            let (health, reason) = match body {
-                BodyHealth::Down => (Health::Down, Reason::BodyDown),
-                BodyHealth::Degraded => (Health::Degraded, Reason::BodyDegraded),
-                _ if !status_ok => (Health::Down, Reason::StatusMismatch),
-                BodyHealth::Invalid => (Health::Down, Reason::BodyInvalid),
-                BodyHealth::Up | BodyHealth::Unrecognised => (Health::Up, Reason::Ok),
-            };
-            Verdict { health, reason, http_status: Some(*status) }
-        }
-    }
+    assess(origin, outcome, None).verdict
 }
 
 /// Judges one probe of `origin` by the whole rule table: [`classify`], then
@@ -197,24 +210,87 @@ pub fn classify(origin: &Origin, outcome: &Outcome) -> Verdict {
 /// [`Reason::Slow`], its status code kept; any other verdict is
 /// [`classify`]'s.
 pub fn judge(origin: &Origin, outcome: &Outcome, latency_ms: Option<u64>) -> Verdict {
-    let verdict = classify(origin, outcome);
-    match (verdict.health, origin.degraded_after_ms, latency_ms) {
+    assess(origin, outcome, latency_ms).verdict
+}
+
+/// [`judge`]'s verdict, and what a failed condition saw (for the admin
+/// token's full view). Rule 11 applies after the conditions: only an answer
+/// that the table and every condition find `up` can be `slow`.
+pub fn assess(origin: &Origin, outcome: &Outcome, latency_ms: Option<u64>) -> Judged {
+    let judged = by_table_and_conditions(origin, outcome);
+    match (judged.verdict.health, origin.degraded_after_ms, latency_ms) {
         (Health::Up, Some(limit), Some(ms)) if ms > u64::from(limit) => {
-            Verdict { health: Health::Degraded, reason: Reason::Slow, ..verdict }
+            Judged { verdict: Verdict { health: Health::Degraded, reason: Reason::Slow, ..judged.verdict }, seen: None }
         }
-        _ => verdict,
+        _ => judged,
+    }
+}
+
+/// Rules 1 to 10 and 12, and the origin's conditions.
+fn by_table_and_conditions(origin: &Origin, outcome: &Outcome) -> Judged {
+    let down = |reason, http_status| Judged { verdict: Verdict::new(Health::Down, reason, http_status), seen: None };
+    match outcome {
+        Outcome::ConnectError => down(Reason::ConnectError, None),
+        Outcome::Timeout { status } => down(Reason::Timeout, *status),
+        Outcome::Skipped => down(Reason::Skipped, None),
+        Outcome::SecretMissing => down(Reason::SecretMissing, None),
+        Outcome::RequestInvalid => down(Reason::RequestInvalid, None),
+        Outcome::BodyTooLarge { status } => down(Reason::BodyTooLarge, Some(*status)),
+        Outcome::Answered { status, content_type, headers, body } => {
+            let (status, content_type, headers, body) = match past_interim(*status, body) {
+                Some(final_answer) => final_answer,
+                None => {
+                    (*status, content_type.clone(), Cow::Borrowed(headers.as_slice()), Cow::Borrowed(body.as_slice()))
+                }
+            };
+            let body = Body::new(&body);
+            let reads_body = origin.format == Format::Auto && origin.method == Method::Get;
+            let format =
+                if reads_body { read_parsed(content_type.as_deref(), &body) } else { BodyHealth::Unrecognised };
+            let status_ok = origin.expect_status.contains(status);
+            let (health, reason) = match format {
+                BodyHealth::Down => (Health::Down, Reason::BodyDown),
+                BodyHealth::Degraded => (Health::Degraded, Reason::BodyDegraded),
+                _ if !status_ok => (Health::Down, Reason::StatusMismatch),
+                BodyHealth::Invalid => (Health::Down, Reason::BodyInvalid),
+                BodyHealth::Up | BodyHealth::Unrecognised => (Health::Up, Reason::Ok),
+            };
+            let table = Verdict::new(health, reason, Some(status));
+            let answer = Answer { status, headers: &headers, body: &body };
+            match assertion::judge(&origin.conditions, &answer) {
+                Some(failed) => {
+                    let health = match failed.condition.fails {
+                        Fails::Down => Health::Down,
+                        Fails::Degraded => Health::Degraded,
+                    };
+                    if health < table.health {
+                        let verdict = Verdict {
+                            health,
+                            reason: Reason::AssertionFailed,
+                            http_status: Some(status),
+                            condition: Some(failed.condition.name),
+                        };
+                        Judged { verdict, seen: Some(failed.seen) }
+                    } else {
+                        Judged { verdict: table, seen: None }
+                    }
+                }
+                None => Judged { verdict: table, seen: None },
+            }
+        }
     }
 }
 
 /// The final answer behind an interim one. workerd hands back an interim
 /// answer (`100 Continue`, `103 Early Hints`; RFC 9110 §15.2) as the response,
 /// and the rest of the connection, the final answer as raw HTTP/1.1, as its
-/// body. The final answer decides: its status, `Content-Type` and body
-/// (`Content-Length` or chunked; else to the end), read with `httparse`, past
-/// any further interim answers. `None` when `status` is not interim (`101
-/// Switching Protocols` is final) or the body holds no complete final head,
-/// which leaves the 1xx to be judged as it is.
-fn past_interim(status: u16, body: &[u8]) -> Option<(u16, Option<String>, Cow<'_, [u8]>)> {
+/// body. The final answer decides: its status, `Content-Type`, headers and
+/// body (`Content-Length` or chunked; else to the end), read with `httparse`,
+/// past any further interim answers. `None` when `status` is not interim
+/// (`101 Switching Protocols` is final) or the body holds no complete final
+/// head, which leaves the 1xx to be judged as it is.
+#[allow(clippy::type_complexity)]
+fn past_interim(status: u16, body: &[u8]) -> Option<(u16, Option<String>, Cow<'_, [(String, String)]>, Cow<'_, [u8]>)> {
     let is_interim = |code: u16| (100..200).contains(&code) && code != 101;
     if !is_interim(status) {
         return None;
@@ -240,7 +316,12 @@ fn past_interim(status: u16, body: &[u8]) -> Option<(u16, Option<String>, Cow<'_
         } else {
             Cow::Borrowed(&after[..length.map_or(after.len(), |n| n.min(after.len()))])
         };
-        return Some((code, content_type, body));
+        let headers = response
+            .headers
+            .iter()
+            .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
+            .collect();
+        return Some((code, content_type, Cow::Owned(headers), body));
     }
     None
 }
@@ -294,18 +375,23 @@ pub enum BodyHealth {
 /// fields, or a status word outside these lists (Spring's `UNKNOWN`), is
 /// [`BodyHealth::Unrecognised`].
 pub fn read_body(content_type: Option<&str>, body: &[u8]) -> BodyHealth {
+    read_parsed(content_type, &Body::new(body))
+}
+
+/// [`read_body`] of a body whose JSON the origin's conditions may read too
+/// (it is parsed once).
+fn read_parsed(content_type: Option<&str>, body: &Body) -> BodyHealth {
     // RFC 8259 lets a parser ignore a byte order mark before JSON text.
-    let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
-    let text = match std::str::from_utf8(body) {
-        Ok(t) => t.trim(),
-        Err(_) => return if declares_json(content_type) { BodyHealth::Invalid } else { BodyHealth::Unrecognised },
+    let text = match body.text() {
+        Some(t) => t.trim(),
+        None => return if declares_json(content_type) { BodyHealth::Invalid } else { BodyHealth::Unrecognised },
     };
     if text.is_empty() {
         return BodyHealth::Unrecognised;
     }
     if declares_json(content_type) || text.starts_with('{') || text.starts_with('[') {
-        return match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(doc)) => read_document(&doc),
+        return match body.json() {
+            Ok(Value::Object(doc)) => read_document(doc),
             Ok(_) => BodyHealth::Unrecognised,
             Err(_) => BodyHealth::Invalid,
         };

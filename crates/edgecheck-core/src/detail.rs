@@ -3,12 +3,14 @@
 //!
 //! Per origin: its URL with credentials and query values redacted
 //! ([`redact_url`]), and of its last probe the raw error text the runtime gave,
-//! the response headers and the first bytes of the body ([`ProbeDetail`], every
-//! part capped). The shell captures a [`ProbeDetail`] per probe and keeps the
+//! the response headers, the first bytes of the body and, when a condition
+//! failed, the value it saw ([`ProbeDetail`], every part capped). The shell captures a [`ProbeDetail`] per probe and keeps the
 //! last round's in the monitor's memory; [`crate::http::detail`] answers it,
 //! never cached (`private, no-store`).
 
 use serde::{Deserialize, Serialize};
+
+use crate::classify::Judged;
 
 /// Body bytes kept per probe: the first 1 KiB.
 pub const BODY_HEAD_BYTES: usize = 1024;
@@ -36,6 +38,20 @@ pub struct ProbeDetail {
     pub body_head: Option<String>,
     /// Decoded body bytes read, at most `max_body_bytes`.
     pub body_bytes: u64,
+    /// The condition that failed the probe (`assertion_failed`) and what it
+    /// saw; `None` when none did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion: Option<AssertionDetail>,
+}
+
+/// A failed condition's name and the value it saw, at most
+/// [`crate::assertion::SEEN_BYTES`] of text (see [`crate::assertion::Failed`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssertionDetail {
+    /// The condition's name.
+    pub condition: String,
+    /// What it saw, at most [`crate::assertion::SEEN_BYTES`].
+    pub seen: String,
 }
 
 impl ProbeDetail {
@@ -51,7 +67,18 @@ impl ProbeDetail {
                 .collect(),
             body_head: body.map(|b| String::from_utf8_lossy(&b[..b.len().min(BODY_HEAD_BYTES)]).into_owned()),
             body_bytes: body.map_or(0, |b| b.len() as u64),
+            assertion: None,
         }
+    }
+
+    /// This detail with the failed condition of `judged` and what it saw
+    /// (cut to [`crate::assertion::SEEN_BYTES`]), when a condition decided it.
+    pub fn with_assertion(mut self, judged: &Judged) -> ProbeDetail {
+        self.assertion = judged.verdict.condition.zip(judged.seen.as_deref()).map(|(name, seen)| AssertionDetail {
+            condition: name.as_str().to_string(),
+            seen: truncate(seen, crate::assertion::SEEN_BYTES),
+        });
+        self
     }
 }
 

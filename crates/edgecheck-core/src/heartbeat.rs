@@ -145,8 +145,7 @@ impl Pings {
 /// module's documentation; `None` while it has not pinged and has been
 /// watched for less than `period_s` + `grace_s`.
 pub fn verdict(check: &Heartbeat, pings: &Pings, now_ms: u64) -> Option<Probe> {
-    let probe =
-        |health, reason, latency_ms| Probe { verdict: Verdict { health, reason, http_status: None }, latency_ms };
+    let probe = |health, reason, latency_ms| Probe { verdict: Verdict::new(health, reason, None), latency_ms };
     if pings.failure_ms.is_some() && pings.failure_ms > pings.success_ms {
         return Some(probe(Health::Down, Reason::HeartbeatFailed, None));
     }

@@ -15,6 +15,8 @@
 //! - [`config`]: the validated fleet ([`config::Config`]), the raw shape of
 //!   `edgecheck.toml`, its validation, and the maintenance windows it declares
 //!   ([`config::window`]);
+//! - [`assertion`]: an origin's conditions judged on one answer, within the
+//!   bytes read;
 //! - [`classify`]: one probe's outcome to `up` / `degraded` / `down` and a reason;
 //! - [`aggregate`]: verdicts to per-region health and the global view; the
 //!   readiness rule;
@@ -46,7 +48,7 @@
 //! (each uses only those before it); the directory's own `mod.rs` may use
 //! all of them, and they may use its own items (not, through it, a sibling's):
 //!
-//! - `config/`: `raw`, `check`, `window`, `maintenance`, `notify`, `settings`, `origin`, `validate`;
+//! - `config/`: `raw`, `check`, `window`, `condition`, `maintenance`, `notify`, `settings`, `origin`, `validate`;
 //! - `http/`: `path`, `auth`, `cache`, `call`, `ping`, `admin`, `route`, `answer`;
 //! - `notify/`: `outbox`, `plan`, `deliver`;
 //! - `store/`: `memory`, `read`, `repair`, `round`, `operator`;
@@ -54,6 +56,7 @@
 //!   (none uses another).
 
 pub mod aggregate;
+pub mod assertion;
 pub mod classify;
 pub mod config;
 pub mod detail;

@@ -27,8 +27,7 @@ use crate::maintenance;
 use crate::vantage::{Merged, VantageState};
 
 /// The last probe of an origin never judged: down, `skipped`.
-const NEVER_PROBED: Probe =
-    Probe { verdict: Verdict { health: Health::Down, reason: Reason::Skipped, http_status: None }, latency_ms: None };
+const NEVER_PROBED: Probe = Probe { verdict: Verdict::new(Health::Down, Reason::Skipped, None), latency_ms: None };
 
 /// One origin's tracked state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

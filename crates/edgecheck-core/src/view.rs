@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use crate::aggregate::{readiness, Overall, Probe};
 use crate::classify::{Health, Reason};
-use crate::config::Config;
+use crate::config::{ConditionName, Config};
 use crate::drain::Drain;
 use crate::maintenance::InMaintenance;
 use crate::monitor::{age_s, drained_view, MonitorState, Snapshot};
@@ -86,6 +86,8 @@ pub struct ShownOrigin {
     /// The last probe's reason class; `skipped` when it was never probed
     /// (the one place that rule is written).
     pub reason: Reason,
+    /// The condition the last probe failed on, with reason `assertion_failed`.
+    pub condition: Option<ConditionName>,
     /// An active drain holds it out of rotation ([`ShownView::drain`] says why).
     pub drained: bool,
 }
@@ -167,6 +169,7 @@ impl ShownView<'_> {
             ready: readiness(status, config.settings().degraded_is_ready) && !drained,
             drained,
             reason: track.map_or(Reason::Skipped, |t| t.last.verdict.reason),
+            condition: track.and_then(|t| t.last.verdict.condition),
             since_ms: track.filter(|_| status.is_some()).map(|t| t.since_ms),
             probe: track.map(|t| t.last),
             stale: track.is_some_and(|t| t.stale),

@@ -24,7 +24,12 @@ pub fn run(data: &[u8]) {
     let _ = read_body(content_type, body);
 
     let config = super::fleet();
-    let outcome = Outcome::Answered { status, content_type: content_type.map(String::from), body: body.to_vec() };
+    let outcome = Outcome::Answered {
+        status,
+        content_type: content_type.map(String::from),
+        headers: Vec::new(),
+        body: body.to_vec(),
+    };
     for i in [super::GET_AUTO, super::HEAD, super::STATUS_CODE] {
         let origin = &config.origins()[i];
         let verdict = classify(origin, &outcome);

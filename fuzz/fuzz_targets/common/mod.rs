@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod classify;
+pub mod conditions;
 pub mod config;
 pub mod render;
 pub mod route;
@@ -175,7 +176,10 @@ pub fn round(config: &Config, at_ms: u64, pick: &[u8]) -> Round {
                 2 => (Health::Down, Reason::StatusMismatch, Some(503)),
                 _ => (Health::Down, Reason::Timeout, None),
             };
-            Probe { verdict: Verdict { health, reason, http_status: status }, latency_ms: Some(40 + i as u64) }
+            Probe {
+                verdict: Verdict { health, reason, http_status: status, condition: None },
+                latency_ms: Some(40 + i as u64),
+            }
         })
         .collect();
     Round { checked_at_ms: at_ms, duration_ms: 120, probes }

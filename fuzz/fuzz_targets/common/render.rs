@@ -74,7 +74,10 @@ pub fn run(data: &[u8]) {
                 2 => (Health::Down, Reason::StatusMismatch),
                 _ => (Health::Up, Reason::Ok),
             };
-            Probe { verdict: Verdict { health, reason, http_status: Some(200) }, latency_ms: Some(now_ms % 5_000) }
+            Probe {
+                verdict: Verdict { health, reason, http_status: Some(200), condition: None },
+                latency_ms: Some(now_ms % 5_000),
+            }
         })
         .collect();
     let round = Round { checked_at_ms: now_ms, duration_ms: 1, probes };

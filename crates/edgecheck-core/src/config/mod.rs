@@ -7,8 +7,9 @@
 //! - `validate`: [`Config::from_raw`], which builds the model or returns every
 //!   problem at once, each naming its field path (`origins[3].url`), with
 //!   `check` (the checks of one value, shared by every part of validation),
-//!   `notify` (`[[notify]]`) and `maintenance` (`[[maintenance]]`), and
-//!   [`window`], the maintenance windows those declare.
+//!   `notify` (`[[notify]]`) and `maintenance` (`[[maintenance]]`),
+//!   [`window`], the maintenance windows those declare, and [`condition`],
+//!   what an origin's `[[origins.conditions]]` are and their checks.
 //!
 //! Two stages, as in ripgrep's `LowArgs` / `HiArgs`. `edgecheck check` runs
 //! both at deploy time and writes the validated `Config` as a fleet document
@@ -18,6 +19,7 @@
 use std::fmt;
 
 mod check;
+pub mod condition;
 mod maintenance;
 mod notify;
 mod origin;
@@ -26,10 +28,11 @@ mod settings;
 mod validate;
 pub mod window;
 
+pub use condition::{Condition, ConditionName};
 pub use notify::{Channel, ChannelKind, Covers, Events, MAX_CHANNELS};
 pub use raw::{
-    parse_toml, RawChannel, RawConfig, RawHeader, RawMaintenance, RawOrigin, RawQuorum, RawRegion, RawSettings,
-    RawStatus, RawWeekly,
+    parse_toml, RawChannel, RawCondition, RawConfig, RawHeader, RawMaintenance, RawOrigin, RawQuorum, RawRegion,
+    RawSettings, RawStatus, RawValue, RawWeekly,
 };
 
 use serde::{Deserialize, Serialize};
@@ -381,6 +384,10 @@ pub struct Origin {
     /// when none is set, and for a heartbeat check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub degraded_after_ms: Option<u32>,
+    /// Assertions on the answer, in file order (`[[origins.conditions]]`,
+    /// [`crate::assertion`]); empty for a heartbeat check.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
     /// `Some` for a heartbeat check (`kind = "heartbeat"`): judged from the
     /// pings it receives, never probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -415,7 +422,8 @@ pub enum Format {
     /// Recognise the known health documents (see `classify`); others are judged
     /// by status code alone.
     Auto,
-    /// Ignore the body; judge by status code alone.
+    /// Ignore the body's health format; judge by status code alone (and by
+    /// the origin's conditions, which are judged whatever the format).
     StatusCode,
 }
 

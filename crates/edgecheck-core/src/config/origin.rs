@@ -1,11 +1,12 @@
 //! One origin's own keys: a probed origin's (URL, method, expected status,
-//! headers, format, timeout, rise and fall, with the settings' defaults) or
-//! a heartbeat check's (period, grace, token secret). The list of origins,
-//! their names and regions, is `validate.rs`'s.
+//! headers, format, conditions, timeout, rise and fall, with the settings'
+//! defaults) or a heartbeat check's (period, grace, token secret). The list
+//! of origins, their names and regions, is `validate.rs`'s.
 
 use std::collections::BTreeMap;
 
 use super::check::{check_secret_name, check_url, opt_ranged, ranged, Errors};
+use super::condition::conditions;
 use super::raw::{RawHeader, RawOrigin, RawStatus};
 use super::{Format, HeaderValue, Heartbeat, Method, Origin, Settings, StatusRule, StatusSet, MAX_HEARTBEAT_S};
 
@@ -57,6 +58,7 @@ pub(super) fn origin(
                 .map_or(settings.probe_timeout_ms, |v| v as u32)
         }
     };
+    let method = method(&field("method"), o.method.as_deref(), errs);
     let count = |key: &str, value: Option<i64>, default: u32, errs: &mut Errors| {
         opt_ranged(&field(key), value, default as i64, 1, 10, "consecutive probes", errs) as u32
     };
@@ -76,7 +78,7 @@ pub(super) fn origin(
         name: o.name.clone(),
         region,
         url,
-        method: method(&field("method"), o.method.as_deref(), errs),
+        method,
         expect_status: expect_status(&field("expect_status"), o.expect_status.as_deref(), errs),
         timeout_ms,
         critical: o.critical.unwrap_or(false),
@@ -85,6 +87,7 @@ pub(super) fn origin(
         headers: headers(&field("headers"), &o.headers, errs),
         format: format(&field("format"), o.format.as_deref(), errs),
         degraded_after_ms,
+        conditions: conditions(path, &o.conditions, method, errs),
         heartbeat: None,
     }
 }
@@ -101,6 +104,7 @@ fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs
         ("headers", !o.headers.is_empty()),
         ("format", o.format.is_some()),
         ("degraded_after_ms", o.degraded_after_ms.is_some()),
+        ("conditions", !o.conditions.is_empty()),
     ];
     for (key, _) in probe_keys.iter().filter(|(_, set)| *set) {
         errs.push(field(key), "a heartbeat check is not probed: remove this key, or the kind");
@@ -141,6 +145,7 @@ fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs
         headers: Vec::new(),
         format: Format::StatusCode,
         degraded_after_ms: None,
+        conditions: Vec::new(),
         heartbeat: Some(Heartbeat { period_s, grace_s, token_secret }),
     }
 }

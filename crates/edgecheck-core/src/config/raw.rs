@@ -147,6 +147,36 @@ pub struct RawOrigin {
     pub format: Option<String>,
     /// ms: an answer otherwise up but slower than this is `degraded` (`slow`).
     pub degraded_after_ms: Option<i64>,
+    /// `[[origins.conditions]]`: assertions on the answer ([`super::condition`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<RawCondition>,
+}
+
+/// One `[[origins.conditions]]` entry as written: a `name`, one subject
+/// (`status = true`, `header = "<name>"`, `body = true` or `json =
+/// "<JSONPath>"`), an `op`, a `value` (none for `exists`) and what it `fails`
+/// to (`"down"`, the default, or `"degraded"`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCondition {
+    pub name: String,
+    pub status: Option<bool>,
+    pub header: Option<String>,
+    pub body: Option<bool>,
+    pub json: Option<String>,
+    pub op: Option<String>,
+    pub value: Option<RawValue>,
+    pub fails: Option<String>,
+}
+
+/// A condition's `value`: a boolean, an integer, a float or a string.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum RawValue {
+    Bool(bool),
+    Integer(i64),
+    Float(f64),
+    Text(String),
 }
 
 /// An `expect_status` item: `200`, `"429"` or `"2xx"`.

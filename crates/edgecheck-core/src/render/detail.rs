@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{health, HealthDoc};
 use crate::config::Config;
-use crate::detail::{redact_url, ProbeDetail};
+use crate::detail::{redact_url, AssertionDetail, ProbeDetail};
 use crate::notify::NotifyState;
 use crate::uptime::Uptimes;
 use crate::view::ShownView;
@@ -40,7 +40,8 @@ pub struct ChannelDoc<'a> {
     pub next_attempt: Option<String>,
 }
 
-/// One origin's hidden detail: `{"region","url","error","headers","body","body_bytes"}`.
+/// One origin's hidden detail:
+/// `{"region","url","error","headers","body","body_bytes","assertion","probed"}`.
 #[derive(Debug, Serialize)]
 pub struct ProbeDoc<'a> {
     pub region: &'a str,
@@ -56,6 +57,9 @@ pub struct ProbeDoc<'a> {
     pub body: Option<&'a str>,
     /// Decoded body bytes the last probe read.
     pub body_bytes: u64,
+    /// The condition that failed the last probe and the value it saw (at most
+    /// 256 bytes of text); `null` when none did.
+    pub assertion: Option<&'a AssertionDetail>,
     /// False before this monitor instance has probed the origin (the detail
     /// lives in memory only).
     pub probed: bool,
@@ -84,6 +88,7 @@ pub fn document<'a>(
                 headers: detail.map_or(NONE, |d| d.headers.as_slice()),
                 body: detail.and_then(|d| d.body_head.as_deref()),
                 body_bytes: detail.map_or(0, |d| d.body_bytes),
+                assertion: detail.and_then(|d| d.assertion.as_ref()),
                 probed: detail.is_some(),
             };
             (origin.name.as_str(), doc)

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::aggregate::Overall;
 use crate::classify::{Health, Reason};
-use crate::config::{Config, Origin};
+use crate::config::{ConditionName, Config, Origin};
 use crate::drain::Drain;
 use crate::latency::{self, Latency, Percentiles};
 use crate::maintenance::Open;
@@ -163,6 +163,9 @@ pub struct VantageProbeDoc {
     /// `up`, `degraded` or `down`, before hysteresis.
     pub status: &'static str,
     pub reason: &'static str,
+    /// The condition it failed on, with reason `assertion_failed`; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionName>,
     pub http_status: Option<u16>,
     pub latency_ms: Option<u64>,
 }
@@ -210,6 +213,10 @@ pub struct OriginDoc<'a> {
     pub probe_status: &'static str,
     /// The last probe's reason class, e.g. `ok`, `timeout`, `body_degraded`.
     pub reason: &'static str,
+    /// The name of the condition the last probe failed on, with reason
+    /// `assertion_failed`; absent otherwise. Never what it saw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionName>,
     /// `null` when no response headers arrived.
     pub http_status: Option<u16>,
     /// `null` when no request was sent (skipped). The median over the voting vantages.
@@ -322,11 +329,13 @@ pub fn overall_str(status: Option<Overall>) -> &'static str {
     status.map_or("unknown", Overall::as_str)
 }
 
-/// A reason class in words, for the page and `?verbose`: its wire name (`timeout`), and for `slow` the origin's
-/// threshold too (`slow, over 800 ms`).
-pub fn reason_words(origin: &Origin, reason: Reason) -> Cow<'static, str> {
-    match (reason, origin.degraded_after_ms) {
-        (Reason::Slow, Some(ms)) => Cow::Owned(format!("{}, over {ms} ms", reason.as_str())),
+/// A reason class in words, for the page and `?verbose`: its wire name (`timeout`), for `slow` the origin's
+/// threshold too (`slow, over 800 ms`), and for `assertion_failed` the condition's name
+/// (`assertion_failed: database`). Plain text: the page escapes it.
+pub fn reason_words(origin: &Origin, reason: Reason, condition: Option<ConditionName>) -> Cow<'static, str> {
+    match (reason, origin.degraded_after_ms, condition) {
+        (Reason::Slow, Some(ms), _) => Cow::Owned(format!("{}, over {ms} ms", reason.as_str())),
+        (Reason::AssertionFailed, _, Some(name)) => Cow::Owned(format!("{}: {}", reason.as_str(), name.as_str())),
         _ => Cow::Borrowed(reason.as_str()),
     }
 }
@@ -460,6 +469,7 @@ fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Upti
             let doc = VantageProbeDoc {
                 status: p.verdict.health.as_str(),
                 reason: p.verdict.reason.as_str(),
+                condition: p.verdict.condition,
                 http_status: p.verdict.http_status,
                 latency_ms: p.latency_ms,
             };
@@ -472,6 +482,7 @@ fn origin_doc<'a>(config: &'a Config, view: &ShownView, i: usize, uptimes: &Upti
         since: shown.since_ms.map(rfc3339),
         probe_status: health_str(verdict.map(|v| v.health)),
         reason: shown.reason.as_str(),
+        condition: shown.condition,
         http_status: verdict.and_then(|v| v.http_status),
         latency_ms: shown.probe.and_then(|p| p.latency_ms),
         degraded_after_ms: origin.degraded_after_ms,

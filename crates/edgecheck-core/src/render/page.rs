@@ -413,8 +413,9 @@ pub fn status_page(
             let origin = view.origin(config, i);
             let name = &config.origins()[i].name;
             let mut status = status_html(origin.status, health_str(origin.status));
-            if let Some(reason) = origin.probe.map(|p| p.verdict.reason).filter(|r| r.as_str() != "ok") {
-                let _ = write!(status, " <small>({})</small>", reason_words(&config.origins()[i], reason));
+            if let Some(verdict) = origin.probe.map(|p| p.verdict).filter(|v| v.reason.as_str() != "ok") {
+                let words = reason_words(&config.origins()[i], verdict.reason, verdict.condition);
+                let _ = write!(status, " <small>({})</small>", escape_html(&words));
             }
             if let Some(drain) = view.drain(name) {
                 let _ = write!(

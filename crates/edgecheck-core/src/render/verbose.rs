@@ -53,7 +53,7 @@ pub fn region_ready(config: &Config, view: &ShownView, r: usize) -> String {
     for &i in &config.regions()[r].origins {
         let origin = view.origin(config, i);
         let sign = if origin.ready { '+' } else { '-' };
-        let reason = reason_words(&config.origins()[i], origin.reason);
+        let reason = reason_words(&config.origins()[i], origin.reason, origin.condition);
         let name = &config.origins()[i].name;
         let drained = if origin.drained { "; drained" } else { "" };
         let _ = match origin.status {

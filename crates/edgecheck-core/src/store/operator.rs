@@ -29,7 +29,7 @@ enum Kept {
     /// The monitor's row: the state without its origins.
     Monitor(Box<MonitorState>),
     /// One origin's track, or its absence.
-    Origin(String, Option<OriginTrack>),
+    Origin(String, Option<Box<OriginTrack>>),
 }
 
 fn keep(state: &mut MonitorState, row: OperatorRow<'_>) -> Kept {
@@ -40,7 +40,7 @@ fn keep(state: &mut MonitorState, row: OperatorRow<'_>) -> Kept {
             state.origins = origins;
             Kept::Monitor(Box::new(kept))
         }
-        OperatorRow::Origin(name) => Kept::Origin(name.to_string(), state.origins.get(name).cloned()),
+        OperatorRow::Origin(name) => Kept::Origin(name.to_string(), state.origins.get(name).cloned().map(Box::new)),
     }
 }
 
@@ -52,7 +52,7 @@ fn put_back(state: &mut MonitorState, kept: Kept) {
             state.origins = origins;
         }
         Kept::Origin(name, Some(track)) => {
-            state.origins.insert(name, track);
+            state.origins.insert(name, *track);
         }
         Kept::Origin(name, None) => {
             state.origins.remove(&name);

@@ -446,10 +446,137 @@ pub fn notify() -> Vec<Row> {
     rows.iter().map(|(channel, field, message)| (fleet(2, channel), *field, *message)).collect()
 }
 
+/// `[[origins.conditions]]`: each row's conditions (TOML lines, one
+/// `[[origins.conditions]]` table after another) on the third of three
+/// origins, `c`, a GET; `[head]` conditions go on `h`, a HEAD origin, the
+/// fourth.
+pub fn conditions() -> Vec<Row> {
+    let fleet = |conditions: &str| {
+        let origins = ["a", "b", "c"].iter().fold(String::from("[regions.r]\n"), |toml, name| {
+            toml + &format!("[[origins]]\nname = \"{name}\"\nregion = \"r\"\nurl = \"https://{name}.example.com/\"\n")
+        });
+        match conditions.strip_prefix("[head]\n") {
+            Some(conditions) => format!(
+                "{origins}[[origins]]\nname = \"h\"\nregion = \"r\"\nurl = \"https://h.example.com/\"\nmethod = \"HEAD\"\n{conditions}"
+            ),
+            None => format!("{origins}{conditions}"),
+        }
+    };
+    let one = |lines: &str| fleet(&format!("[[origins.conditions]]\nname = \"db\"\n{lines}\n"));
+    let long = |n: usize| "a".repeat(n);
+    let rows: Vec<(String, &'static str, &'static str)> = vec![
+        // A query that does not parse, or reaches past the bounds on its work.
+        (one("json = \"$.[\"\nop = \"exists\""), "origins[2].conditions[0].json", "not an RFC 9535 JSONPath query"),
+        (one("json = \"status\"\nop = \"exists\""), "origins[2].conditions[0].json", "not an RFC 9535 JSONPath query"),
+        (one("json = \"$.a..b..c\"\nop = \"exists\""), "origins[2].conditions[0].json", "2 descendant segments"),
+        (one("json = \"$..[?@..x]\"\nop = \"exists\""), "origins[2].conditions[0].json", "2 descendant segments"),
+        (one("json = \"$['a','b']\"\nop = \"exists\""), "origins[2].conditions[0].json", "several selectors"),
+        (one("json = \"$[*,*]\"\nop = \"exists\""), "origins[2].conditions[0].json", "several selectors"),
+        (one("json = \"$[?@.a == $.b]\"\nop = \"exists\""), "origins[2].conditions[0].json", "reads the whole document again"),
+        (
+            one(&format!("json = \"$.{}\"\nop = \"exists\"", long(300))),
+            "origins[2].conditions[0].json",
+            "a query is at most 256",
+        ),
+        // `match()` and `search()` would compile a regex per node: not offered (use op = "matches").
+        (one("json = \"$[?match(@.a, 'x')]\"\nop = \"exists\""), "origins[2].conditions[0].json", "not an RFC 9535 JSONPath query"),
+        (one("json = \"length($.a\"\nop = \"==\"\nvalue = 1"), "origins[2].conditions[0].json", "not an RFC 9535 JSONPath query"),
+        // A regular expression that does not compile, or is over its limits.
+        (one("body = true\nop = \"matches\"\nvalue = \"(unclosed\""), "origins[2].conditions[0].value", "not a regular expression"),
+        (one("body = true\nop = \"matches\"\nvalue = \"a{1000}{1000}\""), "origins[2].conditions[0].value", "within the limits"),
+        (one("body = true\nop = \"matches\"\nvalue = \"[a-z]{100}b\""), "origins[2].conditions[0].value", "within the limits"),
+        (
+            one(&format!("body = true\nop = \"matches\"\nvalue = \"{}\"", long(257))),
+            "origins[2].conditions[0].value",
+            "a pattern is at most 256",
+        ),
+        (one("header = \"server\"\nop = \"matches\"\nvalue = 5"), "origins[2].conditions[0].value", "as a string, not a number"),
+        // An operator that is none, or does not apply to the subject.
+        (one("status = true\nop = \"=~\"\nvalue = 200"), "origins[2].conditions[0].op", "not an operator"),
+        (one("status = true\nvalue = 200"), "origins[2].conditions[0].op", "missing"),
+        (one("status = true\nop = \"exists\""), "origins[2].conditions[0].op", "always there"),
+        (one("body = true\nop = \"exists\""), "origins[2].conditions[0].op", "always there"),
+        (one("status = true\nop = \"contains\"\nvalue = \"20\""), "origins[2].conditions[0].op", "it is a number"),
+        (one("json = \"count($.a[*])\"\nop = \"matches\"\nvalue = \"1\""), "origins[2].conditions[0].op", "it is a number"),
+        (one("json = \"length($.a)\"\nop = \"exists\""), "origins[2].conditions[0].op", "always a number"),
+        (one("body = true\nop = \"<\"\nvalue = \"b\""), "origins[2].conditions[0].op", "the body is text"),
+        // A comparison of types that do not go together.
+        (one("status = true\nop = \"<\"\nvalue = \"500\""), "origins[2].conditions[0].value", "orders numbers: compare the status code with a number, not a string"),
+        (one("status = true\nop = \"==\"\nvalue = \"200\""), "origins[2].conditions[0].value", "the status code is a number"),
+        (one("status = true\nop = \"==\"\nvalue = 700"), "origins[2].conditions[0].value", "700 is not a status code"),
+        (one("status = true\nop = \"==\"\nvalue = 200.5"), "origins[2].conditions[0].value", "200.5 is not a status code"),
+        (one("status = true\nop = \"==\"\nvalue = true"), "origins[2].conditions[0].value", "not a boolean"),
+        (one("header = \"x-queue\"\nop = \">=\"\nvalue = \"10\""), "origins[2].conditions[0].value", "orders numbers"),
+        (one("header = \"x-ready\"\nop = \"==\"\nvalue = true"), "origins[2].conditions[0].value", "a string or a number, not a boolean"),
+        (one("body = true\nop = \"==\"\nvalue = 1"), "origins[2].conditions[0].value", "the body is text"),
+        (one("body = true\nop = \"contains\"\nvalue = false"), "origins[2].conditions[0].value", "not a boolean"),
+        (one("json = \"$.version\"\nop = \">\"\nvalue = \"2.0\""), "origins[2].conditions[0].value", "a JSON value with a number, not a string"),
+        (one("json = \"$.up\"\nop = \"<\"\nvalue = true"), "origins[2].conditions[0].value", "not a boolean"),
+        (one("json = \"count($.nodes[*])\"\nop = \"==\"\nvalue = \"3\""), "origins[2].conditions[0].value", "count(...) is a number"),
+        (one("json = \"length($.nodes)\"\nop = \"!=\"\nvalue = false"), "origins[2].conditions[0].value", "length(...) is a number"),
+        (one("json = \"$.db\"\nop = \"==\""), "origins[2].conditions[0].value", "missing"),
+        (one("json = \"$.db\"\nop = \"exists\"\nvalue = \"up\""), "origins[2].conditions[0].value", "exists takes no value"),
+        (one("json = \"$.db\"\nop = \"==\"\nvalue = nan"), "origins[2].conditions[0].value", "not a finite number"),
+        (one(&format!("body = true\nop = \"contains\"\nvalue = \"{}\"", long(1025))), "origins[2].conditions[0].value", "a value is at most 1024"),
+        (one("json = \"$.db\"\nop = \"==\"\nvalue = [\"up\"]"), "origins[2].conditions[0].value", "did not match any variant"),
+        // The subject: one, well named, and read by the probe.
+        (one("op = \"exists\""), "origins[2].conditions[0]", "names no subject"),
+        (one("status = true\njson = \"$.a\"\nop = \"exists\""), "origins[2].conditions[0].json", "already judges status"),
+        (one("status = false\nop = \"==\"\nvalue = 200"), "origins[2].conditions[0].status", "set status = true"),
+        (one("header = \"x foo\"\nop = \"exists\""), "origins[2].conditions[0].header", "not a valid header name"),
+        (one("path = \"$.a\"\nop = \"exists\""), "origins[2].conditions[0].path", "unknown field `path`"),
+        (
+            fleet("[head]\n[[origins.conditions]]\nname = \"db\"\njson = \"$.db\"\nop = \"exists\"\n"),
+            "origins[3].conditions[0].json",
+            "a HEAD probe reads no body",
+        ),
+        (
+            fleet("[head]\n[[origins.conditions]]\nname = \"db\"\nbody = true\nop = \"contains\"\nvalue = \"ok\"\n"),
+            "origins[3].conditions[0].body",
+            "a HEAD probe reads no body",
+        ),
+        // Its name and what it fails to.
+        (one("status = true\nop = \"<\"\nvalue = 500\nfails = \"broken\""), "origins[2].conditions[0].fails", "not a health"),
+        (
+            fleet("[[origins.conditions]]\nname = \"DB\"\nstatus = true\nop = \"<\"\nvalue = 500\n"),
+            "origins[2].conditions[0].name",
+            "1 to 32 characters",
+        ),
+        (
+            fleet(&format!("[[origins.conditions]]\nname = \"{}\"\nstatus = true\nop = \"<\"\nvalue = 500\n", long(33))),
+            "origins[2].conditions[0].name",
+            "1 to 32 characters",
+        ),
+        (
+            fleet(&"[[origins.conditions]]\nname = \"db\"\nstatus = true\nop = \"<\"\nvalue = 500\n".repeat(2)),
+            "origins[2].conditions[1].name",
+            "already a condition of this origin",
+        ),
+        (
+            fleet(&(0..17).fold(String::new(), |toml, i| {
+                toml + &format!("[[origins.conditions]]\nname = \"c{i}\"\nstatus = true\nop = \"<\"\nvalue = 500\n")
+            })),
+            "origins[2].conditions",
+            "17 conditions; an origin has 16 at most",
+        ),
+        (
+            "[regions.r]\n[[origins]]\nname = \"a\"\nregion = \"r\"\nurl = \"https://a.example.com/\"\n[[origins]]\nname = \"c\"\nregion = \"r\"\nkind = \"heartbeat\"\nperiod_s = 60\ngrace_s = 30\ntoken_secret = \"C_TOKEN\"\n[[origins.conditions]]\nname = \"db\"\nstatus = true\nop = \"==\"\nvalue = 200\n".to_string(),
+            "origins[1].conditions",
+            "a heartbeat check is not probed",
+        ),
+    ];
+    rows
+}
+
 /// Every row of every table, with its table's name.
 pub fn all() -> Vec<(&'static str, String, &'static str, &'static str)> {
     type Table = fn() -> Vec<Row>;
-    let tables: [(&str, Table); 4] =
-        [("general", general), ("heartbeat", heartbeat), ("maintenance", maintenance), ("notify", notify)];
+    let tables: [(&str, Table); 5] = [
+        ("general", general),
+        ("heartbeat", heartbeat),
+        ("maintenance", maintenance),
+        ("notify", notify),
+        ("conditions", conditions),
+    ];
     tables.into_iter().flat_map(|(name, table)| table().into_iter().map(move |(t, f, m)| (name, t, f, m))).collect()
 }

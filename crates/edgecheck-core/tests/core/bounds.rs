@@ -84,8 +84,10 @@ fn refresh(c: &Config, at: u64, health: Health) -> Merged {
         Health::Degraded => (Reason::BodyDegraded, 207),
         Health::Down => (Reason::StatusMismatch, 503),
     };
-    let probe =
-        Probe { verdict: Verdict { health, reason, http_status: Some(status) }, latency_ms: Some(u64::MAX / 2) };
+    let probe = Probe {
+        verdict: Verdict { health, reason, http_status: Some(status), condition: None },
+        latency_ms: Some(u64::MAX / 2),
+    };
     let vantages = c.settings().vantages.len();
     let origins = c.origins().len();
     let seen = |i: usize| i < PROBED;

@@ -92,8 +92,12 @@ fn classification_by_status_and_body() {
     ];
     for &(extra, status, content_type, body, health, reason) in rows {
         let c = valid(&format!("{BASE}{extra}\n"));
-        let outcome =
-            Outcome::Answered { status, content_type: content_type.map(String::from), body: body.as_bytes().to_vec() };
+        let outcome = Outcome::Answered {
+            status,
+            content_type: content_type.map(String::from),
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        };
         let got = classify(&c.origins()[0], &outcome);
         assert_eq!(
             (got.health, got.reason, got.http_status),
@@ -118,7 +122,7 @@ fn classification_of_failures() {
     for (outcome, reason, http_status) in rows {
         assert_eq!(
             classify(&c.origins()[0], &outcome),
-            Verdict { health: Health::Down, reason, http_status },
+            Verdict { health: Health::Down, reason, http_status, condition: None },
             "{outcome:?}"
         );
     }
@@ -130,7 +134,7 @@ fn classification_of_failures() {
 fn interim_answers_are_looked_past() {
     let c = valid(BASE);
     let judge = |status: u16, body: &[u8]| {
-        let outcome = Outcome::Answered { status, content_type: None, body: body.to_vec() };
+        let outcome = Outcome::Answered { status, content_type: None, headers: Vec::new(), body: body.to_vec() };
         let v = classify(&c.origins()[0], &outcome);
         (v.health, v.reason, v.http_status)
     };
@@ -197,6 +201,7 @@ fn slow_answers_are_degraded_by_the_most_specific_threshold() {
     let answer = |status: u16, body: &str| Outcome::Answered {
         status,
         content_type: Some("application/json".into()),
+        headers: Vec::new(),
         body: body.as_bytes().to_vec(),
     };
     let ok = answer(200, r#"{"status":"UP"}"#);
@@ -238,7 +243,7 @@ fn slow_answers_are_degraded_by_the_most_specific_threshold() {
     for (name, outcome, latency_ms, health, reason, http_status) in rows {
         let origin = named(&c, name);
         let got = judge(origin, &outcome, latency_ms);
-        assert_eq!(got, Verdict { health, reason, http_status }, "{name} {outcome:?} in {latency_ms:?} ms");
+        assert_eq!(got, Verdict::new(health, reason, http_status), "{name} {outcome:?} in {latency_ms:?} ms");
         let probe = Probe::judged(origin, &outcome, latency_ms);
         assert_eq!((probe.verdict, probe.latency_ms), (got, latency_ms), "{name}");
         // classify is every rule but this one: never slow.
@@ -247,6 +252,6 @@ fn slow_answers_are_degraded_by_the_most_specific_threshold() {
     // Without a threshold at any level, no latency is slow.
     let a = &bare.origins()[0];
     for ms in [0, 1, 1999, 2000, u64::MAX] {
-        assert_eq!(judge(a, &ok, Some(ms)), Verdict { health: Up, reason: Ok, http_status: Some(200) }, "{ms}");
+        assert_eq!(judge(a, &ok, Some(ms)), Verdict::new(Up, Ok, Some(200)), "{ms}");
     }
 }

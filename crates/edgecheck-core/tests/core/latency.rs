@@ -95,7 +95,7 @@ fn latency_round(
         Some(ms) => (Health::Up, Reason::Ok, Some(200), Some(ms)),
         None => (Health::Down, Reason::Timeout, None, Some(2_000)),
     };
-    let probes = vec![Probe { verdict: Verdict { health, reason, http_status }, latency_ms }];
+    let probes = vec![Probe { verdict: Verdict { health, reason, http_status, condition: None }, latency_ms }];
     advance(c, prev, &Round { checked_at_ms: at, duration_ms: 5, probes }, true)
 }
 

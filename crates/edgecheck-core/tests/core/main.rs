@@ -1,5 +1,5 @@
 //! Host tests of the pure core, one file per core module (`config.rs`,
-//! `classify.rs`, `aggregate.rs`, `http.rs`, `monitor.rs`, `uptime.rs`,
+//! `assertion.rs`, `classify.rs`, `aggregate.rs`, `http.rs`, `monitor.rs`, `uptime.rs`,
 //! `schedule.rs`, `store.rs`, `latency.rs`, `vantages.rs`, `view.rs`, `detail.rs`, and
 //! `surfaces.rs` for the renderers), plus `robust.rs` (properties that nothing
 //! makes the core panic) and `bounds.rs` (every documented bound at its worst,
@@ -16,6 +16,7 @@ use edgecheck_core::view::shown;
 use proptest::prelude::*;
 
 mod aggregate;
+mod assertion;
 mod bounds;
 #[path = "../cases/config_errors.rs"]
 mod cases;
@@ -117,7 +118,7 @@ fn probes(codes: &str) -> Vec<Probe> {
                 't' => (Health::Down, Reason::Timeout, None),
                 _ => (Health::Down, Reason::ConnectError, None),
             };
-            Probe { verdict: Verdict { health, reason, http_status }, latency_ms: Some(1) }
+            Probe { verdict: Verdict { health, reason, http_status, condition: None }, latency_ms: Some(1) }
         })
         .collect()
 }

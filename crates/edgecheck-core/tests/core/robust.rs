@@ -5,7 +5,7 @@
 
 use edgecheck_core::aggregate::{Overall, Probe};
 use edgecheck_core::classify::{Health, Reason, Verdict};
-use edgecheck_core::config::Named;
+use edgecheck_core::config::{ConditionName, Named};
 use edgecheck_core::http::{self, dispatch, BadgeFormat, Extras, Incoming, Target, Variant};
 use edgecheck_core::monitor::{Change, Kind, MonitorState, OriginTrack, Snapshot, Track, VantageTrack};
 use edgecheck_core::uptime::{daily, Uptimes};
@@ -24,12 +24,13 @@ fn time() -> impl Strategy<Value = u64> {
 }
 
 fn probe() -> impl Strategy<Value = Probe> {
-    (health(), 0..Reason::ALL.len(), proptest::option::of(any::<u16>()), proptest::option::of(any::<u64>())).prop_map(
-        |(health, r, http_status, latency_ms)| Probe {
-            verdict: Verdict { health, reason: Reason::ALL[r], http_status },
+    // A condition's name, of any length a name may have (any reason may carry one in a loaded state).
+    let condition = proptest::option::of("[a-z0-9._-]{1,32}".prop_map(|n| ConditionName::new(&n).unwrap()));
+    (health(), 0..Reason::ALL.len(), proptest::option::of(any::<u16>()), proptest::option::of(any::<u64>()), condition)
+        .prop_map(|(health, r, http_status, latency_ms, condition)| Probe {
+            verdict: Verdict { health, reason: Reason::ALL[r], http_status, condition },
             latency_ms,
-        },
-    )
+        })
 }
 
 fn track() -> impl Strategy<Value = OriginTrack> {
@@ -150,7 +151,7 @@ proptest! {
     fn any_state_advances_through_any_round(state in state(), at in time(), healths in proptest::collection::vec(health(), 7), isolated in any::<bool>()) {
         let c = valid(FLEET);
         let probes = healths.iter().map(|&health| Probe {
-            verdict: Verdict { health, reason: if health == Health::Up { Reason::Ok } else { Reason::StatusMismatch }, http_status: Some(200) },
+            verdict: Verdict { health, reason: if health == Health::Up { Reason::Ok } else { Reason::StatusMismatch }, http_status: Some(200), condition: None },
             latency_ms: Some(1),
         }).collect();
         let round = edgecheck_core::aggregate::Round { checked_at_ms: at, duration_ms: 1, probes };
@@ -199,7 +200,10 @@ fn counters_at_their_limit_saturate() {
     let c = valid(FLEET);
     let probes = |health| {
         let reason = if health == Health::Up { Reason::Ok } else { Reason::StatusMismatch };
-        vec![Probe { verdict: Verdict { health, reason, http_status: Some(200) }, latency_ms: Some(1) }; 7]
+        vec![
+            Probe { verdict: Verdict { health, reason, http_status: Some(200), condition: None }, latency_ms: Some(1) };
+            7
+        ]
     };
     let down = advance(&c, None, &Round { checked_at_ms: 0, duration_ms: 1, probes: probes(Health::Down) }, true);
     let mut state = down.state;

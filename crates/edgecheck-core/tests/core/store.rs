@@ -381,7 +381,12 @@ fn stored_rows_fit_the_platform_at_the_fleet_limit() {
     );
     let c = super::fleet_limit(&settings);
     let probe = Probe {
-        verdict: Verdict { health: Health::Degraded, reason: Reason::BodyDegraded, http_status: Some(207) },
+        verdict: Verdict {
+            health: Health::Degraded,
+            reason: Reason::BodyDegraded,
+            http_status: Some(207),
+            condition: None,
+        },
         latency_ms: Some(123_456),
     };
     let reports: Vec<Report> = (0..9)

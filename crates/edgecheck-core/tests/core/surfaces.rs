@@ -357,7 +357,7 @@ signing_secret = "HOOK_SECRET"
 origins = ["*"]
 "#,
     );
-    let ok = Outcome::Answered { status: 200, content_type: None, body: b"OK".to_vec() };
+    let ok = Outcome::Answered { status: 200, content_type: None, headers: Vec::new(), body: b"OK".to_vec() };
     let probes = c.origins().iter().map(|o| Probe::judged(o, &ok, Some(900))).collect();
     let advanced = advance(&c, None, &Round { checked_at_ms: AT, duration_ms: 901, probes }, true);
     (c, advanced)

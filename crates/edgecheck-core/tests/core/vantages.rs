@@ -49,7 +49,7 @@ fn probe(code: char) -> Probe {
         't' => (Health::Down, Reason::Timeout, None),
         other => panic!("no probe code {other}"),
     };
-    Probe { verdict: Verdict { health, reason, http_status }, latency_ms: Some(10) }
+    Probe { verdict: Verdict { health, reason, http_status, condition: None }, latency_ms: Some(10) }
 }
 
 /// The reports of vantage `v`: `codes` has one code per origin (a, b, c), or is
@@ -361,7 +361,7 @@ proptest! {
 fn a_canary_answers_with_any_status_and_nothing_else() {
     use edgecheck_core::classify::Outcome;
     use edgecheck_core::vantage::canary_answered;
-    let answered = |status| Outcome::Answered { status, content_type: None, body: Vec::new() };
+    let answered = |status| Outcome::Answered { status, content_type: None, headers: Vec::new(), body: Vec::new() };
     let rows: &[(Outcome, bool)] = &[
         (answered(200), true),
         (answered(503), true),
@@ -438,7 +438,7 @@ fall = {fall}
 /// ([`Probe::judged`]), then merged by the quorum.
 fn timed_refresh(c: &Config, at: u64, latencies: [u64; 3]) -> edgecheck_core::vantage::Merged {
     use edgecheck_core::classify::Outcome;
-    let ok = Outcome::Answered { status: 200, content_type: None, body: b"OK".to_vec() };
+    let ok = Outcome::Answered { status: 200, content_type: None, headers: Vec::new(), body: b"OK".to_vec() };
     let all = latencies
         .iter()
         .enumerate()
