@@ -27,6 +27,7 @@ mod prober;
 mod runtime;
 mod snapshot;
 mod store;
+mod tcp;
 
 use edgecheck_core::config::Config;
 use edgecheck_core::http::{self, Dispatch, MonitorCall, Reply, Source};

@@ -32,6 +32,7 @@ use futures::{stream, StreamExt};
 use worker::{AbortController, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response};
 
 use crate::runtime::{self, now_ms};
+use crate::tcp;
 
 pub(crate) const USER_AGENT: &str = concat!("edgecheck/", env!("CARGO_PKG_VERSION"), " (health probe)");
 
@@ -135,11 +136,15 @@ async fn probe(origin: &Origin, env: &Env, vantage: &str, max_body: usize, deadl
         let detail = ProbeDetail::new(Some("not started before the round's deadline"), Vec::new(), None);
         return (Probe::assessed(origin, &Outcome::Skipped, None).0, detail);
     };
-    let (outcome, detail, latency_ms) = match request(&origin.url, origin.method, &origin.headers, env, vantage) {
-        Ok(request) => {
-            let (outcome, detail) = fetch_within(request, origin.method, max_body, timeout_ms).await;
-            (outcome, detail, Some(now_ms().saturating_sub(sent_at)))
-        }
+    let sent = match &origin.tcp {
+        Some(check) => Ok(tcp::connect_within(check, timeout_ms).await),
+        None => match request(&origin.url, origin.method, &origin.headers, env, vantage) {
+            Ok(request) => Ok(fetch_within(request, origin.method, max_body, timeout_ms).await),
+            Err(nothing_sent) => Err(nothing_sent),
+        },
+    };
+    let (outcome, detail, latency_ms) = match sent {
+        Ok((outcome, detail)) => (outcome, detail, Some(now_ms().saturating_sub(sent_at))),
         Err((nothing_sent, error)) => (nothing_sent, ProbeDetail::new(Some(&error), Vec::new(), None), None),
     };
     // The vantage judges its own latency: a healthy answer slower than the

@@ -35,6 +35,7 @@ use libtest_mimic::{Arguments, Trial};
 use serde_json::{json, Value};
 
 mod bundle;
+mod checks;
 mod config_error;
 mod deadline;
 mod drains;
@@ -53,6 +54,7 @@ mod vantages;
 mod zones;
 
 use bundle::*;
+use checks::*;
 use config_error::*;
 use deadline::*;
 use drains::*;
@@ -237,6 +239,24 @@ const CASES: &[Case] = &[
         fleet: || pairs(&[("o1", "spring"), ("o2", "spring"), ("o3", "spring"), ("trace", "trace")]),
         config: vantage_config,
         run: vantages_agree_before_an_origin_fails,
+        also: None,
+        shared_port: false,
+        own_wasm: false,
+    },
+    Case {
+        name: "a_failed_condition_is_down_and_named",
+        fleet: || pairs(&[("api", "db-up")]),
+        config: condition_config,
+        run: a_failed_condition_is_down_and_named,
+        also: None,
+        shared_port: false,
+        own_wasm: false,
+    },
+    Case {
+        name: "tcp_checks_follow_their_peer",
+        fleet: tcp_fleet,
+        config: tcp_config,
+        run: tcp_checks_follow_their_peer,
         also: None,
         shared_port: false,
         own_wasm: false,

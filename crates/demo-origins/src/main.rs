@@ -82,6 +82,18 @@ enum Mode {
     /// 200 health+json `{"status":"pass"}` only with `Authorization: Bearer demo-only-token`,
     /// else 401: shows that a header naming a secret was sent.
     RequireToken,
+    /// Raw TCP, as a Redis server without auth: reads one line, answers
+    /// `+PONG` to exactly `PING`, `-ERR unknown command` to anything else.
+    Redis,
+    /// Raw TCP, as a Redis server that wants a password: reads one line and
+    /// answers `-NOAUTH Authentication required.`.
+    RedisNoAuth,
+    /// Raw TCP, as an SSH server: writes its banner on accept, reads nothing.
+    SshBanner,
+    /// Raw TCP: accepts the connection and closes it at once.
+    AcceptClose,
+    /// Raw TCP: accepts and reads, never writes a byte (until the peer closes).
+    Silent,
 }
 
 /// How late `slow-from-…` answers the listed vantages, ms.
@@ -197,6 +209,9 @@ impl Mode {
         Mode::Fixed("503-degraded", 503, "application/json", r#"{"status":"degraded"}"#),
         Mode::Fixed("invalid-json", 200, "application/json", r#"{"status": "UP", "components": {"#),
         Mode::Fixed("redirect", 302, "text/plain", ""),
+        // JSON that is none of the known health formats: an origin's conditions judge it.
+        Mode::Fixed("db-up", 200, "application/json", r#"{"db":"up"}"#),
+        Mode::Fixed("db-down", 200, "application/json", r#"{"db":"down"}"#),
         // JSON with a repeated key: the last one wins, as in JavaScript's JSON.parse.
         Mode::Fixed("duplicate-keys", 200, "application/json", r#"{"status":"UP","status":"DOWN"}"#),
         Mode::Refuse,
@@ -211,6 +226,11 @@ impl Mode {
         Mode::DeepJson,
         Mode::Flap,
         Mode::RequireToken,
+        Mode::Redis,
+        Mode::RedisNoAuth,
+        Mode::SshBanner,
+        Mode::AcceptClose,
+        Mode::Silent,
     ];
 
     fn name(self) -> String {
@@ -246,6 +266,11 @@ impl Mode {
             Mode::Flood => "flood",
             Mode::Flap => "flap",
             Mode::RequireToken => "require-token",
+            Mode::Redis => "redis",
+            Mode::RedisNoAuth => "redis-noauth",
+            Mode::SshBanner => "ssh-banner",
+            Mode::AcceptClose => "accept-close",
+            Mode::Silent => "silent",
         }
     }
 
@@ -559,10 +584,62 @@ fn serve_shared(origins: &Arc<BTreeMap<String, Arc<Origin>>>, listener: TcpListe
 }
 
 fn serve_probe(origin: &Origin, mut stream: TcpStream) {
+    if serve_raw(origin, &mut stream) {
+        return;
+    }
     let Some(request) = read_head(&mut stream) else {
         return;
     };
     answer_probe(origin, stream, request);
+}
+
+/// Serves a raw TCP mode (a TCP check's peer); `false` for an HTTP mode.
+fn serve_raw(origin: &Origin, stream: &mut TcpStream) -> bool {
+    let mode = origin.mode();
+    if !matches!(mode, Mode::Redis | Mode::RedisNoAuth | Mode::SshBanner | Mode::AcceptClose | Mode::Silent) {
+        return false;
+    }
+    origin.hits.fetch_add(1, Ordering::SeqCst);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    match mode {
+        Mode::Redis | Mode::RedisNoAuth => {
+            let Some(line) = read_line(stream) else { return true };
+            let reply: &[u8] = match (mode, line.as_slice()) {
+                (Mode::RedisNoAuth, _) => b"-NOAUTH Authentication required.\r\n",
+                (_, b"PING") => b"+PONG\r\n",
+                _ => b"-ERR unknown command\r\n",
+            };
+            let _ = stream.write_all(reply);
+        }
+        Mode::SshBanner => {
+            let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n");
+            thread::sleep(Duration::from_secs(1));
+        }
+        Mode::Silent => {
+            let mut sink = [0u8; 1024];
+            while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+        }
+        _ => {}
+    }
+    true
+}
+
+/// One line of at most 512 bytes, without its CRLF; `None` when the peer
+/// closes, stalls for 10 s or sends a longer line.
+fn read_line(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.len() <= 512 {
+        if stream.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        line.push(byte[0]);
+        if line.ends_with(b"\r\n") {
+            line.truncate(line.len() - 2);
+            return Some(line);
+        }
+    }
+    None
 }
 
 /// Answers one probe of `origin` as its mode says.
@@ -590,6 +667,8 @@ fn answer_probe(origin: &Origin, mut stream: TcpStream, request: Head) {
             answer(200, "application/health+json", r#"{"status":"pass"}"#)
         }
         Mode::RequireToken => answer(401, "application/json", r#"{"error":"unauthorized"}"#),
+        // A raw TCP mode set after this request arrived: no HTTP answer.
+        Mode::Redis | Mode::RedisNoAuth | Mode::SshBanner | Mode::AcceptClose | Mode::Silent => {}
         Mode::FailFrom(list) if from(list, request.vantage.as_deref()) => {
             answer(503, "text/plain", "Service Unavailable")
         }

@@ -28,6 +28,17 @@
 //! final answer behind it is judged.
 //! Bodies are recognised by [`read_body`]; see its table for the formats.
 //!
+//! **A TCP check** (`kind = "tcp"`, [`crate::config::tcp`]) has no status
+//! code and no body: rules 1 to 3 and 11 apply as to any probe, and in place
+//! of rules 4 to 10 and 12:
+//!
+//! | when | health | reason |
+//! |---|---|---|
+//! | `tls = true` and the handshake failed | down | `tls_error` |
+//! | the peer closed before the whole `expect_reply` | down | `connection_closed` |
+//! | the reply does not start with `expect_reply` | down | `reply_mismatch` |
+//! | otherwise (connected, and the reply as expected) | up | `ok` |
+//!
 //! **Conditions** (`[[origins.conditions]]`, [`crate::assertion`]) are judged
 //! on every complete answer (rules 7 to 12), whatever the `format`. When one
 //! does not hold, the verdict is the worse of the table's and the
@@ -92,11 +103,19 @@ pub enum Reason {
     /// One of the origin's conditions does not hold on the answer; the
     /// verdict names it ([`Verdict::condition`]).
     AssertionFailed,
+    /// A TCP check with `tls = true`: the TLS handshake failed (an expired,
+    /// untrusted or wrongly named certificate, or a peer that speaks no TLS).
+    TlsError,
+    /// A TCP check: the peer closed the connection before the whole
+    /// `expect_reply`.
+    ConnectionClosed,
+    /// A TCP check: the reply does not start with `expect_reply`.
+    ReplyMismatch,
 }
 
 impl Reason {
     /// Every reason class, in the order of the rule table.
-    pub const ALL: [Reason; 15] = [
+    pub const ALL: [Reason; 18] = [
         Reason::ConnectError,
         Reason::Timeout,
         Reason::Skipped,
@@ -110,6 +129,9 @@ impl Reason {
         Reason::Slow,
         Reason::Ok,
         Reason::AssertionFailed,
+        Reason::TlsError,
+        Reason::ConnectionClosed,
+        Reason::ReplyMismatch,
         Reason::HeartbeatMissed,
         Reason::HeartbeatFailed,
     ];
@@ -138,6 +160,9 @@ impl Reason {
             Reason::HeartbeatFailed => "heartbeat_failed",
             Reason::Slow => "slow",
             Reason::AssertionFailed => "assertion_failed",
+            Reason::TlsError => "tls_error",
+            Reason::ConnectionClosed => "connection_closed",
+            Reason::ReplyMismatch => "reply_mismatch",
         }
     }
 }
@@ -164,6 +189,13 @@ pub enum Outcome {
     /// The runtime refused to build the request (for example a secret's value
     /// with a line break, which no header may carry); nothing was sent.
     RequestInvalid,
+    /// A TCP check connected (and finished its TLS handshake, with `tls`),
+    /// wrote its `send` and read `reply`: at most as many bytes as its
+    /// `expect_reply` has (none without one). `closed` when the peer closed
+    /// the connection before that many arrived.
+    Replied { reply: Vec<u8>, closed: bool },
+    /// A TCP check with `tls`: connected, but the TLS handshake failed.
+    TlsFailed,
 }
 
 /// The judgement of one probe.
@@ -236,6 +268,19 @@ fn by_table_and_conditions(origin: &Origin, outcome: &Outcome) -> Judged {
         Outcome::SecretMissing => down(Reason::SecretMissing, None),
         Outcome::RequestInvalid => down(Reason::RequestInvalid, None),
         Outcome::BodyTooLarge { status } => down(Reason::BodyTooLarge, Some(*status)),
+        Outcome::TlsFailed => down(Reason::TlsError, None),
+        Outcome::Replied { reply, closed } => {
+            match origin.tcp.as_ref().and_then(|tcp| tcp.expect_reply.as_deref()).map(str::as_bytes) {
+                Some(expected) if !reply.starts_with(expected) => {
+                    if *closed && expected.starts_with(reply) {
+                        down(Reason::ConnectionClosed, None)
+                    } else {
+                        down(Reason::ReplyMismatch, None)
+                    }
+                }
+                _ => Judged { verdict: Verdict::new(Health::Up, Reason::Ok, None), seen: None },
+            }
+        }
         Outcome::Answered { status, content_type, headers, body } => {
             let (status, content_type, headers, body) = match past_interim(*status, body) {
                 Some(final_answer) => final_answer,

@@ -8,8 +8,9 @@
 //!   problem at once, each naming its field path (`origins[3].url`), with
 //!   `check` (the checks of one value, shared by every part of validation),
 //!   `notify` (`[[notify]]`) and `maintenance` (`[[maintenance]]`),
-//!   [`window`], the maintenance windows those declare, and [`condition`],
-//!   what an origin's `[[origins.conditions]]` are and their checks.
+//!   [`window`], the maintenance windows those declare, [`condition`],
+//!   what an origin's `[[origins.conditions]]` are and their checks, and
+//!   [`tcp`], a TCP check's keys.
 //!
 //! Two stages, as in ripgrep's `LowArgs` / `HiArgs`. `edgecheck check` runs
 //! both at deploy time and writes the validated `Config` as a fleet document
@@ -25,6 +26,7 @@ mod notify;
 mod origin;
 mod raw;
 mod settings;
+pub mod tcp;
 mod validate;
 pub mod window;
 
@@ -34,6 +36,7 @@ pub use raw::{
     parse_toml, RawChannel, RawCondition, RawConfig, RawHeader, RawMaintenance, RawOrigin, RawQuorum, RawRegion,
     RawSettings, RawStatus, RawValue, RawWeekly,
 };
+pub use tcp::TcpCheck;
 
 use serde::{Deserialize, Serialize};
 
@@ -392,6 +395,10 @@ pub struct Origin {
     /// pings it receives, never probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heartbeat: Option<Heartbeat>,
+    /// `Some` for a TCP check (`kind = "tcp"`): probed with a TCP connect
+    /// instead of an HTTP request; `url` is then its [`TcpCheck::address`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpCheck>,
 }
 
 /// A heartbeat check's rule, as Healthchecks.io's: up while its last

@@ -1,17 +1,21 @@
 //! One origin's own keys: a probed origin's (URL, method, expected status,
 //! headers, format, conditions, timeout, rise and fall, with the settings'
-//! defaults) or a heartbeat check's (period, grace, token secret). The list
-//! of origins, their names and regions, is `validate.rs`'s.
+//! defaults), a TCP check's (its target, what it sends and expects, TLS;
+//! [`super::tcp`]) or a heartbeat check's (period, grace, token secret). The
+//! list of origins, their names and regions, is `validate.rs`'s.
 
 use std::collections::BTreeMap;
 
 use super::check::{check_secret_name, check_url, opt_ranged, ranged, Errors};
 use super::condition::conditions;
 use super::raw::{RawHeader, RawOrigin, RawStatus};
+use super::tcp::{tcp_check, tcp_keys};
 use super::{Format, HeaderValue, Heartbeat, Method, Origin, Settings, StatusRule, StatusSet, MAX_HEARTBEAT_S};
 
 /// `kind` of a heartbeat check.
 pub(super) const HEARTBEAT: &str = "heartbeat";
+/// `kind` of a TCP check.
+const TCP: &str = "tcp";
 
 /// One origin's own keys, with the settings' defaults; `inherited` is the
 /// slow threshold it takes when it has none of its own (its region's, else
@@ -25,16 +29,18 @@ pub(super) fn origin(
     errs: &mut Errors,
 ) -> Origin {
     let field = |key: &str| format!("{path}.{key}");
-    match o.kind.as_deref() {
-        None | Some("http") => {}
+    let is_tcp = match o.kind.as_deref() {
+        None | Some("http") => false,
+        Some(TCP) => true,
         Some(HEARTBEAT) => return heartbeat(path, o, region, settings, errs),
         Some(other) => {
             errs.push(
                 field("kind"),
-                format!("\"{other}\" is not a kind of origin; expected \"http\" or \"heartbeat\""),
+                format!("\"{other}\" is not a kind of origin; expected \"http\", \"tcp\" or \"heartbeat\""),
             );
+            false
         }
-    }
+    };
     for (key, set) in [
         ("period_s", o.period_s.is_some()),
         ("grace_s", o.grace_s.is_some()),
@@ -44,9 +50,21 @@ pub(super) fn origin(
             errs.push(field(key), "only a heartbeat check has this key; set kind = \"heartbeat\" or remove it");
         }
     }
-    let url = match o.url.as_deref() {
-        Some(url) => check_url(&field("url"), url, errs),
-        None => {
+    let tcp = if is_tcp {
+        for (key, _) in http_keys(o).iter().filter(|(_, set)| *set) {
+            errs.push(field(key), "a TCP check sends no HTTP request: remove this key, or the kind");
+        }
+        Some(tcp_check(path, o, errs))
+    } else {
+        for (key, _) in tcp_keys(o).iter().filter(|(_, set)| *set) {
+            errs.push(field(key), "only a TCP check has this key; set kind = \"tcp\" or remove it");
+        }
+        None
+    };
+    let url = match (&tcp, o.url.as_deref()) {
+        (Some(tcp), _) => tcp.address(),
+        (None, Some(url)) => check_url(&field("url"), url, errs),
+        (None, None) => {
             errs.push(field("url"), "missing: a probed origin needs the URL of its health endpoint");
             String::new()
         }
@@ -87,26 +105,33 @@ pub(super) fn origin(
         headers: headers(&field("headers"), &o.headers, errs),
         format: format(&field("format"), o.format.as_deref(), errs),
         degraded_after_ms,
-        conditions: conditions(path, &o.conditions, method, errs),
+        conditions: if tcp.is_some() { Vec::new() } else { conditions(path, &o.conditions, method, errs) },
         heartbeat: None,
+        tcp,
     }
+}
+
+/// Keys only an HTTP probe has, with whether `o` sets each.
+fn http_keys(o: &RawOrigin) -> [(&'static str, bool); 6] {
+    [
+        ("url", o.url.is_some()),
+        ("method", o.method.is_some()),
+        ("expect_status", o.expect_status.is_some()),
+        ("headers", !o.headers.is_empty()),
+        ("format", o.format.is_some()),
+        ("conditions", !o.conditions.is_empty()),
+    ]
 }
 
 /// A heartbeat check: `period_s`, `grace_s` and `token_secret`, none of a
 /// probe's keys; `rise` and `fall` default to 1, as `grace_s` already damps it.
 fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs: &mut Errors) -> Origin {
     let field = |key: &str| format!("{path}.{key}");
-    let probe_keys = [
-        ("url", o.url.is_some()),
-        ("method", o.method.is_some()),
-        ("expect_status", o.expect_status.is_some()),
-        ("timeout_ms", o.timeout_ms.is_some()),
-        ("headers", !o.headers.is_empty()),
-        ("format", o.format.is_some()),
-        ("degraded_after_ms", o.degraded_after_ms.is_some()),
-        ("conditions", !o.conditions.is_empty()),
-    ];
-    for (key, _) in probe_keys.iter().filter(|(_, set)| *set) {
+    let probe_keys = http_keys(o)
+        .into_iter()
+        .chain(tcp_keys(o))
+        .chain([("timeout_ms", o.timeout_ms.is_some()), ("degraded_after_ms", o.degraded_after_ms.is_some())]);
+    for (key, _) in probe_keys.filter(|(_, set)| *set) {
         errs.push(field(key), "a heartbeat check is not probed: remove this key, or the kind");
     }
     let max = i64::from(MAX_HEARTBEAT_S);
@@ -147,6 +172,7 @@ fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs
         degraded_after_ms: None,
         conditions: Vec::new(),
         heartbeat: Some(Heartbeat { period_s, grace_s, token_secret }),
+        tcp: None,
     }
 }
 

@@ -126,7 +126,8 @@ pub enum RawQuorum {
 pub struct RawOrigin {
     pub name: String,
     pub region: String,
-    /// `"http"` (probed, the default) or `"heartbeat"` (pushed pings).
+    /// `"http"` (probed, the default), `"tcp"` (a TCP connect) or
+    /// `"heartbeat"` (pushed pings).
     pub kind: Option<String>,
     /// Required for a probed origin; refused on a heartbeat check.
     pub url: Option<String>,
@@ -136,6 +137,14 @@ pub struct RawOrigin {
     pub grace_s: Option<i64>,
     /// A heartbeat check: the wrangler secret holding its ping token.
     pub token_secret: Option<String>,
+    /// A TCP check: `"host:port"` to connect to ([`super::tcp`]).
+    pub target: Option<String>,
+    /// A TCP check: bytes to write once connected.
+    pub send: Option<String>,
+    /// A TCP check: the bytes the reply must start with.
+    pub expect_reply: Option<String>,
+    /// A TCP check: whether a TLS handshake is part of it.
+    pub tls: Option<bool>,
     pub method: Option<String>,
     pub expect_status: Option<Vec<RawStatus>>,
     pub timeout_ms: Option<i64>,

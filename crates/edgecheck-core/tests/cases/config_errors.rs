@@ -568,15 +568,71 @@ pub fn conditions() -> Vec<Row> {
     rows
 }
 
+/// TCP checks (`kind = "tcp"`).
+pub fn tcp() -> Vec<Row> {
+    let check = |extra: &str| {
+        format!(
+            "[regions.r]\n[[origins]]\nname = \"a\"\nregion = \"r\"\nurl = \"https://a.example.com/\"\n[[origins]]\nname = \"c\"\nregion = \"r\"\nkind = \"tcp\"\n{extra}\n"
+        )
+    };
+    let redis = "target = \"redis.internal:6379\"";
+    let long = "x".repeat(513);
+    vec![
+        (check(""), "origins[1].target", "missing: a TCP check needs"),
+        (check("target = \"redis.internal\""), "origins[1].target", "has no port"),
+        (check("target = \"redis.internal:\""), "origins[1].target", "is not a port"),
+        (check("target = \"redis.internal:0\""), "origins[1].target", "\"0\" is not a port"),
+        (check("target = \"redis.internal:65536\""), "origins[1].target", "\"65536\" is not a port"),
+        (check("target = \"mail.internal:25\""), "origins[1].target", "port 25 (SMTP) is refused"),
+        (check("target = \"tcp://redis.internal:6379\""), "origins[1].target", "write no scheme and no path"),
+        (check("target = \"redis.internal:6379/0\""), "origins[1].target", "write no scheme and no path"),
+        (check("target = \"2001:db8::1:6379\""), "origins[1].target", "write an IPv6 address in brackets"),
+        (check("target = \"[not-v6]:6379\""), "origins[1].target", "is not \"[IPv6 address]:port\""),
+        (check("target = \"redis internal:6379\""), "origins[1].target", "is not a host name or an IP address"),
+        (check(&format!("{redis}\nsend = \"\"")), "origins[1].send", "0 bytes; write 1 to 512"),
+        (check(&format!("{redis}\nexpect_reply = \"{long}\"")), "origins[1].expect_reply", "513 bytes"),
+        (check(&format!("{redis}\nurl = \"https://c.example.com/\"")), "origins[1].url", "a TCP check sends no HTTP"),
+        (check(&format!("{redis}\nmethod = \"HEAD\"")), "origins[1].method", "a TCP check sends no HTTP"),
+        (check(&format!("{redis}\nexpect_status = [200]")), "origins[1].expect_status", "a TCP check sends no HTTP"),
+        (check(&format!("{redis}\nformat = \"auto\"")), "origins[1].format", "a TCP check sends no HTTP"),
+        (check(&format!("{redis}\nheaders = {{ X = \"y\" }}")), "origins[1].headers", "a TCP check sends no HTTP"),
+        (
+            check(&format!("{redis}\n[[origins.conditions]]\nname = \"x\"\nstatus = true\nop = \"==\"\nvalue = 200")),
+            "origins[1].conditions",
+            "a TCP check sends no HTTP",
+        ),
+        (check(&format!("{redis}\ntls = \"yes\"")), "origins[1].tls", ""),
+        (check(&format!("{redis}\ntls = true")), "origins[1].tls", "a TLS check needs expect_reply"),
+        (check(&format!("{redis}\ndegraded_after_ms = 5000")), "origins[1].degraded_after_ms", "below this origin's timeout_ms"),
+        (check(&format!("{redis}\nperiod_s = 60")), "origins[1].period_s", "only a heartbeat check"),
+        (
+            "[regions.r]\n[[origins]]\nname = \"a\"\nregion = \"r\"\nurl = \"https://a.example.com/\"\ntarget = \"x:1\"\n".into(),
+            "origins[0].target",
+            "only a TCP check has this key",
+        ),
+        (
+            "[regions.r]\n[[origins]]\nname = \"a\"\nregion = \"r\"\nurl = \"https://a.example.com/\"\nexpect_reply = \"+OK\"\n".into(),
+            "origins[0].expect_reply",
+            "only a TCP check has this key",
+        ),
+        (
+            "[regions.r]\n[[origins]]\nname = \"a\"\nregion = \"r\"\nurl = \"https://a.example.com/\"\n[[origins]]\nname = \"c\"\nregion = \"r\"\nkind = \"heartbeat\"\nperiod_s = 60\ngrace_s = 0\ntoken_secret = \"T\"\ntarget = \"x:1\"\n".into(),
+            "origins[1].target",
+            "a heartbeat check is not probed",
+        ),
+    ]
+}
+
 /// Every row of every table, with its table's name.
 pub fn all() -> Vec<(&'static str, String, &'static str, &'static str)> {
     type Table = fn() -> Vec<Row>;
-    let tables: [(&str, Table); 5] = [
+    let tables: [(&str, Table); 6] = [
         ("general", general),
         ("heartbeat", heartbeat),
         ("maintenance", maintenance),
         ("notify", notify),
         ("conditions", conditions),
+        ("tcp", tcp),
     ];
     tables.into_iter().flat_map(|(name, table)| table().into_iter().map(move |(t, f, m)| (name, t, f, m))).collect()
 }

@@ -35,6 +35,7 @@ mod robust;
 mod schedule;
 mod store;
 mod surfaces;
+mod tcp;
 mod uptime;
 mod vantages;
 mod view;
