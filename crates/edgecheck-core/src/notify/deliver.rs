@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use super::{Action, Notice, Outcome, Told};
+use crate::classify::Reason;
 use crate::config::{Channel, ChannelKind};
 use crate::time::rfc3339;
 
@@ -234,12 +235,22 @@ pub fn headline(notice: &Notice) -> String {
     }
 }
 
-/// One change as a line: `origin api-1: up → down (timeout)`; in a folded
-/// notice, with how many changes it went through: `origin api-1: up → up (3 changes)`.
+/// One change as a line: `origin api-1: up → down (timeout)`, with the slow
+/// threshold (`(slow, over 800 ms)`) or the failed condition
+/// (`(assertion_failed: db)`); in a folded notice, with how many changes it
+/// went through: `origin api-1: up → up (3 changes)`.
 pub fn line(told: &Told) -> String {
     let who = if told.scope == "global" { "global".to_string() } else { format!("{} {}", told.scope, told.name) };
     let from = told.from.as_deref().unwrap_or("new");
-    let mut notes: Vec<String> = told.reason.iter().map(|r| r.as_str().to_string()).collect();
+    let mut notes: Vec<String> = told
+        .reason
+        .iter()
+        .map(|r| match (r, told.degraded_after_ms, told.condition) {
+            (Reason::Slow, Some(ms), _) => format!("slow, over {ms} ms"),
+            (Reason::AssertionFailed, _, Some(c)) => format!("assertion_failed: {}", c.as_str()),
+            _ => r.as_str().to_string(),
+        })
+        .collect();
     if let Some(n) = told.transitions.filter(|n| *n > 1) {
         notes.push(format!("{n} changes"));
     }

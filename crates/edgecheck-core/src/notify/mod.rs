@@ -51,7 +51,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::Reason;
-use crate::config::Config;
+use crate::config::{ConditionName, Config};
 use crate::write::Write;
 
 pub use outbox::{
@@ -191,6 +191,13 @@ pub struct Told {
     /// For origins: the reason class of its last probe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
+    /// For an origin whose reason is `assertion_failed`: the condition that
+    /// failed (its name, at most 32 bytes; never what it saw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionName>,
+    /// For an origin whose reason is `slow`: its threshold, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degraded_after_ms: Option<u32>,
     /// In a folded notice ([`fold`]): the changes this scope went through
     /// between `from` and `to` (`from == to` when it came back).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -302,6 +302,8 @@ pub fn fold(channel: &str, cs: &mut ChannelState) -> Vec<Write> {
                     let kept = &mut merged[i];
                     kept.to = told.to.clone();
                     kept.reason = told.reason;
+                    kept.condition = told.condition;
+                    kept.degraded_after_ms = told.degraded_after_ms;
                     kept.transitions = Some(kept.transitions.unwrap_or(1) + steps);
                 }
                 None => {

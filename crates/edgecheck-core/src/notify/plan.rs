@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::outbox::fold;
 use super::{to_json, Action, Notice, Notified, NotifyState, Pending, Told, NOTICE_CHANGES};
 use crate::classify::{Health, Reason};
-use crate::config::{Channel, ChannelKind, Config, Named};
+use crate::config::{Channel, ChannelKind, ConditionName, Config, Named};
 use crate::maintenance::InMaintenance;
 use crate::monitor::{MonitorState, Snapshot};
 use crate::write::Write;
@@ -67,11 +67,20 @@ struct Scope {
     name: String,
     status: Option<String>,
     reason: Option<Reason>,
+    /// The failed condition, with reason `assertion_failed`.
+    condition: Option<ConditionName>,
+    /// The slow threshold, with reason `slow`.
+    degraded_after_ms: Option<u32>,
     /// A maintenance window covers it at the round: what was told stands.
     held: bool,
 }
 
 impl Scope {
+    /// A scope with nothing held and no reason.
+    fn of(scope: &'static str, name: String, status: Option<String>) -> Scope {
+        Scope { scope, name, status, reason: None, condition: None, degraded_after_ms: None, held: false }
+    }
+
     fn key(&self) -> String {
         if self.scope == "global" {
             "global".into()
@@ -101,25 +110,33 @@ fn scopes(config: &Config, channel: &Channel, state: &MonitorState) -> Vec<Scope
     if channel.covers.global {
         let status = state.overall.map(|t| health(t.status.health()));
         let held = windows.fleet().is_some();
-        out.push(Scope { scope: "global", name: String::new(), status, reason: None, held });
+        out.push(Scope { held, ..Scope::of("global", String::new(), status) });
     }
     for &r in &channel.covers.regions {
         let name = config.regions()[r].name.clone();
         let status = drained(&name, state.regions.get(&name).map(|t| health(t.status)));
         let held = windows.region(config, r).is_some();
-        out.push(Scope { scope: "region", name, status, reason: None, held });
+        out.push(Scope { held, ..Scope::of("region", name, status) });
     }
     for &o in &channel.covers.origins {
         let name = config.origins()[o].name.clone();
         let track = state.origins.get(&name);
         let status = drained(&name, track.and_then(|t| t.health).map(health));
-        let (reason, held) = (track.map(|t| t.last.verdict.reason), windows.origin(config, o).is_some());
-        out.push(Scope { scope: "origin", name, status, reason, held });
+        let verdict = track.map(|t| t.last.verdict);
+        let reason = verdict.map(|v| v.reason);
+        let degraded_after_ms = config.origins()[o].degraded_after_ms.filter(|_| reason == Some(Reason::Slow));
+        out.push(Scope {
+            reason,
+            condition: verdict.and_then(|v| v.condition),
+            degraded_after_ms,
+            held: windows.origin(config, o).is_some(),
+            ..Scope::of("origin", name, status)
+        });
     }
     if channel.events.vantage {
         for v in &config.settings().vantages {
             let status = state.vantages.get(&v.name).map(|t| t.state.as_str().to_string());
-            out.push(Scope { scope: "vantage", name: v.name.clone(), status, reason: None, held: false });
+            out.push(Scope::of("vantage", v.name.clone(), status));
         }
     }
     out
@@ -169,6 +186,8 @@ fn plan_channel(
                 from: before.cloned().or_else(|| judged.contains(&key).then(|| "up".to_string())),
                 to: now,
                 reason: scope.reason.filter(|_| scope.scope == "origin"),
+                condition: scope.condition,
+                degraded_after_ms: scope.degraded_after_ms,
                 transitions: None,
             });
         }

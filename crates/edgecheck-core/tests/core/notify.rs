@@ -597,3 +597,48 @@ fn a_window_holds_notices_and_its_end_tells_only_what_differs() {
         }
     }
 }
+
+/// A slow origin is told with its threshold and a failed condition with its
+/// name: in the chat line and in the webhook's JSON.
+#[test]
+fn a_slow_origin_and_a_failed_condition_are_told_with_their_threshold_and_name() {
+    use edgecheck_core::aggregate::{Probe, Round};
+    use edgecheck_core::classify::Outcome as Seen;
+    let c = valid(&format!(
+        "[settings]\nrise = 1\nfall = 1\n[regions.r]\n\
+         [[origins]]\nname = \"s\"\nregion = \"r\"\nurl = \"https://s.example.com/\"\ndegraded_after_ms = 300\n\
+         [[origins]]\nname = \"c\"\nregion = \"r\"\nurl = \"https://c.example.com/\"\n\
+         [[origins.conditions]]\nname = \"db\"\njson = \"$.db\"\nop = \"==\"\nvalue = \"up\"\n{HOOK}"
+    ));
+    let answer = |db: &str| Seen::Answered {
+        status: 200,
+        content_type: Some("application/json".into()),
+        headers: Vec::new(),
+        body: format!(r#"{{"db":"{db}"}}"#).into_bytes(),
+    };
+    let round = |at: u64, s_ms: u64, db: &str| Round {
+        checked_at_ms: at,
+        duration_ms: 10,
+        probes: vec![
+            Probe::judged(&c.origins()[0], &answer("up"), Some(s_ms)),
+            Probe::judged(&c.origins()[1], &answer(db), Some(5)),
+        ],
+    };
+    let store = MemoryStore::default();
+    let mut memory = None;
+    for (at, s_ms, db) in [(0, 10, "up"), (15_000, 900, "down")] {
+        let next = advance(&c, memory.as_ref().map(|m: &Memory| &m.state), &round(at, s_ms, db), true);
+        let (m, problems) = store::record(&store, &c, memory, next);
+        assert!(problems.is_empty(), "{problems:?}");
+        memory = Some(m);
+    }
+    let notice = &memory.unwrap().notify["hook"].pending[0].notice;
+    let lines: Vec<String> = notice.changes.iter().map(deliver::line).collect();
+    assert!(lines.contains(&"origin s: up → degraded (slow, over 300 ms)".to_string()), "{lines:?}");
+    assert!(lines.contains(&"origin c: up → down (assertion_failed: db)".to_string()), "{lines:?}");
+    let body: Value = serde_json::to_value(&notice.changes).unwrap();
+    let told = |name: &str| body.as_array().unwrap().iter().find(|t| t["name"] == name).unwrap().clone();
+    assert_eq!((told("s")["reason"].clone(), told("s")["degraded_after_ms"].clone()), (json!("slow"), json!(300)));
+    assert_eq!((told("c")["reason"].clone(), told("c")["condition"].clone()), (json!("assertion_failed"), json!("db")));
+    assert_eq!(told("c").get("degraded_after_ms"), None, "the threshold goes with slow only");
+}
