@@ -48,7 +48,7 @@
 //! (each uses only those before it); the directory's own `mod.rs` may use
 //! all of them, and they may use its own items (not, through it, a sibling's):
 //!
-//! - `config/`: `raw`, `check`, `window`, `condition`, `tcp`, `maintenance`, `notify`, `settings`, `origin`, `validate`;
+//! - `config/`: `raw`, `check`, `window`, `condition`, `tcp`, `maintenance`, `notify`, `slo`, `settings`, `origin`, `validate`;
 //! - `http/`: `path`, `auth`, `cache`, `call`, `ping`, `admin`, `route`, `answer`;
 //! - `notify/`: `outbox`, `plan`, `deliver`;
 //! - `store/`: `memory`, `read`, `repair`, `round`, `operator`;

@@ -9,8 +9,8 @@
 //!   `check` (the checks of one value, shared by every part of validation),
 //!   `notify` (`[[notify]]`) and `maintenance` (`[[maintenance]]`),
 //!   [`window`], the maintenance windows those declare, [`condition`],
-//!   what an origin's `[[origins.conditions]]` are and their checks, and
-//!   [`tcp`], a TCP check's keys.
+//!   what an origin's `[[origins.conditions]]` are and their checks,
+//!   [`tcp`], a TCP check's keys, and [`slo`], the `[[slo]]` objectives.
 //!
 //! Two stages, as in ripgrep's `LowArgs` / `HiArgs`. `edgecheck check` runs
 //! both at deploy time and writes the validated `Config` as a fleet document
@@ -26,6 +26,7 @@ mod notify;
 mod origin;
 mod raw;
 mod settings;
+pub mod slo;
 pub mod tcp;
 mod validate;
 pub mod window;
@@ -33,9 +34,10 @@ pub mod window;
 pub use condition::{Condition, ConditionName};
 pub use notify::{Channel, ChannelKind, Covers, Events, MAX_CHANNELS};
 pub use raw::{
-    parse_toml, RawChannel, RawCondition, RawConfig, RawHeader, RawMaintenance, RawOrigin, RawQuorum, RawRegion,
-    RawSettings, RawStatus, RawValue, RawWeekly,
+    parse_toml, RawBurnAlert, RawChannel, RawCondition, RawConfig, RawHeader, RawMaintenance, RawOrigin, RawQuorum,
+    RawRegion, RawSettings, RawSlo, RawStatus, RawValue, RawWeekly,
 };
+pub use slo::{BurnAlert, Severity, Slo};
 pub use tcp::TcpCheck;
 
 use serde::{Deserialize, Serialize};
@@ -102,6 +104,10 @@ pub struct Config {
     channels: Vec<Channel>,
     /// `[[maintenance]]` windows in file order.
     maintenance: Vec<window::Window>,
+    /// `[[slo]]` objectives in file order; left out of the fleet document
+    /// when there are none, so a fleet without them keeps its digest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    slos: Vec<Slo>,
     /// How many of `origins` are probed (the rest are heartbeat checks).
     #[serde(skip)]
     probed: usize,
@@ -117,6 +123,8 @@ struct Embedded {
     channels: Vec<Channel>,
     #[serde(default)]
     maintenance: Vec<window::Window>,
+    #[serde(default)]
+    slos: Vec<Slo>,
 }
 
 /// `[settings]` with defaults applied.
@@ -253,9 +261,9 @@ impl Config {
         if claimed != actual {
             return Err(FleetDocumentError::DigestMismatch { claimed: claimed.chars().take(64).collect(), actual });
         }
-        let Embedded { settings, regions, origins, channels, maintenance } =
+        let Embedded { settings, regions, origins, channels, maintenance, slos } =
             serde_json::from_str(json).map_err(|e| FleetDocumentError::NotAConfig(e.to_string()))?;
-        Ok((Config::new(settings, regions, origins, channels, maintenance), actual))
+        Ok((Config::new(settings, regions, origins, channels, maintenance, slos), actual))
     }
 
     /// The one assembly of a `Config`: counts the probed origins, which come
@@ -266,9 +274,10 @@ impl Config {
         origins: Vec<Origin>,
         channels: Vec<Channel>,
         maintenance: Vec<window::Window>,
+        slos: Vec<Slo>,
     ) -> Config {
         let probed = origins.iter().take_while(|o| o.heartbeat.is_none()).count();
-        Config { settings, regions, origins, channels, maintenance, probed }
+        Config { settings, regions, origins, channels, maintenance, slos, probed }
     }
 
     /// `[settings]` with defaults applied and quorums resolved.
@@ -301,6 +310,11 @@ impl Config {
     /// `[[maintenance]]` windows in file order ([`crate::maintenance`]).
     pub fn maintenance(&self) -> &[window::Window] {
         &self.maintenance
+    }
+
+    /// `[[slo]]` objectives in file order ([`crate::slo`]).
+    pub fn slos(&self) -> &[Slo] {
+        &self.slos
     }
 
     /// Shards of the fleet: ⌈probed origins / shard_size⌉ (`shard_size` is at

@@ -25,6 +25,39 @@ pub struct RawConfig {
     /// `[[maintenance]]`: planned windows ([`crate::maintenance`]).
     #[serde(default)]
     pub maintenance: Vec<RawMaintenance>,
+    /// `[[slo]]`: objectives and their burn-rate alerts ([`super::slo`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slo: Vec<RawSlo>,
+}
+
+/// One `[[slo]]` objective as written: a `name`, a scope (`origin =
+/// "<name>"`, `region = "<name>"`, or neither for the whole fleet), an
+/// `objective` in percent, a rolling `window_days`, the statuses that count
+/// as `bad`, the `channels` told of its alerts and, optionally, its own
+/// `[[slo.alerts]]` instead of the default pairs.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub name: String,
+    pub origin: Option<String>,
+    pub region: Option<String>,
+    pub objective: f64,
+    pub window_days: Option<i64>,
+    pub bad: Option<Vec<String>>,
+    pub channels: Option<Vec<String>>,
+    pub alerts: Option<Vec<RawBurnAlert>>,
+}
+
+/// One `[[slo.alerts]]` pair as written: `severity` (`"page"` or
+/// `"ticket"`), `long_window` and `short_window` (durations: `"1h"`,
+/// `"5m"`, `"30s"`) and the `burn_rate` both must be over.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBurnAlert {
+    pub severity: String,
+    pub long_window: String,
+    pub short_window: String,
+    pub burn_rate: f64,
 }
 
 /// One `[[maintenance]]` window as written: a scope (`regions`, `origins`;

@@ -44,8 +44,9 @@ impl Config {
         settings.min_regions_up = min_regions_up(&raw.settings, raw.regions.len(), &mut errs);
         let channels = super::notify::channels(&raw.notify, &regions, &origins, &mut errs);
         let maintenance = super::maintenance::windows(&raw.maintenance, &regions, &origins, &mut errs);
+        let slos = super::slo::slos(&raw.slo, &regions, &origins, &channels, settings.refresh_s, &mut errs);
         if errs.0.is_empty() {
-            Ok(Config::new(settings, regions, origins, channels, maintenance))
+            Ok(Config::new(settings, regions, origins, channels, maintenance, slos))
         } else {
             Err(errs.0)
         }

@@ -1,7 +1,7 @@
 //! Every config error the validation names, as rows of (the TOML text, the
 //! field it must name, a fragment of its message; for `maintenance`, the
 //! field's prefix and no fragment). One table for the core's host tests
-//! (tests/core: `config`, `heartbeat`, `maintenance`, `notify`) and for the
+//! (tests/core: `config`, `heartbeat`, `maintenance`, `notify`, `slo`) and for the
 //! `edgecheck check` command's (crates/edgecheck-cli/tests/check.rs), which
 //! include this file.
 
@@ -623,16 +623,81 @@ pub fn tcp() -> Vec<Row> {
     ]
 }
 
+/// `[[slo]]` objectives, on two origins (`o000` in `r0`, `o001` in `r1`)
+/// with a webhook channel `hook` and a Cloudflare pool `pool`.
+pub fn slo() -> Vec<Row> {
+    let channels = "[[notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl_secret = \"U\"\nsigning_secret = \"S\"\n\
+                    [[notify]]\nname = \"pool\"\nkind = \"cloudflare_pool\"\napi_token_secret = \"T\"\n\
+                    account_id = \"0123456789abcdef0123456789abcdef\"\npool_id = \"0123456789abcdef0123456789abcdef\"\nfollows = \"r0\"\n";
+    let slo = |body: &str| fleet(2, &format!("{channels}[[slo]]\nname = \"s\"\n{body}\n"));
+    let pair = |long: &str, short: &str, rate: &str| {
+        format!("objective = 99.9\n[[slo.alerts]]\nseverity = \"page\"\nlong_window = \"{long}\"\nshort_window = \"{short}\"\nburn_rate = {rate}")
+    };
+    vec![
+        (
+            slo("objective = 100"),
+            "slo[0].objective",
+            "100 is out of range: expected a percent strictly between 0 and 100",
+        ),
+        (slo("objective = 0"), "slo[0].objective", "0 is out of range"),
+        (slo("objective = -99.9"), "slo[0].objective", "-99.9 is out of range"),
+        (slo("objective = nan"), "slo[0].objective", "NaN is out of range"),
+        (slo("objective = \"99.9\""), "slo[0].objective", "invalid type"),
+        (slo("objective = 99.9\nwindow_days = 0"), "slo[0].window_days", "0 is out of range: expected 1 to 90 (days)"),
+        (slo("objective = 99.9\nwindow_days = 91"), "slo[0].window_days", "91 is out of range"),
+        (slo("objective = 99.9\nwindow_days = 2"), "slo[0].window_days", "shorter than the default ticket pair's 3 d"),
+        (slo("objective = 99.9\norigin = \"nope\""), "slo[0].origin", "\"nope\" names no origin"),
+        (slo("objective = 99.9\nregion = \"nope\""), "slo[0].region", "\"nope\" names no region"),
+        (slo("objective = 99.9\nregion = \"o000\""), "slo[0].region", "\"o000\" names no region"),
+        (slo("objective = 99.9\norigin = \"o000\"\nregion = \"r0\""), "slo[0].region", "judges one scope"),
+        (slo("objective = 99.9\nchannels = [\"nope\"]"), "slo[0].channels[0]", "names no [[notify]] channel"),
+        (slo("objective = 99.9\nchannels = [\"hook\", \"hook\"]"), "slo[0].channels[1]", "listed twice"),
+        (slo("objective = 99.9\nchannels = [\"pool\"]"), "slo[0].channels[0]", "is a cloudflare_pool channel"),
+        (slo("objective = 99.9\nbad = [\"degraded\"]"), "slo[0].bad", "name down"),
+        (slo("objective = 99.9\nbad = []"), "slo[0].bad", "name down"),
+        (slo("objective = 99.9\nbad = [\"slow\"]"), "slo[0].bad[0]", "\"slow\" is not a status that counts"),
+        (slo("objective = 99.9\nbad = [\"down\", \"down\"]"), "slo[0].bad[1]", "listed twice"),
+        (slo("objective = 99.9\n[[slo]]\nname = \"s\"\nobjective = 99"), "slo[1].name", "already an objective's name"),
+        (fleet(2, "[[slo]]\nname = \"Budget\"\nobjective = 99.9\n"), "slo[0].name", "contains 'B'"),
+        (slo("objective = 99.9\nwindow = 30"), "slo[0].window", "unknown field `window`"),
+        (
+            slo(&pair("1h", "1h", "14.4")),
+            "slo[0].alerts[0].short_window",
+            "\"1h\" is not shorter than long_window \"1h\"",
+        ),
+        (slo(&pair("1h", "2h", "14.4")), "slo[0].alerts[0].short_window", "is not shorter"),
+        (slo(&pair("1h", "5m", "0")), "slo[0].alerts[0].burn_rate", "0 is out of range: expected a rate over 0"),
+        (slo(&pair("1h", "5m", "-1")), "slo[0].alerts[0].burn_rate", "-1 is out of range"),
+        (slo(&pair("1h", "5m", "inf")), "slo[0].alerts[0].burn_rate", "inf is out of range"),
+        (slo(&pair("soon", "5m", "1")), "slo[0].alerts[0].long_window", "\"soon\" is not a duration"),
+        (
+            slo(&pair("1h", "10s", "1")),
+            "slo[0].alerts[0].short_window",
+            "fewer than 2 rounds of settings.refresh_s = 15",
+        ),
+        (slo(&pair("31d", "1h", "1")), "slo[0].alerts[0].long_window", "longer than the objective's window of 30 days"),
+        (slo(&pair("4h", "30s", "1")), "slo[0].alerts[0].long_window", "would need 2400 of them, more than 1440"),
+        (slo(&pair("1h", "5m", "1").replace("\"page\"", "\"sms\"")), "slo[0].alerts[0].severity", "not a severity"),
+        (slo("objective = 99.9\nalerts = []"), "slo[0].alerts", "an empty list"),
+        (
+            slo("objective = 99.9").replace("[settings]\n", "[settings]\nrefresh_s = 200\n"),
+            "slo[0].alerts",
+            "the default pairs' 5 min window holds fewer than 2 rounds of settings.refresh_s = 200",
+        ),
+    ]
+}
+
 /// Every row of every table, with its table's name.
 pub fn all() -> Vec<(&'static str, String, &'static str, &'static str)> {
     type Table = fn() -> Vec<Row>;
-    let tables: [(&str, Table); 6] = [
+    let tables: [(&str, Table); 7] = [
         ("general", general),
         ("heartbeat", heartbeat),
         ("maintenance", maintenance),
         ("notify", notify),
         ("conditions", conditions),
         ("tcp", tcp),
+        ("slo", slo),
     ];
     tables.into_iter().flat_map(|(name, table)| table().into_iter().map(move |(t, f, m)| (name, t, f, m))).collect()
 }
