@@ -30,6 +30,8 @@
 //! - [`monitor`]: hysteresis, fail-static and history, the state machine of rounds;
 //! - [`view`]: the view one answer shows, `unknown` included, computed once;
 //! - [`uptime`]: uptime windows and rollup buckets;
+//! - [`slo`]: error budgets: each round's slice of every objective, its
+//!   counts in buckets, burn rates, the budget left, and the burn-rate alerts;
 //! - [`latency`]: latency histograms and percentiles per window;
 //! - [`schedule`]: when the alarm fires, when a request needs a round, what is
 //!   past retention;
@@ -70,6 +72,7 @@ pub mod notify;
 pub mod publish;
 pub mod render;
 pub mod schedule;
+pub mod slo;
 pub mod store;
 pub mod text;
 pub mod time;

@@ -555,10 +555,20 @@ pub fn damped_view(config: &Config, origins: &BTreeMap<String, OriginTrack>) -> 
 /// `view::shown` applies it again at the time of each answer (a drain set or
 /// lapsed since the round is shown at once).
 pub fn drained_view(config: &Config, origins: &BTreeMap<String, OriginTrack>, drained: impl Fn(&str) -> bool) -> View {
+    let healths = config.origins().iter().map(|o| origins.get(&o.name).and_then(|t| t.health)).collect();
+    view_with_drains(config, healths, drained)
+}
+
+/// `healths` (one per origin, in [`Config::origins`] order; `None`, not
+/// judged, counts as down) aggregated with the drains in effect, by the one
+/// rule [`drained_view`] states: the damped statuses there, a round's
+/// undamped verdicts for the error budgets ([`crate::slo`]).
+pub fn view_with_drains(config: &Config, healths: Vec<Option<Health>>, drained: impl Fn(&str) -> bool) -> View {
     let healths: Vec<Health> = config
         .origins()
         .iter()
-        .map(|o| match origins.get(&o.name).and_then(|t| t.health) {
+        .zip(healths)
+        .map(|(o, health)| match health {
             Some(health) if !drained(&o.name) => health,
             _ => Health::Down,
         })

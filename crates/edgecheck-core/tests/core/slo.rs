@@ -1,8 +1,18 @@
-//! Error budgets (`[[slo]]`): the objectives' config and its errors.
+//! Error budgets (`[[slo]]`, `slo.rs`): the objectives' config and its
+//! errors, what a round counts (and leaves out), burn rates and budgets
+//! against the SRE workbook's arithmetic, the multiwindow alerts on an
+//! origin that fails one probe in five, and the counts' rows at their worst.
 
-use edgecheck_core::config::slo::{default_alerts, Bad, Layout};
+use edgecheck_core::config::slo::{Bad, Layout, MAX_SLOS};
 use edgecheck_core::config::{BurnAlert, Severity};
+use edgecheck_core::drain::Drain;
+use edgecheck_core::monitor::{advance_merged, MonitorState};
+use edgecheck_core::slo::{
+    alerts, budget_remaining, default_alerts, slices, Slice, SloAdd, SloCounts, Sums, Transition, MAX_BUCKETS,
+};
+use edgecheck_core::store::MAX_ROW_BYTES;
 use edgecheck_core::time::{DAY_MS, HOUR_MS, MINUTE_MS};
+use edgecheck_core::vantage::Merged;
 
 use super::*;
 
@@ -76,4 +86,295 @@ fn the_fleet_document_carries_objectives_and_only_when_there_are_some() {
     let none = fleet_with("");
     assert!(!none.fleet_document().contains("slos"), "{}", none.fleet_document());
     assert!(c.fleet_document().contains("\"slos\":[{\"name\":\"edge\""));
+}
+
+/// `n` slices, one every `step_ms` from [`T0`], slice `i` bad when `bad(i)`;
+/// the counts and the time of the last.
+fn counted(slo: &edgecheck_core::config::Slo, step_ms: u64, n: usize, bad: impl Fn(usize) -> bool) -> (SloCounts, u64) {
+    let mut counts = SloCounts::new(slo.layout());
+    for i in 0..n {
+        let slice = if bad(i) { Slice::Bad } else { Slice::Good };
+        counts.add(&slo.name, slice, T0 + i as u64 * step_ms);
+    }
+    (counts, T0 + (n as u64 - 1) * step_ms)
+}
+
+#[test]
+fn burn_rates_and_budget_follow_the_workbook() {
+    let c = fleet_with("[[slo]]\nname = \"s\"\nobjective = 99.9\n");
+    let slo = &c.slos()[0];
+    let s15 = 15_000;
+    type Pattern = fn(usize) -> bool;
+    // (what, step, slices, which are bad, window, expected good and bad, expected burn rate)
+    let rows: [(&str, u64, usize, Pattern, u64, Sums, f64); 7] = [
+        // Every slice of the hour in the hour's window (the first bucket
+        // that starts after now - 1 h is T0's): nothing burnt.
+        ("an hour all good", s15, 240, |_| false, HOUR_MS, Sums { good: 240, bad: 0 }, 0.0),
+        // 48 of 240 bad: an error ratio of 0.2, over a budget of 0.001: 200.
+        ("an hour, one in five bad", s15, 240, |i| i % 5 == 4, HOUR_MS, Sums { good: 192, bad: 48 }, 200.0),
+        // The last 5 min: now is T0 + 3585 s, the window's buckets start
+        // after T0 + 3240 s, so T0 + 3300 s .. 3585 s: 20 slices, 4 bad.
+        ("its last 5 minutes", s15, 240, |i| i % 5 == 4, 5 * MINUTE_MS, Sums { good: 16, bad: 4 }, 200.0),
+        // The last 30 min: T0 + 1800 s .. 3585 s, 120 slices, 24 bad: 200.
+        ("its last 30 minutes", s15, 240, |i| i % 5 == 4, 30 * MINUTE_MS, Sums { good: 96, bad: 24 }, 200.0),
+        // 6 h of one bad in 100 (14 of 1,440, in hour buckets from T0):
+        // 14 / 1440 / 0.001 = 9.72, over the 6-hour page's 6.
+        (
+            "six hours, one in a hundred bad",
+            s15,
+            1440,
+            |i| i % 100 == 99,
+            6 * HOUR_MS,
+            Sums { good: 1426, bad: 14 },
+            14.0 / 1440.0 / 0.001,
+        ),
+        // 3 days at one slice a minute, one in a thousand bad: 4 of 4,320,
+        // 0.926, under the ticket's 1.
+        (
+            "three days, one in a thousand bad",
+            MINUTE_MS,
+            4320,
+            |i| i % 1000 == 999,
+            3 * DAY_MS,
+            Sums { good: 4316, bad: 4 },
+            4.0 / 4320.0 / 0.001,
+        ),
+        // 30 days at one a minute, 43 of 43,200 bad: 0.995, the budget
+        // (43.2 slices) nearly spent.
+        (
+            "thirty days, 43 minutes bad",
+            MINUTE_MS,
+            43_200,
+            |i| i < 43,
+            30 * DAY_MS,
+            Sums { good: 43_157, bad: 43 },
+            43.0 / 43_200.0 / 0.001,
+        ),
+    ];
+    for (what, step, n, bad, window, sums, rate) in rows {
+        let (counts, now) = counted(slo, step, n, bad);
+        assert_eq!(counts.sums(window, now), sums, "{what}");
+        let got = counts.burn_rate(slo, window, now);
+        assert!((got - rate).abs() < 1e-6 * rate.max(1.0), "{what}: burn rate {got}, expected {rate}");
+    }
+    // The budget over 30 days: 43.2 minutes at 99.9 %. With 43 of 43,200
+    // minutes bad, 0.2 of them are left: a ratio of 0.2 / 43.2.
+    let (counts, now) = counted(slo, MINUTE_MS, 43_200, |i| i < 43);
+    let budget = budget_remaining(slo, &counts, now);
+    assert!((budget.minutes - 0.2).abs() < 1e-6 && (budget.ratio - 0.2 / 43.2).abs() < 1e-9, "{budget:?}");
+    // Nothing counted: the whole budget. Overspent: below 0 (an hour at
+    // one in five bad has spent 200 times what its slices allow).
+    assert_eq!(budget_remaining(slo, &SloCounts::new(slo.layout()), T0).ratio, 1.0);
+    let (counts, now) = counted(slo, s15, 240, |i| i % 5 == 4);
+    assert!((budget_remaining(slo, &counts, now).ratio + 199.0).abs() < 1e-6);
+}
+
+/// One round of a one-origin fleet at `at`: the origin answers 200 (`u`)
+/// or 503 (`x`).
+fn step(c: &Config, prev: Option<&MonitorState>, at: u64, code: &str) -> MonitorState {
+    advance(c, prev, &round(at, code), true).state
+}
+
+/// Runs `pattern(j)` rounds (true: a failed probe) after 6 hours of good
+/// ones, every 15 s from [`T0`], through `monitor::advance` with `fall = 3`;
+/// returns, per pattern round, the alert changes, and checks that the
+/// damped status never leaves `up`.
+fn one_in_five(rounds: usize, pattern: impl Fn(usize) -> bool) -> Vec<Vec<(usize, Transition)>> {
+    let c = valid(&format!("{BASE}fall = 3\n[[slo]]\nname = \"a-availability\"\norigin = \"a\"\nobjective = 99.9\n"));
+    let slo = &c.slos()[0];
+    let mut counts = SloCounts::new(slo.layout());
+    let (mut state, mut firing, mut out) = (None::<MonitorState>, Vec::new(), Vec::new());
+    let history = 6 * 240;
+    for k in 0..history + rounds {
+        let at = T0 + k as u64 * 15_000;
+        let failed = k >= history && pattern(k - history);
+        let next = step(&c, state.as_ref(), at, if failed { "x" } else { "u" });
+        assert_eq!(next.origins["a"].health, Some(Health::Up), "the damped status stays up (round {k})");
+        let [slice] = slices(&c, &next)[..] else { panic!() };
+        assert_eq!(slice, if failed { Slice::Bad } else { Slice::Good });
+        counts.add(&slo.name, slice, at);
+        let changes = alerts(slo, &counts, at, &firing);
+        for change in &changes {
+            match change.transition {
+                Transition::Firing => firing.push(change.pair),
+                Transition::Resolved => firing.retain(|&p| p != change.pair),
+            }
+        }
+        if k >= history {
+            out.push(changes.iter().map(|ch| (ch.pair, ch.transition)).collect());
+        }
+        state = Some(next);
+    }
+    out
+}
+
+/// The pattern round (1-based) at which `pair` first does `what`.
+fn first(changes: &[Vec<(usize, Transition)>], pair: usize, what: Transition) -> Option<usize> {
+    changes.iter().position(|round| round.contains(&(pair, what))).map(|j| j + 1)
+}
+
+#[test]
+fn one_failure_in_five_pages_while_the_origin_stays_up() {
+    // After 6 h of good rounds, every fifth probe fails (rounds 5, 10, ...):
+    // an error ratio of 0.2, a burn rate of 200 against 99.9 %. `fall = 3`
+    // never sees 3 failures in a row, so the damped status stays `up`.
+    let changes = one_in_five(60, |j| j % 5 == 4);
+    // Page, 1 h and 5 min over 14.4: the hour must hold more than
+    // 14.4 × 0.001 × 240 = 3.456 bad slices: the 4th, at round 20. There
+    // the hour's buckets (T0 + 5 h + 300 s on) hold 240 slices, 4 bad:
+    // 16.7 (at round 15, 3 of 239: 12.6); the last 5 min: 4 of 20, 200.
+    assert_eq!(first(&changes, 0, Transition::Firing), Some(20));
+    // Page, 6 h and 30 min over 6: the 6 h window's hour buckets start at
+    // T0 + 1 h, so it holds 1,201 + j slices at round j + 1: 8 bad of 1,240
+    // (6.45) at round 40; 7 of 1,235 (5.67) at round 35 is not over.
+    assert_eq!(first(&changes, 1, Transition::Firing), Some(40));
+    // Ticket, 3 d and 6 h over 1: 3 d holds every slice, 2 bad of 1,450
+    // (1.38) at round 10, where 6 h holds 2 of 1,210 (1.65); 1 of 1,445
+    // (0.69) at round 5 is not.
+    assert_eq!(first(&changes, 2, Transition::Firing), Some(10));
+    assert!(changes.iter().flatten().all(|&(_, t)| t == Transition::Firing), "nothing resolves while it burns");
+}
+
+#[test]
+fn a_page_resolves_when_its_short_window_falls_back() {
+    // The same origin heals after its page (round 20: bad slices at rounds
+    // 5, 10, 15, 20; the last at T0 + 6 h + 285 s, in the minute bucket of
+    // T0 + 6 h + 240 s). The 5-minute window leaves that bucket out once
+    // now - 300 s reaches T0 + 6 h + 240 s: at T0 + 6 h + 540 s, round 37.
+    let changes = one_in_five(60, |j| j < 20 && j % 5 == 4);
+    assert_eq!(first(&changes, 0, Transition::Firing), Some(20));
+    assert_eq!(first(&changes, 0, Transition::Resolved), Some(37));
+    // The long window alone (still over 14.4 at round 37: 4 of 240) holds nothing open.
+    assert_eq!(changes.iter().flatten().filter(|&&(p, _)| p == 0).count(), 2);
+}
+
+#[test]
+fn maintenance_drains_and_cut_off_rounds_count_as_neither() {
+    // Four objectives: the fleet, r0, o000, and o001 counting degraded as bad.
+    let slos = "[[slo]]\nname = \"fleet\"\nobjective = 99.9\n\
+                [[slo]]\nname = \"r0\"\nregion = \"r0\"\nobjective = 99.9\n\
+                [[slo]]\nname = \"o000\"\norigin = \"o000\"\nobjective = 99.9\n\
+                [[slo]]\nname = \"o001\"\norigin = \"o001\"\nobjective = 99.9\nbad = [\"down\", \"degraded\"]\n";
+    let window = format!(
+        "[[maintenance]]\nid = \"m\"\nreason = \"disk swap\"\norigins = [\"o000\"]\nstart = \"{}\"\nend = \"{}\"\n",
+        edgecheck_core::time::rfc3339(T0 + 60_000),
+        edgecheck_core::time::rfc3339(T0 + 120_000)
+    );
+    let c = fleet_with(&format!("{slos}{window}"));
+    use Slice::{Bad as B, Excluded as E, Good as G};
+    let at = |s: u64| T0 + s * 1000;
+    let merged = |s: u64, codes: &str| Merged::single(&round(at(s), codes), true);
+    let first = advance_merged(&c, None, &merged(0, "uu")).state;
+    // (what, the state a round left, each objective's slice)
+    let mut rows: Vec<(&str, MonitorState, [Slice; 4])> = Vec::new();
+    rows.push(("all up", first.clone(), [G, G, G, G]));
+    let degraded = advance_merged(&c, Some(&first), &merged(15, "ud")).state;
+    // Degraded: good where only down is bad (the fleet, the origin), bad
+    // for o001, which counts degraded too.
+    rows.push(("o001 degraded", degraded, [G, G, G, B]));
+    let down = advance_merged(&c, Some(&first), &merged(15, "xu")).state;
+    // The undamped verdict counts at once (rise and fall are 1 here, but the
+    // slice never waits for them); r0's quorum of 1 fails, the fleet's
+    // min_regions_up of 1 holds: degraded, good.
+    rows.push(("o000 down", down, [G, B, B, G]));
+    // The canary failed: self-isolated, every objective excluded.
+    let isolated = advance(&c, Some(&first), &round(at(15), "xx"), false).state;
+    rows.push(("self-isolated", isolated, [E, E, E, E]));
+    // Every probe timed out: self-isolated too.
+    let timed_out = advance_merged(&c, Some(&first), &merged(15, "tt")).state;
+    rows.push(("every probe timed out", timed_out, [E, E, E, E]));
+    // No merged verdict for o000 (too few vantages voted): it, its region
+    // and the fleet cannot be judged; o001 can.
+    let mut cut = merged(15, "xx");
+    cut.probes[0] = None;
+    let stale = advance_merged(&c, Some(&first), &cut).state;
+    rows.push(("o000 stale", stale, [E, E, E, B]));
+    // In o000's maintenance window (from 60 s to 120 s): o000 is
+    // excluded though down; r0, which the window does not name, is bad.
+    let planned = advance_merged(&c, Some(&first), &merged(90, "xu")).state;
+    rows.push(("o000 in maintenance", planned, [G, B, E, G]));
+    // o000 drained: excluded; in r0's quorum it counts as down (the shown
+    // view's rule), so r0 is bad; the fleet is degraded, good.
+    let mut before = first.clone();
+    before.drains.insert("o000".into(), Drain { reason: "swap".into(), since_ms: at(5), until_ms: None });
+    let drained = advance_merged(&c, Some(&before), &merged(15, "uu")).state;
+    rows.push(("o000 drained", drained, [G, B, E, G]));
+    // r0 drained: r0 and its origin excluded; the fleet counts r0 as down,
+    // its one region of two: degraded, still good.
+    let mut before = first.clone();
+    before.drains.insert("r0".into(), Drain { reason: "swap".into(), since_ms: at(5), until_ms: None });
+    let drained = advance_merged(&c, Some(&before), &merged(15, "uu")).state;
+    rows.push(("r0 drained", drained, [G, E, E, G]));
+    for (what, state, expected) in rows {
+        assert_eq!(slices(&c, &state), expected, "{what}");
+    }
+    // An excluded slice writes nothing and counts nowhere.
+    let slo = &c.slos()[0];
+    let mut counts = SloCounts::new(slo.layout());
+    assert!(counts.add(&slo.name, E, T0).is_empty());
+    assert_eq!((counts.sums(HOUR_MS, T0), counts.buckets()), (Sums::default(), 0));
+}
+
+#[test]
+fn counts_are_rows_that_restore() {
+    let c = fleet_with("[[slo]]\nname = \"s\"\nobjective = 99.9\n");
+    let slo = &c.slos()[0];
+    let mut counts = SloCounts::new(slo.layout());
+    let mut rows: Vec<(u64, u64, u32, u32)> = Vec::new();
+    for i in 0..2_000u64 {
+        let slice = if i % 7 == 0 { Slice::Bad } else { Slice::Good };
+        let adds = counts.add(&slo.name, slice, T0 + i * 15_000);
+        // One row per bucket touched: its minute's and its hour's.
+        assert_eq!(adds.iter().map(|a| a.width_ms).collect::<Vec<_>>(), [MINUTE_MS, HOUR_MS]);
+        rows.extend(adds.iter().map(|a| (a.width_ms, a.bucket_ms, a.good, a.bad)));
+    }
+    let now = T0 + 1_999 * 15_000;
+    // What storage holds (every row added, never pruned) reads back as the
+    // counts that were kept; a row of another width (the windows changed)
+    // or dated after now (damage) is left out.
+    rows.push((2 * MINUTE_MS, T0, 5, 5));
+    rows.push((MINUTE_MS, now + MINUTE_MS, 5, 5));
+    let restored = SloCounts::restore(slo.layout(), rows, now);
+    assert_eq!(restored, counts);
+    // The fine ring keeps the hour it needs, the coarse one the 30 days.
+    assert_eq!(counts.buckets(), 60 + 9, "{counts:?}");
+}
+
+#[test]
+fn the_counts_rows_fit_the_platform_at_the_fleet_limit() {
+    // The most buckets one objective keeps: 90 days of hours (2,160) and
+    // 1,440 fine ones (windows of 1 min and 4 h 48 min: 12-second buckets).
+    let text = format!("[[slo]]\nname = \"{}\"\nobjective = 99.999\nwindow_days = 90\n", "s".repeat(64))
+        + "\
+                [[slo.alerts]]\nseverity = \"page\"\nlong_window = \"4h 48m\"\nshort_window = \"1m\"\nburn_rate = 14.4\n\
+                [[slo.alerts]]\nseverity = \"ticket\"\nlong_window = \"90d\"\nshort_window = \"6h\"\nburn_rate = 1\n";
+    let c = fleet_with(&text);
+    let slo = &c.slos()[0];
+    assert_eq!(slo.name.len(), 64);
+    let layout = slo.layout();
+    assert_eq!((layout.fine_ms, layout.fine_buckets, layout.coarse_buckets), (12_000, 1_440, 2_160));
+    // Every bucket full, every count at its largest.
+    let now = T0 + 90 * DAY_MS;
+    let fine = (0..1_440u64).map(|k| (12_000, now - now % 12_000 - k * 12_000, u32::MAX, u32::MAX));
+    let coarse = (0..2_160u64).map(|k| (HOUR_MS, now - now % HOUR_MS - k * HOUR_MS, u32::MAX, u32::MAX));
+    let counts = SloCounts::restore(layout, fine.chain(coarse), now);
+    assert_eq!(counts.buckets(), MAX_BUCKETS);
+    assert_eq!(MAX_BUCKETS, 3_600);
+    // Sums never overflow: 2,160 buckets of u32::MAX in u64 (the 90-day
+    // window's buckets start after T0, at T0 + 1 h .. T0 + 90 d).
+    assert_eq!(counts.sums(90 * DAY_MS, now).bad, 2_160 * u64::from(u32::MAX));
+    // Each row is one bucket: a name of 64 bytes and four integers.
+    let mut counts = counts;
+    let rows = counts.add(&slo.name, Slice::Bad, now);
+    assert_eq!(rows.len(), 2);
+    let row = SloAdd { slo: slo.name.clone(), width_ms: u64::MAX, bucket_ms: u64::MAX, good: u32::MAX, bad: u32::MAX };
+    assert_eq!(row.value_bytes(), SloAdd::MAX_VALUE_BYTES);
+    assert!(rows.iter().all(|r| r.value_bytes() <= SloAdd::MAX_VALUE_BYTES));
+    assert!(row.value_bytes() < MAX_ROW_BYTES);
+    // Per objective at the worst: 3,600 rows of 96 bytes, 345,600 bytes; at
+    // the fleet limit (10,000 objectives) 3.456 GB in 36 million rows, and a
+    // round adds to 20,000 of them (1.92 MB).
+    assert_eq!(MAX_BUCKETS * SloAdd::MAX_VALUE_BYTES, 345_600);
+    assert_eq!(MAX_SLOS * MAX_BUCKETS * SloAdd::MAX_VALUE_BYTES, 3_456_000_000);
+    assert_eq!(MAX_SLOS * 2 * SloAdd::MAX_VALUE_BYTES, 1_920_000);
 }

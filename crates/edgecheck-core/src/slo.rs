@@ -1,0 +1,386 @@
+//! Error budgets: what each round counts toward an objective (`[[slo]]`,
+//! [`crate::config::Slo`]), the good and bad slices kept in buckets, burn
+//! rates, the budget left, and the multiwindow, multi-burn-rate alerts of the
+//! SRE workbook (chapter 5, "Alerting on SLOs"). Pure: the round's state and
+//! the time come in; the bucket rows to write go out.
+//!
+//! **A round is one time slice** (OpenSLO's `Timeslices` budgeting). Each
+//! objective gets one [`Slice`] per round, from the state the round left
+//! ([`crate::monitor::advance_merged`]'s `MonitorState`):
+//!
+//! - **An origin** is judged by its merged, undamped verdict of the round
+//!   (`OriginTrack::last` while not `stale`: the vantages' quorum verdict,
+//!   or a heartbeat check's verdict from its pings), before rise and fall.
+//!   An origin that fails one probe in five is never `down` after `fall =
+//!   3`, and its uptime says 100 %; its slices say 20 % bad.
+//! - **A region or the fleet** is judged by its status over those undamped
+//!   verdicts, aggregated by the one rule of the shown view and the round
+//!   (`monitor::view_with_drains`: quorums, `critical`, `min_regions_up`, a
+//!   drained origin down in its region's quorum, a drained region down in
+//!   the fleet's), with no hysteresis.
+//! - **Good or bad** is the objective's `bad` alone ([`is_bad`]): `down`,
+//!   or `down` and `degraded` (`slow` included). `degraded_is_ready` is a
+//!   load balancer's choice and decides nothing here; readiness stays
+//!   decided in the shown view only. One rule for every scope.
+//!
+//! **Excluded** slices count as neither good nor bad:
+//!
+//! - a self-isolated round (the checker, not the fleet, was in trouble; the
+//!   view may later turn `unknown` from such rounds): every objective;
+//! - a scope in which any origin got no merged verdict (`stale`: too few
+//!   vantages could vote, a heartbeat check not judged yet): its status
+//!   cannot be judged, so the origin, its region and the fleet are excluded;
+//! - a scope in a maintenance window at the round's start
+//!   ([`InMaintenance`]: an origin's own, its region's or the fleet's; a
+//!   region's own or the fleet's; the fleet's only for the fleet), as the
+//!   uptime rollups count it apart;
+//! - a drained scope (`MonitorState::drained`, what the round found): an
+//!   origin drained or in a drained region, a drained region. The fleet is
+//!   never drained as a whole; its drained parts count as the shown view
+//!   counts them (down in their quorum), since that is what its users get.
+//!
+//! **Counts** ([`SloCounts`]) are kept in the buckets of the objective's
+//! [`Layout`]: fine ones (a fifth of the shortest window under 5 h; 1 min
+//! for the default pairs) for windows under 5 h, coarse ones (1 h) for the
+//! longer windows and the objective's own. A window sums the buckets that
+//! start inside it (after its start, up to now), as the uptime windows do:
+//! it holds between 4/5 of its length and all of it. The buckets are stored
+//! one row each ([`SloAdd`], as the uptime rollups are): a round adds to at
+//! most two rows per objective (its fine and its coarse bucket), each at
+//! most [`SloAdd::MAX_VALUE_BYTES`] bytes, and an objective keeps at most
+//! [`MAX_BUCKETS`] of them (3,600 rows, 345,600 bytes at the worst: 90
+//! days and 1,440 fine buckets; 780 rows with the defaults). At 10,000
+//! objectives that is 20,000 small writes a round and at most 3.5 GB,
+//! every row far under the platform's 2 MB.
+//!
+//! **Burn rate** over a window: its error ratio (bad / (good + bad)) over
+//! the objective's error budget (1 − objective); 0 when it holds no slice.
+//! **Alerts** ([`alerts`]): a pair fires when the burn rate over both its
+//! windows is over its rate, and, once firing, resolves when its short
+//! window's falls back to the rate or under (the long window alone never
+//! holds an alert open: that is what the short one is for).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::Health;
+pub use crate::config::slo::{
+    default_alerts, Bad, BurnAlert, Layout, Severity, BUCKETS_PER_WINDOW, COARSE_MS, MAX_FINE_BUCKETS, MAX_WINDOW_DAYS,
+};
+use crate::config::{Config, Named, Slo};
+use crate::maintenance::InMaintenance;
+use crate::monitor::{view_with_drains, MonitorState};
+use crate::time::{bucket_start, DAY_MS, MINUTE_MS};
+
+/// The most buckets (stored rows) of one objective: [`MAX_FINE_BUCKETS`]
+/// fine ones and a [`MAX_WINDOW_DAYS`] window of hour buckets.
+pub const MAX_BUCKETS: usize = MAX_FINE_BUCKETS + (MAX_WINDOW_DAYS as u64 * DAY_MS / COARSE_MS) as usize;
+
+/// What one round counts toward one objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slice {
+    Good,
+    Bad,
+    /// Neither: maintenance, a drain, or the checker cut off.
+    Excluded,
+}
+
+/// The round's slice of every objective of `config`, in
+/// [`Config::slos`] order, from the state the round left.
+pub fn slices(config: &Config, state: &MonitorState) -> Vec<Slice> {
+    let round = RoundView::of(config, state);
+    config.slos().iter().map(|slo| round.slice(config, slo)).collect()
+}
+
+/// The round's slice of `slo` alone ([`slices`] judges the round once for all).
+pub fn slice(config: &Config, slo: &Slo, state: &MonitorState) -> Slice {
+    RoundView::of(config, state).slice(config, slo)
+}
+
+/// A round as the objectives judge it: the undamped verdicts aggregated
+/// once, what was cut off, and what was planned.
+struct RoundView<'s> {
+    state: &'s MonitorState,
+    /// Per origin: its merged verdict's health; `None` without one.
+    healths: Vec<Option<Health>>,
+    /// The undamped view with the drains in effect at the round.
+    view: crate::aggregate::View,
+    windows: InMaintenance,
+}
+
+impl<'s> RoundView<'s> {
+    fn of(config: &Config, state: &'s MonitorState) -> RoundView<'s> {
+        let healths: Vec<Option<Health>> = config
+            .origins()
+            .iter()
+            .map(|o| state.origins.get(&o.name).filter(|t| !t.stale).map(|t| t.last.verdict.health))
+            .collect();
+        let view = view_with_drains(config, healths.clone(), |name| state.drained.contains(name));
+        let windows = InMaintenance::at(config, &state.maintenance, state.checked_at_ms);
+        RoundView { state, healths, view, windows }
+    }
+
+    fn slice(&self, config: &Config, slo: &Slo) -> Slice {
+        if self.state.isolated {
+            return Slice::Excluded;
+        }
+        let drained = |name: &str| self.state.drained.contains(name);
+        let judged = |origins: &[usize]| origins.iter().all(|&i| self.healths[i].is_some());
+        let health = match slo.scope {
+            Some(Named::Origin(i)) => {
+                let origin = &config.origins()[i];
+                let planned = self.windows.origin(config, i).is_some()
+                    || drained(&origin.name)
+                    || drained(&config.regions()[origin.region].name);
+                match self.healths[i] {
+                    Some(health) if !planned => health,
+                    _ => return Slice::Excluded,
+                }
+            }
+            Some(Named::Region(r)) => {
+                let region = &config.regions()[r];
+                let planned = self.windows.region(config, r).is_some() || drained(&region.name);
+                if planned || !judged(&region.origins) {
+                    return Slice::Excluded;
+                }
+                self.view.regions[r].health
+            }
+            None => {
+                if self.windows.fleet().is_some() || self.healths.iter().any(Option::is_none) {
+                    return Slice::Excluded;
+                }
+                self.view.overall.health()
+            }
+        };
+        if is_bad(slo.bad, health) {
+            Slice::Bad
+        } else {
+            Slice::Good
+        }
+    }
+}
+
+/// Whether a scope of `health` in a round is a bad slice for an objective
+/// that counts `bad`: `down` always, `degraded` (`slow` included) only with
+/// `bad = ["down", "degraded"]`.
+pub fn is_bad(bad: Bad, health: Health) -> bool {
+    match health {
+        Health::Down => true,
+        Health::Degraded => bad == Bad::DownOrDegraded,
+        Health::Up => false,
+    }
+}
+
+/// Good and bad slices summed over a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Sums {
+    pub good: u64,
+    pub bad: u64,
+}
+
+impl Sums {
+    /// Good and bad slices.
+    pub fn total(&self) -> u64 {
+        self.good.saturating_add(self.bad)
+    }
+
+    /// bad / (good + bad); 0 without slices.
+    pub fn error_ratio(&self) -> f64 {
+        match self.total() {
+            0 => 0.0,
+            total => self.bad as f64 / total as f64,
+        }
+    }
+
+    /// The error ratio over `slo`'s error budget (1 − objective): 1 spends
+    /// the budget exactly over the objective's window; 0 without slices.
+    pub fn burn_rate(&self, slo: &Slo) -> f64 {
+        self.error_ratio() / slo.budget()
+    }
+}
+
+/// One row of an objective's counts, as storage keeps it: add `good` and
+/// `bad` to the bucket of `width_ms` starting at `bucket_ms` of objective
+/// `slo`, creating it at zero (the uptime rollups' shape).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SloAdd {
+    pub slo: String,
+    pub width_ms: u64,
+    pub bucket_ms: u64,
+    pub good: u32,
+    pub bad: u32,
+}
+
+impl SloAdd {
+    /// The most bytes of one row: a name of 64 bytes and four integers of
+    /// at most 8 bytes each (SQLite's largest).
+    pub const MAX_VALUE_BYTES: usize = 64 + 4 * 8;
+
+    /// The bytes of this row's values: what must fit in
+    /// [`crate::store::MAX_ROW_BYTES`].
+    pub fn value_bytes(&self) -> usize {
+        self.slo.len() + 4 * 8
+    }
+}
+
+/// Buckets by start, ms: `(good, bad)` slices.
+type Ring = BTreeMap<u64, (u32, u32)>;
+
+/// One objective's good and bad slices in the buckets of its [`Layout`],
+/// those that can still fall inside a window (older ones are dropped as
+/// slices are added).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SloCounts {
+    layout: Layout,
+    fine: Ring,
+    coarse: Ring,
+}
+
+impl SloCounts {
+    /// No slices yet, in `layout`'s buckets.
+    pub fn new(layout: Layout) -> SloCounts {
+        SloCounts { layout, fine: BTreeMap::new(), coarse: BTreeMap::new() }
+    }
+
+    /// The counts read back from stored rows (`(width ms, bucket start ms,
+    /// good, bad)`) at `now_ms`: rows of another width (the windows changed:
+    /// the fine buckets then start again; the coarse ones are always an
+    /// hour), dated after now (damage) or too old for any window are left
+    /// out; rows of the same bucket are added.
+    pub fn restore(layout: Layout, rows: impl IntoIterator<Item = (u64, u64, u32, u32)>, now_ms: u64) -> SloCounts {
+        let mut counts = SloCounts::new(layout);
+        for (width_ms, bucket_ms, good, bad) in rows {
+            if bucket_ms > now_ms || bucket_ms.checked_rem(width_ms) != Some(0) {
+                continue;
+            }
+            for (ring, width, buckets) in counts.rings() {
+                if width == width_ms && buckets > 0 && bucket_ms >= oldest(now_ms, width, buckets) {
+                    let slot = ring.entry(bucket_ms).or_default();
+                    *slot = (slot.0.saturating_add(good), slot.1.saturating_add(bad));
+                }
+            }
+        }
+        counts
+    }
+
+    /// Adds `slice` of objective `slo` (its name) at `at_ms` and drops the
+    /// buckets no window reaches any more. Returns the rows to write: one
+    /// per bucket added to (its fine and its coarse one), none for an
+    /// excluded slice.
+    pub fn add(&mut self, slo: &str, slice: Slice, at_ms: u64) -> Vec<SloAdd> {
+        let (good, bad) = match slice {
+            Slice::Good => (1, 0),
+            Slice::Bad => (0, 1),
+            Slice::Excluded => return Vec::new(),
+        };
+        let mut rows = Vec::with_capacity(2);
+        for (ring, width_ms, buckets) in self.rings() {
+            if buckets == 0 {
+                continue;
+            }
+            let bucket_ms = bucket_start(at_ms, width_ms);
+            let slot = ring.entry(bucket_ms).or_default();
+            *slot = (slot.0.saturating_add(good), slot.1.saturating_add(bad));
+            *ring = ring.split_off(&oldest(at_ms, width_ms, buckets));
+            rows.push(SloAdd { slo: slo.to_string(), width_ms, bucket_ms, good, bad });
+        }
+        rows
+    }
+
+    /// Good and bad slices in the window of `window_ms` ending at `now_ms`:
+    /// the buckets of [`Layout::width_of`] the window that start after the
+    /// window does, up to now.
+    pub fn sums(&self, window_ms: u64, now_ms: u64) -> Sums {
+        let width = self.layout.width_of(window_ms);
+        let ring = if width == self.layout.coarse_ms { &self.coarse } else { &self.fine };
+        let first = bucket_start(now_ms.saturating_sub(window_ms), width) + width;
+        ring.range(first..=now_ms).fold(Sums::default(), |sums, (_, &(good, bad))| Sums {
+            good: sums.good + u64::from(good),
+            bad: sums.bad + u64::from(bad),
+        })
+    }
+
+    /// The burn rate of `slo` over the window of `window_ms` ending at `now_ms`.
+    pub fn burn_rate(&self, slo: &Slo, window_ms: u64, now_ms: u64) -> f64 {
+        self.sums(window_ms, now_ms).burn_rate(slo)
+    }
+
+    /// How many buckets are kept (each one stored row).
+    pub fn buckets(&self) -> usize {
+        self.fine.len() + self.coarse.len()
+    }
+
+    /// Each ring with its width and how many buckets it keeps.
+    fn rings(&mut self) -> [(&mut Ring, u64, usize); 2] {
+        let l = self.layout;
+        [(&mut self.fine, l.fine_ms, l.fine_buckets), (&mut self.coarse, l.coarse_ms, l.coarse_buckets)]
+    }
+}
+
+/// The start of the oldest of `buckets` buckets of `width_ms` kept at `at_ms`.
+fn oldest(at_ms: u64, width_ms: u64, buckets: usize) -> u64 {
+    bucket_start(at_ms, width_ms).saturating_sub((buckets as u64 - 1) * width_ms)
+}
+
+/// The error budget left over the objective's window at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Budget {
+    /// The fraction of the budget not spent: 1 − bad / (budget × slices);
+    /// 1 without slices, below 0 once overspent.
+    pub ratio: f64,
+    /// The same in minutes of the window's budget: `ratio` × (1 − objective)
+    /// × the window's minutes (30 days at 99.9 %: 43.2 minutes whole).
+    pub minutes: f64,
+}
+
+/// The budget of `slo` left at `now_ms`, from its counts over its window.
+pub fn budget_remaining(slo: &Slo, counts: &SloCounts, now_ms: u64) -> Budget {
+    let ratio = 1.0 - counts.burn_rate(slo, slo.window_ms(), now_ms);
+    let minutes = ratio * slo.budget() * (slo.window_ms() / MINUTE_MS) as f64;
+    Budget { ratio, minutes }
+}
+
+/// An alert pair that starts or stops firing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlertChange {
+    /// The pair: an index into [`Slo::alerts`].
+    pub pair: usize,
+    pub transition: Transition,
+    /// The burn rates over its long and its short window.
+    pub long_rate: f64,
+    pub short_rate: f64,
+}
+
+/// Whether an alert pair starts or stops firing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transition {
+    Firing,
+    Resolved,
+}
+
+/// The alert pairs of `slo` that start or stop firing at `now_ms`, given
+/// its counts and the pairs `firing` before (indices into [`Slo::alerts`]).
+pub fn alerts(slo: &Slo, counts: &SloCounts, now_ms: u64, firing: &[usize]) -> Vec<AlertChange> {
+    alerts_by(slo, |window_ms| counts.burn_rate(slo, window_ms, now_ms), firing)
+}
+
+/// [`alerts`] from the burn rate over any window, `rate(window_ms)` (for a
+/// store that sums the windows itself).
+pub fn alerts_by(slo: &Slo, rate: impl Fn(u64) -> f64, firing: &[usize]) -> Vec<AlertChange> {
+    slo.alerts
+        .iter()
+        .enumerate()
+        .filter_map(|(pair, alert)| {
+            let (long_rate, short_rate) = (rate(alert.long_ms), rate(alert.short_ms));
+            let was = firing.contains(&pair);
+            let transition = match was {
+                false if long_rate > alert.burn_rate && short_rate > alert.burn_rate => Transition::Firing,
+                true if short_rate <= alert.burn_rate => Transition::Resolved,
+                _ => return None,
+            };
+            Some(AlertChange { pair, transition, long_rate, short_rate })
+        })
+        .collect()
+}
