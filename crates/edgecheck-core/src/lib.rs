@@ -52,7 +52,7 @@
 //!
 //! - `config/`: `raw`, `check`, `window`, `condition`, `tcp`, `maintenance`, `notify`, `slo`, `settings`, `origin`, `validate`;
 //! - `http/`: `path`, `auth`, `cache`, `call`, `ping`, `admin`, `route`, `answer`;
-//! - `notify/`: `outbox`, `plan`, `deliver`;
+//! - `notify/`: `outbox`, `plan`, `burn`, `deliver`;
 //! - `store/`: `memory`, `read`, `repair`, `round`, `operator`;
 //! - `render/`: `health_json`, `verbose`, `badge`, `detail`, `metrics`, `page`
 //!   (none uses another).

@@ -38,9 +38,12 @@
 //! summed for `/metrics` ([`summaries`]); `plan.rs` what a round tells
 //! ([`plan`]); `outbox.rs` when and how a queued notice is attempted, retried,
 //! dropped or folded ([`due`], [`head_due`], [`settle`], [`retry_wait_ms`],
-//! [`fold`], [`alarm_in_ms`]);
+//! [`fold`], [`alarm_in_ms`]); `burn.rs` what an objective's burn-rate
+//! alert tells each channel it names ([`burn_notices`], planned only: no
+//! round queues them yet);
 //! `deliver.rs` the requests that deliver it.
 
+mod burn;
 mod outbox;
 mod plan;
 
@@ -54,6 +57,7 @@ use crate::classify::Reason;
 use crate::config::{ConditionName, Config};
 use crate::write::Write;
 
+pub use burn::{burn_dedup_key, burn_notices, BurnNotice};
 pub use outbox::{
     alarm_in_ms, due, fold, head_due, next_due_ms, requests_per_delivery, retry_after_ms, retry_floor_ms,
     retry_wait_ms, settle, Outcome, Settled, MAX_DELIVERIES, MAX_PASS_MS, MAX_PASS_REQUESTS, MAX_PENDING_BYTES,

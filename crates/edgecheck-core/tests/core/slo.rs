@@ -1,14 +1,17 @@
 //! Error budgets (`[[slo]]`, `slo.rs`): the objectives' config and its
 //! errors, what a round counts (and leaves out), burn rates and budgets
 //! against the SRE workbook's arithmetic, the multiwindow alerts on an
-//! origin that fails one probe in five, and the counts' rows at their worst.
+//! origin that fails one probe in five, the counts' rows at their worst,
+//! and what a burn-rate alert tells each channel.
 
 use edgecheck_core::config::slo::{Bad, Layout, MAX_SLOS};
 use edgecheck_core::config::{BurnAlert, Severity};
 use edgecheck_core::drain::Drain;
 use edgecheck_core::monitor::{advance_merged, MonitorState};
+use edgecheck_core::notify::{burn_notices, Action};
 use edgecheck_core::slo::{
-    alerts, budget_remaining, default_alerts, slices, Slice, SloAdd, SloCounts, Sums, Transition, MAX_BUCKETS,
+    alerts, budget_remaining, default_alerts, slices, AlertChange, Budget, Slice, SloAdd, SloCounts, Sums, Transition,
+    MAX_BUCKETS,
 };
 use edgecheck_core::store::MAX_ROW_BYTES;
 use edgecheck_core::time::{DAY_MS, HOUR_MS, MINUTE_MS};
@@ -377,4 +380,46 @@ fn the_counts_rows_fit_the_platform_at_the_fleet_limit() {
     assert_eq!(MAX_BUCKETS * SloAdd::MAX_VALUE_BYTES, 345_600);
     assert_eq!(MAX_SLOS * MAX_BUCKETS * SloAdd::MAX_VALUE_BYTES, 3_456_000_000);
     assert_eq!(MAX_SLOS * 2 * SloAdd::MAX_VALUE_BYTES, 1_920_000);
+}
+
+#[test]
+fn a_burn_alert_tells_each_channel_the_objective_its_pair_rates_and_budget() {
+    let pd = "[[notify]]\nname = \"pd\"\nkind = \"pagerduty\"\nrouting_key_secret = \"K\"\n";
+    let slo = "[[slo]]\nname = \"edge\"\norigin = \"o001\"\nobjective = 99.9\nchannels = [\"pd\", \"hook\"]\n\
+               [[slo]]\nname = \"quiet\"\nobjective = 99\n";
+    let c = fleet_with(&format!("{pd}{slo}"));
+    let [edge, quiet] = c.slos() else { panic!() };
+    let fired = |pair, transition, long_rate, short_rate| AlertChange { pair, transition, long_rate, short_rate };
+    let changes = [fired(0, Transition::Firing, 16.7, 200.0), fired(2, Transition::Firing, 1.38, 1.65)];
+    let budget = Budget { ratio: -0.5, minutes: -21.6 };
+    let told = burn_notices(&c, edge, &changes, budget, T0);
+    let who: Vec<(&str, &Action, &str)> =
+        told.iter().map(|(ch, n)| (ch.as_str(), &n.action, n.dedup_key.as_str())).collect();
+    let trigger = |severity: &str| Action::Trigger { severity: severity.into() };
+    // PagerDuty: critical for the page, warning for the ticket, one incident
+    // each; the webhook a message each. In the order the objective names them.
+    assert_eq!(
+        who,
+        [
+            ("pd", &trigger("critical"), "edgecheck-slo-edge-page-1h-5m"),
+            ("pd", &trigger("warning"), "edgecheck-slo-edge-ticket-3days-6h"),
+            ("hook", &Action::Message, "edgecheck-slo-edge-page-1h-5m"),
+            ("hook", &Action::Message, "edgecheck-slo-edge-ticket-3days-6h"),
+        ]
+    );
+    let (_, page) = &told[0];
+    assert_eq!((page.slo.as_str(), page.scope.as_str(), page.name.as_str()), ("edge", "origin", "o001"));
+    assert_eq!((page.severity, page.long_window.as_str(), page.short_window.as_str()), (Severity::Page, "1h", "5m"));
+    assert_eq!((page.objective, page.burn_rate, page.long_rate, page.short_rate), (99.9, 14.4, 16.7, 200.0));
+    assert_eq!((page.budget_ratio, page.budget_minutes, page.round_ms), (-0.5, -21.6, T0));
+    // Its resolve closes the same incident.
+    let resolved = burn_notices(&c, edge, &[fired(0, Transition::Resolved, 16.7, 0.0)], budget, T0 + 15_000);
+    assert_eq!(resolved[0].0, "pd");
+    assert_eq!(
+        (&resolved[0].1.action, resolved[0].1.dedup_key.as_str()),
+        (&Action::Resolve, "edgecheck-slo-edge-page-1h-5m")
+    );
+    assert_eq!(resolved[1].1.action, Action::Message);
+    // An objective that names no channel tells no one (it is still shown).
+    assert_eq!(burn_notices(&c, quiet, &changes, budget, T0), []);
 }
