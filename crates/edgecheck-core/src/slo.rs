@@ -265,25 +265,28 @@ impl SloCounts {
     }
 
     /// Adds `slice` of objective `slo` (its name) at `at_ms` and drops the
-    /// buckets no window reaches any more. Returns the rows to write: one
-    /// per bucket added to (its fine and its coarse one), none for an
-    /// excluded slice.
+    /// buckets no window reaches any more (an excluded slice too, so the
+    /// counts kept are always those [`SloCounts::restore`] reads back at
+    /// `at_ms`). Returns the rows to write: one per bucket added to (its
+    /// fine and its coarse one), none for an excluded slice.
     pub fn add(&mut self, slo: &str, slice: Slice, at_ms: u64) -> Vec<SloAdd> {
-        let (good, bad) = match slice {
-            Slice::Good => (1, 0),
-            Slice::Bad => (0, 1),
-            Slice::Excluded => return Vec::new(),
+        let counted = match slice {
+            Slice::Good => Some((1, 0)),
+            Slice::Bad => Some((0, 1)),
+            Slice::Excluded => None,
         };
         let mut rows = Vec::with_capacity(2);
         for (ring, width_ms, buckets) in self.rings() {
             if buckets == 0 {
                 continue;
             }
-            let bucket_ms = bucket_start(at_ms, width_ms);
-            let slot = ring.entry(bucket_ms).or_default();
-            *slot = (slot.0.saturating_add(good), slot.1.saturating_add(bad));
+            if let Some((good, bad)) = counted {
+                let bucket_ms = bucket_start(at_ms, width_ms);
+                let slot = ring.entry(bucket_ms).or_default();
+                *slot = (slot.0.saturating_add(good), slot.1.saturating_add(bad));
+                rows.push(SloAdd { slo: slo.to_string(), width_ms, bucket_ms, good, bad });
+            }
             *ring = ring.split_off(&oldest(at_ms, width_ms, buckets));
-            rows.push(SloAdd { slo: slo.to_string(), width_ms, bucket_ms, good, bad });
         }
         rows
     }
@@ -294,10 +297,14 @@ impl SloCounts {
     pub fn sums(&self, window_ms: u64, now_ms: u64) -> Sums {
         let width = self.layout.width_of(window_ms);
         let ring = if width == self.layout.coarse_ms { &self.coarse } else { &self.fine };
-        let first = bucket_start(now_ms.saturating_sub(window_ms), width) + width;
+        let first = bucket_start(now_ms.saturating_sub(window_ms), width).saturating_add(width);
+        if first > now_ms {
+            return Sums::default();
+        }
+        // Saturating: restored rows may hold any counts.
         ring.range(first..=now_ms).fold(Sums::default(), |sums, (_, &(good, bad))| Sums {
-            good: sums.good + u64::from(good),
-            bad: sums.bad + u64::from(bad),
+            good: sums.good.saturating_add(u64::from(good)),
+            bad: sums.bad.saturating_add(u64::from(bad)),
         })
     }
 

@@ -17,6 +17,8 @@ use edgecheck_core::store::MAX_ROW_BYTES;
 use edgecheck_core::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 use edgecheck_core::vantage::Merged;
 
+use proptest::prelude::*;
+
 use super::*;
 
 /// An hour-aligned time (2026-11-19T04:00:00Z), so that every bucket
@@ -422,4 +424,39 @@ fn a_burn_alert_tells_each_channel_the_objective_its_pair_rates_and_budget() {
     assert_eq!(resolved[1].1.action, Action::Message);
     // An objective that names no channel tells no one (it is still shown).
     assert_eq!(burn_notices(&c, quiet, &changes, budget, T0), []);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any slices at any times, and any stored rows, damaged ones included:
+    /// nothing panics, the buckets stay within the layout, a window never
+    /// holds more slices than were counted, and the rows a round writes read
+    /// back as the counts kept.
+    #[test]
+    fn counts_never_panic_and_read_back_from_their_rows(
+        steps in proptest::collection::vec((0u64..400_000, 0u8..3), 1..200),
+        junk in proptest::collection::vec((any::<u64>(), any::<u64>(), any::<u32>(), any::<u32>()), 0..20),
+        start in prop_oneof![Just(0u64), Just(T0), 0u64..=253_402_300_799_999],
+        window in prop_oneof![Just(0u64), Just(5 * MINUTE_MS), Just(HOUR_MS), Just(3 * DAY_MS), Just(30 * DAY_MS), any::<u64>()],
+        now in prop_oneof![Just(0u64), Just(u64::MAX), any::<u64>()],
+    ) {
+        let c = fleet_with("[[slo]]\nname = \"s\"\nobjective = 99.9\n");
+        let slo = &c.slos()[0];
+        let layout = slo.layout();
+        let mut counts = SloCounts::new(layout);
+        let (mut at, mut counted, mut rows) = (start, 0u64, Vec::new());
+        for (gap, kind) in steps {
+            at += gap;
+            let slice = [Slice::Good, Slice::Bad, Slice::Excluded][usize::from(kind)];
+            counted += u64::from(slice != Slice::Excluded);
+            rows.extend(counts.add(&slo.name, slice, at).into_iter().map(|r| (r.width_ms, r.bucket_ms, r.good, r.bad)));
+            prop_assert!(counts.buckets() <= layout.fine_buckets + layout.coarse_buckets);
+            prop_assert!(counts.sums(window, at).total() <= counted);
+        }
+        prop_assert_eq!(&SloCounts::restore(layout, rows.clone(), at), &counts);
+        let damaged = SloCounts::restore(layout, rows.into_iter().chain(junk), now);
+        let _ = (damaged.sums(window, now), budget_remaining(slo, &damaged, now), alerts(slo, &damaged, now, &[0, 1, 2]));
+        prop_assert!(damaged.buckets() <= layout.fine_buckets + layout.coarse_buckets);
+    }
 }
