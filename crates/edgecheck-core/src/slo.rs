@@ -42,7 +42,8 @@
 //! **Counts** ([`SloCounts`]) are kept in the buckets of the objective's
 //! [`Layout`]: fine ones (a fifth of the shortest window under 5 h; 1 min
 //! for the default pairs) for windows under 5 h, coarse ones (1 h) for the
-//! longer windows and the objective's own. A window sums the buckets that
+//! longer windows, the objective's own, and any window the fine ones do not
+//! span ([`Layout::width_of`]). A window sums the buckets that
 //! start inside it (after its start, up to now), as the uptime windows do:
 //! it holds between 4/5 of its length and all of it. The buckets are stored
 //! one row each ([`SloAdd`], as the uptime rollups are): a round adds to at

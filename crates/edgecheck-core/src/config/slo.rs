@@ -147,9 +147,14 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The width of the buckets a window of `window_ms` is summed from.
+    /// The width of the buckets a window of `window_ms` is summed from: the
+    /// fine ones for a window under 5 h that they span (every alert window
+    /// under 5 h), else the hour ones (a window shown but alerted on by no
+    /// pair, such as a 1 h burn rate beside pairs of seconds, is then
+    /// summed from the hours that start inside it, not cut to the fine span).
     pub fn width_of(&self, window_ms: u64) -> u64 {
-        if window_ms < BUCKETS_PER_WINDOW * self.coarse_ms && self.fine_buckets > 0 {
+        let spanned = window_ms <= self.fine_ms.saturating_mul(self.fine_buckets as u64);
+        if window_ms < BUCKETS_PER_WINDOW * self.coarse_ms && spanned {
             self.fine_ms
         } else {
             self.coarse_ms

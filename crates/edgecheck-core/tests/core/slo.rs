@@ -80,6 +80,10 @@ fn windows_scale_down_through_config() {
     );
     // 12 s / 5 is 2.4 s, in whole seconds 2 s; 2 min of them is 60.
     assert_eq!(slo.layout(), Layout { fine_ms: 2_000, fine_buckets: 60, coarse_ms: HOUR_MS, coarse_buckets: 24 });
+    // Its windows are summed from those; a 1-hour burn rate, which no pair
+    // alerts on, from the hours (not from the 2 minutes the fine ones span).
+    let layout = slo.layout();
+    assert_eq!((layout.width_of(12_000), layout.width_of(120_000), layout.width_of(HOUR_MS)), (2_000, 2_000, HOUR_MS));
 }
 
 #[test]
