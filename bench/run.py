@@ -568,7 +568,7 @@ def wasm_core(results):
             assert status == 200, body
         return statistics.median(samples)
 
-    for r in [r for r in results if r["section"] in ("cpu", "render")]:
+    for r in [r for r in results if r["section"] in ("cpu", "render", "checks")]:
         k = max(20, int(0.3e9 / (r["ns"] * 2)))  # about 0.3 s of work at twice the host cost
         per_ns = (timed(f"/{r['what']}/{k}") - timed(f"/{r['what']}/0")) / k * 1e9
         r["wasm_ns"], r["iterations"] = per_ns, k
@@ -580,6 +580,28 @@ def wasm_core(results):
 CORE_OPS = ["classify_200B", "classify_4KB", "aggregate_50", "aggregate_1000", "render_health_50",
             "render_health_1000", "reuse_health_1000", "parse_snapshot_1000"]
 LIMIT_OPS = ["render_health_10000x3", "render_summary_10000x3"]
+# Section 9: an origin's conditions on a 64 KiB answer, against the same answer judged without them.
+CHECK_OPS = ["classify_64KB", "conditions_64KB"]
+
+
+def checks_section(results, when):
+    """Section 9 of BENCHMARKS.md, as lines."""
+    rows = {r["what"]: r for r in results if r["section"] == "checks"}
+    base, conds = rows["classify_64KB"], rows["conditions_64KB"]
+    out = ["## 9. Conditions on a 64 KiB answer\n",
+           f"{when}, `scripts/bench.sh checks`, on {machine()}. `conditions_64KB` judges a 64 KiB Spring Boot",
+           "answer (the default `max_body_bytes`) with the eight conditions of `edgecheck_bench::CONDITION_SET`",
+           "(the status, a header, the body's text, a pattern over the body, two JSONPath values, a filter under",
+           "`count()` and a `length()`), every one holding so that every one runs; `classify_64KB` is the same",
+           "answer judged without conditions (the body is parsed once either way). Host: criterion, median;",
+           "wasm: as in section 5. The ideal named: the conditions' own cost is the difference.\n"]
+    out += table(["operation", "host", "wasm in workerd", "K", "wasm / host"],
+                 [[r["what"], fmt_ns(r["ns"]), fmt_ns(r["wasm_ns"]), r["iterations"], f"{r['slowdown']:.1f}"]
+                  for r in (base, conds)])
+    out += ["", f"The eight conditions cost {fmt_ns(conds['wasm_ns'] - base['wasm_ns'])} in workerd "
+                f"({conds['wasm_ns'] / base['wasm_ns']:.2f}x the judgement without them), "
+                f"{fmt_ns(conds['ns'] - base['ns'])} on the host."]
+    return out
 
 
 def criterion(results, names, section="cpu"):
@@ -859,17 +881,18 @@ def serving_header(old, when):
 
 def main():
     mode = sys.argv[1] if sys.argv[1:] else "all"
-    if sys.argv[2:] or mode not in ("all", "scale", "serving", "bundle"):
-        sys.exit("usage: bench/run.py [scale|serving|bundle]  (scale: section 7 alone; serving: sections 3 to 6;"
-                 " bundle: section 8; each replaces only its sections in BENCHMARKS.md)")
+    if sys.argv[2:] or mode not in ("all", "scale", "serving", "bundle", "checks"):
+        sys.exit("usage: bench/run.py [scale|serving|bundle|checks]  (scale: section 7 alone; serving: sections 3"
+                 " to 6; bundle: section 8; checks: section 9; each replaces only its sections in BENCHMARKS.md)")
     WORK.mkdir(parents=True, exist_ok=True)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if mode in ("all", "bundle"):
         bundle = bundle_section(when)
     if mode == "bundle":
         old = (ROOT / "BENCHMARKS.md").read_text()
-        cut = old.find("\n## 8. ")
-        text = (old if cut < 0 else old[:cut]).rstrip("\n") + "\n\n" + "\n".join(bundle) + "\n"
+        cut, after = old.find("\n## 8. "), old.find("\n## 9. ")
+        rest = "" if after < 0 else "\n" + old[after:].lstrip("\n")
+        text = (old if cut < 0 else old[:cut]).rstrip("\n") + "\n\n" + "\n".join(bundle) + "\n" + rest
         (ROOT / "BENCHMARKS.md").write_text(text)
         print("\n".join(bundle))
         return
@@ -890,19 +913,26 @@ def main():
             criterion(results, CORE_OPS)
         if mode in ("all", "scale"):
             criterion(results, LIMIT_OPS, "render")
+        if mode in ("all", "checks"):
+            criterion(results, CHECK_OPS, "checks")
         wasm_core(results)
     finally:
         for proc in STARTED:
             stop(proc)
     old = (ROOT / "BENCHMARKS.md").read_text()
-    if mode == "scale":
+    if mode == "checks":
+        cut = old.find("\n## 9. ")
+        text = (old if cut < 0 else old[:cut]).rstrip("\n") + "\n\n" + "\n".join(checks_section(results, when)) + "\n"
+    elif mode == "scale":
+        after = old.find("\n## 8. ")
         head = old[:old.index("## 7. ")]
-        text = head + "\n".join(scale_section(results, when)) + "\n"
+        text = head + "\n".join(scale_section(results, when)) + "\n" + ("" if after < 0 else old[after:])
     elif mode == "serving":
         text = splice(old, report(results, when), SERVING)
         text = serving_header(old, when) + text[text.index("\n## 1. "):]
     else:
-        text = report(results, when) + "\n" + "\n".join(bundle) + "\n"
+        text = (report(results, when) + "\n" + "\n".join(bundle) + "\n\n"
+                + "\n".join(checks_section(results, when)) + "\n")
     (ROOT / "BENCHMARKS.md").write_text(text)
     (WORK / f"results-{mode}.json").write_text(json.dumps(results, indent=1))
     print(text)

@@ -5,7 +5,8 @@
 # `scripts/bench.sh scale` runs only section 7 (scale), `scripts/bench.sh serving` only sections
 # 3 to 6 (throughput, size, CPU of the core, probe load and monitor calls); each replaces only its
 # sections in BENCHMARKS.md; `scripts/bench.sh bundle` only section 8 (what the bundle is made of, by
-# crate and function, with twiggy).
+# crate and function, with twiggy); `scripts/bench.sh checks` only section 9 (an origin's conditions on a
+# 64 KiB answer, host and wasm).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

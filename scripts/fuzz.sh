@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the pure core (crates/edgecheck-core) with cargo-fuzz (libFuzzer):
 # scripts/fuzz.sh [target...]. Targets (fuzz/fuzz_targets/): config, classify,
-# conditions, route, render; all of them without arguments. Each runs
+# conditions, doh, route, render; all of them without arguments. Each runs
 # FUZZ_SECONDS (default 15: short, since `cargo test` already replays every
 # committed seed through the same code on every run, tests/fuzz_corpora.rs;
 # raise it to search longer). Exits non-zero if any target finds a crash; the crashing input is
@@ -14,7 +14,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-all_targets=(config classify conditions route render)
+all_targets=(config classify conditions doh route render)
 seconds="${FUZZ_SECONDS:-15}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

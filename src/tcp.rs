@@ -18,14 +18,20 @@ use std::pin::Pin;
 use edgecheck_core::classify::Outcome;
 use edgecheck_core::config::TcpCheck;
 use edgecheck_core::detail::ProbeDetail;
+use futures::FutureExt;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use worker::{SecureTransport, Socket};
 
 use crate::runtime::{self, now_ms};
 
-/// How long closing the socket may take after the probe, ms: the close is
-/// forced, so this only bounds a runtime that does not answer.
-const CLOSE_MS: u64 = 500;
+/// Closes `socket` without waiting for the runtime to confirm it: the
+/// first poll of workers-rs' `close` calls the socket's `close()`, which
+/// closes both streams at once (a promise cannot be cancelled, so dropping
+/// the rest of the future leaves the close under way). The probe's latency
+/// and the round's slot then never wait on a close.
+fn close(socket: &mut Socket) {
+    let _ = socket.close().now_or_never();
+}
 
 /// Probes `check` within `timeout_ms`: the outcome and what was seen (the
 /// error, the reply's first bytes), for the admin token's full view.
@@ -42,7 +48,7 @@ pub async fn connect_within(check: &TcpCheck, timeout_ms: u64) -> (Outcome, Prob
     };
     let mut reply = Vec::new();
     let (outcome, error) = exchange(&mut socket, check, end, &mut reply).await;
-    let _ = runtime::within(CLOSE_MS, socket.close()).await;
+    close(&mut socket);
     let body = (!reply.is_empty()).then_some(reply.as_slice());
     (outcome, ProbeDetail::new(error.as_deref(), Vec::new(), body))
 }
@@ -61,7 +67,7 @@ async fn exchange(stream: &mut Socket, check: &TcpCheck, end: u64, reply: &mut V
             let plain = Socket::builder().connect(check.host.clone(), check.port);
             let Ok(mut plain) = plain else { return (Outcome::ConnectError, Some(e.to_string())) };
             let opens = runtime::within(left(), plain.opened()).await;
-            let _ = runtime::within(CLOSE_MS, plain.close()).await;
+            close(&mut plain);
             return match opens {
                 Some(Ok(_)) => {
                     (Outcome::TlsFailed, Some(format!("{e} (a plain connection opens: the TLS handshake failed)")))

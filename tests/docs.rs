@@ -1,9 +1,10 @@
-//! The snippets of the integration guides (`docs/*.md`) are checked by the tools
+//! The snippets of the integration guides (`docs/*.md`, and README.md's) are checked by the tools
 //! they are written for: every fenced `yaml` block parses (yaml-rust2), every
 //! `json` block parses, `yaml prometheus-config` blocks pass
 //! `promtool check config` and `yaml prometheus-rules` blocks pass
 //! `promtool check rules` (promtool from Debian's `prometheus`, installed by
-//! `scripts/setup.sh`).
+//! `scripts/setup.sh`), and `toml edgecheck` blocks are whole fleets that
+//! edgecheck's own validation (what `edgecheck check` runs) accepts.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,7 +48,11 @@ fn guides() -> Vec<Block> {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "docs/*.md");
-    files.iter().flat_map(|f| blocks(f)).collect()
+    let mut out: Vec<Block> = files.iter().flat_map(|f| blocks(f)).collect();
+    // README.md's config reference is a whole fleet too (`toml edgecheck`);
+    // its other blocks are excerpts (`..` in JSON), not checked here.
+    out.extend(blocks(&Path::new(ROOT).join("README.md")).into_iter().filter(|b| b.info == "toml edgecheck"));
+    out
 }
 
 fn promtool(args: &[&str], block: &Block) {
@@ -74,7 +79,7 @@ fn promtool(args: &[&str], block: &Block) {
 #[test]
 fn every_guide_snippet_is_checked_by_its_tool() {
     let blocks = guides();
-    let mut checked = [0usize; 4];
+    let mut checked = [0usize; 5];
     for block in &blocks {
         let mut words = block.info.split_whitespace();
         let where_ = format!("{}:{}", block.file.display(), block.line);
@@ -96,6 +101,13 @@ fn every_guide_snippet_is_checked_by_its_tool() {
                     _ => {}
                 }
             }
+            (Some("toml"), Some("edgecheck")) => {
+                let raw = edgecheck_core::config::parse_toml(&block.text)
+                    .unwrap_or_else(|e| panic!("{where_}: not an edgecheck.toml: {e:?}\n{}", block.text));
+                edgecheck_core::config::Config::from_raw(&raw)
+                    .unwrap_or_else(|e| panic!("{where_}: edgecheck refuses it: {e:?}\n{}", block.text));
+                checked[4] += 1;
+            }
             (Some("json"), _) => {
                 serde_json::from_str::<serde_json::Value>(&block.text)
                     .unwrap_or_else(|e| panic!("{where_}: not JSON: {e}\n{}", block.text));
@@ -104,6 +116,10 @@ fn every_guide_snippet_is_checked_by_its_tool() {
             _ => {}
         }
     }
-    let [yaml, config, rules, json] = checked;
-    assert!(yaml >= 4 && config >= 1 && rules >= 1 && json >= 2, "checked {checked:?} of {} blocks", blocks.len());
+    let [yaml, config, rules, json, fleets] = checked;
+    assert!(
+        yaml >= 4 && config >= 1 && rules >= 1 && json >= 2 && fleets >= 3,
+        "checked {checked:?} of {} blocks",
+        blocks.len()
+    );
 }

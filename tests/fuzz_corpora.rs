@@ -50,6 +50,11 @@ fn the_conditions_corpus_replays_without_a_crash() {
 }
 
 #[test]
+fn the_doh_corpus_replays_without_a_crash() {
+    replay("doh", common::doh::run);
+}
+
+#[test]
 fn the_route_corpus_replays_without_a_crash() {
     replay("route", common::route::run);
 }

@@ -115,7 +115,9 @@ pub(crate) fn tcp_checks_follow_their_peer(p: &Prepared) {
         assert_eq!((status, ready), (503, json!({"region": "main", "status": "down", "ready": false})), "{mode}");
         if reason == "timeout" {
             let latency = down["latency_ms"].as_u64().unwrap();
-            assert!((800..1_500).contains(&latency), "a silent peer costs one probe timeout: {latency} ms");
+            // The peer would hold the connection 10 s: the probe's timeout (800 ms) cuts it; the
+            // rest of the margin is a loaded machine's timers.
+            assert!((800..2_000).contains(&latency), "a silent peer costs one probe timeout: {latency} ms");
         }
     }
 

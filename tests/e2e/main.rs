@@ -18,7 +18,7 @@
 //! One test binary: this file holds the table of tests and the two phases;
 //! `harness.rs` the fleets, builds and workers; one module per concern holds
 //! its tests (`scenarios`, `deadline`, `config_error`, `bundle`, `drains`, `monitor`, `served`,
-//! `vantages`, `zones`, `limits`, `surfaces`, `notify`, `operations`, `heartbeat`); `receiver.rs` holds
+//! `vantages`, `zones`, `limits`, `surfaces`, `notify`, `operations`, `heartbeat`, `dns`); `receiver.rs` holds
 //! the loopback stand-ins for the services notifications go to.
 //!
 //! Needs the tools `scripts/setup.sh` installs.
@@ -38,6 +38,7 @@ mod bundle;
 mod checks;
 mod config_error;
 mod deadline;
+mod dns;
 mod drains;
 mod harness;
 mod heartbeat;
@@ -57,6 +58,7 @@ use bundle::*;
 use checks::*;
 use config_error::*;
 use deadline::*;
+use dns::*;
 use drains::*;
 use harness::*;
 use heartbeat::*;
@@ -266,6 +268,15 @@ const CASES: &[Case] = &[
         fleet: || pairs(&[("s", "spring")]),
         config: slow_config,
         run: slow_from_a_quorum_of_vantages_is_degraded,
+        also: None,
+        shared_port: false,
+        own_wasm: false,
+    },
+    Case {
+        name: "a_dns_check_follows_its_resolver_answers",
+        fleet: dns_fleet,
+        config: dns_config,
+        run: a_dns_check_follows_its_resolver_answers,
         also: None,
         shared_port: false,
         own_wasm: false,

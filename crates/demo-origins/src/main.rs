@@ -29,7 +29,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -94,6 +94,14 @@ enum Mode {
     AcceptClose,
     /// Raw TCP: accepts and reads, never writes a byte (until the peer closes).
     Silent,
+    /// A DNS over HTTPS resolver (RFC 8484) answering NOERROR, with an A
+    /// record of this address to an A question (none to another type):
+    /// `doh-a-192.0.2.10`. See [`answer_doh`] for what it checks.
+    DohA(Ipv4Addr),
+    /// A DoH resolver answering NXDOMAIN (`doh-nxdomain`).
+    DohNxdomain,
+    /// A DoH resolver answering SERVFAIL (`doh-servfail`).
+    DohServfail,
 }
 
 /// How late `slow-from-…` answers the listed vantages, ms.
@@ -231,6 +239,8 @@ impl Mode {
         Mode::SshBanner,
         Mode::AcceptClose,
         Mode::Silent,
+        Mode::DohNxdomain,
+        Mode::DohServfail,
     ];
 
     fn name(self) -> String {
@@ -241,6 +251,7 @@ impl Mode {
             Mode::RefuseFrom(list) => format!("refuse-from-{list}"),
             Mode::SlowFrom(list) => format!("slow-from-{list}"),
             Mode::RedirectTo(port) => format!("redirect-to-{port}"),
+            Mode::DohA(ip) => format!("doh-a-{ip}"),
             other => other.static_name().to_string(),
         }
     }
@@ -271,6 +282,9 @@ impl Mode {
             Mode::SshBanner => "ssh-banner",
             Mode::AcceptClose => "accept-close",
             Mode::Silent => "silent",
+            Mode::DohA(_) => "doh-a-<ipv4>",
+            Mode::DohNxdomain => "doh-nxdomain",
+            Mode::DohServfail => "doh-servfail",
         }
     }
 
@@ -283,6 +297,9 @@ impl Mode {
         }
         if let Some(port) = name.strip_prefix("redirect-to-") {
             return port.parse().ok().map(Mode::RedirectTo);
+        }
+        if let Some(ip) = name.strip_prefix("doh-a-") {
+            return ip.parse().ok().map(Mode::DohA);
         }
         // The vantage list lives as long as the process (a few bytes per mode change).
         if let Some(list) = name.strip_prefix("fail-from-") {
@@ -434,6 +451,7 @@ fn usage(problem: &str) -> ! {
             "delay-<ms>",
             "status-<code>",
             "redirect-to-<port>",
+            "doh-a-<ipv4>",
             "fail-from-<vantage>[+..]",
             "refuse-from-<vantage>[+..]",
         ])
@@ -503,12 +521,13 @@ fn serve_origin(origin: Arc<Origin>, listener: TcpListener) {
     }
 }
 
-/// A request head: method, path, the `Authorization` header and the vantage
-/// (`x-edgecheck-vantage`) that sent it.
+/// A request head: method, path (with its query), the `Authorization` and
+/// `Accept` headers and the vantage (`x-edgecheck-vantage`) that sent it.
 struct Head {
     method: String,
     path: String,
     authorization: Option<String>,
+    accept: Option<String>,
     vantage: Option<String>,
 }
 
@@ -538,6 +557,7 @@ fn read_head(stream: &mut TcpStream) -> Option<Head> {
                     method: req.method?.to_string(),
                     path: req.path?.to_string(),
                     authorization,
+                    accept: header("accept"),
                     vantage,
                 });
             }
@@ -765,8 +785,77 @@ fn answer_probe(origin: &Origin, mut stream: TcpStream, request: Head) {
             let body = "[".repeat(DEPTH) + &"]".repeat(DEPTH);
             answer(200, "application/json", &body);
         }
+        Mode::DohA(_) | Mode::DohNxdomain | Mode::DohServfail => {
+            let (status, content_type, body) = match answer_doh(&request, origin.mode()) {
+                Ok(message) => (200, "application/dns-message", message),
+                Err(why) => (400, "text/plain", why.into_bytes()),
+            };
+            waiting.answered();
+            let mut out = head(status, content_type, body.len()).into_bytes();
+            if with_body {
+                out.extend_from_slice(&body);
+            }
+            let _ = stream.write_all(&out);
+        }
     }
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// A DNS over HTTPS answer as RFC 8484 has it, or why the request breaks
+/// the contract (answered `400`): a `GET` (§4.1) whose `Accept` names
+/// `application/dns-message` (§4.1, §6), with a `dns` query parameter in
+/// base64url without padding (§4.1, §6) that holds one standard query (a
+/// query, opcode QUERY, one question of class IN; read by hickory-proto, a
+/// decoder independent of edgecheck's). The answer echoes the query's ID,
+/// RD and question, as RFC 1035 §4.1.1 asks, with the mode's RCODE and
+/// records.
+fn answer_doh(request: &Head, mode: Mode) -> Result<Vec<u8>, String> {
+    use base64::Engine;
+    use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{DNSClass, RData, Record, RecordType};
+
+    if request.method != "GET" {
+        return Err(format!("{} is not GET", request.method));
+    }
+    let accept = request.accept.as_deref().unwrap_or("");
+    if !accept
+        .split(',')
+        .any(|t| t.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/dns-message"))
+    {
+        return Err(format!("Accept {accept:?} does not name application/dns-message"));
+    }
+    let query = request.path.split_once('?').map_or("", |(_, q)| q);
+    let dns = query.split('&').find_map(|p| p.strip_prefix("dns=")).ok_or("no dns query parameter")?;
+    if dns.contains('=') {
+        return Err("the dns parameter is padded; RFC 8484 says base64url without padding".into());
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(dns)
+        .map_err(|e| format!("the dns parameter is not base64url: {e}"))?;
+    let asked = Message::from_vec(&bytes).map_err(|e| format!("not a DNS message: {e}"))?;
+    if asked.metadata.message_type != MessageType::Query || asked.metadata.op_code != OpCode::Query {
+        return Err("not a standard query".into());
+    }
+    let [question] = asked.queries.as_slice() else {
+        return Err(format!("{} questions; a query has one", asked.queries.len()));
+    };
+    if question.query_class() != DNSClass::IN {
+        return Err(format!("class {}, not IN", question.query_class()));
+    }
+    let mut reply = Message::response(asked.metadata.id, OpCode::Query);
+    reply.metadata.recursion_desired = asked.metadata.recursion_desired;
+    reply.metadata.recursion_available = true;
+    reply.add_query(question.clone());
+    match mode {
+        Mode::DohA(ip) if question.query_type() == RecordType::A => {
+            reply.add_answer(Record::from_rdata(question.name().clone(), 60, RData::A(A(ip))));
+        }
+        Mode::DohNxdomain => reply.metadata.response_code = ResponseCode::NXDomain,
+        Mode::DohServfail => reply.metadata.response_code = ResponseCode::ServFail,
+        _ => {}
+    }
+    reply.to_vec().map_err(|e| format!("the answer does not encode: {e}"))
 }
 
 /// Whether `vantage` is in the `+`-separated `list`.

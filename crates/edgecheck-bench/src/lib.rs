@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use edgecheck_core::aggregate::{aggregate, Probe, Round};
 use edgecheck_core::classify::{classify, Health, Outcome, Reason, Verdict};
-use edgecheck_core::config::{Config, RawConfig};
+use edgecheck_core::config::{parse_toml, Config, RawConfig};
 use edgecheck_core::http::{answer, Extras, Target, Variant};
 use edgecheck_core::monitor::{advance, advance_merged, MonitorState, Snapshot};
 use edgecheck_core::publish::{self, Published};
@@ -20,7 +20,10 @@ use edgecheck_core::view::shown;
 /// the isolate already rendered costs (a copy of the kept `Reply`), against
 /// `render_health_1000`, rendering it again; `parse_snapshot_1000` reads a
 /// 1,000-origin published snapshot, once per refresh per isolate.
-pub const OPS: [&str; 10] = [
+/// `conditions_64KB` judges a 64 KiB JSON answer (the default
+/// `max_body_bytes`) against [`CONDITION_SET`], against `classify_64KB`, the
+/// same answer with no conditions.
+pub const OPS: [&str; 12] = [
     "classify_200B",
     "classify_4KB",
     "aggregate_50",
@@ -31,7 +34,55 @@ pub const OPS: [&str; 10] = [
     "parse_snapshot_1000",
     "render_health_10000x3",
     "render_summary_10000x3",
+    "classify_64KB",
+    "conditions_64KB",
 ];
+
+/// The condition set of `conditions_64KB`, as an origin's TOML: one of each
+/// subject (status, header, body text, a pattern, JSONPath values, a filter,
+/// `length()` and `count()`), each holding on [`spring_body`].
+pub const CONDITION_SET: &str = r#"
+[[origins.conditions]]
+name = "status"
+status = true
+op = "=="
+value = 200
+[[origins.conditions]]
+name = "json-type"
+header = "content-type"
+op = "contains"
+value = "json"
+[[origins.conditions]]
+name = "text"
+body = true
+op = "contains"
+value = '"status":"UP"'
+[[origins.conditions]]
+name = "pattern"
+body = true
+op = "matches"
+value = '"c[0-9]+":\{"status":"UP"'
+[[origins.conditions]]
+name = "top"
+json = "$.status"
+op = "=="
+value = "UP"
+[[origins.conditions]]
+name = "one"
+json = "$.components.c7.details.v"
+op = "=="
+value = 7
+[[origins.conditions]]
+name = "none-down"
+json = "count($.components[?@.status == 'DOWN'])"
+op = "=="
+value = 0
+[[origins.conditions]]
+name = "size"
+json = "length($.components)"
+op = ">="
+value = 100
+"#;
 
 /// The fleet of the `*_10000x3` operations: shards of this many origins.
 pub const LIMIT_SHARD: usize = 500;
@@ -67,6 +118,12 @@ pub fn sharded_fleet(n: usize, shard_size: Option<usize>, vantages: &[&str]) -> 
     Config::from_raw(&raw).expect("a valid fleet")
 }
 
+/// One origin `o0` in `r1` with `conditions` (`[[origins.conditions]]` TOML).
+pub fn with_conditions(conditions: &str) -> Config {
+    let text = format!("[regions.r1]\n[[origins]]\nname = \"o0\"\nregion = \"r1\"\nurl = \"https://o0.example.com/health\"\n{conditions}");
+    Config::from_raw(&parse_toml(&text).expect("TOML")).expect("a valid fleet")
+}
+
 /// A Spring Boot body of about `size` bytes: components, each with details.
 pub fn spring_body(size: usize) -> Vec<u8> {
     let mut components = String::new();
@@ -96,9 +153,13 @@ pub fn probes(n: usize) -> Vec<Probe> {
 pub fn prepare(op: &str) -> Option<Box<dyn Fn() -> usize>> {
     let n = |s: &str| s.rsplit('_').next().and_then(|n| n.parse::<usize>().ok());
     Some(match op {
-        "classify_200B" | "classify_4KB" => {
-            let size = if op == "classify_200B" { 200 } else { 4096 };
-            let config = fleet(1);
+        "classify_200B" | "classify_4KB" | "classify_64KB" | "conditions_64KB" => {
+            let size = match op {
+                "classify_200B" => 200,
+                "classify_4KB" => 4096,
+                _ => 64 * 1024,
+            };
+            let config = if op == "conditions_64KB" { with_conditions(CONDITION_SET) } else { fleet(1) };
             let outcome = Outcome::Answered {
                 status: 200,
                 content_type: Some("application/json".into()),
@@ -186,4 +247,28 @@ pub fn merged_state(config: &Config, checked_at_ms: u64) -> MonitorState {
     let (merged, dropped) = merge(config, "", checked_at_ms, 2_000, reports);
     assert!(dropped.is_empty(), "every report fits: {dropped:?}");
     advance_merged(config, None, &merged).state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every condition of the set holds on the 64 KiB body, so the benchmark
+    /// runs them all; and one that cannot hold makes it `down`.
+    #[test]
+    fn the_condition_set_holds_on_the_benchmark_body() {
+        let outcome = Outcome::Answered {
+            status: 200,
+            content_type: Some("application/json".into()),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: spring_body(64 * 1024),
+        };
+        let config = with_conditions(CONDITION_SET);
+        assert_eq!(config.origins()[0].conditions.len(), 8);
+        assert_eq!(classify(&config.origins()[0], &outcome), Verdict::new(Health::Up, Reason::Ok, Some(200)));
+        let failing = with_conditions(&CONDITION_SET.replace("value = 100", "value = 100000"));
+        let verdict = classify(&failing.origins()[0], &outcome);
+        assert_eq!((verdict.health, verdict.reason), (Health::Down, Reason::AssertionFailed));
+        assert!((60_000..=64 * 1024).contains(&spring_body(64 * 1024).len()));
+    }
 }

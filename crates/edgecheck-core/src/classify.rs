@@ -19,6 +19,23 @@
 //! | 12 | otherwise (body up, or not a known health document) | up | `ok` |
 //!
 //! With `format = "status_code"` or `method = "HEAD"` rules 7, 8 and 10 never apply.
+//!
+//! **A DNS check** (`kind = "dns"`, [`crate::dns`]) is probed with
+//! `format = "status_code"`; for it, rule 10 is this table, read on a
+//! complete answer whose status is in `expect_status` (any 2xx; another
+//! status stays `status_mismatch`), the body read as a DNS message (its
+//! `Content-Type` is not checked) and the first row that applies deciding:
+//!
+//! | # | when | health | reason |
+//! |---|---|---|---|
+//! | 10.1 | not a DNS message (malformed or cut short), TC set, not a response, or another ID or question than the one asked | down | `dns_invalid` |
+//! | 10.2 | RCODE 3, NXDOMAIN | down | `dns_nxdomain` |
+//! | 10.3 | RCODE 2, SERVFAIL | down | `dns_servfail` |
+//! | 10.4 | any other RCODE but NOERROR (REFUSED, FORMERR, ...) | down | `dns_error` |
+//! | 10.5 | NOERROR, but no record of the asked type for the name (CNAME chains in the answer followed) | down | `dns_empty` |
+//! | 10.6 | a value of `expect` is not among the answers | down | `dns_mismatch` |
+//!
+//! Otherwise rules 11 (`slow`) and 12 apply as to any probe.
 //! Rule 11 needs the probe's latency: [`classify`] applies every other rule,
 //! [`judge`] all of them (a prober judges its own probe with it, so each
 //! vantage judges its own latency, and the vantage quorum merges the
@@ -55,7 +72,8 @@ use serde_json::{Map, Value};
 
 use crate::assertion::{self, Answer, Body};
 use crate::config::condition::Fails;
-use crate::config::{ConditionName, Format, Method, Origin};
+use crate::config::{ConditionName, DnsCheck, Format, Method, Origin};
+use crate::dns::{self, Problem};
 
 /// The health of one origin or one region. Ordered worst first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -111,11 +129,25 @@ pub enum Reason {
     ConnectionClosed,
     /// A TCP check: the reply does not start with `expect_reply`.
     ReplyMismatch,
+    /// A DNS check's answer is not a DNS message, is truncated (TC), or does
+    /// not answer the question asked (rule 10.1).
+    DnsInvalid,
+    /// A DNS check's answer is NXDOMAIN: the name does not exist (rule 10.2).
+    DnsNxdomain,
+    /// A DNS check's answer is SERVFAIL (rule 10.3).
+    DnsServfail,
+    /// A DNS check's answer has another error RCODE, such as REFUSED (rule 10.4).
+    DnsError,
+    /// A DNS check's answer is NOERROR with no record of the asked type
+    /// (rule 10.5).
+    DnsEmpty,
+    /// A value a DNS check expects is not among the answers (rule 10.6).
+    DnsMismatch,
 }
 
 impl Reason {
     /// Every reason class, in the order of the rule table.
-    pub const ALL: [Reason; 18] = [
+    pub const ALL: [Reason; 24] = [
         Reason::ConnectError,
         Reason::Timeout,
         Reason::Skipped,
@@ -126,6 +158,12 @@ impl Reason {
         Reason::BodyDegraded,
         Reason::StatusMismatch,
         Reason::BodyInvalid,
+        Reason::DnsInvalid,
+        Reason::DnsNxdomain,
+        Reason::DnsServfail,
+        Reason::DnsError,
+        Reason::DnsEmpty,
+        Reason::DnsMismatch,
         Reason::Slow,
         Reason::Ok,
         Reason::AssertionFailed,
@@ -163,6 +201,12 @@ impl Reason {
             Reason::TlsError => "tls_error",
             Reason::ConnectionClosed => "connection_closed",
             Reason::ReplyMismatch => "reply_mismatch",
+            Reason::DnsInvalid => "dns_invalid",
+            Reason::DnsNxdomain => "dns_nxdomain",
+            Reason::DnsServfail => "dns_servfail",
+            Reason::DnsError => "dns_error",
+            Reason::DnsEmpty => "dns_empty",
+            Reason::DnsMismatch => "dns_mismatch",
         }
     }
 }
@@ -298,7 +342,10 @@ fn by_table_and_conditions(origin: &Origin, outcome: &Outcome) -> Judged {
                 BodyHealth::Degraded => (Health::Degraded, Reason::BodyDegraded),
                 _ if !status_ok => (Health::Down, Reason::StatusMismatch),
                 BodyHealth::Invalid => (Health::Down, Reason::BodyInvalid),
-                BodyHealth::Up | BodyHealth::Unrecognised => (Health::Up, Reason::Ok),
+                BodyHealth::Up | BodyHealth::Unrecognised => match &origin.dns {
+                    Some(check) => dns_rule(check, &body),
+                    None => (Health::Up, Reason::Ok),
+                },
             };
             let table = Verdict::new(health, reason, Some(status));
             let answer = Answer { status, headers: &headers, body: &body };
@@ -323,6 +370,25 @@ fn by_table_and_conditions(origin: &Origin, outcome: &Outcome) -> Judged {
                 None => Judged { verdict: table, seen: None },
             }
         }
+    }
+}
+
+/// Rule 10 of a DNS check: its answer's body read as a DNS message and
+/// judged by [`dns::judge`].
+fn dns_rule(check: &DnsCheck, body: &Body) -> (Health, Reason) {
+    match dns::judge(body.bytes(), &check.query, check.record, &check.expect) {
+        Ok(_) => (Health::Up, Reason::Ok),
+        Err(problem) => (
+            Health::Down,
+            match problem {
+                Problem::Invalid(_) => Reason::DnsInvalid,
+                Problem::NxDomain => Reason::DnsNxdomain,
+                Problem::ServFail => Reason::DnsServfail,
+                Problem::Error(_) => Reason::DnsError,
+                Problem::Empty => Reason::DnsEmpty,
+                Problem::Mismatch(_) => Reason::DnsMismatch,
+            },
+        ),
     }
 }
 

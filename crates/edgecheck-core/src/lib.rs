@@ -12,6 +12,9 @@
 //! - [`text`]: what a request asked for, cut to be named in an error;
 //! - [`time`]: ms since the Unix epoch: minutes, hours, days, buckets and
 //!   RFC 3339;
+//! - [`dns`]: DNS checks over DNS over HTTPS (RFC 8484): the query, the
+//!   answer's wire format (RFC 1035) read without panicking, and its
+//!   judgement;
 //! - [`config`]: the validated fleet ([`config::Config`]), the raw shape of
 //!   `edgecheck.toml`, its validation, and the maintenance windows it declares
 //!   ([`config::window`]);
@@ -62,6 +65,7 @@ pub mod assertion;
 pub mod classify;
 pub mod config;
 pub mod detail;
+pub mod dns;
 pub mod drain;
 pub mod heartbeat;
 pub mod http;

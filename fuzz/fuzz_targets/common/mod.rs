@@ -15,6 +15,7 @@
 pub mod classify;
 pub mod conditions;
 pub mod config;
+pub mod doh;
 pub mod render;
 pub mod route;
 

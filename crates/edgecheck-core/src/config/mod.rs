@@ -42,6 +42,8 @@ pub use tcp::TcpCheck;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dns::RecordType;
+
 /// Default for `settings.probe_timeout_ms`: one probe, connect + headers + body.
 pub const DEFAULT_PROBE_TIMEOUT_MS: u32 = 2_000;
 /// Default for `settings.deadline_ms`: the whole fan-out.
@@ -371,7 +373,8 @@ impl Quorum {
     }
 }
 
-/// One origin: a health endpoint that probers probe, or a heartbeat check
+/// One origin: a health endpoint that probers probe, a DNS check (`dns` is
+/// `Some`) that probers resolve through a DoH resolver, or a heartbeat check
 /// (`heartbeat` is `Some`) that reports by itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Origin {
@@ -379,7 +382,8 @@ pub struct Origin {
     /// Index into [`Config::regions`].
     pub region: usize,
     /// An absolute http(s) URL without credentials. Never shown to the public.
-    /// Empty for a heartbeat check.
+    /// Empty for a heartbeat check; for a DNS check, its resolver's URL with
+    /// the query ([`crate::dns::doh_url`]).
     pub url: String,
     pub method: Method,
     pub expect_status: StatusSet,
@@ -413,6 +417,29 @@ pub struct Origin {
     /// instead of an HTTP request; `url` is then its [`TcpCheck::address`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp: Option<TcpCheck>,
+    /// `Some` for a DNS check (`kind = "dns"`): probed as any origin, through
+    /// the request config built from it (`url` is the resolver's with the
+    /// query, RFC 8484), and its answer read as a DNS message
+    /// ([`crate::dns`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsCheck>,
+}
+
+/// A DNS check's question and what its answer must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsCheck {
+    /// The name asked about, in [`crate::dns::normal_name`] form (lower case,
+    /// no trailing dot). Never shown to the public.
+    pub query: String,
+    /// The record type asked for.
+    pub record: RecordType,
+    /// The DNS over HTTPS resolver's URL, as configured (default
+    /// [`crate::dns::DEFAULT_RESOLVER`]). Never shown to the public.
+    pub resolver: String,
+    /// Values that must all be among the answers, in the form
+    /// [`crate::dns::Data::value`] gives them; empty: any answer will do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect: Vec<String>,
 }
 
 /// A heartbeat check's rule, as Healthchecks.io's: up while its last
@@ -426,6 +453,12 @@ pub struct Heartbeat {
     /// The wrangler secret holding the token a ping must carry.
     pub token_secret: String,
 }
+
+/// The most `expect` values of a DNS check.
+pub const MAX_DNS_EXPECT: usize = 16;
+/// The longest `expect` value of a DNS check, in bytes (a TXT record's
+/// strings concatenated can be longer; such a value is compared whole).
+pub const MAX_DNS_VALUE_BYTES: usize = 1024;
 
 /// The longest `period_s` and `grace_s` of a heartbeat check: 31 days, in seconds.
 pub const MAX_HEARTBEAT_S: u32 = 31 * 24 * 3600;

@@ -1,8 +1,10 @@
 //! One origin's own keys: a probed origin's (URL, method, expected status,
 //! headers, format, conditions, timeout, rise and fall, with the settings'
 //! defaults), a TCP check's (its target, what it sends and expects, TLS;
-//! [`super::tcp`]) or a heartbeat check's (period, grace, token secret). The
-//! list of origins, their names and regions, is `validate.rs`'s.
+//! [`super::tcp`]), a DNS check's (name, record type, resolver, expected
+//! values), each with a probe's timeout, rise, fall and slow threshold, or a
+//! heartbeat check's (period, grace, token secret). The list of origins,
+//! their names and regions, is `validate.rs`'s.
 
 use std::collections::BTreeMap;
 
@@ -10,10 +12,16 @@ use super::check::{check_secret_name, check_url, opt_ranged, ranged, Errors};
 use super::condition::conditions;
 use super::raw::{RawHeader, RawOrigin, RawStatus};
 use super::tcp::{tcp_check, tcp_keys};
-use super::{Format, HeaderValue, Heartbeat, Method, Origin, Settings, StatusRule, StatusSet, MAX_HEARTBEAT_S};
+use super::{
+    DnsCheck, Format, HeaderValue, Heartbeat, Method, Origin, Settings, StatusRule, StatusSet, MAX_DNS_EXPECT,
+    MAX_DNS_VALUE_BYTES, MAX_HEARTBEAT_S,
+};
+use crate::dns;
 
 /// `kind` of a heartbeat check.
 pub(super) const HEARTBEAT: &str = "heartbeat";
+/// `kind` of a DNS check.
+pub(super) const DNS: &str = "dns";
 /// `kind` of a TCP check.
 const TCP: &str = "tcp";
 
@@ -29,85 +37,47 @@ pub(super) fn origin(
     errs: &mut Errors,
 ) -> Origin {
     let field = |key: &str| format!("{path}.{key}");
-    let is_tcp = match o.kind.as_deref() {
-        None | Some("http") => false,
-        Some(TCP) => true,
+    match o.kind.as_deref() {
+        None | Some("http") => {}
         Some(HEARTBEAT) => return heartbeat(path, o, region, settings, errs),
+        Some(DNS) => return dns(path, o, region, inherited, settings, errs),
+        Some(TCP) => return tcp(path, o, region, inherited, settings, errs),
         Some(other) => {
             errs.push(
                 field("kind"),
-                format!("\"{other}\" is not a kind of origin; expected \"http\", \"tcp\" or \"heartbeat\""),
+                format!("\"{other}\" is not a kind of origin; expected \"http\", \"tcp\", \"dns\" or \"heartbeat\""),
             );
-            false
-        }
-    };
-    for (key, set) in [
-        ("period_s", o.period_s.is_some()),
-        ("grace_s", o.grace_s.is_some()),
-        ("token_secret", o.token_secret.is_some()),
-    ] {
-        if set {
-            errs.push(field(key), "only a heartbeat check has this key; set kind = \"heartbeat\" or remove it");
         }
     }
-    let tcp = if is_tcp {
-        for (key, _) in http_keys(o).iter().filter(|(_, set)| *set) {
-            errs.push(field(key), "a TCP check sends no HTTP request: remove this key, or the kind");
-        }
-        Some(tcp_check(path, o, errs))
-    } else {
-        for (key, _) in tcp_keys(o).iter().filter(|(_, set)| *set) {
-            errs.push(field(key), "only a TCP check has this key; set kind = \"tcp\" or remove it");
-        }
-        None
-    };
-    let url = match (&tcp, o.url.as_deref()) {
-        (Some(tcp), _) => tcp.address(),
-        (None, Some(url)) => check_url(&field("url"), url, errs),
-        (None, None) => {
+    refuse_heartbeat_keys(path, o, errs);
+    refuse_dns_keys(path, o, errs);
+    refuse_tcp_keys(path, o, errs);
+    let url = match o.url.as_deref() {
+        Some(url) => check_url(&field("url"), url, errs),
+        None => {
             errs.push(field("url"), "missing: a probed origin needs the URL of its health endpoint");
             String::new()
         }
     };
-    let timeout_ms = match o.timeout_ms {
-        None => settings.probe_timeout_ms,
-        Some(v) => {
-            ranged(&field("timeout_ms"), v, 1, settings.deadline_ms as i64, "ms, at most settings.deadline_ms", errs)
-                .map_or(settings.probe_timeout_ms, |v| v as u32)
-        }
-    };
+    let probe = probing(path, o, inherited, settings, errs);
     let method = method(&field("method"), o.method.as_deref(), errs);
-    let count = |key: &str, value: Option<i64>, default: u32, errs: &mut Errors| {
-        opt_ranged(&field(key), value, default as i64, 1, 10, "consecutive probes", errs) as u32
-    };
-    let degraded_after_ms = match o.degraded_after_ms {
-        None => inherited,
-        Some(v) => ranged(
-            &field("degraded_after_ms"),
-            v,
-            1,
-            i64::from(timeout_ms) - 1,
-            &format!("ms, below this origin's timeout_ms of {timeout_ms} ms: an answer slower than its timeout is a timeout, so a threshold at or above it could never fire"),
-            errs,
-        )
-        .map(|v| u32::try_from(v).expect("below the timeout")),
-    };
     Origin {
         name: o.name.clone(),
         region,
         url,
         method,
         expect_status: expect_status(&field("expect_status"), o.expect_status.as_deref(), errs),
-        timeout_ms,
+        timeout_ms: probe.timeout_ms,
         critical: o.critical.unwrap_or(false),
-        rise: count("rise", o.rise, settings.rise, errs),
-        fall: count("fall", o.fall, settings.fall, errs),
+        rise: probe.rise,
+        fall: probe.fall,
         headers: headers(&field("headers"), &o.headers, errs),
         format: format(&field("format"), o.format.as_deref(), errs),
-        degraded_after_ms,
-        conditions: if tcp.is_some() { Vec::new() } else { conditions(path, &o.conditions, method, errs) },
+        degraded_after_ms: probe.degraded_after_ms,
+        conditions: conditions(path, &o.conditions, method, errs),
         heartbeat: None,
-        tcp,
+        dns: None,
+        tcp: None,
     }
 }
 
@@ -123,6 +93,218 @@ fn http_keys(o: &RawOrigin) -> [(&'static str, bool); 6] {
     ]
 }
 
+/// A TCP check's keys on an origin of another kind.
+fn refuse_tcp_keys(path: &str, o: &RawOrigin, errs: &mut Errors) {
+    for (key, _) in tcp_keys(o).iter().filter(|(_, set)| *set) {
+        errs.push(format!("{path}.{key}"), "only a TCP check has this key; set kind = \"tcp\" or remove it");
+    }
+}
+
+/// A TCP check: `target`, `send`, `expect_reply` and `tls`
+/// ([`super::tcp`]), with a probe's timeout, rise, fall and slow threshold;
+/// none of an HTTP request's keys. Its `url` is its
+/// [`super::TcpCheck::address`], for the admin token's full view.
+fn tcp(
+    path: &str,
+    o: &RawOrigin,
+    region: usize,
+    inherited: Option<u32>,
+    settings: &Settings,
+    errs: &mut Errors,
+) -> Origin {
+    for (key, _) in http_keys(o).iter().filter(|(_, set)| *set) {
+        errs.push(format!("{path}.{key}"), "a TCP check sends no HTTP request: remove this key, or the kind");
+    }
+    refuse_heartbeat_keys(path, o, errs);
+    refuse_dns_keys(path, o, errs);
+    let check = tcp_check(path, o, errs);
+    let probe = probing(path, o, inherited, settings, errs);
+    Origin {
+        name: o.name.clone(),
+        region,
+        url: check.address(),
+        method: Method::Get,
+        expect_status: StatusSet::success(),
+        timeout_ms: probe.timeout_ms,
+        critical: o.critical.unwrap_or(false),
+        rise: probe.rise,
+        fall: probe.fall,
+        headers: Vec::new(),
+        format: Format::StatusCode,
+        degraded_after_ms: probe.degraded_after_ms,
+        conditions: Vec::new(),
+        heartbeat: None,
+        dns: None,
+        tcp: Some(check),
+    }
+}
+
+/// What every probed origin, DNS checks included, sets the same way: its
+/// timeout, rise and fall (the settings' by default) and slow threshold.
+struct Probing {
+    timeout_ms: u32,
+    rise: u32,
+    fall: u32,
+    degraded_after_ms: Option<u32>,
+}
+
+fn probing(path: &str, o: &RawOrigin, inherited: Option<u32>, settings: &Settings, errs: &mut Errors) -> Probing {
+    let field = |key: &str| format!("{path}.{key}");
+    let timeout_ms = match o.timeout_ms {
+        None => settings.probe_timeout_ms,
+        Some(v) => {
+            ranged(&field("timeout_ms"), v, 1, settings.deadline_ms as i64, "ms, at most settings.deadline_ms", errs)
+                .map_or(settings.probe_timeout_ms, |v| v as u32)
+        }
+    };
+    let count = |key: &str, value: Option<i64>, default: u32, errs: &mut Errors| {
+        opt_ranged(&field(key), value, default as i64, 1, 10, "consecutive probes", errs) as u32
+    };
+    let degraded_after_ms = match o.degraded_after_ms {
+        None => inherited,
+        Some(v) => ranged(
+            &field("degraded_after_ms"),
+            v,
+            1,
+            i64::from(timeout_ms) - 1,
+            &format!("ms, below this origin's timeout_ms of {timeout_ms} ms: an answer slower than its timeout is a timeout, so a threshold at or above it could never fire"),
+            errs,
+        )
+        .map(|v| u32::try_from(v).expect("below the timeout")),
+    };
+    Probing {
+        timeout_ms,
+        rise: count("rise", o.rise, settings.rise, errs),
+        fall: count("fall", o.fall, settings.fall, errs),
+        degraded_after_ms,
+    }
+}
+
+/// A heartbeat check's keys on an origin of another kind.
+fn refuse_heartbeat_keys(path: &str, o: &RawOrigin, errs: &mut Errors) {
+    for (key, set) in [
+        ("period_s", o.period_s.is_some()),
+        ("grace_s", o.grace_s.is_some()),
+        ("token_secret", o.token_secret.is_some()),
+    ] {
+        if set {
+            errs.push(
+                format!("{path}.{key}"),
+                "only a heartbeat check has this key; set kind = \"heartbeat\" or remove it",
+            );
+        }
+    }
+}
+
+/// A DNS check's keys on an origin of another kind.
+fn refuse_dns_keys(path: &str, o: &RawOrigin, errs: &mut Errors) {
+    for (key, set) in [
+        ("query", o.query.is_some()),
+        ("record", o.record.is_some()),
+        ("resolver", o.resolver.is_some()),
+        ("expect", o.expect.is_some()),
+    ] {
+        if set {
+            errs.push(format!("{path}.{key}"), "only a DNS check has this key; set kind = \"dns\" or remove it");
+        }
+    }
+}
+
+/// A DNS check: `query`, `record`, `resolver` (default
+/// [`dns::DEFAULT_RESOLVER`]) and `expect`, with a probe's timeout, rise,
+/// fall and slow threshold; none of the request's keys, which it builds
+/// itself: a `GET` of the resolver's URL with the query (RFC 8484 §4.1),
+/// `accept: application/dns-message`, any 2xx, the body read as DNS, not as
+/// a health document.
+fn dns(
+    path: &str,
+    o: &RawOrigin,
+    region: usize,
+    inherited: Option<u32>,
+    settings: &Settings,
+    errs: &mut Errors,
+) -> Origin {
+    let field = |key: &str| format!("{path}.{key}");
+    for (key, _) in http_keys(o).iter().filter(|(_, set)| *set) {
+        errs.push(
+            field(key),
+            "a DNS check builds its own request to its resolver and reads the answer as DNS: remove this key, or the kind",
+        );
+    }
+    refuse_heartbeat_keys(path, o, errs);
+    refuse_tcp_keys(path, o, errs);
+    let query = match o.query.as_deref() {
+        Some(name) => {
+            if let Some(problem) = dns::name_problem(name) {
+                errs.push(field("query"), problem);
+            }
+            dns::normal_name(name)
+        }
+        None => {
+            errs.push(field("query"), "missing: a DNS check needs the name to resolve (query = \"example.com\")");
+            String::new()
+        }
+    };
+    let supported = || dns::RecordType::ALL.map(dns::RecordType::as_str).join(", ");
+    let record = match o.record.as_deref() {
+        Some(text) => dns::RecordType::parse(text).unwrap_or_else(|| {
+            errs.push(
+                field("record"),
+                format!("\"{text}\" is not a supported record type; use one of {}", supported()),
+            );
+            dns::RecordType::A
+        }),
+        None => {
+            errs.push(field("record"), format!("missing: a DNS check needs a record type, one of {}", supported()));
+            dns::RecordType::A
+        }
+    };
+    let resolver = match o.resolver.as_deref() {
+        Some(url) => check_url(&field("resolver"), url, errs),
+        None => dns::DEFAULT_RESOLVER.to_string(),
+    };
+    let raw_expect = o.expect.as_deref().unwrap_or_default();
+    if raw_expect.len() > MAX_DNS_EXPECT {
+        errs.push(
+            field("expect"),
+            format!("{} values; a DNS check expects {MAX_DNS_EXPECT} at most", raw_expect.len()),
+        );
+    }
+    let mut expect = Vec::with_capacity(raw_expect.len());
+    for (i, text) in raw_expect.iter().enumerate() {
+        if text.len() > MAX_DNS_VALUE_BYTES {
+            errs.push(
+                format!("{path}.expect[{i}]"),
+                format!("{} bytes; a value has {MAX_DNS_VALUE_BYTES} at most", text.len()),
+            );
+            continue;
+        }
+        match dns::expected_value(record, text) {
+            Ok(value) => expect.push(value),
+            Err(problem) => errs.push(format!("{path}.expect[{i}]"), problem),
+        }
+    }
+    let probe = probing(path, o, inherited, settings, errs);
+    Origin {
+        name: o.name.clone(),
+        region,
+        url: dns::doh_url(&resolver, &query, record),
+        method: Method::Get,
+        expect_status: StatusSet::success(),
+        timeout_ms: probe.timeout_ms,
+        critical: o.critical.unwrap_or(false),
+        rise: probe.rise,
+        fall: probe.fall,
+        headers: vec![("accept".to_string(), HeaderValue::Plain(dns::MEDIA_TYPE.to_string()))],
+        format: Format::StatusCode,
+        degraded_after_ms: probe.degraded_after_ms,
+        conditions: Vec::new(),
+        heartbeat: None,
+        dns: Some(DnsCheck { query, record, resolver, expect }),
+        tcp: None,
+    }
+}
+
 /// A heartbeat check: `period_s`, `grace_s` and `token_secret`, none of a
 /// probe's keys; `rise` and `fall` default to 1, as `grace_s` already damps it.
 fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs: &mut Errors) -> Origin {
@@ -134,6 +316,7 @@ fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs
     for (key, _) in probe_keys.filter(|(_, set)| *set) {
         errs.push(field(key), "a heartbeat check is not probed: remove this key, or the kind");
     }
+    refuse_dns_keys(path, o, errs);
     let max = i64::from(MAX_HEARTBEAT_S);
     let seconds = |key: &str, value: Option<i64>, min: i64, errs: &mut Errors| match value {
         Some(v) => ranged(&field(key), v, min, max, "seconds, at most 31 days", errs).unwrap_or(min) as u32,
@@ -172,6 +355,7 @@ fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs
         degraded_after_ms: None,
         conditions: Vec::new(),
         heartbeat: Some(Heartbeat { period_s, grace_s, token_secret }),
+        dns: None,
         tcp: None,
     }
 }

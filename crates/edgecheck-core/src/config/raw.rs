@@ -152,15 +152,17 @@ pub enum RawQuorum {
 }
 
 /// One `[[origins]]` entry: a probed origin (`kind = "http"`, the default,
-/// with a `url`) or a heartbeat check (`kind = "heartbeat"`, with `period_s`,
-/// `grace_s` and `token_secret` instead of the probe's keys).
+/// with a `url`), a heartbeat check (`kind = "heartbeat"`, with `period_s`,
+/// `grace_s` and `token_secret` instead of the probe's keys) or a DNS check
+/// (`kind = "dns"`, with `query`, `record`, `resolver` and `expect` instead of
+/// the request's keys).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOrigin {
     pub name: String,
     pub region: String,
-    /// `"http"` (probed, the default), `"tcp"` (a TCP connect) or
-    /// `"heartbeat"` (pushed pings).
+    /// `"http"` (probed, the default), `"tcp"` (a TCP connect), `"dns"`
+    /// (resolved over DNS over HTTPS) or `"heartbeat"` (pushed pings).
     pub kind: Option<String>,
     /// Required for a probed origin; refused on a heartbeat check.
     pub url: Option<String>,
@@ -192,6 +194,15 @@ pub struct RawOrigin {
     /// `[[origins.conditions]]`: assertions on the answer ([`super::condition`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<RawCondition>,
+    /// A DNS check: the name to resolve.
+    pub query: Option<String>,
+    /// A DNS check: the record type (`A`, `AAAA`, `CNAME`, `MX`, `TXT`, `NS`,
+    /// `SOA`, in any case).
+    pub record: Option<String>,
+    /// A DNS check: the DNS over HTTPS resolver's URL.
+    pub resolver: Option<String>,
+    /// A DNS check: values that must be among the answers.
+    pub expect: Option<Vec<String>>,
 }
 
 /// One `[[origins.conditions]]` entry as written: a `name`, one subject

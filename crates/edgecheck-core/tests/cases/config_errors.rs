@@ -1,7 +1,7 @@
 //! Every config error the validation names, as rows of (the TOML text, the
 //! field it must name, a fragment of its message; for `maintenance`, the
 //! field's prefix and no fragment). One table for the core's host tests
-//! (tests/core: `config`, `heartbeat`, `maintenance`, `notify`, `slo`) and for the
+//! (tests/core: `config`, `heartbeat`, `dns`, `maintenance`, `notify`, `slo`) and for the
 //! `edgecheck check` command's (crates/edgecheck-cli/tests/check.rs), which
 //! include this file.
 
@@ -247,6 +247,119 @@ pub fn heartbeat() -> Vec<Row> {
             "every origin is a heartbeat check",
         ),
     ]
+}
+
+/// DNS checks: the second origin, `c`, is a DNS check (`kind = "dns"`)
+/// beside a probed origin `a`; `check(extra)` adds `extra` to it.
+pub fn dns() -> Vec<Row> {
+    let check = |extra: &str| {
+        format!(
+            "[regions.r]\n[[origins]]\nname = \"a\"\nregion = \"r\"\nurl = \"https://a.example.com/\"\n[[origins]]\nname = \"c\"\nregion = \"r\"\nkind = \"dns\"\n{extra}\n"
+        )
+    };
+    let a = |extra: &str| check(&format!("query = \"example.com\"\nrecord = \"A\"\n{extra}"));
+    let http = |extra: &str| {
+        format!("[regions.r]\n[[origins]]\nname = \"a\"\nregion = \"r\"\nurl = \"https://a.example.com/\"\n{extra}\n")
+    };
+    let long_label = format!("{}.com", "a".repeat(64));
+    let long_name = format!("{}.com", vec!["a".repeat(60); 5].join("."));
+    let rows: Vec<(String, &'static str, &'static str)> = vec![
+        // The record type: supported ones only, each named in the message.
+        (
+            check("query = \"example.com\"\nrecord = \"SRV\""),
+            "origins[1].record",
+            "\"SRV\" is not a supported record type; use one of A, AAAA, CNAME, MX, TXT, NS, SOA",
+        ),
+        (check("query = \"example.com\"\nrecord = \"PTR\""), "origins[1].record", "is not a supported record type"),
+        (check("query = \"example.com\"\nrecord = \"\""), "origins[1].record", "is not a supported record type"),
+        (check("query = \"example.com\""), "origins[1].record", "missing: a DNS check needs a record type"),
+        (check("query = \"example.com\"\nrecord = 1"), "origins[1].record", "invalid type"),
+        // The name.
+        (check("record = \"A\""), "origins[1].query", "missing: a DNS check needs the name"),
+        (check("query = \"\"\nrecord = \"A\""), "origins[1].query", "at least one label"),
+        (check("query = \".\"\nrecord = \"A\""), "origins[1].query", "at least one label"),
+        (check("query = \"a..example.com\"\nrecord = \"A\""), "origins[1].query", "an empty label"),
+        (check("query = \"exa mple.com\"\nrecord = \"A\""), "origins[1].query", "contains ' '"),
+        (check("query = \"https://example.com/\"\nrecord = \"A\""), "origins[1].query", "contains ':'"),
+        (check(&format!("query = \"{long_label}\"\nrecord = \"A\"")), "origins[1].query", "a label of 64 characters"),
+        (
+            check(&format!("query = \"{long_name}\"\nrecord = \"A\"")),
+            "origins[1].query",
+            "a domain name has at most 253",
+        ),
+        // The resolver: an http(s) URL, as any probed URL.
+        (a("resolver = \"ftp://dns.example.com/\""), "origins[1].resolver", "scheme \"ftp\""),
+        (a("resolver = \"dns.example.com\""), "origins[1].resolver", "not an absolute URL"),
+        (a("resolver = \"https://u:p@dns.example.com/dns-query\""), "origins[1].resolver", "credentials"),
+        (a("resolver = \"https://dns.example.com/dns-query#x\""), "origins[1].resolver", "fragment"),
+        // Expected values: of the record's type.
+        (
+            a("expect = [\"192.0.2.1\", \"192.0.2.300\"]"),
+            "origins[1].expect[1]",
+            "\"192.0.2.300\" is not an IPv4 address",
+        ),
+        (a("expect = [\"2001:db8::1\"]"), "origins[1].expect[0]", "is not an IPv4 address"),
+        (
+            check("query = \"example.com\"\nrecord = \"AAAA\"\nexpect = [\"192.0.2.1\"]"),
+            "origins[1].expect[0]",
+            "is not an IPv6 address",
+        ),
+        (
+            check("query = \"example.com\"\nrecord = \"CNAME\"\nexpect = [\"not a name\"]"),
+            "origins[1].expect[0]",
+            "CNAME values are domain names",
+        ),
+        (
+            check("query = \"example.com\"\nrecord = \"MX\"\nexpect = [\"10 mail.example.com\"]"),
+            "origins[1].expect[0]",
+            "MX values are domain names",
+        ),
+        (a("expect = \"192.0.2.1\""), "origins[1].expect", "invalid type"),
+        (
+            a(&format!("expect = [{}]", vec!["\"192.0.2.1\""; 17].join(", "))),
+            "origins[1].expect",
+            "17 values; a DNS check expects 16 at most",
+        ),
+        (
+            check(&format!("query = \"example.com\"\nrecord = \"TXT\"\nexpect = [\"{}\"]", "v".repeat(1025))),
+            "origins[1].expect[0]",
+            "1025 bytes",
+        ),
+        // A probe's own keys are checked as for any probe.
+        (a("timeout_ms = 0"), "origins[1].timeout_ms", "0 is out of range"),
+        (a("fall = 11"), "origins[1].fall", "11 is out of range"),
+        (a("timeout_ms = 500\ndegraded_after_ms = 500"), "origins[1].degraded_after_ms", "500 is out of range"),
+        // The request is the check's own: none of an HTTP probe's keys.
+        (a("url = \"https://c.example.com/\""), "origins[1].url", "a DNS check builds its own request"),
+        (a("method = \"HEAD\""), "origins[1].method", "a DNS check builds its own request"),
+        (a("expect_status = [200]"), "origins[1].expect_status", "a DNS check builds its own request"),
+        (a("headers = { X-Probe = \"1\" }"), "origins[1].headers", "a DNS check builds its own request"),
+        (a("format = \"status_code\""), "origins[1].format", "a DNS check builds its own request"),
+        (
+            a("[[origins.conditions]]\nname = \"db\"\nstatus = true\nop = \"==\"\nvalue = 200"),
+            "origins[1].conditions",
+            "a DNS check builds its own request",
+        ),
+        (a("period_s = 60"), "origins[1].period_s", "only a heartbeat check"),
+        (a("token_secret = \"T\""), "origins[1].token_secret", "only a heartbeat check"),
+        // A DNS check's keys on another kind of origin.
+        (http("query = \"example.com\""), "origins[0].query", "only a DNS check has this key"),
+        (http("record = \"A\""), "origins[0].record", "only a DNS check has this key"),
+        (http("resolver = \"https://dns.example.com/dns-query\""), "origins[0].resolver", "only a DNS check"),
+        (http("expect = [\"192.0.2.1\"]"), "origins[0].expect", "only a DNS check has this key"),
+        (
+            check("query = \"example.com\"\nrecord = \"A\"")
+                .replace("kind = \"dns\"", "kind = \"heartbeat\"\nperiod_s = 60\ngrace_s = 30\ntoken_secret = \"T\""),
+            "origins[1].query",
+            "only a DNS check has this key",
+        ),
+        (
+            check("query = \"example.com\"\nrecord = \"A\"").replace("\"dns\"", "\"dnss\""),
+            "origins[1].kind",
+            "expected \"http\", \"tcp\", \"dns\" or \"heartbeat\"",
+        ),
+    ];
+    rows
 }
 
 /// `[[maintenance]]` windows: (text, the field's prefix, "").
@@ -690,9 +803,10 @@ pub fn slo() -> Vec<Row> {
 /// Every row of every table, with its table's name.
 pub fn all() -> Vec<(&'static str, String, &'static str, &'static str)> {
     type Table = fn() -> Vec<Row>;
-    let tables: [(&str, Table); 7] = [
+    let tables: [(&str, Table); 8] = [
         ("general", general),
         ("heartbeat", heartbeat),
+        ("dns", dns),
         ("maintenance", maintenance),
         ("notify", notify),
         ("conditions", conditions),

@@ -1,6 +1,6 @@
 //! Host tests of the pure core, one file per core module (`config.rs`,
 //! `assertion.rs`, `classify.rs`, `aggregate.rs`, `http.rs`, `monitor.rs`, `uptime.rs`,
-//! `schedule.rs`, `slo.rs`, `store.rs`, `latency.rs`, `vantages.rs`, `view.rs`, `detail.rs`, and
+//! `schedule.rs`, `slo.rs`, `store.rs`, `latency.rs`, `vantages.rs`, `view.rs`, `detail.rs`, `dns.rs`, and
 //! `surfaces.rs` for the renderers), plus `robust.rs` (properties that nothing
 //! makes the core panic) and `bounds.rs` (every documented bound at its worst,
 //! all at once, at the fleet limit). Each concern is a table of inputs and expected
@@ -23,6 +23,7 @@ mod cases;
 mod classify;
 mod config;
 mod detail;
+mod dns;
 mod drain;
 mod heartbeat;
 mod http;

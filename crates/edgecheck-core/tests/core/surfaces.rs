@@ -424,5 +424,8 @@ fn a_slow_origin_shows_its_reason_and_threshold_everywhere() {
         .flat_map(|p| &p.notice.changes)
         .map(edgecheck_core::notify::deliver::line)
         .collect();
-    assert!(lines.iter().any(|l| l.starts_with("origin e1: ") && l.ends_with("→ degraded (slow)")), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("origin e1: ") && l.ends_with("→ degraded (slow, over 800 ms)")),
+        "{lines:?}"
+    );
 }

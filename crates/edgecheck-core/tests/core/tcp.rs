@@ -81,3 +81,24 @@ fn what_a_connection_did_is_judged_against_the_expected_reply() {
         assert_eq!(verdict, Verdict::new(health, reason, None), "{outcome:?} in {latency_ms:?} ms");
     }
 }
+
+proptest! {
+    /// Whatever a peer answers, a TCP check is up exactly when the reply
+    /// starts with `expect_reply`, and never panics; a reply cut short by the
+    /// peer is `connection_closed`, anything else `reply_mismatch`.
+    #[test]
+    fn any_reply_is_judged_by_its_first_bytes(reply in proptest::collection::vec(any::<u8>(), 0..12), closed: bool) {
+        let c = fleet("target = \"redis.internal:6379\"\nexpect_reply = \"+PONG\"");
+        let verdict = classify(&c.origins()[1], &Outcome::Replied { reply: reply.clone(), closed });
+        let expected = if reply.starts_with(b"+PONG") {
+            Reason::Ok
+        } else if closed && b"+PONG".starts_with(&reply) {
+            Reason::ConnectionClosed
+        } else {
+            Reason::ReplyMismatch
+        };
+        prop_assert_eq!(verdict.reason, expected);
+        prop_assert_eq!(verdict.health == Health::Up, expected == Reason::Ok);
+        prop_assert_eq!(verdict.http_status, None);
+    }
+}
