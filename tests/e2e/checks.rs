@@ -43,9 +43,7 @@ pub(crate) fn a_failed_condition_is_down_and_named(p: &Prepared) {
     assert!(!health.to_string().contains("\"down\\\""), "body content in /health: {health}");
     let (_, page) = request("GET", &worker.url("/"));
     assert!(page.contains("assertion_failed: database"), "the page names the condition");
-    let mut full = worker.call_with("GET", "/health?view=full", &[("authorization", &format!("Bearer {ADMIN}"))]);
-    assert_eq!(full.status().as_u16(), 200);
-    let full: Value = serde_json::from_str(&full.body_mut().read_to_string().unwrap()).unwrap();
+    let full = worker.full();
     assert_eq!(full["probes"]["api"]["assertion"], json!({"condition": "database", "seen": "\"down\""}), "{full}");
     assert_schema("health-full.schema.json", &full, "/health?view=full with a failed condition");
     let (_, history) = worker.get("/history");
@@ -93,8 +91,7 @@ pub(crate) fn tcp_checks_follow_their_peer(p: &Prepared) {
     assert_eq!(bastion["reason"], "ok", "{bastion}");
     // A peer that speaks no TLS fails the handshake.
     let secure = worker.until("/health/secure", 30, |o| o["status"] == "down");
-    let mut full = worker.call_with("GET", "/health?view=full", &[("authorization", &format!("Bearer {ADMIN}"))]);
-    let full: Value = serde_json::from_str(&full.body_mut().read_to_string().unwrap()).unwrap();
+    let full = worker.full();
     assert_eq!(secure["reason"], "tls_error", "{secure}\nwhat the probe saw: {}", full["probes"]["secure"]);
     assert_eq!(worker.get("/ready/main").0, 200);
     // The peer counted the probes: the check really went there.

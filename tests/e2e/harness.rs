@@ -285,6 +285,17 @@ impl Worker {
         }
     }
 
+    /// `GET /health?view=full` with the admin token: the monitor's own view,
+    /// answered from its memory (never a held snapshot or a cached copy).
+    /// Panics unless it is a 200 with a JSON body.
+    pub(crate) fn full(&self) -> Value {
+        let mut answer = self.call_with("GET", "/health?view=full", &[("authorization", &format!("Bearer {ADMIN}"))]);
+        let status = answer.status().as_u16();
+        let body = answer.body_mut().read_to_string().unwrap();
+        assert_eq!(status, 200, "/health?view=full: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("/health?view=full: not JSON ({e}): {body:?}"))
+    }
+
     pub(crate) fn call(&self, method: &str, path: &str) -> ureq::http::Response<ureq::Body> {
         self.call_with(method, path, &[])
     }

@@ -49,9 +49,9 @@ pub(super) fn origin(
             );
         }
     }
-    refuse_heartbeat_keys(path, o, errs);
-    refuse_dns_keys(path, o, errs);
-    refuse_tcp_keys(path, o, errs);
+    refuse(path, heartbeat_keys(o), &only("heartbeat", HEARTBEAT), errs);
+    refuse(path, dns_keys(o), &only("DNS", DNS), errs);
+    refuse(path, tcp_keys(o), &only("TCP", TCP), errs);
     let url = match o.url.as_deref() {
         Some(url) => check_url(&field("url"), url, errs),
         None => {
@@ -93,11 +93,32 @@ fn http_keys(o: &RawOrigin) -> [(&'static str, bool); 6] {
     ]
 }
 
-/// A TCP check's keys on an origin of another kind.
-fn refuse_tcp_keys(path: &str, o: &RawOrigin, errs: &mut Errors) {
-    for (key, _) in tcp_keys(o).iter().filter(|(_, set)| *set) {
-        errs.push(format!("{path}.{key}"), "only a TCP check has this key; set kind = \"tcp\" or remove it");
+/// Keys only a heartbeat check has, with whether `o` sets each.
+fn heartbeat_keys(o: &RawOrigin) -> [(&'static str, bool); 3] {
+    [("period_s", o.period_s.is_some()), ("grace_s", o.grace_s.is_some()), ("token_secret", o.token_secret.is_some())]
+}
+
+/// Keys only a DNS check has, with whether `o` sets each.
+fn dns_keys(o: &RawOrigin) -> [(&'static str, bool); 4] {
+    [
+        ("query", o.query.is_some()),
+        ("record", o.record.is_some()),
+        ("resolver", o.resolver.is_some()),
+        ("expect", o.expect.is_some()),
+    ]
+}
+
+/// One error, `why`, at `path.key` for each of `keys` that is set: keys of
+/// another kind of origin, which this one would silently ignore.
+fn refuse(path: &str, keys: impl IntoIterator<Item = (&'static str, bool)>, why: &str, errs: &mut Errors) {
+    for (key, _) in keys.into_iter().filter(|(_, set)| *set) {
+        errs.push(format!("{path}.{key}"), why);
     }
+}
+
+/// Why a key of the check `label` (its `kind` value) is refused elsewhere.
+fn only(label: &str, kind: &str) -> String {
+    format!("only a {label} check has this key; set kind = \"{kind}\" or remove it")
 }
 
 /// A TCP check: `target`, `send`, `expect_reply` and `tls`
@@ -112,11 +133,9 @@ fn tcp(
     settings: &Settings,
     errs: &mut Errors,
 ) -> Origin {
-    for (key, _) in http_keys(o).iter().filter(|(_, set)| *set) {
-        errs.push(format!("{path}.{key}"), "a TCP check sends no HTTP request: remove this key, or the kind");
-    }
-    refuse_heartbeat_keys(path, o, errs);
-    refuse_dns_keys(path, o, errs);
+    refuse(path, http_keys(o), "a TCP check sends no HTTP request: remove this key, or the kind", errs);
+    refuse(path, heartbeat_keys(o), &only("heartbeat", HEARTBEAT), errs);
+    refuse(path, dns_keys(o), &only("DNS", DNS), errs);
     let check = tcp_check(path, o, errs);
     let probe = probing(path, o, inherited, settings, errs);
     Origin {
@@ -180,36 +199,6 @@ fn probing(path: &str, o: &RawOrigin, inherited: Option<u32>, settings: &Setting
     }
 }
 
-/// A heartbeat check's keys on an origin of another kind.
-fn refuse_heartbeat_keys(path: &str, o: &RawOrigin, errs: &mut Errors) {
-    for (key, set) in [
-        ("period_s", o.period_s.is_some()),
-        ("grace_s", o.grace_s.is_some()),
-        ("token_secret", o.token_secret.is_some()),
-    ] {
-        if set {
-            errs.push(
-                format!("{path}.{key}"),
-                "only a heartbeat check has this key; set kind = \"heartbeat\" or remove it",
-            );
-        }
-    }
-}
-
-/// A DNS check's keys on an origin of another kind.
-fn refuse_dns_keys(path: &str, o: &RawOrigin, errs: &mut Errors) {
-    for (key, set) in [
-        ("query", o.query.is_some()),
-        ("record", o.record.is_some()),
-        ("resolver", o.resolver.is_some()),
-        ("expect", o.expect.is_some()),
-    ] {
-        if set {
-            errs.push(format!("{path}.{key}"), "only a DNS check has this key; set kind = \"dns\" or remove it");
-        }
-    }
-}
-
 /// A DNS check: `query`, `record`, `resolver` (default
 /// [`dns::DEFAULT_RESOLVER`]) and `expect`, with a probe's timeout, rise,
 /// fall and slow threshold; none of the request's keys, which it builds
@@ -225,14 +214,14 @@ fn dns(
     errs: &mut Errors,
 ) -> Origin {
     let field = |key: &str| format!("{path}.{key}");
-    for (key, _) in http_keys(o).iter().filter(|(_, set)| *set) {
-        errs.push(
-            field(key),
-            "a DNS check builds its own request to its resolver and reads the answer as DNS: remove this key, or the kind",
-        );
-    }
-    refuse_heartbeat_keys(path, o, errs);
-    refuse_tcp_keys(path, o, errs);
+    refuse(
+        path,
+        http_keys(o),
+        "a DNS check builds its own request to its resolver and reads the answer as DNS: remove this key, or the kind",
+        errs,
+    );
+    refuse(path, heartbeat_keys(o), &only("heartbeat", HEARTBEAT), errs);
+    refuse(path, tcp_keys(o), &only("TCP", TCP), errs);
     let query = match o.query.as_deref() {
         Some(name) => {
             if let Some(problem) = dns::name_problem(name) {
@@ -313,10 +302,8 @@ fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs
         .into_iter()
         .chain(tcp_keys(o))
         .chain([("timeout_ms", o.timeout_ms.is_some()), ("degraded_after_ms", o.degraded_after_ms.is_some())]);
-    for (key, _) in probe_keys.filter(|(_, set)| *set) {
-        errs.push(field(key), "a heartbeat check is not probed: remove this key, or the kind");
-    }
-    refuse_dns_keys(path, o, errs);
+    refuse(path, probe_keys, "a heartbeat check is not probed: remove this key, or the kind", errs);
+    refuse(path, dns_keys(o), &only("DNS", DNS), errs);
     let max = i64::from(MAX_HEARTBEAT_S);
     let seconds = |key: &str, value: Option<i64>, min: i64, errs: &mut Errors| match value {
         Some(v) => ranged(&field(key), v, min, max, "seconds, at most 31 days", errs).unwrap_or(min) as u32,
