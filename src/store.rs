@@ -41,11 +41,23 @@ const TABLES: &[(&str, &str)] = &[
         "CREATE TABLE IF NOT EXISTS outbox (channel TEXT NOT NULL, seq INTEGER NOT NULL, json TEXT NOT NULL, \
          PRIMARY KEY (channel, seq))",
     ),
+    // An objective's good and bad slices, one row per bucket
+    // (`edgecheck_core::slo::SloAdd`), pruned once no window reaches it.
+    (
+        "slo_buckets",
+        "CREATE TABLE IF NOT EXISTS slo_buckets (slo TEXT NOT NULL, width_ms INTEGER NOT NULL, \
+         bucket_ms INTEGER NOT NULL, good INTEGER NOT NULL, bad INTEGER NOT NULL, keep_until_ms INTEGER NOT NULL, \
+         PRIMARY KEY (slo, width_ms, bucket_ms))",
+    ),
+    // What an objective keeps between rounds (`edgecheck_core::slo::SloState`).
+    ("slo_state", "CREATE TABLE IF NOT EXISTS slo_state (slo TEXT PRIMARY KEY, json TEXT NOT NULL)"),
 ];
 
 const INDEXES: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS changes_by_time ON changes (at_ms)",
     "CREATE INDEX IF NOT EXISTS changes_by_name ON changes (name, at_ms)",
+    "CREATE INDEX IF NOT EXISTS slo_buckets_by_width ON slo_buckets (width_ms, bucket_ms)",
+    "CREATE INDEX IF NOT EXISTS slo_buckets_by_expiry ON slo_buckets (keep_until_ms)",
 ];
 
 /// The latency columns of `rollups` ([`edgecheck_core::latency::Histogram`]):
@@ -271,6 +283,28 @@ fn statements(write: &Write) -> Vec<(&'static str, Vec<SqlStorageValue>)> {
         Write::DropAfter(at_ms) => vec![
             ("DELETE FROM changes WHERE at_ms > ?", vec![int(*at_ms)]),
             ("DELETE FROM rollups WHERE bucket_ms > ?", vec![int(*at_ms)]),
+            ("DELETE FROM slo_buckets WHERE bucket_ms > ?", vec![int(*at_ms)]),
+        ],
+        Write::Slo(add) => vec![(
+            "INSERT INTO slo_buckets (slo, width_ms, bucket_ms, good, bad, keep_until_ms) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (slo, width_ms, bucket_ms) DO UPDATE SET good = good + excluded.good, \
+             bad = bad + excluded.bad, keep_until_ms = excluded.keep_until_ms",
+            vec![
+                add.slo.as_str().into(),
+                int(add.width_ms),
+                int(add.bucket_ms),
+                int(add.good.into()),
+                int(add.bad.into()),
+                int(add.keep_until_ms),
+            ],
+        )],
+        Write::SloState { slo, json } => vec![(
+            "INSERT OR REPLACE INTO slo_state (slo, json) VALUES (?, ?)",
+            vec![slo.as_str().into(), json.as_str().into()],
+        )],
+        Write::DropSlo(slo) => vec![
+            ("DELETE FROM slo_buckets WHERE slo = ?", vec![slo.as_str().into()]),
+            ("DELETE FROM slo_state WHERE slo = ?", vec![slo.as_str().into()]),
         ],
     }
 }
@@ -283,6 +317,7 @@ fn prune(retention: &Retention) -> Vec<(&'static str, Vec<SqlStorageValue>)> {
             vec![int(width_ms), int(retention.rollups_before_ms(width_ms))],
         ));
     }
+    out.push(("DELETE FROM slo_buckets WHERE keep_until_ms <= ?", vec![int(retention.now_ms)]));
     out
 }
 
@@ -313,6 +348,35 @@ impl Store for SqlStore {
         Ok(rows.into_iter().map(|r| (r.channel, r.seq as u64, r.json)).collect())
     }
 
+    fn sum_slo(&self, width_ms: u64, from_ms: u64) -> worker::Result<Vec<(String, u64, u64)>> {
+        #[derive(Deserialize)]
+        struct SumRow {
+            slo: String,
+            good: f64,
+            bad: f64,
+        }
+        let rows: Vec<SumRow> = self
+            .sql
+            .exec(
+                "SELECT slo, SUM(good) AS good, SUM(bad) AS bad FROM slo_buckets \
+                 WHERE width_ms = ? AND bucket_ms >= ? GROUP BY slo",
+                Some(vec![int(width_ms), int(from_ms)]),
+            )?
+            .to_array()?;
+        // Damaged counts (negative, fractional) read as what they round to, at least 0.
+        Ok(rows.into_iter().map(|r| (r.slo, r.good.max(0.0) as u64, r.bad.max(0.0) as u64)).collect())
+    }
+
+    fn read_slo_states(&self) -> worker::Result<Vec<(String, String)>> {
+        #[derive(Deserialize)]
+        struct StateRow {
+            slo: String,
+            json: String,
+        }
+        let rows: Vec<StateRow> = self.sql.exec("SELECT slo, json FROM slo_state", None)?.to_array()?;
+        Ok(rows.into_iter().map(|r| (r.slo, r.json)).collect())
+    }
+
     fn read_monitor(&self) -> worker::Result<Option<String>> {
         let rows: Vec<JsonRow> = self.sql.exec("SELECT json FROM monitor_state WHERE id = 1", None)?.to_array()?;
         Ok(rows.into_iter().next().map(|r| r.json))
@@ -337,7 +401,9 @@ impl Store for SqlStore {
         let rows: Vec<Newest> = self
             .sql
             .exec(
-                "SELECT (SELECT MAX(at_ms) FROM changes) AS changes, (SELECT MAX(bucket_ms) FROM rollups) AS rollups",
+                "SELECT (SELECT MAX(at_ms) FROM changes) AS changes, \
+                 (SELECT MAX(b) FROM (SELECT MAX(bucket_ms) AS b FROM rollups \
+                 UNION ALL SELECT MAX(bucket_ms) FROM slo_buckets)) AS rollups",
                 None,
             )?
             .to_array()?;

@@ -81,6 +81,9 @@ pub struct Retention {
     pub minute_rollups_before_ms: u64,
     /// Hour rollups before this are pruned: `retention_days`.
     pub hour_rollups_before_ms: u64,
+    /// The round's start: an objective's bucket kept until this or before
+    /// ([`crate::slo::SloAdd::keep_until_ms`]) is pruned.
+    pub now_ms: u64,
 }
 
 impl Retention {
@@ -91,6 +94,7 @@ impl Retention {
             changes_before_ms: now_ms.saturating_sub(kept_ms),
             minute_rollups_before_ms: now_ms.saturating_sub(MINUTE_ROLLUPS_KEPT_MS),
             hour_rollups_before_ms: now_ms.saturating_sub(kept_ms),
+            now_ms,
         }
     }
 

@@ -39,20 +39,30 @@
 //!   never drained as a whole; its drained parts count as the shown view
 //!   counts them (down in their quorum), since that is what its users get.
 //!
-//! **Counts** ([`SloCounts`]) are kept in the buckets of the objective's
-//! [`Layout`]: fine ones (a fifth of the shortest window under 5 h; 1 min
-//! for the default pairs) for windows under 5 h, coarse ones (1 h) for the
-//! longer windows, the objective's own, and any window the fine ones do not
-//! span ([`Layout::width_of`]). A window sums the buckets that
-//! start inside it (after its start, up to now), as the uptime windows do:
-//! it holds between 4/5 of its length and all of it. The buckets are stored
-//! one row each ([`SloAdd`], as the uptime rollups are): a round adds to at
-//! most two rows per objective (its fine and its coarse bucket), each at
-//! most [`SloAdd::MAX_VALUE_BYTES`] bytes, and an objective keeps at most
-//! [`MAX_BUCKETS`] of them (3,600 rows, 345,600 bytes at the worst: 90
-//! days and 1,440 fine buckets; 780 rows with the defaults). At 10,000
-//! objectives that is 20,000 small writes a round and at most 3.5 GB,
-//! every row far under the platform's 2 MB.
+//! **Counts** are kept in the buckets of the objective's [`Layout`]: fine
+//! ones (a fifth of the shortest window under 5 h; 1 min for the default
+//! pairs) for windows under 5 h, coarse ones (1 h) for the longer windows,
+//! the objective's own, and any window the fine ones do not span
+//! ([`Layout::width_of`]). A window sums the buckets that start inside it
+//! (after its start, up to now), as the uptime windows do: it holds between
+//! 4/5 of its length and all of it. The buckets are stored one row each
+//! ([`SloAdd`], as the uptime rollups are): a round adds to at most two rows
+//! per objective (its fine and its coarse bucket), each at most
+//! [`SloAdd::MAX_VALUE_BYTES`] bytes, and an objective keeps at most
+//! [`MAX_BUCKETS`] of them (3,600 rows, 374,400 bytes at the worst: 90 days
+//! and 1,440 fine buckets; 780 rows with the defaults), each pruned once no
+//! window reaches it ([`SloAdd::keep_until_ms`]). At 10,000 objectives that
+//! is 20,000 small writes a round and at most 3.7 GB, every row far under
+//! the platform's 2 MB.
+//!
+//! **Memory holds sums, not buckets.** Each round reads every objective's
+//! windows back from the rows ([`crate::store::slo_sums`]: one summing read
+//! per bucket width and first bucket, whatever the number of objectives),
+//! counts its own slice on top ([`WindowSums::count`]) and judges the pairs
+//! ([`round`]); an objective keeps only its [`WindowSums`] (a few hundred
+//! bytes) and the pairs firing ([`SloState`]) in memory. [`SloCounts`] is
+//! the same arithmetic over buckets held in memory: the model the stored
+//! path is checked against in host tests.
 //!
 //! **Burn rate** over a window: its error ratio (bad / (good + bad)) over
 //! the objective's error budget (1 − objective); 0 when it holds no slice.
@@ -211,17 +221,116 @@ pub struct SloAdd {
     pub bucket_ms: u64,
     pub good: u32,
     pub bad: u32,
+    /// When no window of the objective reaches the bucket any more, ms: the
+    /// row is pruned then ([`crate::schedule::Retention::now_ms`]).
+    pub keep_until_ms: u64,
 }
 
 impl SloAdd {
-    /// The most bytes of one row: a name of 64 bytes and four integers of
+    /// The most bytes of one row: a name of 64 bytes and five integers of
     /// at most 8 bytes each (SQLite's largest).
-    pub const MAX_VALUE_BYTES: usize = 64 + 4 * 8;
+    pub const MAX_VALUE_BYTES: usize = 64 + 5 * 8;
 
     /// The bytes of this row's values: what must fit in
     /// [`crate::store::MAX_ROW_BYTES`].
     pub fn value_bytes(&self) -> usize {
-        self.slo.len() + 4 * 8
+        self.slo.len() + 5 * 8
+    }
+}
+
+/// The rows `slice` of objective `slo` adds at `at_ms`: one per bucket
+/// width of its layout that keeps buckets (its fine and its coarse bucket),
+/// none for an excluded slice. What storage holds is these rows and nothing
+/// else; a round reads its windows back from them ([`WindowSums`]).
+pub fn adds(slo: &Slo, slice: Slice, at_ms: u64) -> Vec<SloAdd> {
+    adds_in(slo.layout(), &slo.name, slice, at_ms)
+}
+
+fn adds_in(layout: Layout, slo: &str, slice: Slice, at_ms: u64) -> Vec<SloAdd> {
+    let (good, bad) = match slice {
+        Slice::Good => (1, 0),
+        Slice::Bad => (0, 1),
+        Slice::Excluded => return Vec::new(),
+    };
+    [(layout.fine_ms, layout.fine_buckets), (layout.coarse_ms, layout.coarse_buckets)]
+        .into_iter()
+        .filter(|&(_, buckets)| buckets > 0)
+        .map(|(width_ms, buckets)| {
+            let bucket_ms = bucket_start(at_ms, width_ms);
+            let keep_until_ms = bucket_ms.saturating_add(width_ms.saturating_mul(buckets as u64));
+            SloAdd { slo: slo.to_string(), width_ms, bucket_ms, good, bad, keep_until_ms }
+        })
+        .collect()
+}
+
+/// The windows shown for every objective (`/slo`, `/metrics`), ms: 5 min,
+/// 30 min, 1 h, 6 h and 3 days, the workbook's alert windows.
+pub const SHOWN_WINDOWS_MS: [u64; 5] = [5 * MINUTE_MS, 30 * MINUTE_MS, 60 * MINUTE_MS, 6 * 60 * MINUTE_MS, 3 * DAY_MS];
+
+/// Every window `slo` is read over, ms, shortest first: its pairs' long and
+/// short windows, the shown ones ([`SHOWN_WINDOWS_MS`]) and its own.
+pub fn windows(slo: &Slo) -> Vec<u64> {
+    let mut all: Vec<u64> = slo.alerts.iter().flat_map(|a| [a.short_ms, a.long_ms]).collect();
+    all.extend(SHOWN_WINDOWS_MS);
+    all.push(slo.window_ms());
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// Where the window of `window_ms` ending at `now_ms` reads in `layout`:
+/// the width of its buckets ([`Layout::width_of`]) and the first bucket
+/// start it sums from (those after the window's start, up to now); `None`
+/// when it holds no bucket (a window shorter than its buckets).
+pub fn reach(layout: Layout, window_ms: u64, now_ms: u64) -> Option<(u64, u64)> {
+    let width = layout.width_of(window_ms);
+    let first = bucket_start(now_ms.saturating_sub(window_ms), width).saturating_add(width);
+    (first <= now_ms).then_some((width, first))
+}
+
+/// One objective's good and bad slices over each of its [`windows`] at one
+/// time: what storage's rows sum to, one read per width and first bucket
+/// for every objective at once ([`crate::store::slo_sums`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowSums(pub BTreeMap<u64, Sums>);
+
+impl WindowSums {
+    /// The sums over the window of `window_ms`; none when it was not read.
+    pub fn get(&self, window_ms: u64) -> Sums {
+        self.0.get(&window_ms).copied().unwrap_or_default()
+    }
+
+    /// Counts `slice`, made at `now_ms`, in every window of `slo` that
+    /// holds a bucket (the slice's bucket is the newest of each), as the
+    /// rows [`adds`] writes would sum to once committed.
+    pub fn count(&mut self, slo: &Slo, slice: Slice, now_ms: u64) {
+        let (good, bad) = match slice {
+            Slice::Good => (1, 0),
+            Slice::Bad => (0, 1),
+            Slice::Excluded => return,
+        };
+        let layout = slo.layout();
+        for window_ms in windows(slo) {
+            if reach(layout, window_ms, now_ms).is_some() {
+                let sums = self.0.entry(window_ms).or_default();
+                *sums = Sums { good: sums.good.saturating_add(good), bad: sums.bad.saturating_add(bad) };
+            }
+        }
+    }
+
+    /// The burn rate of `slo` over the window of `window_ms`.
+    pub fn burn_rate(&self, slo: &Slo, window_ms: u64) -> f64 {
+        self.get(window_ms).burn_rate(slo)
+    }
+
+    /// The budget of `slo` left, over its own window.
+    pub fn budget(&self, slo: &Slo) -> Budget {
+        budget_of(slo, self.get(slo.window_ms()))
+    }
+
+    /// The pairs of `slo` that start or stop firing, given those `firing` before.
+    pub fn alerts(&self, slo: &Slo, firing: &[usize]) -> Vec<AlertChange> {
+        alerts_by(slo, |window_ms| self.burn_rate(slo, window_ms), firing)
     }
 }
 
@@ -229,8 +338,9 @@ impl SloAdd {
 type Ring = BTreeMap<u64, (u32, u32)>;
 
 /// One objective's good and bad slices in the buckets of its [`Layout`],
-/// those that can still fall inside a window (older ones are dropped as
-/// slices are added).
+/// held in memory: those that can still fall inside a window (older ones
+/// are dropped as slices are added). The model of what storage's rows sum
+/// to ([`WindowSums`]); a monitor never holds these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SloCounts {
     layout: Layout,
@@ -276,16 +386,14 @@ impl SloCounts {
             Slice::Bad => Some((0, 1)),
             Slice::Excluded => None,
         };
-        let mut rows = Vec::with_capacity(2);
+        let rows = adds_in(self.layout, slo, slice, at_ms);
         for (ring, width_ms, buckets) in self.rings() {
             if buckets == 0 {
                 continue;
             }
             if let Some((good, bad)) = counted {
-                let bucket_ms = bucket_start(at_ms, width_ms);
-                let slot = ring.entry(bucket_ms).or_default();
+                let slot = ring.entry(bucket_start(at_ms, width_ms)).or_default();
                 *slot = (slot.0.saturating_add(good), slot.1.saturating_add(bad));
-                rows.push(SloAdd { slo: slo.to_string(), width_ms, bucket_ms, good, bad });
             }
             *ring = ring.split_off(&oldest(at_ms, width_ms, buckets));
         }
@@ -296,12 +404,8 @@ impl SloCounts {
     /// the buckets of [`Layout::width_of`] the window that start after the
     /// window does, up to now.
     pub fn sums(&self, window_ms: u64, now_ms: u64) -> Sums {
-        let width = self.layout.width_of(window_ms);
+        let Some((width, first)) = reach(self.layout, window_ms, now_ms) else { return Sums::default() };
         let ring = if width == self.layout.coarse_ms { &self.coarse } else { &self.fine };
-        let first = bucket_start(now_ms.saturating_sub(window_ms), width).saturating_add(width);
-        if first > now_ms {
-            return Sums::default();
-        }
         // Saturating: restored rows may hold any counts.
         ring.range(first..=now_ms).fold(Sums::default(), |sums, (_, &(good, bad))| Sums {
             good: sums.good.saturating_add(u64::from(good)),
@@ -344,7 +448,12 @@ pub struct Budget {
 
 /// The budget of `slo` left at `now_ms`, from its counts over its window.
 pub fn budget_remaining(slo: &Slo, counts: &SloCounts, now_ms: u64) -> Budget {
-    let ratio = 1.0 - counts.burn_rate(slo, slo.window_ms(), now_ms);
+    budget_of(slo, counts.sums(slo.window_ms(), now_ms))
+}
+
+/// The budget of `slo` left, given its sums over its own window.
+fn budget_of(slo: &Slo, over_window: Sums) -> Budget {
+    let ratio = 1.0 - over_window.burn_rate(slo);
     let minutes = ratio * slo.budget() * (slo.window_ms() / MINUTE_MS) as f64;
     Budget { ratio, minutes }
 }
@@ -391,4 +500,78 @@ pub fn alerts_by(slo: &Slo, rate: impl Fn(u64) -> f64, firing: &[usize]) -> Vec<
             Some(AlertChange { pair, transition, long_rate, short_rate })
         })
         .collect()
+}
+
+/// A pair firing, by what it is (its windows and rate), not by its place in
+/// `[[slo.alerts]]`: a pair whose windows or rate change is another pair.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Firing {
+    pub long_ms: u64,
+    pub short_ms: u64,
+    pub burn_rate: f64,
+    /// When it started firing, ms.
+    pub since_ms: u64,
+}
+
+impl Firing {
+    fn is(&self, alert: &BurnAlert) -> bool {
+        self.long_ms == alert.long_ms && self.short_ms == alert.short_ms && self.burn_rate == alert.burn_rate
+    }
+}
+
+/// What an objective keeps between rounds besides its rows: the pairs
+/// firing. Stored one row per objective, written only in a round where a
+/// pair starts or stops firing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SloState {
+    pub firing: Vec<Firing>,
+}
+
+impl SloState {
+    /// The pairs of `slo` firing (indices into [`Slo::alerts`]); a stored
+    /// pair that is no longer configured is not among them.
+    pub fn firing_pairs(&self, slo: &Slo) -> Vec<usize> {
+        (0..slo.alerts.len()).filter(|&i| self.firing.iter().any(|f| f.is(&slo.alerts[i]))).collect()
+    }
+
+    /// Whether it holds a pair `slo` no longer configures.
+    pub fn holds_unknown_pairs(&self, slo: &Slo) -> bool {
+        self.firing.iter().any(|f| !slo.alerts.iter().any(|a| f.is(a)))
+    }
+}
+
+/// One objective's round, decided: what it counts, its windows after the
+/// slice, the pairs that start or stop firing and the state to keep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloRound {
+    /// The rows to write ([`adds`]).
+    pub adds: Vec<SloAdd>,
+    /// The windows as the rows will sum once the round is committed.
+    pub sums: WindowSums,
+    pub changes: Vec<AlertChange>,
+    pub state: SloState,
+}
+
+/// The round of `slo` at `at_ms`: `slice` counted on top of `read` (its
+/// windows as storage summed them before the round), its pairs judged
+/// against `prev`, a stored pair no longer configured let go.
+pub fn round(slo: &Slo, slice: Slice, mut read: WindowSums, prev: &SloState, at_ms: u64) -> SloRound {
+    read.count(slo, slice, at_ms);
+    let firing = prev.firing_pairs(slo);
+    let changes = read.alerts(slo, &firing);
+    let mut state =
+        SloState { firing: prev.firing.iter().filter(|f| slo.alerts.iter().any(|a| f.is(a))).copied().collect() };
+    for change in &changes {
+        let alert = &slo.alerts[change.pair];
+        match change.transition {
+            Transition::Firing => state.firing.push(Firing {
+                long_ms: alert.long_ms,
+                short_ms: alert.short_ms,
+                burn_rate: alert.burn_rate,
+                since_ms: at_ms,
+            }),
+            Transition::Resolved => state.firing.retain(|f| !f.is(alert)),
+        }
+    }
+    SloRound { adds: adds(slo, slice, at_ms), sums: read, changes, state }
 }

@@ -5,6 +5,7 @@
 
 use crate::latency::BUCKETS;
 use crate::schedule::Retention;
+use crate::slo::SloAdd;
 use crate::uptime::RollupAdd;
 
 /// One write of a round, in the order [`crate::store::Store::commit`] applies them.
@@ -22,11 +23,19 @@ pub enum Write {
     /// Adds counts (and a latency to its histogram) to one rollup bucket,
     /// creating it at zero.
     Rollup(RollupAdd),
-    /// Deletes changes and rollup buckets past retention.
+    /// Deletes changes and rollup buckets past retention, and an
+    /// objective's buckets no window reaches any more.
     Prune(Retention),
-    /// Deletes changes and rollup buckets dated after this time, ms (damage:
-    /// they would never be pruned).
+    /// Deletes changes, rollup buckets and objectives' buckets dated after
+    /// this time, ms (damage: they would never be pruned).
     DropAfter(u64),
+    /// Adds a slice to one bucket of an objective's counts, creating it at zero.
+    Slo(SloAdd),
+    /// Replaces what objective `slo` keeps between rounds
+    /// ([`crate::slo::SloState`], JSON).
+    SloState { slo: String, json: String },
+    /// Deletes an objective's buckets and state (no longer in the config).
+    DropSlo(String),
     /// Replaces what a notify channel last told ([`crate::notify::Notified`], JSON).
     Notified { channel: String, json: String },
     /// Replaces a notify channel's delivery record ([`crate::notify::Stats`], JSON).
@@ -53,6 +62,9 @@ impl Write {
             | Write::ChannelStats { channel, json }
             | Write::Enqueue { channel, json, .. } => channel.len() + json.len(),
             Write::Dequeue { channel, .. } | Write::DropChannel(channel) => channel.len(),
+            Write::Slo(add) => add.value_bytes(),
+            Write::SloState { slo, json } => slo.len() + json.len(),
+            Write::DropSlo(slo) => slo.len(),
             Write::Prune(_) | Write::DropAfter(_) => 0,
         }
     }

@@ -37,6 +37,10 @@ struct Tables {
     channels: BTreeMap<String, (String, String)>,
     /// (channel, seq) -> pending JSON.
     outbox: BTreeMap<(String, u64), String>,
+    /// (objective, width_ms, bucket_ms) -> (good, bad, keep_until_ms).
+    slo_buckets: BTreeMap<(String, u64, u64), (u64, u64, u64)>,
+    /// objective -> state JSON.
+    slo_states: BTreeMap<String, String>,
 }
 
 /// Why a [`MemoryStore`] refused a commit.
@@ -100,6 +104,23 @@ impl MemoryStore {
         let t = self.tables.borrow();
         (t.changes.len(), t.rollups.len())
     }
+
+    /// The objectives' buckets as stored: `(objective, width_ms, bucket_ms)
+    /// -> (good, bad, keep_until_ms)`.
+    pub fn slo_buckets(&self) -> BTreeMap<(String, u64, u64), (u64, u64, u64)> {
+        self.tables.borrow().slo_buckets.clone()
+    }
+
+    /// Adds or replaces an objective's bucket with arbitrary counts, as
+    /// damaged storage would.
+    pub fn put_raw_slo_bucket(&self, slo: &str, width_ms: u64, bucket_ms: u64, counts: (u64, u64, u64)) {
+        self.tables.borrow_mut().slo_buckets.insert((slo.to_string(), width_ms, bucket_ms), counts);
+    }
+
+    /// Replaces or adds an objective's state row with arbitrary text.
+    pub fn put_raw_slo_state(&self, slo: &str, text: &str) {
+        self.tables.borrow_mut().slo_states.insert(slo.to_string(), text.to_string());
+    }
 }
 
 fn apply(t: &mut Tables, write: &Write) {
@@ -129,10 +150,25 @@ fn apply(t: &mut Tables, write: &Write) {
         Write::Prune(retention) => {
             t.changes.retain(|(at, ..)| *at >= retention.changes_before_ms);
             t.rollups.retain(|(_, width, bucket), _| *bucket >= retention.rollups_before_ms(*width));
+            t.slo_buckets.retain(|_, (_, _, keep_until)| *keep_until > retention.now_ms);
         }
         Write::DropAfter(at_ms) => {
             t.changes.retain(|(at, ..)| at <= at_ms);
             t.rollups.retain(|(_, _, bucket), _| bucket <= at_ms);
+            t.slo_buckets.retain(|(_, _, bucket), _| bucket <= at_ms);
+        }
+        Write::Slo(add) => {
+            let row = t.slo_buckets.entry((add.slo.clone(), add.width_ms, add.bucket_ms)).or_default();
+            row.0 = row.0.saturating_add(u64::from(add.good));
+            row.1 = row.1.saturating_add(u64::from(add.bad));
+            row.2 = add.keep_until_ms;
+        }
+        Write::SloState { slo, json } => {
+            t.slo_states.insert(slo.clone(), json.clone());
+        }
+        Write::DropSlo(slo) => {
+            t.slo_states.remove(slo);
+            t.slo_buckets.retain(|(name, ..), _| name != slo);
         }
         Write::Notified { channel, json } => {
             t.channels.entry(channel.clone()).or_insert_with(|| ("{}".into(), "{}".into())).0 = json.clone();
@@ -174,7 +210,8 @@ impl Store for MemoryStore {
 
     fn newest(&self) -> Result<(Option<u64>, Option<u64>), WriteRefused> {
         let t = self.tables.borrow();
-        Ok((t.changes.iter().map(|c| c.0).max(), t.rollups.keys().map(|k| k.2).max()))
+        let buckets = t.rollups.keys().map(|k| k.2).chain(t.slo_buckets.keys().map(|k| k.2));
+        Ok((t.changes.iter().map(|c| c.0).max(), buckets.max()))
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), WriteRefused> {
@@ -220,6 +257,21 @@ impl Store for MemoryStore {
             }
         }
         Ok(sums.into_iter().map(|(name, (counts, histogram))| (name, counts, histogram)).collect())
+    }
+
+    fn sum_slo(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, u64)>, WriteRefused> {
+        let mut sums: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for ((slo, width, bucket), (good, bad, _)) in self.tables.borrow().slo_buckets.iter() {
+            if *width == width_ms && *bucket >= from_ms {
+                let sum = sums.entry(slo.clone()).or_default();
+                *sum = (sum.0.saturating_add(*good), sum.1.saturating_add(*bad));
+            }
+        }
+        Ok(sums.into_iter().map(|(slo, (good, bad))| (slo, good, bad)).collect())
+    }
+
+    fn read_slo_states(&self) -> Result<Vec<(String, String)>, WriteRefused> {
+        Ok(self.tables.borrow().slo_states.iter().map(|(s, j)| (s.clone(), j.clone())).collect())
     }
 
     fn rollup_buckets(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, Counts)>, WriteRefused> {

@@ -64,7 +64,7 @@ pub use crate::write::Write;
 
 pub use memory::{MemoryStore, WriteRefused};
 pub use operator::{operator_change, save_monitor, save_origin, OperatorError, OperatorRow};
-pub use read::{daily_uptimes, history, latency_chart, uptimes, windows};
+pub use read::{daily_uptimes, history, latency_chart, slo_sums, uptimes, windows};
 pub use repair::restore;
 pub use round::{record, round_writes};
 
@@ -91,7 +91,8 @@ pub trait Store {
     fn read_monitor(&self) -> Result<Option<String>, Self::Error>;
     /// Every origin row: `(name, json)`.
     fn read_origins(&self) -> Result<Vec<(String, String)>, Self::Error>;
-    /// The newest change time and the newest rollup bucket start, ms.
+    /// The newest change time and the newest bucket start of the uptime
+    /// rollups and the objectives' counts, ms.
     fn newest(&self) -> Result<(Option<u64>, Option<u64>), Self::Error>;
     /// Applies `writes` in order, all of them or none: when one fails, the
     /// storage is as it was before the call.
@@ -112,6 +113,11 @@ pub trait Store {
     fn read_channels(&self) -> Result<Vec<(String, String, String)>, Self::Error>;
     /// Every queued notice: `(channel, seq, pending JSON)`.
     fn read_outbox(&self) -> Result<Vec<(String, u64, String)>, Self::Error>;
+    /// Sums, per objective, its buckets of `width_ms` starting at or after
+    /// `from_ms`: `(objective, good, bad)`, in one read.
+    fn sum_slo(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, u64)>, Self::Error>;
+    /// Every objective's state row: `(objective, SloState JSON)`.
+    fn read_slo_states(&self) -> Result<Vec<(String, String)>, Self::Error>;
 }
 
 /// A storage problem the monitor survived, or a repair it made; for the log,
@@ -147,7 +153,13 @@ pub struct Memory {
     pub committed: Option<Box<MonitorState>>,
     /// Every notify channel's notified statuses, record and queue, as stored.
     pub notify: crate::notify::NotifyState,
+    /// Every objective's windows and state after the last round.
+    pub slo: SloMemory,
 }
+
+/// Per objective (by name): its windows as the last round left them and
+/// the state it keeps ([`crate::slo::SloState`]).
+pub type SloMemory = BTreeMap<String, (crate::slo::WindowSums, crate::slo::SloState)>;
 
 /// The state of a monitor that knows nothing yet (no round, no view).
 fn empty_state() -> MonitorState {

@@ -1,9 +1,13 @@
 //! What an answer reads from storage: uptimes and latency percentiles per
 //! window, the 30-day strips, the hourly latency chart and the change log.
 
+use std::collections::BTreeMap;
+
 use super::{Problem, Store, HISTORY_LIMIT};
+use crate::config::Config;
 use crate::latency::{Latencies, Latency, CHART_HOURS, WINDOWS};
 use crate::monitor::Change;
+use crate::slo::{Sums, WindowSums};
 use crate::time::{bucket_start, HOUR_MS};
 use crate::uptime::{daily, first_day, Daily, Uptime, Uptimes, Window};
 
@@ -71,4 +75,34 @@ pub fn latency_chart<S: Store>(store: &S, now_ms: u64, mut windows: Latencies) -
 /// those of `name`. A row that does not decode is skipped.
 pub fn history<S: Store>(store: &S, name: Option<&str>) -> Result<Vec<Change>, S::Error> {
     Ok(store.changes(name, HISTORY_LIMIT)?.iter().filter_map(|json| serde_json::from_str(json).ok()).collect())
+}
+
+/// Every objective's [`WindowSums`] at `now_ms`, from its stored buckets:
+/// one read ([`Store::sum_slo`]) per distinct bucket width and first bucket
+/// among every objective's windows ([`crate::slo::reach`]), so the reads do
+/// not grow with the number of objectives. A name stored but no longer
+/// configured comes back too, for the caller to drop.
+pub fn slo_sums<S: Store>(store: &S, config: &Config, now_ms: u64) -> Result<BTreeMap<String, WindowSums>, S::Error> {
+    // (width, first bucket) -> objective -> the windows that read answers.
+    let mut reads: BTreeMap<(u64, u64), BTreeMap<&str, Vec<u64>>> = BTreeMap::new();
+    for slo in config.slos() {
+        let layout = slo.layout();
+        for window_ms in crate::slo::windows(slo) {
+            if let Some(read) = crate::slo::reach(layout, window_ms, now_ms) {
+                reads.entry(read).or_default().entry(&slo.name).or_default().push(window_ms);
+            }
+        }
+    }
+    let mut out: BTreeMap<String, WindowSums> =
+        config.slos().iter().map(|slo| (slo.name.clone(), WindowSums::default())).collect();
+    for ((width_ms, from_ms), asked) in reads {
+        for (name, good, bad) in store.sum_slo(width_ms, from_ms)? {
+            let windows = asked.get(name.as_str()).map(Vec::as_slice).unwrap_or_default();
+            let entry = out.entry(name).or_default();
+            for &window_ms in windows {
+                entry.0.insert(window_ms, Sums { good, bad });
+            }
+        }
+    }
+    Ok(out)
 }

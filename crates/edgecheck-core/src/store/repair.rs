@@ -1,12 +1,13 @@
 //! [`restore`]: the persisted state loaded and repaired against the fleet and
 //! the clock, each repair a [`Problem`] and all of them one commit.
 
-use super::read::windows_or_log;
-use super::{empty_state, monitor_json, origin_json, Memory, Problem, Store, Write};
+use super::read::{slo_sums, windows_or_log};
+use super::{empty_state, monitor_json, origin_json, Memory, Problem, SloMemory, Store, Write};
 use crate::config::Config;
 use crate::heartbeat::Pings;
 use crate::maintenance::{Schedule, Window, MAX_API_LENGTH_MS};
 use crate::monitor::{MonitorState, OriginTrack};
+use crate::slo::SloState;
 use crate::text::printable;
 
 /// Loads the persisted state, with uptimes at `now_ms`, and repairs it against
@@ -107,6 +108,7 @@ pub fn restore(store: &impl Store, config: &Config, now_ms: u64) -> (Option<Memo
     let (notify, notify_repairs, notify_problems) = crate::notify::restore(config, channels, outbox);
     problems.extend(notify_problems.into_iter().map(Problem));
     repairs.extend(notify_repairs);
+    let slo = restore_slo(store, config, now_ms, &mut problems, &mut repairs);
     let mut saved = true;
     if !problems.is_empty() {
         // The repaired monitor's row, with the origins' repairs, in one commit.
@@ -120,7 +122,60 @@ pub fn restore(store: &impl Store, config: &Config, now_ms: u64) -> (Option<Memo
         }
     }
     let (uptimes, latency) = windows_or_log(store, now_ms, &mut problems, None);
-    (Some(Memory { state, uptimes, latency, saved, unsaved: Vec::new(), committed: None, notify }), problems)
+    (Some(Memory { state, uptimes, latency, saved, unsaved: Vec::new(), committed: None, notify, slo }), problems)
+}
+
+/// Every configured objective's windows at `now_ms` and the state it kept.
+/// A state row that does not decode starts with no pair firing and is
+/// rewritten; an objective no longer configured has its rows dropped (its
+/// buckets too, found by the read of the windows); a stored pair no longer
+/// configured is let go at the next round ([`crate::slo::round`]). Each is a
+/// [`Problem`]. Unreadable storage leaves the windows empty until the next
+/// round reads them again.
+fn restore_slo(
+    store: &impl Store,
+    config: &Config,
+    now_ms: u64,
+    problems: &mut Vec<Problem>,
+    repairs: &mut Vec<Write>,
+) -> SloMemory {
+    let states = store.read_slo_states().unwrap_or_else(|e| {
+        problems.push(Problem(format!("reading the objectives' states failed, no pair starts firing: {e}")));
+        Vec::new()
+    });
+    let mut sums = slo_sums(store, config, now_ms).unwrap_or_else(|e| {
+        problems.push(Problem(format!("reading the objectives' counts failed: {e}")));
+        Default::default()
+    });
+    let mut memory = SloMemory::new();
+    let mut gone = std::collections::BTreeSet::new();
+    for (name, json) in states {
+        if !config.slos().iter().any(|s| s.name == name) {
+            gone.insert(name);
+            continue;
+        }
+        let state = serde_json::from_str::<SloState>(&json).unwrap_or_else(|e| {
+            problems.push(Problem(format!(
+                "the state of objective {name:?} is damaged ({e}); no pair of it is firing now"
+            )));
+            let json = serde_json::to_string(&SloState::default()).expect("an SloState serializes");
+            repairs.push(Write::SloState { slo: name.clone(), json });
+            SloState::default()
+        });
+        memory.insert(name.clone(), (sums.remove(&name).unwrap_or_default(), state));
+    }
+    for (name, windows) in sums {
+        if config.slos().iter().any(|s| s.name == name) {
+            memory.insert(name, (windows, SloState::default()));
+        } else {
+            gone.insert(name);
+        }
+    }
+    for name in gone {
+        problems.push(Problem(format!("objective {name:?} is no longer configured; its counts are dropped")));
+        repairs.push(Write::DropSlo(name));
+    }
+    memory
 }
 
 /// Checks a loaded state against the fleet and the clock (see [`restore`]).

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use super::read::windows_or_log;
-use super::{empty_state, monitor_json, origin_json, Memory, Problem, Store, Write};
+use super::read::{slo_sums, windows_or_log};
+use super::{empty_state, monitor_json, origin_json, Memory, Problem, SloMemory, Store, Write};
 use crate::config::Config;
 use crate::monitor::Advance;
 use crate::schedule::Retention;
@@ -60,12 +60,16 @@ pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance
         &advance.state,
         advance.state.checked_at_ms,
     );
+    let (slo_writes, slo) = slo_round(store, config, prev.as_ref(), &advance, &mut problems);
     let commit = round_writes(config, prev.as_ref(), &advance).and_then(|mut writes| {
+        writes.extend(slo_writes);
         writes.extend(planned.writes);
         store.commit(&writes).map_err(|e| e.to_string())
     });
     // A failed commit told nothing: the next round plans again from what was told.
     let notify = if commit.is_ok() { planned.state } else { told };
+    // Nor counted anything: the windows are what storage holds, the pairs as they were.
+    let slo = if commit.is_ok() { slo } else { prev.as_ref().map(|m| m.slo.clone()).unwrap_or_default() };
     let (saved, unsaved) = match commit {
         Ok(()) => (true, Vec::new()),
         Err(e) => {
@@ -84,5 +88,52 @@ pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance
     let committed = (!saved).then_some(stored);
     let at = advance.state.checked_at_ms;
     let (uptimes, latency) = windows_or_log(store, at, &mut problems, fallback);
-    (Memory { state: advance.state, uptimes, latency, saved, unsaved, committed, notify }, problems)
+    (Memory { state: advance.state, uptimes, latency, saved, unsaved, committed, notify, slo }, problems)
+}
+
+/// The objectives' part of a round ([`crate::slo`]): each objective's
+/// slice counted on top of its windows as storage sums them now
+/// ([`slo_sums`], read before the round's commit), its pairs judged, and
+/// the writes: the slices' rows, the state of an objective whose pairs
+/// changed, and drops of objectives stored but no longer configured.
+/// Storage that cannot be read counts the slices and judges no pair this
+/// round (a problem logged); the objectives keep what `prev` held.
+fn slo_round(
+    store: &impl Store,
+    config: &Config,
+    prev: Option<&Memory>,
+    advance: &Advance,
+    problems: &mut Vec<Problem>,
+) -> (Vec<Write>, SloMemory) {
+    let state = &advance.state;
+    let at = state.checked_at_ms;
+    let slices = crate::slo::slices(config, state);
+    let kept = prev.map(|m| m.slo.clone()).unwrap_or_default();
+    let read = match slo_sums(store, config, at) {
+        Ok(read) => read,
+        Err(e) => {
+            problems.push(Problem(format!("reading the objectives' counts failed; no alert judged this round: {e}")));
+            let rows = config.slos().iter().zip(slices).flat_map(|(slo, slice)| crate::slo::adds(slo, slice, at));
+            return (rows.map(Write::Slo).collect(), kept);
+        }
+    };
+    let mut writes = Vec::new();
+    let mut memory = SloMemory::new();
+    for name in read.keys().chain(kept.keys()).filter(|n| !config.slos().iter().any(|s| &s.name == *n)) {
+        if !writes.contains(&Write::DropSlo(name.clone())) {
+            writes.push(Write::DropSlo(name.clone()));
+        }
+    }
+    for (slo, slice) in config.slos().iter().zip(slices) {
+        let sums = read.get(&slo.name).cloned().unwrap_or_default();
+        let before = kept.get(&slo.name).map(|(_, s)| s.clone()).unwrap_or_default();
+        let round = crate::slo::round(slo, slice, sums, &before, at);
+        writes.extend(round.adds.into_iter().map(Write::Slo));
+        if round.state != before {
+            let json = serde_json::to_string(&round.state).expect("an SloState serializes");
+            writes.push(Write::SloState { slo: slo.name.clone(), json });
+        }
+        memory.insert(slo.name.clone(), (round.sums, round.state));
+    }
+    (writes, memory)
 }

@@ -372,20 +372,28 @@ fn the_counts_rows_fit_the_platform_at_the_fleet_limit() {
     // Sums never overflow: 2,160 buckets of u32::MAX in u64 (the 90-day
     // window's buckets start after T0, at T0 + 1 h .. T0 + 90 d).
     assert_eq!(counts.sums(90 * DAY_MS, now).bad, 2_160 * u64::from(u32::MAX));
-    // Each row is one bucket: a name of 64 bytes and four integers.
+    // Each row is one bucket: a name of 64 bytes and five integers.
     let mut counts = counts;
     let rows = counts.add(&slo.name, Slice::Bad, now);
     assert_eq!(rows.len(), 2);
-    let row = SloAdd { slo: slo.name.clone(), width_ms: u64::MAX, bucket_ms: u64::MAX, good: u32::MAX, bad: u32::MAX };
+    assert_eq!(rows, edgecheck_core::slo::adds(slo, Slice::Bad, now), "the model writes what a round writes");
+    let row = SloAdd {
+        slo: slo.name.clone(),
+        width_ms: u64::MAX,
+        bucket_ms: u64::MAX,
+        good: u32::MAX,
+        bad: u32::MAX,
+        keep_until_ms: u64::MAX,
+    };
     assert_eq!(row.value_bytes(), SloAdd::MAX_VALUE_BYTES);
     assert!(rows.iter().all(|r| r.value_bytes() <= SloAdd::MAX_VALUE_BYTES));
     assert!(row.value_bytes() < MAX_ROW_BYTES);
-    // Per objective at the worst: 3,600 rows of 96 bytes, 345,600 bytes; at
-    // the fleet limit (10,000 objectives) 3.456 GB in 36 million rows, and a
-    // round adds to 20,000 of them (1.92 MB).
-    assert_eq!(MAX_BUCKETS * SloAdd::MAX_VALUE_BYTES, 345_600);
-    assert_eq!(MAX_SLOS * MAX_BUCKETS * SloAdd::MAX_VALUE_BYTES, 3_456_000_000);
-    assert_eq!(MAX_SLOS * 2 * SloAdd::MAX_VALUE_BYTES, 1_920_000);
+    // Per objective at the worst: 3,600 rows of 104 bytes, 374,400 bytes; at
+    // the fleet limit (10,000 objectives) 3.744 GB in 36 million rows (under
+    // a Durable Object's 10 GB), and a round adds to 20,000 of them (2.08 MB).
+    assert_eq!(MAX_BUCKETS * SloAdd::MAX_VALUE_BYTES, 374_400);
+    assert_eq!(MAX_SLOS * MAX_BUCKETS * SloAdd::MAX_VALUE_BYTES, 3_744_000_000);
+    assert_eq!(MAX_SLOS * 2 * SloAdd::MAX_VALUE_BYTES, 2_080_000);
 }
 
 #[test]
@@ -463,4 +471,108 @@ proptest! {
         let _ = (damaged.sums(window, now), budget_remaining(slo, &damaged, now), alerts(slo, &damaged, now, &[0, 1, 2]));
         prop_assert!(damaged.buckets() <= layout.fine_buckets + layout.coarse_buckets);
     }
+}
+
+/// The production path: `store::record` counts each round's slice in
+/// storage's rows, reads the windows back and keeps the pairs firing, and
+/// agrees round by round with the model ([`one_in_five`]) through a restart
+/// (`store::restore`) and a commit that fails.
+#[test]
+fn rounds_count_in_storage_and_alert_as_the_model_through_a_restart_and_a_failed_commit() {
+    use edgecheck_core::store::{self, Memory, MemoryStore};
+    let c = valid(&format!("{BASE}fall = 3\n[[slo]]\nname = \"a-availability\"\norigin = \"a\"\nobjective = 99.9\n"));
+    let slo = &c.slos()[0];
+    let db = MemoryStore::default();
+    let mut memory: Option<Memory> = None;
+    let history = 6 * 240;
+    let (restart, failed_commit) = (history + 30, history + 45);
+    let mut firing_at: Vec<(usize, usize)> = Vec::new();
+    for k in 0..history + 60 {
+        let at = T0 + k as u64 * 15_000;
+        let failed = k >= history && (k - history) % 5 == 4;
+        let next = advance(&c, memory.as_ref().map(|m| &m.state), &round(at, if failed { "x" } else { "u" }), true);
+        if k == restart {
+            let (restored, problems) = store::restore(&db, &c, at);
+            assert!(problems.is_empty(), "{problems:?}");
+            let restored = restored.expect("a stored state");
+            assert_eq!(restored.slo, memory.as_ref().unwrap().slo, "a restart reads back the same windows and pairs");
+            memory = Some(restored);
+        }
+        db.fail_writes.set(k == failed_commit);
+        let before = memory.as_ref().map(|m| m.slo.clone()).unwrap_or_default();
+        let (served, problems) = store::record(&db, &c, memory, next);
+        let (sums, state) = &served.slo["a-availability"];
+        if k == failed_commit {
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(served.slo, before, "a failed commit counts nothing and fires nothing");
+        } else {
+            assert!(problems.is_empty(), "round {k}: {problems:?}");
+            // The windows are what the rows sum to after the commit.
+            let read = store::slo_sums(&db, &c, at).unwrap();
+            assert_eq!(&read["a-availability"], sums, "round {k}");
+        }
+        let pairs = state.firing_pairs(slo);
+        let was = before.get("a-availability").map(|(_, s)| s.firing_pairs(slo)).unwrap_or_default();
+        for &pair in pairs.iter().filter(|p| !was.contains(p)) {
+            firing_at.push((pair, k + 1 - history));
+        }
+        assert!(was.iter().all(|p| pairs.contains(p)), "round {k}: nothing resolves while it burns");
+        memory = Some(served);
+    }
+    // The model's rounds (one_failure_in_five_pages_while_the_origin_stays_up).
+    firing_at.sort_unstable();
+    assert_eq!(firing_at, [(0, 20), (1, 40), (2, 10)]);
+}
+
+/// Storage of the objectives: a removed objective's rows are dropped (at
+/// restore, with a log line, and by the next round), a damaged state row
+/// starts with no pair firing and is rewritten, and a bucket is pruned once
+/// no window of its objective reaches it.
+#[test]
+fn objectives_rows_are_dropped_repaired_and_pruned() {
+    use edgecheck_core::store::{self, MemoryStore};
+    let two = fleet_with(
+        "[[slo]]\nname = \"fleet\"\nobjective = 99.9\n[[slo]]\nname = \"edge\"\nregion = \"r0\"\nobjective = 99.0\n",
+    );
+    let db = MemoryStore::default();
+    let mut memory = None;
+    for k in 0..3u64 {
+        let at = T0 + k * 30_000;
+        let next = advance(&two, memory.as_ref().map(|m: &store::Memory| &m.state), &round(at, "uu"), true);
+        memory = Some(store::record(&db, &two, memory, next).0);
+    }
+    let names: std::collections::BTreeSet<String> = db.slo_buckets().keys().map(|k| k.0.clone()).collect();
+    assert_eq!(names, ["edge".to_string(), "fleet".to_string()].into());
+    // Each round adds to one fine and one hour bucket per objective: 3 good slices in each.
+    let fleet = &memory.as_ref().unwrap().slo["fleet"].0;
+    assert_eq!(fleet.get(5 * MINUTE_MS), Sums { good: 3, bad: 0 });
+    assert_eq!(fleet.get(30 * DAY_MS), Sums { good: 3, bad: 0 });
+
+    // "edge" is removed from the config; its state row is damaged too.
+    let one = fleet_with("[[slo]]\nname = \"fleet\"\nobjective = 99.9\n");
+    db.put_raw_slo_state("edge", "{\"firing\": 7}");
+    db.put_raw_slo_state("fleet", "not json");
+    let at = T0 + 3 * 30_000;
+    let (restored, problems) = store::restore(&db, &one, at);
+    let text: Vec<String> = problems.iter().map(|p| p.0.clone()).collect();
+    assert!(text.iter().any(|p| p.contains("\"edge\" is no longer configured")), "{text:?}");
+    assert!(text.iter().any(|p| p.contains("state of objective \"fleet\" is damaged")), "{text:?}");
+    let restored = restored.unwrap();
+    assert_eq!(restored.slo.keys().collect::<Vec<_>>(), ["fleet"]);
+    assert_eq!(restored.slo["fleet"].0.get(5 * MINUTE_MS), Sums { good: 3, bad: 0 }, "the counts of one that stays");
+    assert!(db.slo_buckets().keys().all(|k| k.0 == "fleet"), "edge's buckets are dropped");
+    let (again, problems) = store::restore(&db, &one, at);
+    assert!(problems.is_empty(), "the repairs were committed: {problems:?}");
+    assert_eq!(again.unwrap().slo, restored.slo);
+
+    // A fine bucket is kept as long as the longest fine window (1 h) reaches
+    // it; the hour buckets for the objective's 30 days.
+    let late = T0 + HOUR_MS + 2 * MINUTE_MS;
+    let next = advance(&one, Some(&restored.state), &round(late, "uu"), true);
+    let (_, problems) = store::record(&db, &one, Some(restored), next);
+    assert!(problems.is_empty(), "{problems:?}");
+    let kept = db.slo_buckets();
+    assert!(kept.keys().all(|(_, width, bucket)| *width == HOUR_MS || *bucket >= T0 + MINUTE_MS), "{kept:?}");
+    assert!(kept.keys().any(|(_, width, bucket)| *width == HOUR_MS && *bucket == T0), "{kept:?}");
+    assert!(kept.values().all(|(_, _, keep_until)| *keep_until > late));
 }
