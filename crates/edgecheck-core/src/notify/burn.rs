@@ -49,6 +49,10 @@ pub struct BurnNotice {
     pub dedup_key: String,
 }
 
+// Every rate and budget in it is finite (an objective is strictly under
+// 100 %, so its budget is over 0), never NaN: equality is total.
+impl Eq for BurnNotice {}
+
 /// PagerDuty's dedup key of one objective's pair: one incident per
 /// objective and pair (`edgecheck-slo-<name>-<severity>-<long>-<short>`,
 /// under PagerDuty's 255 characters), apart from the channel's status

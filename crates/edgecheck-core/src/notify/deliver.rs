@@ -13,6 +13,11 @@
 //!   mentions disabled;
 //! - `pagerduty`: an Events API v2 `trigger` or `resolve` at `/v2/enqueue`,
 //!   `dedup_key` = `edgecheck-<channel>` (summary at most 1,024 characters);
+//! - a burn-rate alert's notice ([`Notice::burn`]): the webhook's `type` is
+//!   `edgecheck.burn_rate`; Slack and Discord get its headline
+//!   ([`burn_headline`]); PagerDuty a `trigger` (`critical` for a page,
+//!   `warning` for a ticket) or `resolve` under the pair's own dedup key
+//!   ([`super::burn_dedup_key`]), apart from the channel's incident;
 //! - `cloudflare_pool`: `GET` the pool, then `PATCH` only `enabled`, or the
 //!   whole `origins` array with one origin's `enabled` changed and every
 //!   other field as it was read ([`pool_patch`]).
@@ -22,9 +27,10 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::{Action, Notice, Outcome, Told};
+use super::{Action, BurnNotice, Notice, Outcome, Told};
 use crate::classify::Reason;
 use crate::config::{Channel, ChannelKind};
+use crate::slo::Transition;
 use crate::time::rfc3339;
 
 /// One HTTP request to send.
@@ -191,6 +197,9 @@ pub fn sign(key: &[u8], id: &str, timestamp: &str, body: &str) -> String {
 /// view after the round. A folded notice ([`super::fold`]) adds `data.folded:
 /// {notices, transitions, since}` and each change its `transitions`.
 pub fn webhook_body(notice: &Notice) -> Value {
+    if let Some(burn) = &notice.burn {
+        return burn_webhook_body(notice, burn);
+    }
     let mut body = json!({
         "type": "edgecheck.changes",
         "timestamp": rfc3339(notice.round_ms),
@@ -214,8 +223,85 @@ pub fn webhook_body(notice: &Notice) -> Value {
     body
 }
 
-/// The one-line summary: `edgecheck: 2 down, 1 up` (a pool: what was set).
+/// A burn-rate alert's webhook: `{type: "edgecheck.burn_rate", timestamp,
+/// data: {id, channel, round, state, slo, scope, name, objective, severity,
+/// long_window, short_window, burn_rate, long_rate, short_rate,
+/// budget_remaining: {ratio, minutes}}}`; `state` is `firing` or
+/// `resolved`, the rates are multiples of the budget's even spend.
+fn burn_webhook_body(notice: &Notice, burn: &BurnNotice) -> Value {
+    json!({
+        "type": "edgecheck.burn_rate",
+        "timestamp": rfc3339(notice.round_ms),
+        "data": {
+            "id": notice.id,
+            "channel": notice.channel,
+            "round": rfc3339(notice.round_ms),
+            "state": burn.transition,
+            "slo": burn.slo,
+            "scope": burn.scope,
+            "name": burn.name,
+            "objective": burn.objective,
+            "severity": burn.severity,
+            "long_window": burn.long_window,
+            "short_window": burn.short_window,
+            "burn_rate": burn.burn_rate,
+            "long_rate": burn.long_rate,
+            "short_rate": burn.short_rate,
+            "budget_remaining": {"ratio": burn.budget_ratio, "minutes": burn.budget_minutes},
+        }
+    })
+}
+
+/// A burn-rate alert in one line: `edgecheck: SLO api-availability (origin
+/// api) page firing: burn rate 16.7 over 1h, 200 over 5m (over 14.4);
+/// 62.5% of the budget left`, or `... page resolved: 3.20 over 5m (at or
+/// under 14.4) ...`.
+pub fn burn_headline(burn: &BurnNotice) -> String {
+    let scope = match burn.scope.as_str() {
+        "global" => "the fleet".to_string(),
+        scope => format!("{scope} {}", burn.name),
+    };
+    let rates = match burn.transition {
+        Transition::Firing => format!(
+            "firing: burn rate {} over {}, {} over {} (over {})",
+            rate(burn.long_rate),
+            burn.long_window,
+            rate(burn.short_rate),
+            burn.short_window,
+            burn.burn_rate
+        ),
+        Transition::Resolved => format!(
+            "resolved: burn rate {} over {} (at or under {})",
+            rate(burn.short_rate),
+            burn.short_window,
+            burn.burn_rate
+        ),
+    };
+    format!(
+        "edgecheck: SLO {} ({scope}) {} {rates}; {:.1}% of the budget left",
+        burn.slo,
+        burn.severity.as_str(),
+        burn.budget_ratio * 100.0
+    )
+}
+
+/// A burn rate with three significant digits at most: `16.7`, `200`, `0.412`.
+fn rate(r: f64) -> String {
+    if r >= 100.0 {
+        format!("{r:.0}")
+    } else if r >= 10.0 {
+        format!("{r:.1}")
+    } else {
+        format!("{r:.2}")
+    }
+}
+
+/// The one-line summary: `edgecheck: 2 down, 1 up` (a pool: what was set;
+/// a burn-rate alert: [`burn_headline`]).
 pub fn headline(notice: &Notice) -> String {
+    if let Some(burn) = &notice.burn {
+        return burn_headline(burn);
+    }
     if let Action::Pool { enabled } = notice.action {
         let followed = notice.changes.first().map(|c| c.name.as_str()).unwrap_or("its scope");
         return format!(
@@ -316,9 +402,15 @@ pub fn slack_body(notice: &Notice) -> Value {
 /// The Discord message: `content` (the headline) and one embed with the lines.
 pub fn discord_body(notice: &Notice) -> Value {
     let count = |s: &str| notice.counts.get(s).copied().unwrap_or(0);
-    let color = if count("down") > 0 {
+    let burning = notice.burn.as_ref().filter(|b| b.transition == Transition::Firing);
+    let color = if burning.is_some_and(|b| b.severity == crate::config::Severity::Page) || count("down") > 0 {
         0xd7_2c_2c
-    } else if count("drained") > 0 || count("degraded") > 0 || count("isolated") > 0 || count("missing") > 0 {
+    } else if burning.is_some()
+        || count("drained") > 0
+        || count("degraded") > 0
+        || count("isolated") > 0
+        || count("missing") > 0
+    {
         0xe0_a1_00
     } else {
         0x2e_a0_43
@@ -345,6 +437,25 @@ pub fn dedup_key(channel: &Channel) -> String {
 /// severity `critical` for down and `warning` for degraded, the counts and
 /// first changes as custom details) or a `resolve`.
 pub fn pagerduty_body(channel: &Channel, notice: &Notice, routing_key: &str) -> Value {
+    if let Some(burn) = &notice.burn {
+        return match &notice.action {
+            Action::Trigger { severity } => json!({
+                "routing_key": routing_key,
+                "event_action": "trigger",
+                "dedup_key": burn.dedup_key,
+                "payload": {
+                    "summary": truncate_chars(&burn_headline(burn), PAGERDUTY_SUMMARY_CHARS),
+                    "source": "edgecheck",
+                    "severity": severity,
+                    "timestamp": rfc3339(notice.round_ms),
+                    "component": burn.slo,
+                    "class": "burn_rate",
+                    "custom_details": burn_webhook_body(notice, burn)["data"],
+                }
+            }),
+            _ => json!({"routing_key": routing_key, "event_action": "resolve", "dedup_key": burn.dedup_key}),
+        };
+    }
     match &notice.action {
         Action::Trigger { severity } => {
             let summary = truncate_chars(

@@ -156,6 +156,10 @@ pub struct Notice {
     /// Set when this notice stands for several folded into one ([`fold`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folded: Option<Folded>,
+    /// Set for a burn-rate alert's notice: the pair that started or stopped
+    /// firing ([`BurnNotice`]); `changes`, `counts` and `more` are then empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burn: Option<BurnNotice>,
 }
 
 /// What a folded notice stands for: `notices` queued notices (folded ones

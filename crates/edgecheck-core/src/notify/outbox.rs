@@ -270,22 +270,61 @@ pub fn requests_per_delivery(channel: &Channel) -> usize {
 ///   the pool's last state);
 /// - [`Folded`]: how many notices and transitions were folded, since which round.
 ///
+/// A burn-rate alert's notices ([`Notice::burn`]) are not folded into the
+/// status notice: each pair keeps its newest notice (a trigger then a
+/// resolve leaves the resolve), in queue order; should more pairs be queued
+/// than the bound holds, the oldest are dropped and counted in `dropped`.
+///
 /// Returns the writes: the folded-away rows deleted, the folded one stored.
 pub fn fold(channel: &str, cs: &mut ChannelState) -> Vec<Write> {
     let bytes: usize = cs.pending.iter().map(|p| p.bytes).sum();
     if cs.pending.len() <= MAX_PENDING_NOTICES && bytes <= MAX_PENDING_BYTES || cs.pending.len() < 3 {
         return Vec::new();
     }
-    let folded: Vec<Pending> = cs.pending.drain(1..).collect();
+    let rest: Vec<Pending> = cs.pending.drain(1..).collect();
     let mut writes: Vec<Write> =
-        folded.iter().map(|p| Write::Dequeue { channel: channel.to_string(), seq: p.seq }).collect();
-    let newest = folded.last().expect("at least two notices are folded");
+        rest.iter().map(|p| Write::Dequeue { channel: channel.to_string(), seq: p.seq }).collect();
+    let (burns, statuses): (Vec<Pending>, Vec<Pending>) = rest.into_iter().partition(|p| p.notice.burn.is_some());
+    let mut kept: Vec<Pending> = Vec::new();
+    if !statuses.is_empty() {
+        kept.push(fold_statuses(channel, &statuses));
+    }
+    // A burn-rate alert's newest notice says where its pair stands: older
+    // ones of the same pair (its dedup key) go.
+    let mut newest: BTreeMap<String, Pending> = BTreeMap::new();
+    for p in burns {
+        let key = p.notice.burn.as_ref().map(|b| b.dedup_key.clone()).unwrap_or_default();
+        newest.insert(key, p);
+    }
+    let mut burns: Vec<Pending> = newest.into_values().collect();
+    burns.sort_by_key(|p| p.seq);
+    let room = MAX_PENDING_NOTICES.saturating_sub(1 + kept.len());
+    if burns.len() > room {
+        // More pairs changed than the queue holds: the oldest are dropped, counted.
+        let gone = burns.len() - room;
+        burns.drain(..gone);
+        cs.stats.dropped = cs.stats.dropped.saturating_add(gone as u64);
+        writes.push(Write::ChannelStats { channel: channel.to_string(), json: to_json(&cs.stats) });
+    }
+    kept.extend(burns);
+    kept.sort_by_key(|p| p.seq);
+    for p in &kept {
+        writes.push(Write::Enqueue { channel: channel.to_string(), seq: p.seq, json: to_json(p) });
+    }
+    cs.pending.extend(kept);
+    writes
+}
+
+/// The status notices `folded` (in queue order, at least one) as one
+/// notice at the seq and id of the newest ([`fold`]).
+fn fold_statuses(channel: &str, folded: &[Pending]) -> Pending {
+    let newest = folded.last().expect("at least one notice is folded");
     let mut merged: Vec<Told> = Vec::new();
     let mut at: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut unlisted: BTreeMap<String, usize> = BTreeMap::new();
     let mut more = 0;
     let mut summary = Folded { notices: 0, transitions: 0, since_round_ms: folded[0].notice.round_ms };
-    for p in &folded {
+    for p in folded {
         let notice = &p.notice;
         let prior = notice.folded.as_ref();
         summary.notices += prior.map_or(1, |f| f.notices);
@@ -335,9 +374,7 @@ pub fn fold(channel: &str, cs: &mut ChannelState) -> Vec<Write> {
         more,
         action: newest.notice.action.clone(),
         folded: Some(summary),
+        burn: None,
     };
-    let pending = Pending::queued(newest.seq, newest.created_ms, newest.due_ms.min(folded[0].due_ms), notice);
-    writes.push(Write::Enqueue { channel: channel.to_string(), seq: pending.seq, json: to_json(&pending) });
-    cs.pending.push(pending);
-    writes
+    Pending::queued(newest.seq, newest.created_ms, newest.due_ms.min(folded[0].due_ms), notice)
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::outbox::fold;
-use super::{to_json, Action, Notice, Notified, NotifyState, Pending, Told, NOTICE_CHANGES};
+use super::{to_json, Action, BurnNotice, Notice, Notified, NotifyState, Pending, Told, NOTICE_CHANGES};
 use crate::classify::{Health, Reason};
 use crate::config::{Channel, ChannelKind, ConditionName, Config, Named};
 use crate::maintenance::InMaintenance;
@@ -23,14 +23,17 @@ pub struct Planned {
 
 /// The notices a round causes, from `state` (the round's new state; `prev_state`
 /// the one before it, `None` on the first round) against what each channel
-/// told (`prev`), with `now_ms` as their queue time. Channels no longer in the
-/// config are dropped with their queues.
+/// told (`prev`), with `now_ms` as their queue time, then the burn-rate
+/// alerts of the round (`burns`, as [`super::burn_notices`] makes them:
+/// `(channel, notice)`), each its own notice after the channel's status one.
+/// Channels no longer in the config are dropped with their queues.
 pub fn plan(
     config: &Config,
     prev: &NotifyState,
     prev_state: Option<&MonitorState>,
     state: &MonitorState,
     now_ms: u64,
+    burns: &[(String, BurnNotice)],
 ) -> Planned {
     let mut out = NotifyState::new();
     let mut writes = Vec::new();
@@ -39,19 +42,38 @@ pub fn plan(
     }
     for channel in config.channels() {
         let mut cs = prev.get(&channel.name).cloned().unwrap_or_default();
-        if let Some((notified, notice)) = plan_channel(config, channel, &cs.notified, prev_state, state, now_ms) {
-            writes.push(Write::Notified { channel: channel.name.clone(), json: to_json(&notified) });
-            if let Some(notice) = notice {
-                let pending = Pending::queued(notified.seq, now_ms, now_ms, notice);
-                writes.push(Write::Enqueue {
-                    channel: channel.name.clone(),
-                    seq: pending.seq,
-                    json: to_json(&pending),
-                });
+        let mut queued = Vec::new();
+        let mut notified = None;
+        if let Some((told, notice)) = plan_channel(config, channel, &cs.notified, prev_state, state, now_ms) {
+            queued.extend(notice.map(|n| (told.seq, n)));
+            notified = Some(told);
+        }
+        for (_, burn) in burns.iter().filter(|(c, _)| *c == channel.name) {
+            let told = notified.get_or_insert_with(|| cs.notified.clone());
+            told.seq += 1;
+            let notice = Notice {
+                id: format!("{}-{}-{}", channel.name, state.checked_at_ms, told.seq),
+                channel: channel.name.clone(),
+                round_ms: state.checked_at_ms,
+                overall: state.overall.map(|t| t.status.health().as_str().to_string()),
+                changes: Vec::new(),
+                counts: BTreeMap::new(),
+                more: 0,
+                action: burn.action.clone(),
+                folded: None,
+                burn: Some(burn.clone()),
+            };
+            queued.push((told.seq, notice));
+        }
+        if let Some(told) = notified {
+            writes.push(Write::Notified { channel: channel.name.clone(), json: to_json(&told) });
+            for (seq, notice) in queued {
+                let pending = Pending::queued(seq, now_ms, now_ms, notice);
+                writes.push(Write::Enqueue { channel: channel.name.clone(), seq, json: to_json(&pending) });
                 cs.pending.push(pending);
                 writes.extend(fold(&channel.name, &mut cs));
             }
-            cs.notified = notified;
+            cs.notified = told;
         }
         out.insert(channel.name.clone(), cs);
     }
@@ -265,6 +287,7 @@ fn plan_channel(
             more,
             action,
             folded: None,
+            burn: None,
         }
     });
     Some((notified, notice))

@@ -8,6 +8,7 @@ use super::read::{slo_sums, windows_or_log};
 use super::{empty_state, monitor_json, origin_json, Memory, Problem, SloMemory, Store, Write};
 use crate::config::Config;
 use crate::monitor::Advance;
+use crate::notify::{burn_notices, BurnNotice};
 use crate::schedule::Retention;
 use crate::uptime::rollup_adds;
 
@@ -53,14 +54,15 @@ pub fn round_writes(config: &Config, prev: Option<&Memory>, advance: &Advance) -
 pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance: Advance) -> (Memory, Vec<Problem>) {
     let mut problems = Vec::new();
     let told = prev.as_ref().map(|m| m.notify.clone()).unwrap_or_default();
+    let (slo_writes, slo, burns) = slo_round(store, config, prev.as_ref(), &advance, &mut problems);
     let planned = crate::notify::plan(
         config,
         &told,
         prev.as_ref().map(|m| &m.state),
         &advance.state,
         advance.state.checked_at_ms,
+        &burns,
     );
-    let (slo_writes, slo) = slo_round(store, config, prev.as_ref(), &advance, &mut problems);
     let commit = round_writes(config, prev.as_ref(), &advance).and_then(|mut writes| {
         writes.extend(slo_writes);
         writes.extend(planned.writes);
@@ -95,7 +97,9 @@ pub fn record(store: &impl Store, config: &Config, prev: Option<Memory>, advance
 /// slice counted on top of its windows as storage sums them now
 /// ([`slo_sums`], read before the round's commit), its pairs judged, and
 /// the writes: the slices' rows, the state of an objective whose pairs
-/// changed, and drops of objectives stored but no longer configured.
+/// changed, and drops of objectives stored but no longer configured; and
+/// the burn-rate notices of the pairs that started or stopped firing
+/// ([`crate::notify::burn_notices`]), for the outbox in the same commit.
 /// Storage that cannot be read counts the slices and judges no pair this
 /// round (a problem logged); the objectives keep what `prev` held.
 fn slo_round(
@@ -104,7 +108,7 @@ fn slo_round(
     prev: Option<&Memory>,
     advance: &Advance,
     problems: &mut Vec<Problem>,
-) -> (Vec<Write>, SloMemory) {
+) -> (Vec<Write>, SloMemory, Vec<(String, BurnNotice)>) {
     let state = &advance.state;
     let at = state.checked_at_ms;
     let slices = crate::slo::slices(config, state);
@@ -114,11 +118,12 @@ fn slo_round(
         Err(e) => {
             problems.push(Problem(format!("reading the objectives' counts failed; no alert judged this round: {e}")));
             let rows = config.slos().iter().zip(slices).flat_map(|(slo, slice)| crate::slo::adds(slo, slice, at));
-            return (rows.map(Write::Slo).collect(), kept);
+            return (rows.map(Write::Slo).collect(), kept, Vec::new());
         }
     };
     let mut writes = Vec::new();
     let mut memory = SloMemory::new();
+    let mut burns = Vec::new();
     for name in read.keys().chain(kept.keys()).filter(|n| !config.slos().iter().any(|s| &s.name == *n)) {
         if !writes.contains(&Write::DropSlo(name.clone())) {
             writes.push(Write::DropSlo(name.clone()));
@@ -129,11 +134,14 @@ fn slo_round(
         let before = kept.get(&slo.name).map(|(_, s)| s.clone()).unwrap_or_default();
         let round = crate::slo::round(slo, slice, sums, &before, at);
         writes.extend(round.adds.into_iter().map(Write::Slo));
+        if !round.changes.is_empty() {
+            burns.extend(burn_notices(config, slo, &round.changes, round.sums.budget(slo), at));
+        }
         if round.state != before {
             let json = serde_json::to_string(&round.state).expect("an SloState serializes");
             writes.push(Write::SloState { slo: slo.name.clone(), json });
         }
         memory.insert(slo.name.clone(), (round.sums, round.state));
     }
-    (writes, memory)
+    (writes, memory, burns)
 }

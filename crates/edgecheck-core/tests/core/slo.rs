@@ -480,7 +480,12 @@ proptest! {
 #[test]
 fn rounds_count_in_storage_and_alert_as_the_model_through_a_restart_and_a_failed_commit() {
     use edgecheck_core::store::{self, Memory, MemoryStore};
-    let c = valid(&format!("{BASE}fall = 3\n[[slo]]\nname = \"a-availability\"\norigin = \"a\"\nobjective = 99.9\n"));
+    let channels = "[[notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl_secret = \"U\"\nsigning_secret = \"S\"\n\
+                    [[notify]]\nname = \"pd\"\nkind = \"pagerduty\"\nrouting_key_secret = \"K\"\n";
+    let c = valid(&format!(
+        "{BASE}fall = 3\n{channels}[[slo]]\nname = \"a-availability\"\norigin = \"a\"\nobjective = 99.9\n\
+         channels = [\"hook\", \"pd\"]\n"
+    ));
     let slo = &c.slos()[0];
     let db = MemoryStore::default();
     let mut memory: Option<Memory> = None;
@@ -520,8 +525,51 @@ fn rounds_count_in_storage_and_alert_as_the_model_through_a_restart_and_a_failed
         memory = Some(served);
     }
     // The model's rounds (one_failure_in_five_pages_while_the_origin_stays_up).
-    firing_at.sort_unstable();
-    assert_eq!(firing_at, [(0, 20), (1, 40), (2, 10)]);
+    let mut by_pair = firing_at.clone();
+    by_pair.sort_unstable();
+    assert_eq!(by_pair, [(0, 20), (1, 40), (2, 10)]);
+
+    // Each pair that fired is one notice per channel, in the order they
+    // fired, written in its round's commit; the origin's status told nothing.
+    let outbox = db.outbox();
+    let queued = |channel: &str| -> Vec<edgecheck_core::notify::Notice> {
+        outbox
+            .iter()
+            .filter(|((c, _), _)| c == channel)
+            .map(|(_, json)| serde_json::from_str::<edgecheck_core::notify::Pending>(json).unwrap().notice)
+            .collect()
+    };
+    for channel in ["hook", "pd"] {
+        let notices = queued(channel);
+        let pairs: Vec<(String, String)> = notices
+            .iter()
+            .map(|n| {
+                let b = n.burn.as_ref().expect("only burn-rate notices");
+                (b.long_window.clone(), b.short_window.clone())
+            })
+            .collect();
+        assert_eq!(pairs, [("3days", "6h"), ("1h", "5m"), ("6h", "30m")].map(|(l, s)| (l.into(), s.into())));
+    }
+    let hook = &queued("hook")[1];
+    let webhook = edgecheck_core::notify::deliver::webhook_body(hook);
+    assert_eq!(webhook["type"], "edgecheck.burn_rate");
+    assert_eq!(webhook["data"]["state"], "firing");
+    assert_eq!(webhook["data"]["severity"], "page");
+    assert_eq!(webhook["data"]["slo"], "a-availability");
+    assert!(webhook["data"]["long_rate"].as_f64().unwrap() > 14.4, "{webhook}");
+    let pd = &queued("pd");
+    let pd_channel = &c.channels()[1];
+    let events: Vec<serde_json::Value> =
+        pd.iter().map(|n| edgecheck_core::notify::deliver::pagerduty_body(pd_channel, n, "K")).collect();
+    let severities: Vec<&str> = events.iter().map(|e| e["payload"]["severity"].as_str().unwrap()).collect();
+    assert_eq!(severities, ["warning", "critical", "critical"], "a ticket, then two pages");
+    let keys: std::collections::BTreeSet<&str> = events.iter().map(|e| e["dedup_key"].as_str().unwrap()).collect();
+    assert_eq!(keys.len(), 3, "one dedup key per pair: {keys:?}");
+    assert!(keys.iter().all(|k| k.starts_with("edgecheck-slo-a-availability-")), "{keys:?}");
+    assert!(events.iter().all(|e| e["event_action"] == "trigger"));
+    // The restart at pattern round 30 re-queued nothing: the ids are unique.
+    let ids: std::collections::BTreeSet<&str> = pd.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids.len(), pd.len());
 }
 
 /// Storage of the objectives: a removed objective's rows are dropped (at
@@ -575,4 +623,82 @@ fn objectives_rows_are_dropped_repaired_and_pruned() {
     assert!(kept.keys().all(|(_, width, bucket)| *width == HOUR_MS || *bucket >= T0 + MINUTE_MS), "{kept:?}");
     assert!(kept.keys().any(|(_, width, bucket)| *width == HOUR_MS && *bucket == T0), "{kept:?}");
     assert!(kept.values().all(|(_, _, keep_until)| *keep_until > late));
+}
+
+/// A refusing receiver's queue of burn-rate notices stays within the
+/// outbox's bound: past it, each pair keeps its newest notice (a trigger
+/// then a resolve leaves the resolve), in queue order, the head untouched;
+/// and should more pairs wait than the bound holds, the oldest are dropped
+/// and counted.
+#[test]
+fn burn_notices_fold_to_each_pairs_newest_within_the_bound() {
+    use edgecheck_core::notify::{fold, plan, ChannelState, NotifyState, MAX_PENDING_NOTICES};
+    let pd = "[[notify]]\nname = \"pd\"\nkind = \"pagerduty\"\nrouting_key_secret = \"K\"\n";
+    let slos: String = (0..12)
+        .map(|k| format!("[[slo]]\nname = \"s{k:02}\"\norigin = \"o001\"\nobjective = 99.9\nchannels = [\"pd\"]\n"))
+        .collect();
+    let c = fleet_with(&format!("{pd}{slos}"));
+    let state = step(&c, None, T0, "uu");
+    let budget = Budget { ratio: 0.5, minutes: 21.6 };
+    let mut told = NotifyState::new();
+    // Round by round, objective k's page fires, then resolves: 24 notices
+    // queued for 12 pairs, never delivered.
+    for (round, transition) in [Transition::Firing, Transition::Resolved].into_iter().enumerate() {
+        for (k, slo) in c.slos().iter().enumerate() {
+            let at = T0 + (round * 12 + k) as u64 * 15_000;
+            let change = AlertChange { pair: 0, transition, long_rate: 20.0, short_rate: 20.0 };
+            let burns = burn_notices(&c, slo, &[change], budget, at);
+            let planned = plan(&c, &told, Some(&state), &state, at, &burns);
+            told = planned.state;
+            let queue = &told["pd"].pending;
+            assert!(queue.len() <= MAX_PENDING_NOTICES, "{} queued", queue.len());
+            assert!(queue.windows(2).all(|w| w[0].seq < w[1].seq), "in order");
+        }
+    }
+    let queue = &told["pd"].pending;
+    let seen: Vec<(String, Transition)> = queue
+        .iter()
+        .map(|p| {
+            let b = p.notice.burn.as_ref().unwrap();
+            (b.slo.clone(), b.transition)
+        })
+        .collect();
+    // The head (s00's trigger, maybe in flight) stays; every pair's newest
+    // notice (its resolve) is queued, after any of its older ones, and a
+    // folded trigger is never left without its resolve.
+    assert_eq!(seen[0], ("s00".into(), Transition::Firing), "{seen:?}");
+    for k in 0..12 {
+        let name = format!("s{k:02}");
+        let mine: Vec<Transition> = seen[1..].iter().filter(|(n, _)| *n == name).map(|(_, t)| *t).collect();
+        assert_eq!(mine.last(), Some(&Transition::Resolved), "{name}: {seen:?}");
+        assert!(mine.len() <= 2 && (mine.len() == 1 || mine[0] == Transition::Firing), "{name}: {seen:?}");
+    }
+    assert!(seen.len() < 24, "folded: {seen:?}");
+    assert_eq!(told["pd"].stats.dropped, 0, "12 pairs fit: nothing dropped");
+
+    // 20 pairs waiting at once do not fit: the oldest are dropped, counted.
+    let mut cs: ChannelState = told["pd"].clone();
+    let many: Vec<_> = (0..20)
+        .flat_map(|k| {
+            let mut slo = c.slos()[0].clone();
+            slo.name = format!("x{k:02}");
+            burn_notices(
+                &c,
+                &slo,
+                &[AlertChange { pair: 0, transition: Transition::Firing, long_rate: 20.0, short_rate: 20.0 }],
+                budget,
+                T0,
+            )
+        })
+        .collect();
+    for (i, (_, burn)) in many.into_iter().enumerate() {
+        let mut pending = cs.pending[0].clone();
+        pending.seq = 1_000 + i as u64;
+        pending.notice.burn = Some(burn);
+        cs.pending.push(pending);
+        fold("pd", &mut cs);
+        assert!(cs.pending.len() <= MAX_PENDING_NOTICES);
+    }
+    assert!(cs.stats.dropped > 0, "the oldest pairs were dropped and counted");
+    assert_eq!(cs.pending.last().unwrap().notice.burn.as_ref().unwrap().slo, "x19", "the newest is kept");
 }

@@ -416,7 +416,7 @@ fn a_slow_origin_shows_its_reason_and_threshold_everywhere() {
     let change = history["changes"].as_array().unwrap().iter().find(|ch| ch["name"] == "e1").unwrap();
     assert_eq!((&change["to"], &change["reason"]), (&json!("degraded"), &json!("slow")), "{history}");
 
-    let planned = edgecheck_core::notify::plan(&c, &Default::default(), None, &advanced.state, AT);
+    let planned = edgecheck_core::notify::plan(&c, &Default::default(), None, &advanced.state, AT, &[]);
     let lines: Vec<String> = planned
         .state
         .values()
