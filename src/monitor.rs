@@ -365,6 +365,7 @@ impl Monitor {
             latency,
             changes,
             notify: notify::summaries(&memory.notify),
+            slo: memory.slo.clone(),
         };
         let json = doc.to_json();
         *self.published.borrow_mut() = Some((round, json.clone()));

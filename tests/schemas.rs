@@ -157,8 +157,14 @@ fn a_slow_origin_follows_the_health_schemas() {
     let advanced = advance(&config, None, &Round { checked_at_ms: NOW, duration_ms: 901, probes }, true);
     let view = shown(&config, Snapshot { state: &advanced.state, now_ms: NOW + 1_000 });
     let uptimes = Default::default();
-    let extras =
-        || Extras { uptimes: Some(&uptimes), changes: &advanced.changes, daily: None, notify: None, latency: None };
+    let extras = || Extras {
+        uptimes: Some(&uptimes),
+        changes: &advanced.changes,
+        daily: None,
+        notify: None,
+        latency: None,
+        slo: None,
+    };
     let answer = |target, variant| http::answer(&config, target, variant, &view, extras());
     let doc = assert_schema("health.schema.json", &answer(Target::Health, Variant::Full), "/health");
     let e1 = &doc["regions"]["east"]["origins"][0];
@@ -202,7 +208,14 @@ fn a_failed_condition_follows_the_health_schemas() {
     let state = second.state;
     let view = shown(&config, Snapshot { state: &state, now_ms: NOW });
     let uptimes = Uptimes::new();
-    let extras = Extras { uptimes: Some(&uptimes), changes: &second.changes, daily: None, notify: None, latency: None };
+    let extras = Extras {
+        uptimes: Some(&uptimes),
+        changes: &second.changes,
+        daily: None,
+        notify: None,
+        latency: None,
+        slo: None,
+    };
     let answer_of = |target, variant| http::answer(&config, target, variant, &view, extras);
     let doc = assert_schema("health.schema.json", &answer_of(Target::Health, Variant::Full), "/health");
     let e1 = &doc["regions"]["east"]["origins"][0];
@@ -225,4 +238,87 @@ fn a_failed_condition_follows_the_health_schemas() {
     let doc = assert_schema("health-full.schema.json", &full, "the full view");
     assert_eq!(doc["probes"]["e1"]["assertion"]["seen"], "\"down\"", "{doc}");
     assert_eq!(doc["probes"]["w1"]["assertion"], Value::Null);
+}
+
+/// `/slo` and `/slo/{name}` against their schemas, before any round (no
+/// slices) and after rounds of a failing origin whose page fires; and
+/// `/slo?format=openslo` read as YAML, with its `SLO` and `AlertPolicy`
+/// documents in OpenSLO v1's shape.
+#[test]
+fn the_error_budgets_follow_their_schemas_and_openslo() {
+    use edgecheck_core::publish::{answer, Published};
+    use edgecheck_core::store::{self, MemoryStore};
+    let text = format!(
+        "{FLEET}\n[[slo]]\nname = \"e1-availability\"\norigin = \"e1\"\nobjective = 99.9\n\
+         [[slo]]\nname = \"fleet\"\nobjective = 99.5\nwindow_days = 28\nbad = [\"down\", \"degraded\"]\n"
+    );
+    let config = Config::from_raw(&parse_toml(&text).unwrap()).unwrap();
+    let db = MemoryStore::default();
+    let mut memory: Option<store::Memory> = None;
+    let publish = |memory: &store::Memory| Published {
+        fleet: "f".into(),
+        state: memory.state.clone(),
+        uptimes: Uptimes::new(),
+        daily: Default::default(),
+        changes: Vec::new(),
+        latency: Default::default(),
+        notify: Default::default(),
+        slo: memory.slo.clone(),
+    };
+    for k in 0..40u64 {
+        let at = NOW + k * 15_000;
+        let failed = k >= 20 && k % 5 == 0;
+        let answered = |status| Outcome::Answered { status, content_type: None, headers: Vec::new(), body: Vec::new() };
+        let probes = config
+            .origins()
+            .iter()
+            .map(|o| Probe::judged(o, &answered(if failed && o.name == "e1" { 503 } else { 200 }), Some(20)))
+            .collect();
+        let next = advance(
+            &config,
+            memory.as_ref().map(|m| &m.state),
+            &Round { checked_at_ms: at, duration_ms: 20, probes },
+            true,
+        );
+        memory = Some(store::record(&db, &config, memory, next).0);
+        if k == 0 || k == 39 {
+            let doc = publish(memory.as_ref().unwrap());
+            let all = answer(&config, &doc, Target::Slo, Variant::Full, at + 1_000);
+            let all = assert_schema("slo.schema.json", &all, "/slo");
+            let one = answer(&config, &doc, Target::SloOf(0), Variant::Full, at + 1_000);
+            let one = assert_schema("slo-one.schema.json", &one, "/slo/e1-availability");
+            assert_eq!(all["objectives"][0], one);
+            if k == 39 {
+                assert_eq!(one["slices"]["bad"], 4, "{one}");
+                let page = &one["alerts"][0];
+                assert_eq!((page["severity"].as_str(), page["firing"].as_bool()), (Some("page"), Some(true)), "{one}");
+            }
+        }
+    }
+    let doc = publish(memory.as_ref().unwrap());
+    let yaml = answer(&config, &doc, Target::Slo, Variant::OpenSlo, NOW);
+    assert_eq!(yaml.status, 200);
+    let docs = yaml_rust2::YamlLoader::load_from_str(yaml.body.as_deref().unwrap()).expect("a YAML stream");
+    let text = |y: &yaml_rust2::Yaml| y.as_str().unwrap_or_default().to_string();
+    let kinds: Vec<String> = docs.iter().map(|d| text(&d["kind"])).collect();
+    assert_eq!(
+        kinds,
+        ["SLO", "AlertPolicy", "AlertPolicy", "AlertPolicy", "SLO", "AlertPolicy", "AlertPolicy", "AlertPolicy"]
+    );
+    assert!(docs.iter().all(|d| text(&d["apiVersion"]) == "openslo/v1"));
+    let slo = &docs[0];
+    assert_eq!(text(&slo["metadata"]["name"]), "e1-availability");
+    assert_eq!(text(&slo["spec"]["budgetingMethod"]), "Timeslices");
+    assert_eq!(slo["spec"]["objectives"][0]["target"].as_f64(), Some(0.999));
+    assert_eq!(text(&slo["spec"]["timeWindow"][0]["duration"]), "30d");
+    assert_eq!(text(&docs[4]["spec"]["timeWindow"][0]["duration"]), "28d");
+    let policies: Vec<String> = slo["spec"]["alertPolicies"].as_vec().unwrap().iter().map(text).collect();
+    assert_eq!(policies, ["e1-availability-page-1h-5m", "e1-availability-page-6h-30m", "e1-availability-ticket-3d-6h"]);
+    let page = &docs[1];
+    assert_eq!(text(&page["metadata"]["name"]), "e1-availability-page-1h-5m");
+    let condition = &page["spec"]["conditions"][0]["spec"]["condition"];
+    assert_eq!((text(&condition["kind"]), text(&condition["op"])), ("burnrate".into(), "gt".into()));
+    assert_eq!(condition["threshold"].as_f64(), Some(14.4));
+    assert_eq!(text(&condition["lookbackWindow"]), "1h");
+    assert_eq!(text(&page["metadata"]["annotations"]["edgecheck/short-window"]), "5m");
 }

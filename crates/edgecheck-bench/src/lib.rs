@@ -224,6 +224,7 @@ pub fn published(n: usize) -> Published {
         changes: Vec::new(),
         latency: Default::default(),
         notify: Default::default(),
+        slo: Default::default(),
     }
 }
 

@@ -55,10 +55,10 @@
 //!
 //! - `config/`: `raw`, `check`, `window`, `condition`, `tcp`, `maintenance`, `notify`, `slo`, `settings`, `origin`, `validate`;
 //! - `http/`: `path`, `auth`, `cache`, `call`, `ping`, `admin`, `route`, `answer`;
-//! - `notify/`: `outbox`, `plan`, `burn`, `deliver`;
+//! - `notify/`: `outbox`, `burn`, `plan`, `deliver`;
 //! - `store/`: `memory`, `read`, `repair`, `round`, `operator`;
-//! - `render/`: `health_json`, `verbose`, `badge`, `detail`, `metrics`, `page`
-//!   (none uses another).
+//! - `render/`: `health_json`, `verbose`, `badge`, `detail`, `slo`, `metrics`, `page`
+//!   (only metrics and page use another: slo, for the objectives shown).
 
 pub mod aggregate;
 pub mod assertion;

@@ -22,6 +22,7 @@ use crate::http::{self, Extras, Reply, Target, Variant};
 use crate::latency::Latencies;
 use crate::monitor::{age_s, Change, MonitorState, Snapshot};
 use crate::notify::ChannelSummary;
+use crate::slo::SloMemory;
 use crate::uptime::{Daily, Uptimes};
 use crate::vantage::PROBER_GRACE_MS;
 use crate::view;
@@ -49,6 +50,9 @@ pub struct Published {
     /// Each notify channel's counts when the round was published.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub notify: BTreeMap<String, ChannelSummary>,
+    /// Each objective's windows and the alert pairs firing after the round.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub slo: SloMemory,
 }
 
 impl Published {
@@ -95,6 +99,7 @@ pub fn answer(config: &Config, doc: &Published, target: Target, variant: Variant
             daily,
             notify: Some(&doc.notify),
             latency: Some(&doc.latency),
+            slo: Some(&doc.slo),
         },
     )
 }

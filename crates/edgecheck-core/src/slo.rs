@@ -502,6 +502,10 @@ pub fn alerts_by(slo: &Slo, rate: impl Fn(u64) -> f64, firing: &[usize]) -> Vec<
         .collect()
 }
 
+/// Per objective (by name): its windows as the last round left them and
+/// the state it keeps; what the monitor holds and publishes of them.
+pub type SloMemory = BTreeMap<String, (WindowSums, SloState)>;
+
 /// A pair firing, by what it is (its windows and rate), not by its place in
 /// `[[slo.alerts]]`: a pair whose windows or rate change is another pair.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -574,4 +578,63 @@ pub fn round(slo: &Slo, slice: Slice, mut read: WindowSums, prev: &SloState, at_
         }
     }
     SloRound { adds: adds(slo, slice, at_ms), sums: read, changes, state }
+}
+
+/// A window as Prometheus writes a duration: the largest unit that divides
+/// it (`5m`, `1h`, `3d`, `90s`; `d`, `h`, `m`, `s`, else `ms`). The label of
+/// `edgecheck_slo_burn_rate{window}`, the keys of `/slo`'s `burn_rates`,
+/// and a pair's windows in its notices and dedup key.
+pub fn window_label(ms: u64) -> String {
+    for (unit, size) in [("d", DAY_MS), ("h", 60 * MINUTE_MS), ("m", MINUTE_MS), ("s", 1000)] {
+        if ms > 0 && ms.is_multiple_of(size) {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
+/// One alert pair as shown: its config, whether it fires, since when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownAlert<'c> {
+    pub alert: &'c BurnAlert,
+    /// The burn rates over its long and its short window now.
+    pub long_rate: f64,
+    pub short_rate: f64,
+    /// When it started firing, ms; `None` while it does not fire.
+    pub firing_since_ms: Option<u64>,
+}
+
+/// An objective as `/slo`, `/metrics` and the page show it, from its
+/// windows and state after the last round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownSlo<'c> {
+    pub slo: &'c Slo,
+    /// Good and bad slices over its own window.
+    pub slices: Sums,
+    pub budget: Budget,
+    /// The burn rate over each of [`SHOWN_WINDOWS_MS`], in that order.
+    pub burn_rates: Vec<(u64, f64)>,
+    pub alerts: Vec<ShownAlert<'c>>,
+}
+
+/// `slo` as shown from `sums` and `state` (an objective the monitor has not
+/// counted yet: no slices, a whole budget, nothing firing).
+pub fn shown<'c>(slo: &'c Slo, sums: &WindowSums, state: &SloState) -> ShownSlo<'c> {
+    let alerts = slo
+        .alerts
+        .iter()
+        .map(|alert| ShownAlert {
+            alert,
+            long_rate: sums.burn_rate(slo, alert.long_ms),
+            short_rate: sums.burn_rate(slo, alert.short_ms),
+            firing_since_ms: state.firing.iter().find(|f| f.is(alert)).map(|f| f.since_ms),
+        })
+        .collect();
+    ShownSlo {
+        slo,
+        slices: sums.get(slo.window_ms()),
+        budget: sums.budget(slo),
+        burn_rates: SHOWN_WINDOWS_MS.iter().map(|&w| (w, sums.burn_rate(slo, w))).collect(),
+        alerts,
+    }
 }

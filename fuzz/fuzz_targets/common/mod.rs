@@ -123,7 +123,8 @@ pub fn fleet() -> &'static Config {
     })
 }
 
-pub const VARIANTS: [Variant; 4] = [Variant::Full, Variant::Summary, Variant::HealthJson, Variant::Verbose];
+pub const VARIANTS: [Variant; 5] =
+    [Variant::Full, Variant::Summary, Variant::HealthJson, Variant::Verbose, Variant::OpenSlo];
 
 /// Every snapshot route of `config`.
 pub fn every_target(config: &Config) -> Vec<Target> {
@@ -143,7 +144,8 @@ pub fn every_target(config: &Config) -> Vec<Target> {
             Target::Badge(Some(n), BadgeFormat::Svg),
         ]);
     }
-    targets.extend([Target::Badge(None, BadgeFormat::Json), Target::Badge(None, BadgeFormat::Svg)]);
+    targets.extend([Target::Badge(None, BadgeFormat::Json), Target::Badge(None, BadgeFormat::Svg), Target::Slo]);
+    targets.extend((0..config.slos().len()).map(Target::SloOf));
     targets
 }
 
@@ -220,7 +222,7 @@ pub fn serve_all(
     daily: Option<&Daily>,
 ) {
     let view = shown(config, Snapshot { state, now_ms });
-    let extras = Extras { uptimes: Some(uptimes), changes, daily, notify: None, latency: None };
+    let extras = Extras { uptimes: Some(uptimes), changes, daily, notify: None, latency: None, slo: None };
     // The published snapshot, through its JSON as the worker receives it.
     let doc = Published {
         fleet: FLEET_DIGEST.into(),
@@ -230,6 +232,7 @@ pub fn serve_all(
         changes: changes.to_vec(),
         latency: Default::default(),
         notify: Default::default(),
+        slo: Default::default(),
     };
     let doc = Published::from_json(FLEET_DIGEST, &doc.to_json()).expect("a published snapshot reads back");
     let _ = http::snapshot_key(&http::deployment(MONITOR_ID, FLEET_DIGEST));

@@ -191,6 +191,13 @@ impl Slo {
         (100.0 - self.objective) / 100.0
     }
 
+    /// The objective as a ratio (99.9 % is 0.999), read from its decimal
+    /// digits so that it is the double nearest the ratio written (99.9 / 100
+    /// would be 0.9990000000000001).
+    pub fn ratio(&self) -> f64 {
+        format!("{}e-2", self.objective).parse().unwrap_or(self.objective / 100.0)
+    }
+
     /// The objective's window, ms.
     pub fn window_ms(&self) -> u64 {
         u64::from(self.window_days) * DAY_MS

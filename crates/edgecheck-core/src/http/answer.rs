@@ -9,6 +9,7 @@ use crate::latency::Latencies;
 use crate::monitor::{age_s, Change};
 use crate::notify::{ChannelSummary, NotifyState};
 use crate::render;
+use crate::slo::SloMemory;
 use crate::uptime::{Daily, Uptimes};
 use crate::view::ShownView;
 
@@ -28,6 +29,8 @@ pub struct Extras<'a> {
     pub notify: Option<&'a BTreeMap<String, ChannelSummary>>,
     /// Latency histories, for `/health/{origin}`, `/metrics` and the status page.
     pub latency: Option<&'a Latencies>,
+    /// The objectives' windows and alerts, for `/slo`, `/metrics` and the status page.
+    pub slo: Option<&'a SloMemory>,
 }
 
 /// The monitor's answer for `target` in `variant` from the view it shows.
@@ -36,6 +39,8 @@ pub fn answer(config: &Config, target: Target, variant: Variant, view: &ShownVie
     let uptimes = extras.uptimes.unwrap_or(&empty);
     let no_latency = Latencies::new();
     let latency = extras.latency.unwrap_or(&no_latency);
+    let no_slo = SloMemory::new();
+    let slo = extras.slo.unwrap_or(&no_slo);
     let ready_status = |ready| if ready { 200 } else { 503 };
     let mut reply = match (target, variant) {
         (Target::Ready, Variant::Verbose) => {
@@ -65,17 +70,22 @@ pub fn answer(config: &Config, target: Target, variant: Variant, view: &ShownVie
         }
         (Target::History | Target::HistoryOf(_), _) => Reply::json(200, &render::history(extras.changes)),
         (Target::StatusPage, _) => {
-            let page = render::page::status_page(config, view, extras.daily, latency, extras.changes);
+            let page = render::page::status_page(config, view, extras.daily, latency, extras.changes, slo);
             let mut reply = Reply::with_body(200, "text/html; charset=utf-8", Some(page));
             reply.set("content-security-policy", render::page::CONTENT_SECURITY_POLICY.into());
             reply
         }
         (Target::Metrics, _) => {
             let empty = BTreeMap::new();
-            let text = render::metrics::exposition(config, view, extras.notify.unwrap_or(&empty), latency);
+            let text = render::metrics::exposition(config, view, extras.notify.unwrap_or(&empty), latency, slo);
             Reply::with_body(200, render::metrics::CONTENT_TYPE, Some(text))
         }
         (Target::Badge(scope, BadgeFormat::Json), _) => Reply::json(200, &render::badge::endpoint(config, view, scope)),
+        (Target::Slo, Variant::OpenSlo) => {
+            Reply::with_body(200, render::slo::OPENSLO_CONTENT_TYPE, Some(render::slo::openslo(config)))
+        }
+        (Target::Slo, _) => Reply::json(200, &render::slo::all(config, slo, view.checked_at_ms)),
+        (Target::SloOf(i), _) => Reply::json(200, &render::slo::one(config, slo, i)),
         (Target::Badge(scope, BadgeFormat::Svg), _) => {
             Reply::with_body(200, "image/svg+xml; charset=utf-8", Some(render::badge::svg(config, view, scope)))
         }

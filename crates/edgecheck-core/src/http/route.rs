@@ -38,6 +38,10 @@ pub enum Target {
     Metrics,
     /// `/badge/{scope}.{json,svg}`: `None` is `global`.
     Badge(Option<Named>, BadgeFormat),
+    /// `/slo`: every objective's error budget.
+    Slo,
+    /// `/slo/{name}`: index into [`Config::slos`].
+    SloOf(usize),
 }
 
 /// The two badge formats.
@@ -64,6 +68,8 @@ pub enum Variant {
     /// `/ready` and `/ready/{region}` with `?verbose`: `text/plain`, one line per
     /// region or origin, as Kubernetes' `/readyz?verbose`.
     Verbose,
+    /// `/slo?format=openslo`: the objectives as OpenSLO v1 YAML.
+    OpenSlo,
 }
 
 /// A request as the core routes it: method, path, query string (without `?`)
@@ -112,6 +118,8 @@ impl Target {
                 let scope = scope.map_or("global", |named| named_str(config, named));
                 format!("/badge/{scope}.{}", if format == BadgeFormat::Json { "json" } else { "svg" })
             }
+            Target::Slo => "/slo".into(),
+            Target::SloOf(i) => format!("/slo/{}", config.slos()[i].name),
         }
     }
 
@@ -262,7 +270,7 @@ pub(super) fn route(config: &Config, segments: &[&str]) -> Result<Option<Target>
         Reply::error(
             404,
             "not_found",
-            format!("{what}; try /, /live, /ready, /ready/{{region}}, /health, /health/{{name}}, /metrics or /badge/global.svg"),
+            format!("{what}; try /, /live, /ready, /ready/{{region}}, /health, /health/{{name}}, /slo, /metrics or /badge/global.svg"),
         )
     };
     let named = |name: &str| config.find(name).ok_or_else(|| not_found(no_such_name(name)));
@@ -282,6 +290,11 @@ pub(super) fn route(config: &Config, segments: &[&str]) -> Result<Option<Target>
             Named::Origin(i) => Ok(Some(Target::HealthOrigin(i))),
         },
         ["history", name] => Ok(Some(Target::HistoryOf(named(name)?))),
+        ["slo"] => Ok(Some(Target::Slo)),
+        ["slo", name] => match config.slos().iter().position(|s| s.name == *name) {
+            Some(i) => Ok(Some(Target::SloOf(i))),
+            None => Err(not_found(format!("no objective is called \"{}\"", printable(name)))),
+        },
         ["badge", file] => {
             let (scope, format) = match file.rsplit_once('.') {
                 Some((scope, "json")) => (scope, BadgeFormat::Json),
@@ -329,6 +342,11 @@ pub(super) fn variant(target: Target, query: &str, accept: Option<&str>) -> Resu
                 "false" if variant == Variant::Full => variant = Variant::Summary,
                 "false" => {}
                 _ => return Err(bad(key, &value, "use detailed=true or detailed=false")),
+            },
+            (Target::Slo, "format") => match value.as_str() {
+                "json" => {}
+                "openslo" => variant = Variant::OpenSlo,
+                _ => return Err(bad(key, &value, "use format=json or format=openslo")),
             },
             (Target::Ready | Target::ReadyRegion(_), "verbose") => match value.as_str() {
                 "" | "true" | "1" => variant = Variant::Verbose,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Action;
 use crate::config::{ChannelKind, Config, Named, Severity, Slo};
-use crate::slo::{AlertChange, Budget, Transition};
+use crate::slo::{window_label, AlertChange, Budget, Transition};
 
 /// One burn-rate alert that started or stopped firing, as one channel is told it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,7 +30,7 @@ pub struct BurnNotice {
     /// The objective, percent.
     pub objective: f64,
     pub severity: Severity,
-    /// The pair's windows as written back (`1h`, `5m`, `3days`).
+    /// The pair's windows as written back (`1h`, `5m`, `3d`).
     pub long_window: String,
     pub short_window: String,
     /// The pair's rate, and the burn rates over its long and its short window.
@@ -54,7 +54,7 @@ pub struct BurnNotice {
 impl Eq for BurnNotice {}
 
 /// PagerDuty's dedup key of one objective's pair: one incident per
-/// objective and pair (`edgecheck-slo-<name>-<severity>-<long>-<short>`,
+/// objective and pair (`edgecheck-slo-<name>-<severity>-<long>-<short>`, as `edgecheck-slo-api-page-1h-5m`,
 /// under PagerDuty's 255 characters), apart from the channel's status
 /// incident; a page and a ticket of the same objective are two incidents,
 /// and a resolve closes its own trigger's.
@@ -64,14 +64,14 @@ pub fn burn_dedup_key(slo: &Slo, pair: usize) -> String {
         "edgecheck-slo-{}-{}-{}-{}",
         slo.name,
         alert.severity.as_str(),
-        window(alert.long_ms).replace(' ', ""),
-        window(alert.short_ms).replace(' ', "")
+        window(alert.long_ms),
+        window(alert.short_ms)
     )
 }
 
-/// A window as a duration is written: `1h`, `5m`, `3days`.
+/// A window as a duration is written: `1h`, `5m`, `3d` ([`window_label`]).
 fn window(ms: u64) -> String {
-    humantime::format_duration(std::time::Duration::from_millis(ms)).to_string()
+    window_label(ms)
 }
 
 /// The notices `changes` (of `slo`'s alert pairs, in the round of

@@ -29,7 +29,13 @@
 //! | `edgecheck_notify_delivered_total` | `channel` | counter: notifications accepted by the receiver |
 //! | `edgecheck_notify_dropped_total` | `channel` | counter: notifications given up on |
 //!
-//! The `edgecheck_notify_*` families appear only when `[[notify]]` channels are configured.
+//! | `edgecheck_slo_objective_ratio` | `slo` | the objective as a ratio (99.9 % is 0.999) |
+//! | `edgecheck_slo_error_budget_remaining_ratio` | `slo` | the error budget left over the objective's window: 1 untouched, 0 spent, below 0 overspent |
+//! | `edgecheck_slo_burn_rate` | `slo`, `window` (`5m`, `30m`, `1h`, `6h`, `3d`) | the error ratio over the window divided by the budget (1 − objective) |
+//! | `edgecheck_slo_alert_firing` | `slo`, `severity`, `long_window`, `short_window` | 1 while the alert pair fires, else 0 |
+//!
+//! The `edgecheck_notify_*` families appear only when `[[notify]]` channels
+//! are configured, the `edgecheck_slo_*` ones only when `[[slo]]` objectives are.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -38,6 +44,7 @@ use crate::classify::Reason;
 use crate::config::Config;
 use crate::latency::{Latencies, Percentiles, WINDOWS};
 use crate::notify::ChannelSummary;
+use crate::slo::{window_label, SloMemory};
 use crate::view::ShownView;
 
 use super::{health_str, overall_str};
@@ -63,12 +70,13 @@ fn flag(value: bool) -> u8 {
 
 /// The exposition of the view, of the notify channels' counts (`notify`,
 /// by channel name; a channel without counts shows zeros) and of the latency
-/// history (`latency`, by origin name).
+/// history (`latency`, by origin name) and of the error budgets (`slo`).
 pub fn exposition(
     config: &Config,
     view: &ShownView,
     notify: &BTreeMap<String, ChannelSummary>,
     latency: &Latencies,
+    slo: &SloMemory,
 ) -> String {
     let mut out = String::with_capacity(256 + config.origins().len() * 400);
     family(&mut out, "edgecheck_status", "The global view of the fleet: 1 for its state, 0 for the others.");
@@ -205,7 +213,60 @@ pub fn exposition(
     if !config.channels().is_empty() {
         notify_families(&mut out, config, notify);
     }
+    if !config.slos().is_empty() {
+        slo_families(&mut out, config, slo);
+    }
     out
+}
+
+fn slo_families(out: &mut String, config: &Config, memory: &SloMemory) {
+    let shown = super::slo::shown_all(config, memory);
+    family(out, "edgecheck_slo_objective_ratio", "Each objective as a ratio (99.9 % is 0.999).");
+    for s in &shown {
+        let _ = writeln!(out, "edgecheck_slo_objective_ratio{{slo=\"{}\"}} {}", label(&s.slo.name), s.slo.ratio());
+    }
+    family(
+        out,
+        "edgecheck_slo_error_budget_remaining_ratio",
+        "The error budget left over the objective's window: 1 untouched, 0 spent, below 0 overspent.",
+    );
+    for s in &shown {
+        let _ = writeln!(
+            out,
+            "edgecheck_slo_error_budget_remaining_ratio{{slo=\"{}\"}} {}",
+            label(&s.slo.name),
+            s.budget.ratio
+        );
+    }
+    family(
+        out,
+        "edgecheck_slo_burn_rate",
+        "The error ratio over the window divided by the error budget (1 - objective).",
+    );
+    for s in &shown {
+        for (window_ms, rate) in &s.burn_rates {
+            let _ = writeln!(
+                out,
+                "edgecheck_slo_burn_rate{{slo=\"{}\",window=\"{}\"}} {rate}",
+                label(&s.slo.name),
+                window_label(*window_ms)
+            );
+        }
+    }
+    family(out, "edgecheck_slo_alert_firing", "1 while a multiwindow burn-rate alert pair fires, else 0.");
+    for s in &shown {
+        for a in &s.alerts {
+            let _ = writeln!(
+                out,
+                "edgecheck_slo_alert_firing{{slo=\"{}\",severity=\"{}\",long_window=\"{}\",short_window=\"{}\"}} {}",
+                label(&s.slo.name),
+                a.alert.severity.as_str(),
+                window_label(a.alert.long_ms),
+                window_label(a.alert.short_ms),
+                flag(a.firing_since_ms.is_some())
+            );
+        }
+    }
 }
 
 fn notify_families(out: &mut String, config: &Config, notify: &BTreeMap<String, ChannelSummary>) {

@@ -6,13 +6,15 @@
 //! This module holds the JSON documents of edgecheck's own format; the other
 //! surfaces have a module each: [`health_json`] (IETF draft), [`metrics`]
 //! (Prometheus), [`badge`] (shields.io and SVG), [`verbose`] (Kubernetes-style
-//! readiness text) and [`page`] (the HTML status page).
+//! readiness text), [`slo`] (error budgets, and OpenSLO) and [`page`] (the
+//! HTML status page).
 
 pub mod badge;
 pub mod detail;
 pub mod health_json;
 pub mod metrics;
 pub mod page;
+pub mod slo;
 pub mod verbose;
 
 use std::borrow::Cow;

@@ -33,6 +33,7 @@ use crate::drain::Drain;
 use crate::latency::{Latencies, Latency, CHART_HOURS};
 use crate::maintenance::Open;
 use crate::monitor::{Change, Kind};
+use crate::slo::{window_label, SloMemory};
 use crate::time::{bucket_start, DAY_MS, HOUR_MS};
 use crate::uptime::{first_day, Daily, Uptime, DAYS};
 use crate::vantage::VantageState;
@@ -169,6 +170,49 @@ fn day_class(day: Option<Uptime>) -> &'static str {
 }
 
 /// The 30-day strip of `name`, with its text alternative.
+/// The error budgets: per objective its scope, target, a budget bar (a
+/// `<meter>`: the budget left, clamped to 0..1, with the figures as text),
+/// the burn rate over 1 h and the alert pairs firing.
+fn budgets(config: &Config, memory: &SloMemory) -> String {
+    let mut out = String::from(
+        r#"<section aria-labelledby="budgets"><h2 id="budgets">Error budgets</h2><div class="scroll"><table><caption>Objectives over their rolling windows</caption><thead><tr><th scope="col">Objective</th><th scope="col">Scope</th><th scope="col">Target</th><th scope="col">Budget left</th><th scope="col">Burn rate, 1h</th><th scope="col">Alerts firing</th></tr></thead><tbody>"#,
+    );
+    for s in super::slo::shown_all(config, memory) {
+        let (scope, target) = super::slo::scope(config, s.slo);
+        let scope = match target {
+            Some(name) => format!("{scope} {}", escape_html(&name)),
+            None => "the fleet".to_string(),
+        };
+        let hour = s.burn_rates.iter().find(|(w, _)| *w == 60 * 60_000).map_or(0.0, |(_, r)| *r);
+        let firing: Vec<String> = s
+            .alerts
+            .iter()
+            .filter(|a| a.firing_since_ms.is_some())
+            .map(|a| {
+                format!(
+                    r#"<span class="s-down">{} {}/{}</span>"#,
+                    a.alert.severity.as_str(),
+                    window_label(a.alert.long_ms),
+                    window_label(a.alert.short_ms)
+                )
+            })
+            .collect();
+        let _ = write!(
+            out,
+            r#"<tr><th scope="row">{name}</th><td>{scope}</td><td>{objective}% over {days} days</td><td><meter min="0" max="1" low="0.25" high="0.5" optimum="1" value="{meter:.4}">{pct:.1}%</meter> {pct:.1}% · {minutes:.1} min</td><td>{hour:.2}</td><td>{firing}</td></tr>"#,
+            name = escape_html(&s.slo.name),
+            objective = s.slo.objective,
+            days = s.slo.window_days,
+            meter = s.budget.ratio.clamp(0.0, 1.0),
+            pct = s.budget.ratio * 100.0,
+            minutes = s.budget.minutes,
+            firing = if firing.is_empty() { "none".to_string() } else { firing.join(", ") },
+        );
+    }
+    out.push_str("</tbody></table></div></section>");
+    out
+}
+
 fn strip(name: &str, days: Option<&Vec<Option<Uptime>>>, now_ms: u64) -> String {
     let first = first_day(now_ms);
     let mut counts = [0usize; 4];
@@ -341,6 +385,7 @@ pub fn status_page(
     daily: Option<&Daily>,
     latencies: &Latencies,
     changes: &[Change],
+    slo: &SloMemory,
 ) -> String {
     let now = view.now_ms;
     let global = overall_str(view.status);
@@ -377,6 +422,9 @@ pub fn status_page(
         out.push_str(&vantage_line(v));
     }
     out.push_str("</ul></section>");
+    if !config.slos().is_empty() {
+        out.push_str(&budgets(config, slo));
+    }
     let daily_of = |name: &str| daily.and_then(|d| d.get(name));
     for (r, region) in config.regions().iter().enumerate() {
         let shown = &view.regions[r];

@@ -157,9 +157,8 @@ pub struct Memory {
     pub slo: SloMemory,
 }
 
-/// Per objective (by name): its windows as the last round left them and
-/// the state it keeps ([`crate::slo::SloState`]).
-pub type SloMemory = BTreeMap<String, (crate::slo::WindowSums, crate::slo::SloState)>;
+// The objectives' part of `Memory` lives in `slo` (render shows it); named here too.
+pub use crate::slo::SloMemory;
 
 /// The state of a monitor that knows nothing yet (no round, no view).
 fn empty_state() -> MonitorState {

@@ -632,7 +632,7 @@ fn health_names_the_condition_and_only_the_full_view_shows_what_it_saw() {
     assert_eq!(a["vantages"]["default"]["condition"], "db", "{a}");
     for variant in [Variant::Full, Variant::Summary, Variant::HealthJson, Variant::Verbose] {
         for target in [Target::Health, Target::HealthOrigin(0), Target::Metrics, Target::StatusPage] {
-            let extras = Extras { uptimes: None, changes: &[], daily: None, notify: None, latency: None };
+            let extras = Extras { uptimes: None, changes: &[], daily: None, notify: None, latency: None, slo: None };
             let reply = http::answer(&c, target, variant, &view, extras);
             let body = reply.body.unwrap_or_default();
             assert!(!body.contains("s3cr3t"), "{target:?} {variant:?} shows what the condition saw");

@@ -179,7 +179,7 @@ fn a_drain_holds_readiness_whatever_the_probes_say() {
 }
 
 fn render_page(c: &Config, view: &edgecheck_core::view::ShownView) -> String {
-    edgecheck_core::render::page::status_page(c, view, None, &Default::default(), &[])
+    edgecheck_core::render::page::status_page(c, view, None, &Default::default(), &[], &Default::default())
 }
 
 #[test]

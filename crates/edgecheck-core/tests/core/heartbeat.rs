@@ -361,7 +361,8 @@ fn health_shows_a_check_and_its_pings() {
     assert_eq!(nightly["vantages"], serde_json::json!({}));
     let b = jobs.as_array().unwrap().iter().find(|o| o["name"] == "b").unwrap();
     assert!(b.get("heartbeat").is_none(), "a probed origin has no heartbeat object");
-    let page = edgecheck_core::render::page::status_page(&c, &view, None, &Default::default(), &[]);
+    let page =
+        edgecheck_core::render::page::status_page(&c, &view, None, &Default::default(), &[], &Default::default());
     assert!(page.contains("· heartbeat, last ping 15 s ago</small>"), "{page}");
     assert!(page.contains("· heartbeat, no ping yet</small>"), "queue never pinged: {page}");
 }

@@ -307,11 +307,18 @@ fn a_window_is_shown_counted_apart_and_recorded_while_readiness_stays_truthful()
     assert_eq!((of("west").down, of("west").maintenance), (0, 1));
     assert_eq!((of("e1").up, of("e1").maintenance), (1, 0));
     // Surfaces: the page, the badges and /metrics say so.
-    let page = edgecheck_core::render::page::status_page(&c, &view, None, &Default::default(), &[]);
+    let page =
+        edgecheck_core::render::page::status_page(&c, &view, None, &Default::default(), &[], &Default::default());
     assert!(page.contains("This region is in maintenance (west-upgrade): kernel upgrade"), "{page}");
     let badge = edgecheck_core::render::badge::endpoint(&c, &view, Some(Named::Region(west)));
     assert_eq!((badge.message.as_str(), badge.color), ("down · maintenance", "blue"));
-    let metrics = edgecheck_core::render::metrics::exposition(&c, &view, &Default::default(), &Default::default());
+    let metrics = edgecheck_core::render::metrics::exposition(
+        &c,
+        &view,
+        &Default::default(),
+        &Default::default(),
+        &Default::default(),
+    );
     assert!(
         metrics.contains("edgecheck_maintenance{scope=\"region\",name=\"west\",id=\"west-upgrade\"} 1"),
         "{metrics}"
@@ -327,8 +334,14 @@ fn a_window_is_shown_counted_apart_and_recorded_while_readiness_stays_truthful()
     assert_eq!(adds.iter().find(|a| a.name == "w1").map(|a| (a.down, a.maintenance)), Some((1, 0)));
     let view = shown(&c, Snapshot { state: &past.state, now_ms: after });
     assert!(view.maintenance.is_empty());
-    assert!(!edgecheck_core::render::metrics::exposition(&c, &view, &Default::default(), &Default::default())
-        .contains("edgecheck_maintenance"));
+    assert!(!edgecheck_core::render::metrics::exposition(
+        &c,
+        &view,
+        &Default::default(),
+        &Default::default(),
+        &Default::default()
+    )
+    .contains("edgecheck_maintenance"));
 }
 
 #[test]

@@ -21,6 +21,7 @@ fn doc(state: edgecheck_core::monitor::MonitorState, changes: Vec<Change>) -> Pu
         changes,
         latency: Default::default(),
         notify: Default::default(),
+        slo: Default::default(),
     }
 }
 

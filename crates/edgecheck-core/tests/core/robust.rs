@@ -121,7 +121,7 @@ fn every_target() -> Vec<Target> {
         targets.extend([Target::HealthOrigin(i), Target::HistoryOf(Named::Origin(i))]);
         targets.push(Target::Badge(Some(Named::Origin(i)), BadgeFormat::Json));
     }
-    targets.extend([Target::Badge(None, BadgeFormat::Json), Target::Badge(None, BadgeFormat::Svg)]);
+    targets.extend([Target::Badge(None, BadgeFormat::Json), Target::Badge(None, BadgeFormat::Svg), Target::Slo]);
     targets
 }
 
@@ -135,9 +135,9 @@ proptest! {
         let changes = vec![Change { at_ms: change_at, kind: Kind::Origin, name: "e1".into(), from: None, to: "up".into(), reason: None }];
         let strips = daily(&[("e1".to_string(), change_at, [1, 2, 3, 4])], now_ms);
         let uptimes = Uptimes::new();
-        let extras = Extras { uptimes: Some(&uptimes), changes: &changes, daily: Some(&strips), notify: None, latency: None };
+        let extras = Extras { uptimes: Some(&uptimes), changes: &changes, daily: Some(&strips), notify: None, latency: None, slo: None };
         for target in every_target() {
-            for variant in [Variant::Full, Variant::Summary, Variant::HealthJson, Variant::Verbose] {
+            for variant in [Variant::Full, Variant::Summary, Variant::HealthJson, Variant::Verbose, Variant::OpenSlo] {
                 let reply = http::answer(&c, target, variant, &view, extras);
                 prop_assert!(matches!(reply.status, 200 | 503), "{target:?} {variant:?}: {}", reply.status);
             }

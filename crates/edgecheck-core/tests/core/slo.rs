@@ -416,9 +416,9 @@ fn a_burn_alert_tells_each_channel_the_objective_its_pair_rates_and_budget() {
         who,
         [
             ("pd", &trigger("critical"), "edgecheck-slo-edge-page-1h-5m"),
-            ("pd", &trigger("warning"), "edgecheck-slo-edge-ticket-3days-6h"),
+            ("pd", &trigger("warning"), "edgecheck-slo-edge-ticket-3d-6h"),
             ("hook", &Action::Message, "edgecheck-slo-edge-page-1h-5m"),
-            ("hook", &Action::Message, "edgecheck-slo-edge-ticket-3days-6h"),
+            ("hook", &Action::Message, "edgecheck-slo-edge-ticket-3d-6h"),
         ]
     );
     let (_, page) = &told[0];
@@ -548,7 +548,7 @@ fn rounds_count_in_storage_and_alert_as_the_model_through_a_restart_and_a_failed
                 (b.long_window.clone(), b.short_window.clone())
             })
             .collect();
-        assert_eq!(pairs, [("3days", "6h"), ("1h", "5m"), ("6h", "30m")].map(|(l, s)| (l.into(), s.into())));
+        assert_eq!(pairs, [("3d", "6h"), ("1h", "5m"), ("6h", "30m")].map(|(l, s)| (l.into(), s.into())));
     }
     let hook = &queued("hook")[1];
     let webhook = edgecheck_core::notify::deliver::webhook_body(hook);

@@ -269,7 +269,7 @@ fn the_status_page() {
         reason: Some(edgecheck_core::classify::Reason::StatusMismatch),
     }];
     let d = daily(&[("e1".to_string(), first_day(AT) + 29 * DAY_MS, [10, 0, 0, 0])], AT);
-    let extras = Extras { uptimes: None, changes: &changes, daily: Some(&d), notify: None, latency: None };
+    let extras = Extras { uptimes: None, changes: &changes, daily: Some(&d), notify: None, latency: None, slo: None };
     let reply = http::answer(&c, Target::StatusPage, Variant::Full, &view, extras);
     assert_eq!((reply.status, header(&reply, "content-type")), (200, Some("text/html; charset=utf-8")));
     assert!(header(&reply, "content-security-policy").unwrap().starts_with("default-src 'none'"));

@@ -392,7 +392,7 @@ fn the_page_shows_the_vantages_and_who_sees_a_failure() {
     // apac sees b down: below the majority, so b stays up, marked; enam does not report.
     let second = advance_merged(&c, Some(&first.state), &refresh(10_000, ["-", "uuu", "uxu"]));
     let view = shown(&c, Snapshot { state: &second.state, now_ms: 12_000 });
-    let html = status_page(&c, &view, None, &Default::default(), &second.changes);
+    let html = status_page(&c, &view, None, &Default::default(), &second.changes, &Default::default());
     let row = |name: &str| {
         let at = html.find(&format!("<th scope=\"row\">{name}</th>")).unwrap_or_else(|| panic!("{name}: {html}"));
         html[at..at + html[at..].find("</tr>").unwrap()].to_string()
