@@ -395,6 +395,27 @@ pub(crate) fn try_request(method: &str, url: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
+/// Parses and lints `metrics` with `promtool check metrics` (Prometheus's
+/// own tool, which scripts/setup.sh installs); panics with its output if it
+/// finds a problem.
+pub(crate) fn promtool_check(metrics: &str) {
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs (scripts/setup.sh installs Debian's prometheus)");
+    std::io::Write::write_all(&mut promtool.stdin.take().unwrap(), metrics.as_bytes()).unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
 pub(crate) fn request(method: &str, url: &str) -> (u16, String) {
     try_request(method, url).unwrap_or_else(|| panic!("{method} {url} failed"))
 }

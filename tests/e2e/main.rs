@@ -50,6 +50,7 @@ mod receiver;
 mod receivers;
 mod scenarios;
 mod served;
+mod slo;
 mod surfaces;
 mod vantages;
 mod zones;
@@ -70,6 +71,7 @@ use receiver::*;
 use receivers::*;
 use scenarios::*;
 use served::*;
+use slo::*;
 use surfaces::*;
 use vantages::*;
 use zones::*;
@@ -295,6 +297,15 @@ const CASES: &[Case] = &[
         fleet: waiting_fleet,
         config: waiting_config,
         run: no_more_than_max_in_flight_requests_wait_for_headers_canary_included,
+        also: None,
+        shared_port: false,
+        own_wasm: false,
+    },
+    Case {
+        name: "an_origin_failing_one_probe_in_five_pages_and_resolves",
+        fleet: || pairs(&[("api", "spring"), ("steady", "spring")]),
+        config: slo_config,
+        run: an_origin_failing_one_probe_in_five_pages_and_resolves,
         also: None,
         shared_port: false,
         own_wasm: false,

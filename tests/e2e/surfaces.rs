@@ -194,21 +194,7 @@ pub(crate) fn the_surfaces_people_plug_into(p: &Prepared) {
         assert!(metrics.lines().any(|l| l.starts_with(&series)), "no {series} in {metrics}");
     }
     assert!(!metrics.contains("origin=\"search-a\",window="), "no percentiles without samples: {metrics}");
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs (scripts/setup.sh installs Debian's prometheus)");
-    std::io::Write::write_all(&mut promtool.stdin.take().unwrap(), metrics.as_bytes()).unwrap();
-    let checked = promtool.wait_with_output().unwrap();
-    assert!(
-        checked.status.success(),
-        "promtool check metrics: {}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    promtool_check(&metrics);
 
     // health+json by Accept and by query; plain JSON for an Accept that matches nothing.
     for (path, accept) in [("/health", Some("application/health+json")), ("/health?format=health+json", None)] {

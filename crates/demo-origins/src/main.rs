@@ -79,6 +79,10 @@ enum Mode {
     Flap,
     /// A healthy Spring body after this many ms (`delay-<ms>`).
     Delay(u32),
+    /// A 503 on every n-th request, a healthy Spring body on the others
+    /// (`fail-one-in-5`): an origin rise/fall never takes down, which burns
+    /// an error budget all the same.
+    FailOneIn(u32),
     /// 200 health+json `{"status":"pass"}` only with `Authorization: Bearer demo-only-token`,
     /// else 401: shows that a header naming a secret was sent.
     RequireToken,
@@ -246,6 +250,7 @@ impl Mode {
     fn name(self) -> String {
         match self {
             Mode::Delay(ms) => format!("delay-{ms}"),
+            Mode::FailOneIn(n) => format!("fail-one-in-{n}"),
             Mode::Status(code) => format!("status-{code}"),
             Mode::FailFrom(list) => format!("fail-from-{list}"),
             Mode::RefuseFrom(list) => format!("refuse-from-{list}"),
@@ -259,6 +264,7 @@ impl Mode {
     fn static_name(self) -> &'static str {
         match self {
             Mode::Delay(_) => "delay-<ms>",
+            Mode::FailOneIn(_) => "fail-one-in-<n>",
             Mode::Status(_) => "status-<code>",
             Mode::FailFrom(_) => "fail-from-<vantage>[+<vantage>..]",
             Mode::RefuseFrom(_) => "refuse-from-<vantage>[+<vantage>..]",
@@ -289,6 +295,9 @@ impl Mode {
     }
 
     fn parse(name: &str) -> Option<Mode> {
+        if let Some(n) = name.strip_prefix("fail-one-in-") {
+            return n.parse().ok().filter(|n| *n > 0).map(Mode::FailOneIn);
+        }
         if let Some(ms) = name.strip_prefix("delay-") {
             return ms.parse().ok().map(Mode::Delay);
         }
@@ -679,6 +688,10 @@ fn answer_probe(origin: &Origin, mut stream: TcpStream, request: Head) {
         Mode::Fixed(_, status, content_type, body) => answer(status, content_type, body),
         Mode::Flap if hit.is_multiple_of(2) => answer(200, "application/json", SPRING_UP),
         Mode::Flap => answer(503, "text/plain", "Service Unavailable"),
+        Mode::FailOneIn(n) if hit % u64::from(n) == u64::from(n) - 1 => {
+            answer(503, "text/plain", "Service Unavailable")
+        }
+        Mode::FailOneIn(_) => answer(200, "application/json", SPRING_UP),
         Mode::Delay(ms) => {
             thread::sleep(Duration::from_millis(u64::from(ms)));
             answer(200, "application/json", SPRING_UP)

@@ -281,11 +281,19 @@ pub fn windows(slo: &Slo) -> Vec<u64> {
 /// Where the window of `window_ms` ending at `now_ms` reads in `layout`:
 /// the width of its buckets ([`Layout::width_of`]) and the first bucket
 /// start it sums from (those after the window's start, up to now); `None`
-/// when it holds no bucket (a window shorter than its buckets).
+/// when its buckets are longer than it ([`readable`]: a shown 5-minute
+/// window beside pairs whose fine buckets do not span it).
 pub fn reach(layout: Layout, window_ms: u64, now_ms: u64) -> Option<(u64, u64)> {
     let width = layout.width_of(window_ms);
     let first = bucket_start(now_ms.saturating_sub(window_ms), width).saturating_add(width);
-    (first <= now_ms).then_some((width, first))
+    (readable(layout, window_ms) && first <= now_ms).then_some((width, first))
+}
+
+/// Whether `layout` can sum a window of `window_ms`: its buckets are no
+/// longer than the window. Every window of an alert pair and the
+/// objective's own are; a shown window may not be, and then has no rate.
+pub fn readable(layout: Layout, window_ms: u64) -> bool {
+    layout.width_of(window_ms) <= window_ms
 }
 
 /// One objective's good and bad slices over each of its [`windows`] at one
@@ -330,7 +338,7 @@ impl WindowSums {
 
     /// The pairs of `slo` that start or stop firing, given those `firing` before.
     pub fn alerts(&self, slo: &Slo, firing: &[usize]) -> Vec<AlertChange> {
-        alerts_by(slo, |window_ms| self.burn_rate(slo, window_ms), firing)
+        alerts_by(slo, |window_ms| self.get(window_ms), firing)
     }
 }
 
@@ -480,21 +488,26 @@ pub enum Transition {
 /// The alert pairs of `slo` that start or stop firing at `now_ms`, given
 /// its counts and the pairs `firing` before (indices into [`Slo::alerts`]).
 pub fn alerts(slo: &Slo, counts: &SloCounts, now_ms: u64, firing: &[usize]) -> Vec<AlertChange> {
-    alerts_by(slo, |window_ms| counts.burn_rate(slo, window_ms, now_ms), firing)
+    alerts_by(slo, |window_ms| counts.sums(window_ms, now_ms), firing)
 }
 
-/// [`alerts`] from the burn rate over any window, `rate(window_ms)` (for a
-/// store that sums the windows itself).
-pub fn alerts_by(slo: &Slo, rate: impl Fn(u64) -> f64, firing: &[usize]) -> Vec<AlertChange> {
+/// [`alerts`] from the sums over any window, `sums(window_ms)` (for a
+/// store that sums the windows itself). A pair fires when the burn rate over
+/// both its windows is over its rate; once firing, it resolves when its
+/// short window holds slices and their rate is back at or under it. A short
+/// window with no slice at all (the checker was stopped or cut off through
+/// it) holds the pair as it is: no data is not good news.
+pub fn alerts_by(slo: &Slo, sums: impl Fn(u64) -> Sums, firing: &[usize]) -> Vec<AlertChange> {
     slo.alerts
         .iter()
         .enumerate()
         .filter_map(|(pair, alert)| {
-            let (long_rate, short_rate) = (rate(alert.long_ms), rate(alert.short_ms));
+            let (long, short) = (sums(alert.long_ms), sums(alert.short_ms));
+            let (long_rate, short_rate) = (long.burn_rate(slo), short.burn_rate(slo));
             let was = firing.contains(&pair);
             let transition = match was {
                 false if long_rate > alert.burn_rate && short_rate > alert.burn_rate => Transition::Firing,
-                true if short_rate <= alert.burn_rate => Transition::Resolved,
+                true if short.total() > 0 && short_rate <= alert.burn_rate => Transition::Resolved,
                 _ => return None,
             };
             Some(AlertChange { pair, transition, long_rate, short_rate })
@@ -612,8 +625,9 @@ pub struct ShownSlo<'c> {
     /// Good and bad slices over its own window.
     pub slices: Sums,
     pub budget: Budget,
-    /// The burn rate over each of [`SHOWN_WINDOWS_MS`], in that order.
-    pub burn_rates: Vec<(u64, f64)>,
+    /// The burn rate over each of [`SHOWN_WINDOWS_MS`], in that order;
+    /// `None` for a window the objective's buckets cannot sum ([`readable`]).
+    pub burn_rates: Vec<(u64, Option<f64>)>,
     pub alerts: Vec<ShownAlert<'c>>,
 }
 
@@ -634,7 +648,10 @@ pub fn shown<'c>(slo: &'c Slo, sums: &WindowSums, state: &SloState) -> ShownSlo<
         slo,
         slices: sums.get(slo.window_ms()),
         budget: sums.budget(slo),
-        burn_rates: SHOWN_WINDOWS_MS.iter().map(|&w| (w, sums.burn_rate(slo, w))).collect(),
+        burn_rates: SHOWN_WINDOWS_MS
+            .iter()
+            .map(|&w| (w, readable(slo.layout(), w).then(|| sums.burn_rate(slo, w))))
+            .collect(),
         alerts,
     }
 }

@@ -31,7 +31,7 @@
 //!
 //! | `edgecheck_slo_objective_ratio` | `slo` | the objective as a ratio (99.9 % is 0.999) |
 //! | `edgecheck_slo_error_budget_remaining_ratio` | `slo` | the error budget left over the objective's window: 1 untouched, 0 spent, below 0 overspent |
-//! | `edgecheck_slo_burn_rate` | `slo`, `window` (`5m`, `30m`, `1h`, `6h`, `3d`) | the error ratio over the window divided by the budget (1 − objective) |
+//! | `edgecheck_slo_burn_rate` | `slo`, `window` (`5m`, `30m`, `1h`, `6h`, `3d`) | the error ratio over the window divided by the budget (1 − objective); absent for a window the objective's buckets cannot sum |
 //! | `edgecheck_slo_alert_firing` | `slo`, `severity`, `long_window`, `short_window` | 1 while the alert pair fires, else 0 |
 //!
 //! The `edgecheck_notify_*` families appear only when `[[notify]]` channels
@@ -244,7 +244,7 @@ fn slo_families(out: &mut String, config: &Config, memory: &SloMemory) {
         "The error ratio over the window divided by the error budget (1 - objective).",
     );
     for s in &shown {
-        for (window_ms, rate) in &s.burn_rates {
+        for (window_ms, rate) in s.burn_rates.iter().filter_map(|(w, r)| r.map(|r| (w, r))) {
             let _ = writeln!(
                 out,
                 "edgecheck_slo_burn_rate{{slo=\"{}\",window=\"{}\"}} {rate}",

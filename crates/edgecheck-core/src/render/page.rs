@@ -183,7 +183,8 @@ fn budgets(config: &Config, memory: &SloMemory) -> String {
             Some(name) => format!("{scope} {}", escape_html(&name)),
             None => "the fleet".to_string(),
         };
-        let hour = s.burn_rates.iter().find(|(w, _)| *w == 60 * 60_000).map_or(0.0, |(_, r)| *r);
+        let hour = s.burn_rates.iter().find(|(w, _)| *w == 60 * 60_000).and_then(|(_, r)| *r);
+        let hour = hour.map_or("–".to_string(), |r| format!("{r:.2}"));
         let firing: Vec<String> = s
             .alerts
             .iter()
@@ -199,7 +200,7 @@ fn budgets(config: &Config, memory: &SloMemory) -> String {
             .collect();
         let _ = write!(
             out,
-            r#"<tr><th scope="row">{name}</th><td>{scope}</td><td>{objective}% over {days} days</td><td><meter min="0" max="1" low="0.25" high="0.5" optimum="1" value="{meter:.4}">{pct:.1}%</meter> {pct:.1}% · {minutes:.1} min</td><td>{hour:.2}</td><td>{firing}</td></tr>"#,
+            r#"<tr><th scope="row">{name}</th><td>{scope}</td><td>{objective}% over {days} days</td><td><meter min="0" max="1" low="0.25" high="0.5" optimum="1" value="{meter:.4}">{pct:.1}%</meter> {pct:.1}% · {minutes:.1} min</td><td>{hour}</td><td>{firing}</td></tr>"#,
             name = escape_html(&s.slo.name),
             objective = s.slo.objective,
             days = s.slo.window_days,

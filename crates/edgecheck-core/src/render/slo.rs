@@ -38,7 +38,8 @@ pub struct SloDoc {
     pub slices: SlicesDoc,
     pub error_budget: BudgetDoc,
     /// The burn rate over 5m, 30m, 1h, 6h and 3d: the error ratio over the
-    /// budget (1 spends it exactly over the window; 0 with no slice).
+    /// budget (1 spends it exactly over the window; 0 with no slice); `null`
+    /// for a window the objective's buckets are too coarse to sum.
     pub burn_rates: serde_json::Map<String, Value>,
     pub alerts: Vec<AlertDoc>,
 }

@@ -702,3 +702,26 @@ fn burn_notices_fold_to_each_pairs_newest_within_the_bound() {
     assert!(cs.stats.dropped > 0, "the oldest pairs were dropped and counted");
     assert_eq!(cs.pending.last().unwrap().notice.burn.as_ref().unwrap().slo, "x19", "the newest is kept");
 }
+
+/// A short window with no slice (the checker stopped, or every round cut
+/// off) holds a firing pair: no data is not good news. The first good slice
+/// after it resolves the pair.
+#[test]
+fn a_short_window_without_slices_holds_a_firing_pair() {
+    let c = fleet_with("[[slo]]\nname = \"edge\"\norigin = \"o001\"\nobjective = 99.9\n");
+    let slo = &c.slos()[0];
+    // An hour of rounds every 15 s, one in five bad: every pair fires.
+    let (counts, now) = counted(slo, 15_000, 240, |k| k % 5 == 4);
+    let fired: Vec<usize> = alerts(slo, &counts, now, &[]).iter().map(|a| a.pair).collect();
+    assert_eq!(fired, [0, 1, 2]);
+    // Ten minutes without a slice: the 5-minute window is empty, the page holds.
+    let later = now + 10 * MINUTE_MS;
+    assert_eq!(counts.sums(5 * MINUTE_MS, later).total(), 0);
+    assert_eq!(alerts(slo, &counts, later, &fired), []);
+    // One good slice: the page's short window holds slices again, none bad.
+    let mut counts = counts;
+    counts.add(&slo.name, Slice::Good, later);
+    let resolved: Vec<(usize, Transition)> =
+        alerts(slo, &counts, later, &fired).iter().map(|a| (a.pair, a.transition)).collect();
+    assert_eq!(resolved, [(0, Transition::Resolved)]);
+}
