@@ -348,7 +348,7 @@ impl Store for SqlStore {
         Ok(rows.into_iter().map(|r| (r.channel, r.seq as u64, r.json)).collect())
     }
 
-    fn sum_slo(&self, width_ms: u64, from_ms: u64) -> worker::Result<Vec<(String, u64, u64)>> {
+    fn sum_slo(&self, width_ms: u64, from_ms: u64, until_ms: u64) -> worker::Result<Vec<(String, u64, u64)>> {
         #[derive(Deserialize)]
         struct SumRow {
             slo: String,
@@ -359,8 +359,8 @@ impl Store for SqlStore {
             .sql
             .exec(
                 "SELECT slo, SUM(good) AS good, SUM(bad) AS bad FROM slo_buckets \
-                 WHERE width_ms = ? AND bucket_ms >= ? GROUP BY slo",
-                Some(vec![int(width_ms), int(from_ms)]),
+                 WHERE width_ms = ? AND bucket_ms >= ? AND bucket_ms <= ? GROUP BY slo",
+                Some(vec![int(width_ms), int(from_ms), int(until_ms)]),
             )?
             .to_array()?;
         // Damaged counts (negative, fractional) read as what they round to, at least 0.

@@ -259,10 +259,10 @@ impl Store for MemoryStore {
         Ok(sums.into_iter().map(|(name, (counts, histogram))| (name, counts, histogram)).collect())
     }
 
-    fn sum_slo(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, u64)>, WriteRefused> {
+    fn sum_slo(&self, width_ms: u64, from_ms: u64, until_ms: u64) -> Result<Vec<(String, u64, u64)>, WriteRefused> {
         let mut sums: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         for ((slo, width, bucket), (good, bad, _)) in self.tables.borrow().slo_buckets.iter() {
-            if *width == width_ms && *bucket >= from_ms {
+            if *width == width_ms && (from_ms..=until_ms).contains(bucket) {
                 let sum = sums.entry(slo.clone()).or_default();
                 *sum = (sum.0.saturating_add(*good), sum.1.saturating_add(*bad));
             }

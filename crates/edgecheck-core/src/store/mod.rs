@@ -113,9 +113,10 @@ pub trait Store {
     fn read_channels(&self) -> Result<Vec<(String, String, String)>, Self::Error>;
     /// Every queued notice: `(channel, seq, pending JSON)`.
     fn read_outbox(&self) -> Result<Vec<(String, u64, String)>, Self::Error>;
-    /// Sums, per objective, its buckets of `width_ms` starting at or after
-    /// `from_ms`: `(objective, good, bad)`, in one read.
-    fn sum_slo(&self, width_ms: u64, from_ms: u64) -> Result<Vec<(String, u64, u64)>, Self::Error>;
+    /// Sums, per objective, its buckets of `width_ms` starting from
+    /// `from_ms` up to `until_ms` (both included): `(objective, good, bad)`,
+    /// in one read. A bucket dated after `until_ms` (damage) never counts.
+    fn sum_slo(&self, width_ms: u64, from_ms: u64, until_ms: u64) -> Result<Vec<(String, u64, u64)>, Self::Error>;
     /// Every objective's state row: `(objective, SloState JSON)`.
     fn read_slo_states(&self) -> Result<Vec<(String, String)>, Self::Error>;
 }

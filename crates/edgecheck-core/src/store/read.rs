@@ -96,7 +96,7 @@ pub fn slo_sums<S: Store>(store: &S, config: &Config, now_ms: u64) -> Result<BTr
     let mut out: BTreeMap<String, WindowSums> =
         config.slos().iter().map(|slo| (slo.name.clone(), WindowSums::default())).collect();
     for ((width_ms, from_ms), asked) in reads {
-        for (name, good, bad) in store.sum_slo(width_ms, from_ms)? {
+        for (name, good, bad) in store.sum_slo(width_ms, from_ms, now_ms)? {
             let windows = asked.get(name.as_str()).map(Vec::as_slice).unwrap_or_default();
             let entry = out.entry(name).or_default();
             for &window_ms in windows {

@@ -613,6 +613,19 @@ fn objectives_rows_are_dropped_repaired_and_pruned() {
     assert!(problems.is_empty(), "the repairs were committed: {problems:?}");
     assert_eq!(again.unwrap().slo, restored.slo);
 
+    // A bucket dated after now (a clock gone wrong) would count in every
+    // window until then: deleted on load, with the log line of damaged times.
+    db.put_raw_slo_bucket("fleet", MINUTE_MS, at + DAY_MS, (0, 1_000, at + 2 * DAY_MS));
+    let (dated, problems) = store::restore(&db, &one, at);
+    let text: Vec<String> = problems.iter().map(|p| p.0.clone()).collect();
+    assert!(text.iter().any(|p| p.contains("dated after now")), "{text:?}");
+    assert!(db.slo_buckets().keys().all(|k| k.2 <= at), "{:?}", db.slo_buckets());
+    assert_eq!(
+        dated.unwrap().slo["fleet"].0.get(5 * MINUTE_MS),
+        Sums { good: 3, bad: 0 },
+        "the future bucket never counted"
+    );
+
     // A fine bucket is kept as long as the longest fine window (1 h) reaches
     // it; the hour buckets for the objective's 30 days.
     let late = T0 + HOUR_MS + 2 * MINUTE_MS;
