@@ -62,22 +62,13 @@ pub(super) fn origin(
     let probe = probing(path, o, inherited, settings, errs);
     let method = method(&field("method"), o.method.as_deref(), errs);
     Origin {
-        name: o.name.clone(),
-        region,
         url,
         method,
         expect_status: expect_status(&field("expect_status"), o.expect_status.as_deref(), errs),
-        timeout_ms: probe.timeout_ms,
-        critical: o.critical.unwrap_or(false),
-        rise: probe.rise,
-        fall: probe.fall,
         headers: headers(&field("headers"), &o.headers, errs),
         format: format(&field("format"), o.format.as_deref(), errs),
-        degraded_after_ms: probe.degraded_after_ms,
         conditions: conditions(path, &o.conditions, method, errs),
-        heartbeat: None,
-        dns: None,
-        tcp: None,
+        ..probe.origin(o, region)
     }
 }
 
@@ -138,33 +129,43 @@ fn tcp(
     refuse(path, dns_keys(o), &only("DNS", DNS), errs);
     let check = tcp_check(path, o, errs);
     let probe = probing(path, o, inherited, settings, errs);
-    Origin {
-        name: o.name.clone(),
-        region,
-        url: check.address(),
-        method: Method::Get,
-        expect_status: StatusSet::success(),
-        timeout_ms: probe.timeout_ms,
-        critical: o.critical.unwrap_or(false),
-        rise: probe.rise,
-        fall: probe.fall,
-        headers: Vec::new(),
-        format: Format::StatusCode,
-        degraded_after_ms: probe.degraded_after_ms,
-        conditions: Vec::new(),
-        heartbeat: None,
-        dns: None,
-        tcp: Some(check),
-    }
+    Origin { url: check.address(), tcp: Some(check), ..probe.origin(o, region) }
 }
 
 /// What every probed origin, DNS checks included, sets the same way: its
-/// timeout, rise and fall (the settings' by default) and slow threshold.
+/// timeout, rise and fall (the settings' by default) and slow threshold (a
+/// heartbeat check's are fixed: the probe timeout, its own rise and fall).
 struct Probing {
     timeout_ms: u32,
     rise: u32,
     fall: u32,
     degraded_after_ms: Option<u32>,
+}
+
+impl Probing {
+    /// `o` in `region` with these settings and nothing of a kind's own: no
+    /// URL, a `GET` expecting any 2xx, no headers, conditions or check, the
+    /// body judged by its status only. Each kind's builder sets what it has.
+    fn origin(&self, o: &RawOrigin, region: usize) -> Origin {
+        Origin {
+            name: o.name.clone(),
+            region,
+            url: String::new(),
+            method: Method::Get,
+            expect_status: StatusSet::success(),
+            timeout_ms: self.timeout_ms,
+            critical: o.critical.unwrap_or(false),
+            rise: self.rise,
+            fall: self.fall,
+            headers: Vec::new(),
+            format: Format::StatusCode,
+            degraded_after_ms: self.degraded_after_ms,
+            conditions: Vec::new(),
+            heartbeat: None,
+            dns: None,
+            tcp: None,
+        }
+    }
 }
 
 fn probing(path: &str, o: &RawOrigin, inherited: Option<u32>, settings: &Settings, errs: &mut Errors) -> Probing {
@@ -275,22 +276,10 @@ fn dns(
     }
     let probe = probing(path, o, inherited, settings, errs);
     Origin {
-        name: o.name.clone(),
-        region,
         url: dns::doh_url(&resolver, &query, record),
-        method: Method::Get,
-        expect_status: StatusSet::success(),
-        timeout_ms: probe.timeout_ms,
-        critical: o.critical.unwrap_or(false),
-        rise: probe.rise,
-        fall: probe.fall,
         headers: vec![("accept".to_string(), HeaderValue::Plain(dns::MEDIA_TYPE.to_string()))],
-        format: Format::StatusCode,
-        degraded_after_ms: probe.degraded_after_ms,
-        conditions: Vec::new(),
-        heartbeat: None,
         dns: Some(DnsCheck { query, record, resolver, expect }),
-        tcp: None,
+        ..probe.origin(o, region)
     }
 }
 
@@ -327,24 +316,13 @@ fn heartbeat(path: &str, o: &RawOrigin, region: usize, settings: &Settings, errs
     let count = |key: &str, value: Option<i64>, errs: &mut Errors| {
         opt_ranged(&field(key), value, 1, 1, 10, "consecutive rounds", errs) as u32
     };
-    Origin {
-        name: o.name.clone(),
-        region,
-        url: String::new(),
-        method: Method::Get,
-        expect_status: StatusSet::success(),
+    let rounds = Probing {
         timeout_ms: settings.probe_timeout_ms,
-        critical: o.critical.unwrap_or(false),
         rise: count("rise", o.rise, errs),
         fall: count("fall", o.fall, errs),
-        headers: Vec::new(),
-        format: Format::StatusCode,
         degraded_after_ms: None,
-        conditions: Vec::new(),
-        heartbeat: Some(Heartbeat { period_s, grace_s, token_secret }),
-        dns: None,
-        tcp: None,
-    }
+    };
+    Origin { heartbeat: Some(Heartbeat { period_s, grace_s, token_secret }), ..rounds.origin(o, region) }
 }
 
 /// Headers the runtime drops, sets itself or rewrites, so a value in the config
