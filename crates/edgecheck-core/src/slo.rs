@@ -97,6 +97,17 @@ pub enum Slice {
     Excluded,
 }
 
+impl Slice {
+    /// What the slice adds to a bucket: `(good, bad)`; `None` when excluded.
+    pub fn counts(self) -> Option<(u32, u32)> {
+        match self {
+            Slice::Good => Some((1, 0)),
+            Slice::Bad => Some((0, 1)),
+            Slice::Excluded => None,
+        }
+    }
+}
+
 /// The round's slice of every objective of `config`, in
 /// [`Config::slos`] order, from the state the round left.
 pub fn slices(config: &Config, state: &MonitorState) -> Vec<Slice> {
@@ -247,11 +258,7 @@ pub fn adds(slo: &Slo, slice: Slice, at_ms: u64) -> Vec<SloAdd> {
 }
 
 fn adds_in(layout: Layout, slo: &str, slice: Slice, at_ms: u64) -> Vec<SloAdd> {
-    let (good, bad) = match slice {
-        Slice::Good => (1, 0),
-        Slice::Bad => (0, 1),
-        Slice::Excluded => return Vec::new(),
-    };
+    let Some((good, bad)) = slice.counts() else { return Vec::new() };
     [(layout.fine_ms, layout.fine_buckets), (layout.coarse_ms, layout.coarse_buckets)]
         .into_iter()
         .filter(|&(_, buckets)| buckets > 0)
@@ -312,16 +319,15 @@ impl WindowSums {
     /// holds a bucket (the slice's bucket is the newest of each), as the
     /// rows [`adds`] writes would sum to once committed.
     pub fn count(&mut self, slo: &Slo, slice: Slice, now_ms: u64) {
-        let (good, bad) = match slice {
-            Slice::Good => (1, 0),
-            Slice::Bad => (0, 1),
-            Slice::Excluded => return,
-        };
+        let Some((good, bad)) = slice.counts() else { return };
         let layout = slo.layout();
         for window_ms in windows(slo) {
             if reach(layout, window_ms, now_ms).is_some() {
                 let sums = self.0.entry(window_ms).or_default();
-                *sums = Sums { good: sums.good.saturating_add(good), bad: sums.bad.saturating_add(bad) };
+                *sums = Sums {
+                    good: sums.good.saturating_add(u64::from(good)),
+                    bad: sums.bad.saturating_add(u64::from(bad)),
+                };
             }
         }
     }
@@ -389,11 +395,7 @@ impl SloCounts {
     /// `at_ms`). Returns the rows to write: one per bucket added to (its
     /// fine and its coarse one), none for an excluded slice.
     pub fn add(&mut self, slo: &str, slice: Slice, at_ms: u64) -> Vec<SloAdd> {
-        let counted = match slice {
-            Slice::Good => Some((1, 0)),
-            Slice::Bad => Some((0, 1)),
-            Slice::Excluded => None,
-        };
+        let counted = slice.counts();
         let rows = adds_in(self.layout, slo, slice, at_ms);
         for (ring, width_ms, buckets) in self.rings() {
             if buckets == 0 {
